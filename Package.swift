@@ -1,0 +1,31 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layers (DESIGN.md): each target depends only on the ones above it, so the
+// compiler enforces the direction core <- sqlite <- store <- sync <- registry <- cli.
+let package = Package(
+    name: "strata",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "strata", targets: ["strata"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "StrataCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "StrataSQLite", dependencies: ["CSQLite", "StrataCore"]),
+        .target(name: "StrataStore", dependencies: ["StrataCore", "StrataSQLite", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .executableTarget(name: "strata", dependencies: [
+            "StrataCore", "StrataSQLite", "StrataStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
+        .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataCore", "StrataSQLite", "StrataStore"]),
+        .testTarget(name: "StrataCLITests", dependencies: ["strata", "StrataCore", "StrataSQLite", "StrataStore"]),
+    ]
+)

@@ -1,0 +1,147 @@
+/// Renames the diff cannot guess: without a hint, a renamed column is a drop
+/// and an add (as in Alembic), which would lose its data.
+public struct RenameHints: Hashable, Sendable {
+    public var tables: [(from: String, to: String)]
+    public var columns: [(table: String, from: String, to: String)]
+
+    public init(tables: [(from: String, to: String)] = [], columns: [(table: String, from: String, to: String)] = []) {
+        self.tables = tables
+        self.columns = columns
+    }
+
+    public static func == (a: RenameHints, b: RenameHints) -> Bool {
+        a.tables.map { [$0.from, $0.to] } == b.tables.map { [$0.from, $0.to] }
+            && a.columns.map { [$0.table, $0.from, $0.to] } == b.columns.map { [$0.table, $0.from, $0.to] }
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(tables.map { [$0.from, $0.to] })
+        h.combine(columns.map { [$0.table, $0.from, $0.to] })
+    }
+
+    /// Parses `table.old=new` (a column) or `old=new` (a table).
+    public mutating func add(_ spec: String) throws {
+        let sides = spec.split(separator: "=", omittingEmptySubsequences: false).map(String.init)
+        guard sides.count == 2, !sides[0].isEmpty, !sides[1].isEmpty, !sides[1].contains(".") else {
+            throw SchemaError("--rename \(spec): expected TABLE.OLD=NEW for a column or OLD=NEW for a table")
+        }
+        let left = sides[0].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        switch left.count {
+        case 1: tables.append((from: left[0], to: sides[1]))
+        case 2 where !left[0].isEmpty && !left[1].isEmpty: columns.append((table: left[0], from: left[1], to: sides[1]))
+        default: throw SchemaError("--rename \(spec): expected TABLE.OLD=NEW for a column or OLD=NEW for a table")
+        }
+    }
+}
+
+extension Schema {
+    /// The ops that turn this schema into `target`, in an order that applies:
+    /// renames; drops of changed triggers, views and indexes; new tables
+    /// (referenced ones first); added and altered columns; constraint changes;
+    /// dropped columns and column order; dropped tables (children first); then
+    /// new indexes, views (dependencies first) and triggers.
+    ///
+    /// Deterministic: the same two schemas always give the same ops.
+    public func diff(to target: Schema, renames: RenameHints = RenameHints()) throws -> [Op] {
+        var cur = self
+        var ops: [Op] = []
+        func emit(_ op: Op) throws {
+            try cur.apply(op)
+            ops.append(op)
+        }
+
+        // Renames, so that everything after compares like with like.
+        for r in renames.tables {
+            guard cur.table(r.from) != nil else { throw SchemaError("--rename \(r.from)=\(r.to): there is no table \(r.from) at head") }
+            guard target.table(r.to) != nil else { throw SchemaError("--rename \(r.from)=\(r.to): the models file has no table \(r.to)") }
+            try emit(.renameTable(from: r.from, to: r.to))
+        }
+        for r in renames.columns {
+            let tableName = cur.table(r.table)?.name
+                ?? renames.tables.first { $0.from.lowercased() == r.table.lowercased() }.map(\.to) ?? r.table
+            guard let t = cur.table(tableName), t.column(r.from) != nil else {
+                throw SchemaError("--rename \(r.table).\(r.from)=\(r.to): there is no column \(r.table).\(r.from) at head")
+            }
+            guard target.table(tableName)?.column(r.to) != nil else {
+                throw SchemaError("--rename \(r.table).\(r.from)=\(r.to): the models file has no column \(tableName).\(r.to)")
+            }
+            try emit(.renameColumn(table: t.name, from: r.from, to: r.to))
+        }
+
+        let droppedTables = Set(cur.tables.keys).subtracting(target.tables.keys)
+        let changedViews = Set(cur.views.keys.filter { target.views[$0] != cur.views[$0] })
+
+        // Triggers that go or change (those of dropped tables go with them;
+        // those of changed views must go first, as SQLite drops them with the view).
+        for tr in cur.triggersSorted where target.triggers[tr.name.lowercased()] != tr
+            || changedViews.contains(tr.table.lowercased()) {
+            if droppedTables.contains(tr.table.lowercased()) && target.triggers[tr.name.lowercased()] == nil { continue }
+            try emit(.dropTrigger(tr))
+        }
+        for v in cur.viewsInDependencyOrder.reversed() where changedViews.contains(v.name.lowercased()) {
+            try emit(.dropView(v))
+        }
+        for i in cur.indexes.values.sorted(by: { $0.name.lowercased() < $1.name.lowercased() })
+        where target.indexes[i.name.lowercased()] != i {
+            if droppedTables.contains(i.table.lowercased()) && target.indexes[i.name.lowercased()] == nil { continue }
+            try emit(.dropIndex(i))
+        }
+
+        // New tables, referenced ones first; their indexes travel with them.
+        for t in target.tablesInDependencyOrder where cur.table(t.name) == nil {
+            let indexes = target.indexes(on: t.name).filter { cur.indexes[$0.name.lowercased()] == nil && !cur.nameIsTaken($0.name) }
+            try emit(.createTable(t, indexes: indexes, triggers: []))
+        }
+
+        let kept = target.tablesInDependencyOrder.filter { cur.table($0.name) != nil && !droppedTables.contains($0.name.lowercased()) }
+        for want in kept {
+            for c in want.columns {
+                let have = cur.table(want.name)!
+                if let existing = have.column(c.name) {
+                    if existing != c { try emit(.alterColumn(table: have.name, from: existing, to: c)) }
+                } else {
+                    try emit(.addColumn(table: have.name, column: c, position: have.columns.count))
+                }
+            }
+        }
+        for want in kept {
+            let have = cur.table(want.name)!
+            if have.constraints != want.constraints {
+                try emit(.alterConstraints(table: have.name, from: have.constraints, to: want.constraints))
+            }
+        }
+        for want in kept {
+            while let have = cur.table(want.name),
+                  let n = have.columns.lastIndex(where: { want.column($0.name) == nil }) {
+                try emit(.dropColumn(table: have.name, column: have.columns[n], position: n))
+            }
+            let have = cur.table(want.name)!
+            let order = have.columns.map(\.name)
+            let wanted = want.columns.map(\.name)
+            if order.map({ $0.lowercased() }) != wanted.map({ $0.lowercased() }) {
+                try emit(.reorderColumns(table: have.name, from: order, to: wanted))
+            }
+        }
+
+        // Dropped tables, children before the tables they reference.
+        for t in cur.tablesInDependencyOrder.reversed() where droppedTables.contains(t.name.lowercased()) {
+            try emit(.dropTable(t, indexes: cur.indexes(on: t.name), triggers: cur.triggers(on: t.name)))
+        }
+
+        for i in target.indexes.values.sorted(by: { $0.name.lowercased() < $1.name.lowercased() })
+        where cur.indexes[i.name.lowercased()] == nil {
+            try emit(.createIndex(i))
+        }
+        for v in target.viewsInDependencyOrder where cur.views[v.name.lowercased()] == nil {
+            try emit(.createView(v))
+        }
+        for tr in target.triggersSorted where cur.triggers[tr.name.lowercased()] == nil {
+            try emit(.createTrigger(tr))
+        }
+
+        guard cur == target else {
+            throw SchemaError("internal error: the diff did not reach the target schema; please report this with the models file")
+        }
+        return ops
+    }
+}

@@ -1,0 +1,183 @@
+import Crypto
+
+/// One immutable schema change (= revision), addressed by the SHA-256 of its
+/// canonical encoding.
+public struct Event: Hashable, Sendable {
+    public let id: String
+    public let parents: [String]
+    public let author: String
+    /// Milliseconds since the Unix epoch, UTC.
+    public let timestamp: Int64
+    public let message: String
+    public let ops: [Op]
+
+    /// The encoding version written into every event.
+    public static let formatVersion: Int64 = 1
+
+    /// Creates an event and computes its id.
+    public init(parents: [String], author: String, timestamp: Int64, message: String, ops: [Op]) {
+        self.parents = parents
+        self.author = author
+        self.timestamp = timestamp
+        self.message = message
+        self.ops = ops
+        self.id = Event.hash(Event.body(parents: parents, author: author, timestamp: timestamp, message: message, ops: ops))
+    }
+
+    private init(id: String, parents: [String], author: String, timestamp: Int64, message: String, ops: [Op]) {
+        self.id = id
+        self.parents = parents
+        self.author = author
+        self.timestamp = timestamp
+        self.message = message
+        self.ops = ops
+    }
+
+    // MARK: - Canonical encoding
+
+    /// The hashed document: every field but the id.
+    public var body: JSON { Event.body(parents: parents, author: author, timestamp: timestamp, message: message, ops: ops) }
+
+    /// The bytes the id is the SHA-256 of.
+    public var canonicalBytes: [UInt8] { body.canonicalBytes }
+
+    static func body(parents: [String], author: String, timestamp: Int64, message: String, ops: [Op]) -> JSON {
+        .object([
+            "author": .string(author),
+            "format": .int(formatVersion),
+            "message": .string(message),
+            "ops": .array(ops.map(\.json)),
+            "parents": .array(parents.map(JSON.string)),
+            "timestamp": .string(Timestamp.iso8601(timestamp)),
+        ])
+    }
+
+    public static func hash(_ body: JSON) -> String { hex(SHA256.hash(data: body.canonicalBytes)) }
+
+    public static func hash(bytes: [UInt8]) -> String { hex(SHA256.hash(data: bytes)) }
+
+    static func hex(_ digest: SHA256.Digest) -> String {
+        let digits: [Character] = Array("0123456789abcdef")
+        var s = ""
+        s.reserveCapacity(64)
+        for byte in digest {
+            s.append(digits[Int(byte >> 4)])
+            s.append(digits[Int(byte & 0xF)])
+        }
+        return s
+    }
+
+    /// Decodes a stored or received body; `id` is recomputed, never trusted.
+    public init(body: JSON) throws {
+        guard case .object(let fields) = body else { throw EventDecodingError("an event must be a JSON object") }
+        let allowed: Set<String> = ["author", "format", "message", "ops", "parents", "timestamp"]
+        if let extra = fields.keys.first(where: { !allowed.contains($0) }) {
+            throw EventDecodingError("unknown field \"\(extra)\"")
+        }
+        guard fields["format"]?.intValue == Event.formatVersion else {
+            throw EventDecodingError("unsupported format (expected \(Event.formatVersion))")
+        }
+        guard let author = fields["author"]?.stringValue else { throw EventDecodingError("missing author") }
+        guard let message = fields["message"]?.stringValue else { throw EventDecodingError("missing message") }
+        guard let time = fields["timestamp"]?.stringValue, let ms = Timestamp.parse(time) else {
+            throw EventDecodingError("missing or malformed timestamp (expected YYYY-MM-DDTHH:MM:SS.mmmZ)")
+        }
+        guard let parentValues = fields["parents"]?.arrayValue else { throw EventDecodingError("missing parents") }
+        let parents = try parentValues.map { value -> String in
+            guard let p = value.stringValue, p.count == 64, p.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+                throw EventDecodingError("a parent is not a 64-digit lowercase hex id")
+            }
+            return p
+        }
+        guard parents.count <= 2, Set(parents).count == parents.count else {
+            throw EventDecodingError("an event has at most two distinct parents")
+        }
+        guard let opValues = fields["ops"]?.arrayValue else { throw EventDecodingError("missing ops") }
+        let ops = try opValues.enumerated().map { n, value in
+            do { return try Op(json: value) } catch let e as EventDecodingError {
+                throw EventDecodingError("op \(n): \(e.message)")
+            }
+        }
+        self.init(id: Event.hash(body), parents: parents, author: author, timestamp: ms, message: message, ops: ops)
+        // One event, one encoding: a body whose parts are not in their
+        // normal order (say, unsorted foreign keys) would hash differently
+        // from the same event written by strata.
+        guard self.body == body else { throw EventDecodingError("the event is not in normal form (re-encoding it changes it)") }
+    }
+
+    /// Decodes canonical bytes and checks they are canonical (so that the id
+    /// of what is stored is the id of what was signed off).
+    public init(canonical bytes: [UInt8]) throws {
+        let json: JSON
+        do { json = try JSON.parse(bytes) } catch { throw EventDecodingError("\(error)") }
+        guard json.canonicalBytes == bytes else { throw EventDecodingError("the bytes are not in canonical form") }
+        try self.init(body: json)
+    }
+
+    /// The document sent over the wire and printed by `--json`: the body plus its id.
+    public var jsonWithID: JSON {
+        guard case .object(var fields) = body else { return body }
+        fields["id"] = .string(id)
+        return .object(fields)
+    }
+}
+
+public struct EventDecodingError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// UTC timestamps with millisecond precision, without Foundation's formatters
+/// (their output differs between platforms; this one is part of the hash).
+public enum Timestamp {
+    public static func iso8601(_ ms: Int64) -> String {
+        let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        let millis = ms - seconds * 1000
+        var days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        let secOfDay = seconds - days * 86400
+        // Civil-from-days (Howard Hinnant's algorithm).
+        days += 719468
+        let era = (days >= 0 ? days : days - 146096) / 146097
+        let doe = days - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        var year = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        if month <= 2 { year += 1 }
+        func pad(_ v: Int64, _ n: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, n - s.count)) + s
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secOfDay / 3600, 2)):\(pad(secOfDay / 60 % 60, 2)):\(pad(secOfDay % 60, 2)).\(pad(millis, 3))Z"
+    }
+
+    public static func parse(_ text: String) -> Int64? {
+        let chars = Array(text.utf8)
+        guard chars.count == 24, chars[4] == 45, chars[7] == 45, chars[10] == 84, chars[13] == 58, chars[16] == 58,
+              chars[19] == 46, chars[23] == 90 else { return nil }
+        func num(_ a: Int, _ b: Int) -> Int64? {
+            var v: Int64 = 0
+            for c in chars[a..<b] {
+                guard c >= 48 && c <= 57 else { return nil }
+                v = v * 10 + Int64(c - 48)
+            }
+            return v
+        }
+        guard let y = num(0, 4), let mo = num(5, 7), let d = num(8, 10), let h = num(11, 13), let mi = num(14, 16),
+              let s = num(17, 19), let ms = num(20, 23), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 60
+        else { return nil }
+        // Days-from-civil.
+        let yy = mo <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146097 + doe - 719468
+        let result = ((days * 86400 + h * 3600 + mi * 60 + s) * 1000) + ms
+        guard iso8601(result) == text else { return nil }
+        return result
+    }
+}

@@ -1,0 +1,123 @@
+/// Where the graph algorithms read events from: the local log, a database's
+/// copies, or memory. `height` is 1 for a root, else 1 + the parents' maximum.
+public protocol EventSource {
+    func event(_ id: String) throws -> Event
+    func height(_ id: String) throws -> Int
+}
+
+public struct HistoryError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// An in-memory event graph (tests, merges of several sources).
+public struct EventGraph: EventSource, Sendable {
+    public private(set) var events: [String: Event] = [:]
+    public private(set) var heights: [String: Int] = [:]
+    public private(set) var order: [String] = []
+
+    public init(_ events: [Event] = []) {
+        for e in events { try? add(e) }
+    }
+
+    public mutating func add(_ e: Event) throws { try add(e, parentHeights: { _ in nil }) }
+
+    /// Adds an event whose parents may live elsewhere (`parentHeights` knows them).
+    public mutating func add(_ e: Event, parentHeights: (String) -> Int?) throws {
+        guard events[e.id] == nil else { return }
+        var h = 0
+        for p in e.parents {
+            guard let ph = heights[p] ?? parentHeights(p) else { throw HistoryError("event \(e.id.prefix(12)) has an unknown parent \(p.prefix(12))") }
+            h = max(h, ph)
+        }
+        events[e.id] = e
+        heights[e.id] = h + 1
+        order.append(e.id)
+    }
+
+    public func event(_ id: String) throws -> Event {
+        guard let e = events[id] else { throw HistoryError("unknown revision \(id)") }
+        return e
+    }
+
+    public func height(_ id: String) throws -> Int {
+        guard let h = heights[id] else { throw HistoryError("unknown revision \(id)") }
+        return h
+    }
+
+    /// Events that no other event names as a parent, oldest first.
+    public var heads: [String] {
+        var hasChild = Set<String>()
+        for e in events.values { hasChild.formUnion(e.parents) }
+        return order.filter { !hasChild.contains($0) }
+    }
+}
+
+extension EventSource {
+    /// The events in `ancestors(head) \ ancestors(base)`, oldest first, in the
+    /// order that defines the state: a depth-first post-order that visits the
+    /// first parent before the second. So the state at a merge is its first
+    /// parent's state plus the second branch's events.
+    ///
+    /// On a linear history this reads only the events between the two, which
+    /// is what keeps `upgrade` and `schema --at` from growing with the log.
+    public func range(from base: String?, to head: String) throws -> [Event] {
+        if base == head { return [] }
+        let baseHeight = try base.map { try height($0) } ?? 0
+        var excluded: Set<String>?
+        func isExcluded(_ id: String) throws -> Bool {
+            guard let base else { return false }
+            if id == base { return true }
+            if try height(id) > baseHeight { return false }
+            if excluded == nil { excluded = try ancestors(of: base) }
+            return excluded!.contains(id)
+        }
+        var result: [Event] = []
+        var done = Set<String>()
+        // Iterative post-order DFS (logs can be 100k deep).
+        var stack: [(id: String, expanded: Bool)] = [(head, false)]
+        while let (id, expanded) = stack.popLast() {
+            if done.contains(id) { continue }
+            if expanded {
+                done.insert(id)
+                result.append(try event(id))
+                continue
+            }
+            if try isExcluded(id) {
+                done.insert(id)
+                continue
+            }
+            let e = try event(id)
+            stack.append((id, true))
+            for p in e.parents.reversed() where !done.contains(p) { stack.append((p, false)) }
+        }
+        return result
+    }
+
+    /// All ancestors of `id`, itself included.
+    public func ancestors(of id: String) throws -> Set<String> {
+        var seen: Set<String> = [id]
+        var todo = [id]
+        while let next = todo.popLast() {
+            for p in try event(next).parents where seen.insert(p).inserted { todo.append(p) }
+        }
+        return seen
+    }
+
+    public func isAncestor(_ a: String, of b: String) throws -> Bool {
+        if a == b { return true }
+        if try height(a) >= height(b) { return false }
+        return try ancestors(of: b).contains(a)
+    }
+
+    /// The event `n` steps back along first parents (`-n` in `downgrade -n`).
+    public func firstParent(of id: String, steps: Int) throws -> String? {
+        var current: String? = id
+        for _ in 0..<steps {
+            guard let c = current else { return nil }
+            current = try event(c).parents.first
+        }
+        return current
+    }
+}

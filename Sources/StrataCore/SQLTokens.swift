@@ -1,0 +1,290 @@
+import Foundation
+
+/// A lexical token of SQLite's SQL dialect.
+///
+/// strata never parses SQL semantics itself (SQLite is the parser); it only
+/// needs tokens to normalise expression text, to read the few facts PRAGMAs do
+/// not expose (CHECK, COLLATE, AUTOINCREMENT, a partial index's WHERE) and to
+/// quote identifiers.
+public struct SQLToken: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        case word          // keyword or bare identifier
+        case quotedName    // "x", `x` or [x]
+        case string        // 'x'
+        case number
+        case blob          // X'..'
+        case variable      // ?, ?1, :a, @a, $a
+        case punct         // ( ) , ; . and operators
+    }
+
+    public var kind: Kind
+    public var text: String
+
+    public init(_ kind: Kind, _ text: String) {
+        self.kind = kind
+        self.text = text
+    }
+
+    /// The identifier this token names, unquoted (nil for non-names).
+    public var identifier: String? {
+        switch kind {
+        case .word: return text
+        case .quotedName: return SQL.unquote(text)
+        default: return nil
+        }
+    }
+
+    public func isKeyword(_ word: String) -> Bool {
+        kind == .word && text.caseInsensitiveCompare(word) == .orderedSame
+    }
+}
+
+public struct SQLLexError: Error, CustomStringConvertible, Sendable {
+    public let reason: String
+    public var description: String { reason }
+}
+
+public enum SQL {
+    // MARK: - Tokenizing
+
+    /// Splits SQL text into tokens; comments and whitespace are dropped.
+    public static func tokenize(_ text: String) throws -> [SQLToken] {
+        let s = Array(text.unicodeScalars)
+        var tokens: [SQLToken] = []
+        var i = 0
+        func isIdStart(_ c: Unicode.Scalar) -> Bool {
+            c == "_" || (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c.value >= 0x80
+        }
+        func isIdChar(_ c: Unicode.Scalar) -> Bool { isIdStart(c) || (c >= "0" && c <= "9") || c == "$" }
+        func isDigit(_ c: Unicode.Scalar) -> Bool { c >= "0" && c <= "9" }
+        func slice(_ a: Int, _ b: Int) -> String {
+            var v = String.UnicodeScalarView()
+            v.append(contentsOf: s[a..<b])
+            return String(v)
+        }
+        func scanQuoted(_ close: Unicode.Scalar, doubling: Bool) throws -> Int {
+            var j = i + 1
+            while j < s.count {
+                if s[j] == close {
+                    if doubling, j + 1 < s.count, s[j + 1] == close { j += 2; continue }
+                    return j + 1
+                }
+                j += 1
+            }
+            throw SQLLexError(reason: "unterminated quote starting at character \(i)")
+        }
+        while i < s.count {
+            let c = s[i]
+            if c == " " || c == "\t" || c == "\n" || c == "\r" || c == "\u{0C}" { i += 1; continue }
+            if c == "-", i + 1 < s.count, s[i + 1] == "-" {
+                while i < s.count, s[i] != "\n" { i += 1 }
+                continue
+            }
+            if c == "/", i + 1 < s.count, s[i + 1] == "*" {
+                i += 2
+                while i < s.count, !(s[i] == "*" && i + 1 < s.count && s[i + 1] == "/") { i += 1 }
+                i = min(i + 2, s.count)
+                continue
+            }
+            if (c == "x" || c == "X"), i + 1 < s.count, s[i + 1] == "'" {
+                let start = i
+                i += 1
+                let end = try scanQuoted("'", doubling: false)
+                tokens.append(SQLToken(.blob, slice(start, end)))
+                i = end
+                continue
+            }
+            if isIdStart(c) {
+                let start = i
+                while i < s.count, isIdChar(s[i]) { i += 1 }
+                tokens.append(SQLToken(.word, slice(start, i)))
+                continue
+            }
+            if isDigit(c) || (c == "." && i + 1 < s.count && isDigit(s[i + 1])) {
+                let start = i
+                if c == "0", i + 1 < s.count, s[i + 1] == "x" || s[i + 1] == "X" {
+                    i += 2
+                    while i < s.count, s[i].properties.isASCIIHexDigit { i += 1 }
+                } else {
+                    while i < s.count, isDigit(s[i]) || s[i] == "." || s[i] == "_" { i += 1 }
+                    if i < s.count, s[i] == "e" || s[i] == "E" {
+                        i += 1
+                        if i < s.count, s[i] == "+" || s[i] == "-" { i += 1 }
+                        while i < s.count, isDigit(s[i]) { i += 1 }
+                    }
+                }
+                tokens.append(SQLToken(.number, slice(start, i)))
+                continue
+            }
+            switch c {
+            case "'":
+                let end = try scanQuoted("'", doubling: true)
+                tokens.append(SQLToken(.string, slice(i, end)))
+                i = end
+            case "\"", "`":
+                let end = try scanQuoted(c, doubling: true)
+                tokens.append(SQLToken(.quotedName, slice(i, end)))
+                i = end
+            case "[":
+                let end = try scanQuoted("]", doubling: false)
+                tokens.append(SQLToken(.quotedName, slice(i, end)))
+                i = end
+            case "?", ":", "@", "$":
+                let start = i
+                i += 1
+                while i < s.count, isIdChar(s[i]) { i += 1 }
+                tokens.append(SQLToken(.variable, slice(start, i)))
+            default:
+                let two = i + 1 < s.count ? slice(i, i + 2) : ""
+                if ["<=", ">=", "<>", "!=", "==", "||", "<<", ">>", "->"].contains(two) {
+                    if two == "->", i + 2 < s.count, s[i + 2] == ">" {
+                        tokens.append(SQLToken(.punct, "->>"))
+                        i += 3
+                    } else {
+                        tokens.append(SQLToken(.punct, two))
+                        i += 2
+                    }
+                } else {
+                    tokens.append(SQLToken(.punct, String(c)))
+                    i += 1
+                }
+            }
+        }
+        return tokens
+    }
+
+    // MARK: - Normalised text
+
+    /// Joins tokens with single spaces, but none inside parentheses' edges,
+    /// before commas or around dots. Idempotent: tokenizing the result and
+    /// joining again gives the same text.
+    public static func join(_ tokens: some Collection<SQLToken>) -> String {
+        var out = ""
+        var previous: SQLToken?
+        for token in tokens {
+            if let p = previous {
+                let tight = p.text == "(" || p.text == "." || token.text == ")" || token.text == ","
+                    || token.text == "." || token.text == ";"
+                    || (token.text == "(" && p.kind != .punct && !(p.kind == .word && isKeyword(p.text)))
+                if !tight { out += " " }
+            }
+            out += token.text
+            previous = token
+        }
+        return out
+    }
+
+    /// Normalises an SQL fragment's whitespace and comments away.
+    public static func normalize(_ text: String) -> String {
+        guard let tokens = try? tokenize(text) else { return text }
+        return join(tokens)
+    }
+
+    /// Splits at top-level commas (not inside parentheses).
+    public static func splitTopLevel(_ tokens: ArraySlice<SQLToken>, separator: String = ",") -> [ArraySlice<SQLToken>] {
+        var parts: [ArraySlice<SQLToken>] = []
+        var depth = 0
+        var start = tokens.startIndex
+        for i in tokens.indices {
+            let t = tokens[i]
+            if t.kind == .punct {
+                if t.text == "(" { depth += 1 } else if t.text == ")" { depth -= 1 } else if t.text == separator && depth == 0 {
+                    parts.append(tokens[start..<i])
+                    start = i + 1
+                }
+            }
+        }
+        parts.append(tokens[start..<tokens.endIndex])
+        return parts
+    }
+
+    /// The index of the parenthesis closing the one at `open`.
+    public static func matchingParen(_ tokens: [SQLToken], from open: Int) -> Int? {
+        var depth = 0
+        var i = open
+        while i < tokens.count {
+            if tokens[i].kind == .punct {
+                if tokens[i].text == "(" { depth += 1 }
+                if tokens[i].text == ")" {
+                    depth -= 1
+                    if depth == 0 { return i }
+                }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Whether `name` appears as an identifier token in `text` (case-insensitive).
+    public static func mentions(_ text: String, name: String) -> Bool {
+        guard let tokens = try? tokenize(text) else { return false }
+        return tokens.contains { $0.identifier?.caseInsensitiveCompare(name) == .orderedSame }
+    }
+
+    /// Replaces identifier tokens naming `old` with `new`, keeping their quoting style.
+    public static func renamingIdentifier(in text: String, from old: String, to new: String) -> String {
+        guard var tokens = try? tokenize(text) else { return text }
+        for i in tokens.indices {
+            guard let name = tokens[i].identifier, name.caseInsensitiveCompare(old) == .orderedSame else { continue }
+            if tokens[i].kind == .quotedName || needsQuoting(new) {
+                tokens[i] = SQLToken(.quotedName, "\"" + new.replacingOccurrences(of: "\"", with: "\"\"") + "\"")
+            } else {
+                tokens[i] = SQLToken(.word, new)
+            }
+        }
+        return join(tokens)
+    }
+
+    // MARK: - Identifiers
+
+    public static func unquote(_ text: String) -> String {
+        guard let first = text.first, let last = text.last, text.count >= 2 else { return text }
+        let inner = String(text.dropFirst().dropLast())
+        switch (first, last) {
+        case ("\"", "\""): return inner.replacingOccurrences(of: "\"\"", with: "\"")
+        case ("`", "`"): return inner.replacingOccurrences(of: "``", with: "`")
+        case ("[", "]"): return inner
+        case ("'", "'"): return inner.replacingOccurrences(of: "''", with: "'")
+        default: return text
+        }
+    }
+
+    public static func needsQuoting(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first else { return true }
+        let startOK = first == "_" || (first >= "a" && first <= "z") || (first >= "A" && first <= "Z")
+        let restOK = name.unicodeScalars.allSatisfy {
+            $0 == "_" || ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9")
+        }
+        return !(startOK && restOK) || isKeyword(name)
+    }
+
+    /// The identifier, double-quoted only when SQLite needs it.
+    public static func quote(_ name: String) -> String {
+        needsQuoting(name) ? "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : name
+    }
+
+    /// A string literal.
+    public static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+
+    public static func isKeyword(_ word: String) -> Bool { keywords.contains(word.uppercased()) }
+
+    /// SQLite's keywords (https://sqlite.org/lang_keywords.html).
+    static let keywords: Set<String> = [
+        "ABORT", "ACTION", "ADD", "AFTER", "ALL", "ALTER", "ALWAYS", "ANALYZE", "AND", "AS", "ASC", "ATTACH",
+        "AUTOINCREMENT", "BEFORE", "BEGIN", "BETWEEN", "BY", "CASCADE", "CASE", "CAST", "CHECK", "COLLATE",
+        "COLUMN", "COMMIT", "CONFLICT", "CONSTRAINT", "CREATE", "CROSS", "CURRENT", "CURRENT_DATE",
+        "CURRENT_TIME", "CURRENT_TIMESTAMP", "DATABASE", "DEFAULT", "DEFERRABLE", "DEFERRED", "DELETE", "DESC",
+        "DETACH", "DISTINCT", "DO", "DROP", "EACH", "ELSE", "END", "ESCAPE", "EXCEPT", "EXCLUDE", "EXCLUSIVE",
+        "EXISTS", "EXPLAIN", "FAIL", "FILTER", "FIRST", "FOLLOWING", "FOR", "FOREIGN", "FROM", "FULL",
+        "GENERATED", "GLOB", "GROUP", "GROUPS", "HAVING", "IF", "IGNORE", "IMMEDIATE", "IN", "INDEX", "INDEXED",
+        "INITIALLY", "INNER", "INSERT", "INSTEAD", "INTERSECT", "INTO", "IS", "ISNULL", "JOIN", "KEY", "LAST",
+        "LEFT", "LIKE", "LIMIT", "MATCH", "MATERIALIZED", "NATURAL", "NO", "NOT", "NOTHING", "NOTNULL", "NULL",
+        "NULLS", "OF", "OFFSET", "ON", "OR", "ORDER", "OTHERS", "OUTER", "OVER", "PARTITION", "PLAN", "PRAGMA",
+        "PRECEDING", "PRIMARY", "QUERY", "RAISE", "RANGE", "RECURSIVE", "REFERENCES", "REGEXP", "REINDEX",
+        "RELEASE", "RENAME", "REPLACE", "RESTRICT", "RETURNING", "RIGHT", "ROLLBACK", "ROW", "ROWS", "SAVEPOINT",
+        "SELECT", "SET", "TABLE", "TEMP", "TEMPORARY", "THEN", "TIES", "TO", "TRANSACTION", "TRIGGER",
+        "UNBOUNDED", "UNION", "UNIQUE", "UPDATE", "USING", "VACUUM", "VALUES", "VIEW", "VIRTUAL", "WHEN", "WHERE",
+        "WINDOW", "WITH", "WITHOUT",
+    ]
+}
+

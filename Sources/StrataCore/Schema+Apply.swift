@@ -1,0 +1,267 @@
+/// A precondition of an op does not hold in the state it is applied to.
+public struct SchemaError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+// MARK: - Fold
+
+extension Schema {
+    /// The state after `op`. A failed precondition is an error, never skipped:
+    /// the check is what makes every op's before-image exact, and so its
+    /// inverse correct.
+    public func applying(_ op: Op) throws -> Schema {
+        var s = self
+        try s.apply(op)
+        return s
+    }
+
+    public func applying(_ ops: [Op]) throws -> Schema {
+        var s = self
+        for op in ops { try s.apply(op) }
+        return s
+    }
+
+    public mutating func apply(_ op: Op) throws {
+        switch op {
+        case let .createTable(t, indexes, triggers):
+            guard !nameIsTaken(t.name) else { throw SchemaError("cannot create table \(t.name): the name is taken") }
+            try Schema.validate(t)
+            tables[t.name.lowercased()] = t
+            for i in indexes {
+                guard i.table.lowercased() == t.name.lowercased() else {
+                    throw SchemaError("index \(i.name) carried by table \(t.name) is on \(i.table)")
+                }
+                try apply(.createIndex(i))
+            }
+            for tr in triggers {
+                guard tr.table.lowercased() == t.name.lowercased() else {
+                    throw SchemaError("trigger \(tr.name) carried by table \(t.name) is on \(tr.table)")
+                }
+                try apply(.createTrigger(tr))
+            }
+
+        case let .dropTable(t, indexes, triggers):
+            let key = t.name.lowercased()
+            guard let existing = tables[key] else { throw SchemaError("cannot drop table \(t.name): no such table") }
+            guard existing == t else { throw SchemaError("cannot drop table \(t.name): its definition differs from the one recorded") }
+            guard Set(self.indexes(on: t.name)) == Set(indexes) else {
+                throw SchemaError("cannot drop table \(t.name): its indexes differ from the ones recorded")
+            }
+            guard Set(self.triggers(on: t.name)) == Set(triggers) else {
+                throw SchemaError("cannot drop table \(t.name): its triggers differ from the ones recorded")
+            }
+            tables[key] = nil
+            for i in indexes { self.indexes[i.name.lowercased()] = nil }
+            for tr in triggers { self.triggers[tr.name.lowercased()] = nil }
+
+        case let .renameTable(from, to):
+            guard var t = tables[from.lowercased()] else { throw SchemaError("cannot rename table \(from): no such table") }
+            guard !nameIsTaken(to) else { throw SchemaError("cannot rename table \(from) to \(to): the name is taken") }
+            tables[from.lowercased()] = nil
+            t.name = to
+            tables[to.lowercased()] = t
+            // SQLite (3.26+) rewrites references everywhere; so do we.
+            for (key, var other) in tables {
+                var changed = false
+                for n in other.constraints.foreignKeys.indices
+                where other.constraints.foreignKeys[n].referencedTable.lowercased() == from.lowercased() {
+                    other.constraints.foreignKeys[n].referencedTable = to
+                    changed = true
+                }
+                if changed {
+                    other.constraints.normalizeOrder()
+                    tables[key] = other
+                }
+            }
+            for (key, var i) in indexes where i.table.lowercased() == from.lowercased() {
+                i.table = to
+                indexes[key] = i
+            }
+            for (key, var tr) in triggers where SQL.mentions(tr.sql, name: from) {
+                if tr.table.lowercased() == from.lowercased() { tr.table = to }
+                tr.sql = SQL.renamingIdentifier(in: tr.sql, from: from, to: to)
+                triggers[key] = tr
+            }
+            for (key, var v) in views where SQL.mentions(bodyOf: v, name: from) {
+                v.sql = SQL.renamingIdentifier(in: v.sql, from: from, to: to)
+                views[key] = v
+            }
+
+        case let .addColumn(table, column, position):
+            var t = try existingTable(table, for: "add column \(column.name) to")
+            guard t.columnIndex(column.name) == nil else {
+                throw SchemaError("cannot add column \(table).\(column.name): it exists")
+            }
+            guard position >= 0, position <= t.columns.count else {
+                throw SchemaError("cannot add column \(table).\(column.name) at position \(position): the table has \(t.columns.count) columns")
+            }
+            t.columns.insert(column, at: position)
+            tables[table.lowercased()] = t
+
+        case let .dropColumn(table, column, position):
+            var t = try existingTable(table, for: "drop column \(column.name) from")
+            guard position >= 0, position < t.columns.count, t.columns[position] == column else {
+                throw SchemaError("cannot drop column \(table).\(column.name): it is not at position \(position) with the recorded definition")
+            }
+            guard t.columns.count > 1 else { throw SchemaError("cannot drop column \(table).\(column.name): it is the table's only column") }
+            if let why = dependents(ofColumn: column.name, in: t) {
+                throw SchemaError("cannot drop column \(table).\(column.name): \(why)")
+            }
+            t.columns.remove(at: position)
+            tables[table.lowercased()] = t
+
+        case let .renameColumn(table, from, to):
+            var t = try existingTable(table, for: "rename column \(from) of")
+            guard let n = t.columnIndex(from) else { throw SchemaError("cannot rename column \(table).\(from): no such column") }
+            guard t.columnIndex(to) == nil else { throw SchemaError("cannot rename column \(table).\(from) to \(to): the name is taken") }
+            t.columns[n].name = to
+            func rename(_ names: [String]) -> [String] { names.map { $0.lowercased() == from.lowercased() ? to : $0 } }
+            t.constraints.primaryKey = rename(t.constraints.primaryKey)
+            t.constraints.uniques = t.constraints.uniques.map(rename)
+            t.constraints.checks = t.constraints.checks.map { SQL.renamingIdentifier(in: $0, from: from, to: to) }
+            for k in t.constraints.foreignKeys.indices {
+                t.constraints.foreignKeys[k].columns = rename(t.constraints.foreignKeys[k].columns)
+            }
+            tables[table.lowercased()] = t
+            // Foreign keys that reference the column (the table's own included).
+            for (key, var other) in tables {
+                var changed = false
+                for k in other.constraints.foreignKeys.indices
+                where other.constraints.foreignKeys[k].referencedTable.lowercased() == table.lowercased() {
+                    let renamed = rename(other.constraints.foreignKeys[k].referencedColumns)
+                    if renamed != other.constraints.foreignKeys[k].referencedColumns {
+                        other.constraints.foreignKeys[k].referencedColumns = renamed
+                        changed = true
+                    }
+                }
+                if changed || key == table.lowercased() {
+                    other.constraints.normalizeOrder()
+                    tables[key] = other
+                }
+            }
+            for (key, var i) in indexes where i.table.lowercased() == table.lowercased() {
+                i.terms = i.terms.map { SQL.renamingIdentifier(in: $0, from: from, to: to) }
+                i.predicate = i.predicate.map { SQL.renamingIdentifier(in: $0, from: from, to: to) }
+                indexes[key] = i
+            }
+
+        case let .alterColumn(table, from, to):
+            var t = try existingTable(table, for: "alter column \(from.name) of")
+            guard from.name.lowercased() == to.name.lowercased() else {
+                throw SchemaError("alter column \(table).\(from.name) cannot rename it to \(to.name): use a rename")
+            }
+            guard let n = t.columnIndex(from.name) else { throw SchemaError("cannot alter column \(table).\(from.name): no such column") }
+            guard t.columns[n] == from else {
+                throw SchemaError("cannot alter column \(table).\(from.name): its definition differs from the one recorded")
+            }
+            t.columns[n] = to
+            tables[table.lowercased()] = t
+
+        case let .alterConstraints(table, from, to):
+            var t = try existingTable(table, for: "alter constraints of")
+            guard t.constraints == from else {
+                throw SchemaError("cannot alter constraints of \(table): they differ from the ones recorded")
+            }
+            t.constraints = to
+            t.constraints.normalizeOrder()
+            try Schema.validate(t)
+            tables[table.lowercased()] = t
+
+        case let .reorderColumns(table, from, to):
+            var t = try existingTable(table, for: "reorder columns of")
+            guard t.columns.map({ $0.name.lowercased() }) == from.map({ $0.lowercased() }) else {
+                throw SchemaError("cannot reorder columns of \(table): the current order differs from the one recorded")
+            }
+            guard Set(to.map { $0.lowercased() }) == Set(from.map { $0.lowercased() }), to.count == from.count else {
+                throw SchemaError("cannot reorder columns of \(table): the new order is not a permutation of the columns")
+            }
+            t.columns = to.map { name in t.column(name)! }
+            tables[table.lowercased()] = t
+
+        case let .createIndex(i):
+            guard tables[i.table.lowercased()] != nil else {
+                throw SchemaError("cannot create index \(i.name): no table \(i.table)")
+            }
+            guard !nameIsTaken(i.name) else { throw SchemaError("cannot create index \(i.name): the name is taken") }
+            indexes[i.name.lowercased()] = i
+
+        case let .dropIndex(i):
+            guard let existing = indexes[i.name.lowercased()] else { throw SchemaError("cannot drop index \(i.name): no such index") }
+            guard existing == i else { throw SchemaError("cannot drop index \(i.name): its definition differs from the one recorded") }
+            indexes[i.name.lowercased()] = nil
+
+        case let .createView(v):
+            guard !nameIsTaken(v.name) else { throw SchemaError("cannot create view \(v.name): the name is taken") }
+            views[v.name.lowercased()] = v
+
+        case let .dropView(v):
+            guard let existing = views[v.name.lowercased()] else { throw SchemaError("cannot drop view \(v.name): no such view") }
+            guard existing == v else { throw SchemaError("cannot drop view \(v.name): its definition differs from the one recorded") }
+            if let tr = triggers.values.first(where: { $0.table.lowercased() == v.name.lowercased() }) {
+                throw SchemaError("cannot drop view \(v.name): trigger \(tr.name) is on it (drop the trigger first)")
+            }
+            views[v.name.lowercased()] = nil
+
+        case let .createTrigger(tr):
+            guard tables[tr.table.lowercased()] != nil || views[tr.table.lowercased()] != nil else {
+                throw SchemaError("cannot create trigger \(tr.name): no table or view \(tr.table)")
+            }
+            guard triggers[tr.name.lowercased()] == nil else { throw SchemaError("cannot create trigger \(tr.name): the name is taken") }
+            triggers[tr.name.lowercased()] = tr
+
+        case let .dropTrigger(tr):
+            guard let existing = triggers[tr.name.lowercased()] else { throw SchemaError("cannot drop trigger \(tr.name): no such trigger") }
+            guard existing == tr else { throw SchemaError("cannot drop trigger \(tr.name): its definition differs from the one recorded") }
+            triggers[tr.name.lowercased()] = nil
+        }
+    }
+
+    private func existingTable(_ name: String, for action: String) throws -> Table {
+        guard let t = tables[name.lowercased()] else { throw SchemaError("cannot \(action) table \(name): no such table") }
+        return t
+    }
+
+    /// Why a column cannot be dropped without losing something, or nil.
+    func dependents(ofColumn column: String, in t: Table) -> String? {
+        let c = column.lowercased()
+        if t.constraints.primaryKey.contains(where: { $0.lowercased() == c }) { return "it is part of the primary key" }
+        if t.constraints.uniques.contains(where: { $0.contains { $0.lowercased() == c } }) { return "it has a UNIQUE constraint" }
+        if t.constraints.foreignKeys.contains(where: { $0.columns.contains { $0.lowercased() == c } }) {
+            return "it is part of a foreign key"
+        }
+        if t.constraints.checks.contains(where: { SQL.mentions($0, name: column) }) { return "a CHECK constraint uses it" }
+        for i in indexes(on: t.name) where i.terms.contains(where: { SQL.mentions($0, name: column) })
+            || (i.predicate.map { SQL.mentions($0, name: column) } ?? false) {
+            return "index \(i.name) uses it"
+        }
+        for other in tables.values {
+            for fk in other.constraints.foreignKeys where fk.referencedTable.lowercased() == t.name.lowercased()
+                && fk.referencedColumns.contains(where: { $0.lowercased() == c }) {
+                return "a foreign key of \(other.name) references it"
+            }
+        }
+        return nil
+    }
+
+    /// The structural rules SQLite itself enforces on a table definition.
+    static func validate(_ t: Table) throws {
+        var seen = Set<String>()
+        for c in t.columns {
+            guard seen.insert(c.name.lowercased()).inserted else {
+                throw SchemaError("table \(t.name) has two columns named \(c.name)")
+            }
+        }
+        guard !t.columns.isEmpty else { throw SchemaError("table \(t.name) has no columns") }
+        for name in t.constrainedColumns where !seen.contains(name) {
+            throw SchemaError("a constraint of table \(t.name) names column \(name), which it does not have")
+        }
+        if t.constraints.autoincrement {
+            guard t.constraints.primaryKey.count == 1,
+                  let pk = t.column(t.constraints.primaryKey[0]), pk.type.uppercased() == "INTEGER" else {
+                throw SchemaError("AUTOINCREMENT on table \(t.name) needs an INTEGER PRIMARY KEY")
+            }
+        }
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+
+/// One column of a table, as SQLite knows it.
+public struct Column: Hashable, Sendable {
+    public var name: String
+    /// The declared type as written (`VARCHAR(50)`), "" when none.
+    public var type: String
+    public var notNull: Bool
+    /// The default's SQL expression text, normalised (`0` and `'0'` differ).
+    public var defaultValue: String?
+    /// The collating sequence, uppercased; nil means SQLite's default (BINARY).
+    public var collation: String?
+
+    public init(name: String, type: String = "", notNull: Bool = false, defaultValue: String? = nil, collation: String? = nil) {
+        self.name = name
+        self.type = type
+        self.notNull = notNull
+        self.defaultValue = defaultValue
+        self.collation = collation
+    }
+}
+
+public struct ForeignKey: Hashable, Sendable {
+    public var columns: [String]
+    public var referencedTable: String
+    /// Empty when the constraint names the parent's primary key implicitly.
+    public var referencedColumns: [String]
+    public var onUpdate: String
+    public var onDelete: String
+
+    public init(columns: [String], referencedTable: String, referencedColumns: [String] = [],
+                onUpdate: String = "NO ACTION", onDelete: String = "NO ACTION") {
+        self.columns = columns
+        self.referencedTable = referencedTable
+        self.referencedColumns = referencedColumns
+        self.onUpdate = onUpdate
+        self.onDelete = onDelete
+    }
+}
+
+/// Everything about a table that is not a column. Any change here needs a
+/// table rebuild in SQLite.
+public struct TableConstraints: Hashable, Sendable {
+    public var primaryKey: [String]
+    public var autoincrement: Bool
+    /// UNIQUE constraints (inline or table-level: SQLite does not tell them apart), sorted.
+    public var uniques: [[String]]
+    /// Sorted, so that declaration order (which PRAGMA reverses) does not matter.
+    public var foreignKeys: [ForeignKey]
+    /// CHECK expressions (column-level ones too), normalised, in declaration order.
+    public var checks: [String]
+    public var withoutRowid: Bool
+    public var strict: Bool
+
+    public init(primaryKey: [String] = [], autoincrement: Bool = false, uniques: [[String]] = [],
+                foreignKeys: [ForeignKey] = [], checks: [String] = [], withoutRowid: Bool = false, strict: Bool = false) {
+        self.primaryKey = primaryKey
+        self.autoincrement = autoincrement
+        self.uniques = uniques
+        self.foreignKeys = foreignKeys
+        self.checks = checks
+        self.withoutRowid = withoutRowid
+        self.strict = strict
+        normalizeOrder()
+    }
+
+    /// Puts unordered parts in their canonical order.
+    public mutating func normalizeOrder() {
+        uniques.sort { $0.joined(separator: "\u{1}").lowercased() < $1.joined(separator: "\u{1}").lowercased() }
+        foreignKeys.sort { ForeignKey.sortKey($0) < ForeignKey.sortKey($1) }
+    }
+}
+
+extension ForeignKey {
+    static func sortKey(_ fk: ForeignKey) -> String {
+        ([fk.columns.joined(separator: ","), fk.referencedTable, fk.referencedColumns.joined(separator: ","),
+          fk.onUpdate, fk.onDelete]).joined(separator: "\u{1}").lowercased()
+    }
+}
+
+public struct Table: Hashable, Sendable {
+    public var name: String
+    public var columns: [Column]
+    public var constraints: TableConstraints
+
+    public init(name: String, columns: [Column], constraints: TableConstraints = TableConstraints()) {
+        self.name = name
+        self.columns = columns
+        self.constraints = constraints
+    }
+
+    public func columnIndex(_ name: String) -> Int? {
+        columns.firstIndex { $0.name.lowercased() == name.lowercased() }
+    }
+
+    public func column(_ name: String) -> Column? { columnIndex(name).map { columns[$0] } }
+
+    /// Names of the columns that constraints of this table refer to by name.
+    var constrainedColumns: Set<String> {
+        var names = Set(constraints.primaryKey.map { $0.lowercased() })
+        for u in constraints.uniques { names.formUnion(u.map { $0.lowercased() }) }
+        for fk in constraints.foreignKeys { names.formUnion(fk.columns.map { $0.lowercased() }) }
+        return names
+    }
+}
+
+public struct Index: Hashable, Sendable {
+    public var name: String
+    public var table: String
+    public var unique: Bool
+    /// Indexed terms, normalised: `email`, `lower(name)`, `created_at DESC`.
+    public var terms: [String]
+    /// The partial index's WHERE expression, normalised.
+    public var predicate: String?
+
+    public init(name: String, table: String, unique: Bool = false, terms: [String], predicate: String? = nil) {
+        self.name = name
+        self.table = table
+        self.unique = unique
+        self.terms = terms
+        self.predicate = predicate
+    }
+}
+
+public struct View: Hashable, Sendable {
+    public var name: String
+    /// The whole normalised `CREATE VIEW` statement.
+    public var sql: String
+
+    public init(name: String, sql: String) {
+        self.name = name
+        self.sql = sql
+    }
+}
+
+public struct Trigger: Hashable, Sendable {
+    public var name: String
+    public var table: String
+    /// The whole normalised `CREATE TRIGGER` statement.
+    public var sql: String
+
+    public init(name: String, table: String, sql: String) {
+        self.name = name
+        self.table = table
+        self.sql = sql
+    }
+}
+
+/// A database schema: the state that events fold into. Keys are lowercased
+/// names, because SQLite compares identifiers case-insensitively.
+public struct Schema: Hashable, Sendable {
+    public var tables: [String: Table] = [:]
+    public var indexes: [String: Index] = [:]
+    public var views: [String: View] = [:]
+    public var triggers: [String: Trigger] = [:]
+
+    public init() {}
+
+    public static let empty = Schema()
+
+    public var isEmpty: Bool { tables.isEmpty && indexes.isEmpty && views.isEmpty && triggers.isEmpty }
+
+    public func table(_ name: String) -> Table? { tables[name.lowercased()] }
+
+    public func indexes(on table: String) -> [Index] {
+        indexes.values.filter { $0.table.lowercased() == table.lowercased() }.sorted { $0.name < $1.name }
+    }
+
+    public func triggers(on table: String) -> [Trigger] {
+        triggers.values.filter { $0.table.lowercased() == table.lowercased() }.sorted { $0.name < $1.name }
+    }
+
+    /// Tables ordered so that a table comes after the tables its foreign keys
+    /// reference (cycles are broken by name order).
+    public var tablesInDependencyOrder: [Table] {
+        let sorted = tables.values.sorted { $0.name.lowercased() < $1.name.lowercased() }
+        var placed = Set<String>()
+        var result: [Table] = []
+        var visiting = Set<String>()
+        func visit(_ t: Table) {
+            let key = t.name.lowercased()
+            if placed.contains(key) || visiting.contains(key) { return }
+            visiting.insert(key)
+            for fk in t.constraints.foreignKeys {
+                if let parent = tables[fk.referencedTable.lowercased()] { visit(parent) }
+            }
+            visiting.remove(key)
+            placed.insert(key)
+            result.append(t)
+        }
+        sorted.forEach(visit)
+        return result
+    }
+
+    /// Views ordered so that a view comes after the views it reads.
+    public var viewsInDependencyOrder: [View] {
+        let sorted = views.values.sorted { $0.name.lowercased() < $1.name.lowercased() }
+        var placed = Set<String>()
+        var visiting = Set<String>()
+        var result: [View] = []
+        func visit(_ v: View) {
+            let key = v.name.lowercased()
+            if placed.contains(key) || visiting.contains(key) { return }
+            visiting.insert(key)
+            for other in sorted where other.name.lowercased() != key && SQL.mentions(bodyOf: v, name: other.name) {
+                visit(other)
+            }
+            visiting.remove(key)
+            placed.insert(key)
+            result.append(v)
+        }
+        sorted.forEach(visit)
+        return result
+    }
+
+    var triggersSorted: [Trigger] { triggers.values.sorted { $0.name.lowercased() < $1.name.lowercased() } }
+
+    /// Whether any name (table, index or view) is taken; they share SQLite's namespace.
+    func nameIsTaken(_ name: String) -> Bool {
+        let key = name.lowercased()
+        return tables[key] != nil || indexes[key] != nil || views[key] != nil
+    }
+}
+
+extension SQL {
+    /// Whether a view's statement names `name` anywhere after its own name.
+    static func mentions(bodyOf view: View, name: String) -> Bool {
+        guard let tokens = try? tokenize(view.sql) else { return false }
+        guard let asIndex = tokens.firstIndex(where: { $0.isKeyword("AS") }) else { return false }
+        return tokens[asIndex...].contains { $0.identifier?.lowercased() == name.lowercased() }
+    }
+}

@@ -1,0 +1,62 @@
+import StrataCore
+
+/// Renders schema objects as SQLite DDL. What it writes, read back by the
+/// `Inspector`, gives the same model (a law the tests check).
+public enum DDL {
+    public static func q(_ name: String) -> String { SQL.quote(name) }
+
+    static func columnList(_ names: [String]) -> String { names.map(q).joined(separator: ", ") }
+
+    public static func columnDefinition(_ c: Column, inlinePrimaryKey: Bool = false, autoincrement: Bool = false) -> String {
+        var parts = [q(c.name)]
+        if !c.type.isEmpty { parts.append(c.type) }
+        if inlinePrimaryKey { parts.append(autoincrement ? "PRIMARY KEY AUTOINCREMENT" : "PRIMARY KEY") }
+        if c.notNull { parts.append("NOT NULL") }
+        if let d = c.defaultValue { parts.append("DEFAULT \(d)") }
+        if let collation = c.collation { parts.append("COLLATE \(collation)") }
+        return parts.joined(separator: " ")
+    }
+
+    public static func createTable(_ t: Table, as name: String? = nil) -> String {
+        let k = t.constraints
+        let inlinePK = k.primaryKey.count == 1 ? k.primaryKey[0].lowercased() : nil
+        var lines = t.columns.map { c in
+            columnDefinition(c, inlinePrimaryKey: c.name.lowercased() == inlinePK, autoincrement: k.autoincrement)
+        }
+        if k.primaryKey.count > 1 { lines.append("PRIMARY KEY (\(columnList(k.primaryKey)))") }
+        for u in k.uniques { lines.append("UNIQUE (\(columnList(u)))") }
+        for fk in k.foreignKeys {
+            var line = "FOREIGN KEY (\(columnList(fk.columns))) REFERENCES \(q(fk.referencedTable))"
+            if !fk.referencedColumns.isEmpty { line += " (\(columnList(fk.referencedColumns)))" }
+            if fk.onUpdate != "NO ACTION" { line += " ON UPDATE \(fk.onUpdate)" }
+            if fk.onDelete != "NO ACTION" { line += " ON DELETE \(fk.onDelete)" }
+            lines.append(line)
+        }
+        for check in k.checks { lines.append("CHECK (\(check))") }
+        var options: [String] = []
+        if k.withoutRowid { options.append("WITHOUT ROWID") }
+        if k.strict { options.append("STRICT") }
+        return "CREATE TABLE \(q(name ?? t.name)) (\n    " + lines.joined(separator: ",\n    ") + "\n)"
+            + (options.isEmpty ? "" : " " + options.joined(separator: ", "))
+    }
+
+    public static func createIndex(_ i: Index) -> String {
+        var s = "CREATE \(i.unique ? "UNIQUE " : "")INDEX \(q(i.name)) ON \(q(i.table)) (\(i.terms.joined(separator: ", ")))"
+        if let p = i.predicate { s += " WHERE \(p)" }
+        return s
+    }
+
+    /// The whole schema as a script: tables (referenced ones first), indexes, views, triggers.
+    public static func script(_ schema: Schema) -> [String] {
+        var statements: [String] = []
+        for t in schema.tablesInDependencyOrder { statements.append(createTable(t)) }
+        for i in schema.indexes.values.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
+            statements.append(createIndex(i))
+        }
+        for v in schema.viewsInDependencyOrder { statements.append(v.sql) }
+        for t in schema.triggers.values.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
+            statements.append(t.sql)
+        }
+        return statements
+    }
+}

@@ -1,0 +1,165 @@
+import StrataCore
+
+/// An object in the database that strata cannot model yet.
+public struct InspectionError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Reads a live database into a `Schema` (Atlas's "inspect").
+///
+/// Structure comes from PRAGMAs, which reflect what SQLite understood: column
+/// types, NOT NULL, defaults, primary key, UNIQUE constraints, foreign keys
+/// with their actions. What no PRAGMA exposes (CHECK, COLLATE, AUTOINCREMENT,
+/// WITHOUT ROWID, STRICT, an index's terms and WHERE) is read from the stored
+/// `CREATE` statement's tokens.
+public struct Inspector {
+    let db: Connection
+
+    public init(_ db: Connection) { self.db = db }
+
+    // MARK: Queries (named, as in Atlas's sqlite inspector)
+
+    static let objectsQuery = """
+        SELECT type, name, tbl_name, sql FROM sqlite_master
+        WHERE substr(name, 1, 7) NOT IN ('sqlite_', 'strata_') AND substr(tbl_name, 1, 7) NOT IN ('sqlite_', 'strata_')
+        ORDER BY name
+        """
+
+    public func schema() throws -> Schema {
+        var schema = Schema()
+        for row in try db.query(Inspector.objectsQuery) {
+            guard let type = row[0].string, let name = row[1].string, let tableName = row[2].string else { continue }
+            let sql = row[3].string
+            switch type {
+            case "table":
+                guard let sql else { continue }
+                let t = try table(name, sql: sql)
+                schema.tables[name.lowercased()] = t
+            case "index":
+                guard let sql else { continue } // constraint autoindexes are read with their table
+                schema.indexes[name.lowercased()] = try index(name, table: tableName, sql: sql)
+            case "view":
+                schema.views[name.lowercased()] = View(name: name, sql: SQL.normalize(sql ?? ""))
+            case "trigger":
+                schema.triggers[name.lowercased()] = Trigger(name: name, table: tableName, sql: SQL.normalize(sql ?? ""))
+            default:
+                continue
+            }
+        }
+        return schema
+    }
+
+    func table(_ name: String, sql: String) throws -> Table {
+        let tokens = try SQL.tokenize(sql)
+        if tokens.count > 1, tokens[1].isKeyword("VIRTUAL") {
+            throw InspectionError("table \(name) is a virtual table; strata does not manage virtual tables yet")
+        }
+        let parsed = try CreateTableText(tokens: tokens, table: name)
+
+        var columns: [Column] = []
+        var pk: [(Int64, String)] = []
+        for row in try db.query("SELECT name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?)", [.text(name)]) {
+            let colName = row[0].string ?? ""
+            if let hidden = row[5].int, hidden != 0 {
+                throw InspectionError("column \(name).\(colName) is a generated or hidden column; strata does not support those yet")
+            }
+            var column = Column(name: colName, type: SQL.normalize(row[1].string ?? ""), notNull: row[2].int == 1,
+                                defaultValue: row[3].string.map(SQL.normalize),
+                                collation: parsed.collations[colName.lowercased()])
+            if column.defaultValue?.uppercased() == "NULL" { column.defaultValue = "NULL" }
+            columns.append(column)
+            if let position = row[4].int, position > 0 { pk.append((position, colName)) }
+        }
+
+        var uniques: [[String]] = []
+        for row in try db.query("SELECT name, origin FROM pragma_index_list(?)", [.text(name)]) where row[1].string == "u" {
+            let cols = try db.query("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [row[0]]).compactMap { $0[0].string }
+            uniques.append(cols)
+        }
+
+        var fks: [Int64: ForeignKey] = [:]
+        for row in try db.query("SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?) ORDER BY id, seq", [.text(name)]) {
+            let id = row[0].int ?? 0
+            var fk = fks[id] ?? ForeignKey(columns: [], referencedTable: row[1].string ?? "", referencedColumns: [],
+                                           onUpdate: row[4].string ?? "NO ACTION", onDelete: row[5].string ?? "NO ACTION")
+            fk.columns.append(row[2].string ?? "")
+            if let to = row[3].string { fk.referencedColumns.append(to) }
+            fks[id] = fk
+        }
+
+        let constraints = TableConstraints(
+            primaryKey: pk.sorted { $0.0 < $1.0 }.map(\.1), autoincrement: parsed.autoincrement, uniques: uniques,
+            foreignKeys: Array(fks.values), checks: parsed.checks, withoutRowid: parsed.withoutRowid, strict: parsed.strict)
+        return Table(name: name, columns: columns, constraints: constraints)
+    }
+
+    func index(_ name: String, table: String, sql: String) throws -> Index {
+        let tokens = try SQL.tokenize(sql)
+        let unique = tokens.count > 1 && tokens[1].isKeyword("UNIQUE")
+        guard let open = tokens.firstIndex(where: { $0.text == "(" }), let close = SQL.matchingParen(tokens, from: open) else {
+            throw InspectionError("cannot read the definition of index \(name)")
+        }
+        let terms = SQL.splitTopLevel(tokens[(open + 1)..<close]).map { SQL.join($0) }
+        var predicate: String?
+        if close + 1 < tokens.count, tokens[close + 1].isKeyword("WHERE") {
+            predicate = SQL.join(tokens[(close + 2)...])
+        }
+        return Index(name: name, table: table, unique: unique, terms: terms, predicate: predicate)
+    }
+}
+
+/// What is read from a `CREATE TABLE` statement's tokens.
+struct CreateTableText {
+    var checks: [String] = []
+    var collations: [String: String] = [:]
+    var autoincrement = false
+    var withoutRowid = false
+    var strict = false
+
+    init(tokens: [SQLToken], table: String) throws {
+        guard let open = tokens.firstIndex(where: { $0.text == "(" }), let close = SQL.matchingParen(tokens, from: open) else {
+            throw InspectionError("cannot read the definition of table \(table) (CREATE TABLE ... AS SELECT is not supported)")
+        }
+        for part in SQL.splitTopLevel(tokens[(open + 1)..<close]) {
+            guard let first = part.first else { continue }
+            let isTableConstraint = ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"].contains { first.isKeyword($0) }
+            var i = part.startIndex
+            let columnName = isTableConstraint ? nil : first.identifier?.lowercased()
+            if !isTableConstraint { i += 1 }
+            while i < part.endIndex {
+                let t = part[i]
+                if t.isKeyword("CHECK"), i + 1 < part.endIndex, part[i + 1].text == "(" {
+                    let all = Array(part)
+                    let local = i + 1 - part.startIndex
+                    if let end = SQL.matchingParen(all, from: local) {
+                        checks.append(SQL.join(all[(local + 1)..<end]))
+                        i = part.startIndex + end + 1
+                        continue
+                    }
+                }
+                if t.kind == .punct && t.text == "(" {
+                    // Skip any other parenthesised group (types, defaults, references).
+                    let all = Array(part)
+                    let local = i - part.startIndex
+                    i = part.startIndex + (SQL.matchingParen(all, from: local) ?? (all.count - 1)) + 1
+                    continue
+                }
+                if let columnName, t.isKeyword("COLLATE"), i + 1 < part.endIndex, let c = part[i + 1].identifier {
+                    let upper = c.uppercased()
+                    if upper != "BINARY" { collations[columnName] = upper }
+                    i += 2
+                    continue
+                }
+                if t.isKeyword("AUTOINCREMENT") { autoincrement = true }
+                i += 1
+            }
+        }
+        for option in SQL.splitTopLevel(tokens[(close + 1)...]) {
+            let words = option.map { $0.text.uppercased() }
+            if words == ["WITHOUT", "ROWID"] { withoutRowid = true }
+            if words == ["STRICT"] { strict = true }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import StrataCore
+
+public enum Direction: String, Sendable {
+    case up, down
+}
+
+public struct MigrationStep: Sendable {
+    public let event: Event
+    public let direction: Direction
+
+    public init(_ event: Event, _ direction: Direction) {
+        self.event = event
+        self.direction = direction
+    }
+
+    /// The ops this step runs: the event's, or their inverses, newest first.
+    public var ops: [Op] { direction == .up ? event.ops : event.ops.inverted }
+}
+
+/// Who runs a migration, recorded in the database's applied-history.
+public struct MigrationContext: Sendable {
+    public var appliedBy: String
+    public var node: String
+    public var now: Int64
+
+    public init(appliedBy: String, node: String, now: Int64) {
+        self.appliedBy = appliedBy
+        self.node = node
+        self.now = now
+    }
+}
+
+/// The whole of one `upgrade` or `downgrade`: every statement, schema and
+/// bookkeeping alike, so that `--sql` prints exactly what a run executes.
+public struct MigrationPlan: Sendable {
+    public struct Item: Sendable {
+        public let event: String?
+        public let statement: PlannedStatement
+    }
+
+    public let fromRevision: String?
+    public let toRevision: String?
+    public let direction: Direction
+    public let items: [Item]
+    public let finalState: Schema
+
+    /// The plan as a script for the sqlite3 shell (or a DBA's review).
+    public var script: String {
+        var out = "-- strata: \(fromRevision ?? "base") -> \(toRevision ?? "base")\n"
+        out += "PRAGMA foreign_keys = OFF;\nBEGIN IMMEDIATE;\n"
+        var currentEvent: String?
+        for item in items {
+            if item.event != currentEvent, let e = item.event {
+                out += "\n-- event \(e)\n"
+                currentEvent = e
+            }
+            if let reason = item.statement.guardReason { out += "-- requires: \(reason)\n" }
+            out += item.statement.sql + ";\n"
+        }
+        out += "PRAGMA foreign_key_check;\nCOMMIT;\n"
+        return out
+    }
+}
+
+/// Bookkeeping tables that every target database carries.
+public enum Bookkeeping {
+    public static let createTables = [
+        """
+        CREATE TABLE IF NOT EXISTS strata_version (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            revision TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS strata_history (
+            seq INTEGER PRIMARY KEY,
+            revision TEXT NOT NULL,
+            direction TEXT NOT NULL CHECK (direction IN ('up', 'down', 'stamp')),
+            applied_at TEXT NOT NULL,
+            applied_by TEXT NOT NULL,
+            node TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS strata_events (
+            id TEXT PRIMARY KEY,
+            body TEXT NOT NULL,
+            inverse TEXT NOT NULL
+        )
+        """,
+    ]
+
+    /// The revision value stored for "no revision".
+    public static let base = "base"
+
+    static func recordEvent(_ e: Event) -> String {
+        let inverse = JSON.array(e.ops.inverted.map(\.json)).canonicalString
+        return "INSERT OR IGNORE INTO strata_events (id, body, inverse) VALUES (\(SQL.literal(e.id)), \(SQL.literal(e.body.canonicalString)), \(SQL.literal(inverse)))"
+    }
+
+    static func recordHistory(revision: String, direction: String, context: MigrationContext) -> String {
+        "INSERT INTO strata_history (revision, direction, applied_at, applied_by, node) VALUES (\(SQL.literal(revision)), \(SQL.literal(direction)), \(SQL.literal(Timestamp.iso8601(context.now))), \(SQL.literal(context.appliedBy)), \(SQL.literal(context.node)))"
+    }
+
+    static func setVersion(_ revision: String?, context: MigrationContext) -> String {
+        "INSERT INTO strata_version (id, revision, updated_at) VALUES (1, \(SQL.literal(revision ?? base)), \(SQL.literal(Timestamp.iso8601(context.now)))) ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, updated_at = excluded.updated_at"
+    }
+}
+
+public enum Migrator {
+    /// Plans steps from `start` (the state at `from`) to `to`.
+    public static func plan(start: Schema, from: String?, to: String?, steps: [MigrationStep],
+                            context: MigrationContext) throws -> MigrationPlan {
+        var items = Bookkeeping.createTables.map { MigrationPlan.Item(event: nil, statement: PlannedStatement($0)) }
+        var state = start
+        for step in steps {
+            let e = step.event
+            for op in step.ops {
+                let statements: [PlannedStatement]
+                do {
+                    statements = try Planner.statements(for: op, in: state)
+                    try state.apply(op)
+                } catch let error as SchemaError {
+                    throw MigrationError.event(e.id, step.direction, "\(op.summary): \(error.message)", sql: nil)
+                }
+                items += statements.map { MigrationPlan.Item(event: e.id, statement: $0) }
+            }
+            items.append(.init(event: e.id, statement: PlannedStatement(Bookkeeping.recordEvent(e))))
+            items.append(.init(event: e.id, statement: PlannedStatement(
+                Bookkeeping.recordHistory(revision: e.id, direction: step.direction.rawValue, context: context))))
+        }
+        items.append(.init(event: nil, statement: PlannedStatement(Bookkeeping.setVersion(to, context: context))))
+        return MigrationPlan(fromRevision: from, toRevision: to, direction: steps.first?.direction ?? .up,
+                             items: items, finalState: state)
+    }
+}
+
+public enum MigrationError: Error, CustomStringConvertible, Sendable {
+    /// An event failed: which one, which way, why, and the statement if one ran.
+    case event(String, Direction, String, sql: String?)
+    case locked(String)
+    case moved(expected: String?, found: String?)
+    case foreignKeyViolations([String])
+
+    public var description: String {
+        switch self {
+        case let .event(id, direction, message, sql):
+            var s = "\(direction == .up ? "upgrade" : "downgrade") failed at event \(id.prefix(12)): \(message)"
+            if let sql { s += "\n  statement: \(sql)" }
+            return s + "\nthe database was left exactly as it was"
+        case let .locked(path):
+            return "database \(path) is locked by another process (another migration?); wait for it to finish and run the command again"
+        case let .moved(expected, found):
+            return "the database moved from \(expected ?? "base") to \(found ?? "base") while this command was planning (another migration ran); run the command again"
+        case let .foreignKeyViolations(rows):
+            return "the migration would leave rows that break foreign keys, so nothing was changed:\n  " + rows.joined(separator: "\n  ")
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import CSQLite
+import StrataCore
+
+/// An error in a models file or a hand-written DDL script.
+public struct ModelsError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Reads desired schemas written as plain SQLite DDL. SQLite itself is the
+/// parser: the DDL runs in a scratch in-memory database, which is then inspected.
+public enum Models {
+    /// The schema that `ddl` declares. Only CREATE statements are accepted.
+    public static func schema(fromDDL ddl: String, source: String) throws -> Schema {
+        let db = try Connection.memory()
+        try run(ddl, on: db, source: source, allow: { $0.isKeyword("CREATE") }, what: "only CREATE TABLE, INDEX, VIEW and TRIGGER statements belong in a models file")
+        return try inspect(db, source: source)
+    }
+
+    /// The schema that results from running hand-written DDL on `start`.
+    public static func schema(applying ddl: String, to start: Schema, source: String) throws -> Schema {
+        let db = try Connection.memory()
+        for statement in DDL.script(start) { try db.execute(statement) }
+        try run(ddl, on: db, source: source,
+                allow: { ["CREATE", "DROP", "ALTER"].contains(where: $0.isKeyword) },
+                what: "only CREATE, DROP and ALTER statements can make a revision")
+        return try inspect(db, source: source)
+    }
+
+    static func inspect(_ db: Connection, source: String) throws -> Schema {
+        let schema: Schema
+        do { schema = try Inspector(db).schema() } catch let e as InspectionError {
+            throw ModelsError("\(source): \(e.message)")
+        }
+        if let reserved = try db.query("SELECT name FROM sqlite_master WHERE substr(name, 1, 7) = 'strata_'").first?[0].string {
+            throw ModelsError("\(source): \(reserved): names starting with strata_ are reserved for strata's bookkeeping; rename it")
+        }
+        return schema
+    }
+
+    /// Runs statements one at a time, so each can be checked and an error can
+    /// name its line.
+    static func run(_ text: String, on db: Connection, source: String, allow: (SQLToken) -> Bool, what: String) throws {
+        var utf8 = Array(text.utf8CString)
+        try utf8.withUnsafeMutableBufferPointer { buffer in
+            let start = buffer.baseAddress!
+            var cursor: UnsafePointer<CChar>? = UnsafePointer(start)
+            while let current = cursor, current.pointee != 0 {
+                var stmt: OpaquePointer?
+                var tail: UnsafePointer<CChar>?
+                let line = 1 + UnsafeBufferPointer(start: UnsafePointer(start), count: current - UnsafePointer(start))
+                    .filter { $0 == 10 }.count
+                let rc = sqlite3_prepare_v2(db.handle, current, -1, &stmt, &tail)
+                guard rc == SQLITE_OK else {
+                    throw ModelsError("\(source): statement at line \(line): \(String(cString: sqlite3_errmsg(db.handle)))")
+                }
+                cursor = tail
+                guard let stmt else { continue } // whitespace or comments only
+                defer { sqlite3_finalize(stmt) }
+                let sql = String(cString: sqlite3_sql(stmt))
+                let firstLine = line + (sql.prefix { $0 == "\n" || $0 == " " }.filter { $0 == "\n" }.count)
+                guard let first = (try? SQL.tokenize(sql))?.first, allow(first) else {
+                    throw ModelsError("\(source): statement at line \(firstLine): \(what)")
+                }
+                if let tokens = try? SQL.tokenize(sql), tokens.count > 1, tokens[1].isKeyword("TEMP") || tokens[1].isKeyword("TEMPORARY") {
+                    throw ModelsError("\(source): statement at line \(firstLine): temporary objects do not belong in a schema")
+                }
+                let step = sqlite3_step(stmt)
+                guard step == SQLITE_DONE || step == SQLITE_ROW else {
+                    throw ModelsError("\(source): statement at line \(firstLine): \(String(cString: sqlite3_errmsg(db.handle)))")
+                }
+            }
+        }
+    }
+}

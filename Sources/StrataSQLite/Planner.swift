@@ -1,0 +1,155 @@
+import StrataCore
+
+/// One statement of a plan. A guard, when present, is checked by the applier
+/// before the statement runs, so an op that cannot succeed on this database's
+/// rows fails with a message that says why instead of an SQLite constraint error.
+public struct PlannedStatement: Hashable, Sendable {
+    public var sql: String
+    public var guardEmptyTable: String?
+    public var guardReason: String?
+
+    init(_ sql: String, guardEmptyTable: String? = nil, reason: String? = nil) {
+        self.sql = sql
+        self.guardEmptyTable = guardEmptyTable
+        self.guardReason = reason
+    }
+}
+
+/// Turns an op into SQLite statements (Atlas's "plan"). Pure: it reads the
+/// state before the op, never the database.
+public enum Planner {
+    /// The statements that apply `op` to a database whose schema is `before`.
+    public static func statements(for op: Op, in before: Schema) throws -> [PlannedStatement] {
+        let after = try before.applying(op)
+        switch op {
+        case let .createTable(t, indexes, triggers):
+            return [PlannedStatement(DDL.createTable(t))] + indexes.map { PlannedStatement(DDL.createIndex($0)) }
+                + triggers.map { PlannedStatement($0.sql) }
+
+        case let .dropTable(t, _, _):
+            // Its indexes and triggers go with it.
+            return [PlannedStatement("DROP TABLE \(DDL.q(t.name))")]
+
+        case let .renameTable(from, to):
+            return aroundViewsAndTriggers(before: before, after: after,
+                                          ["ALTER TABLE \(DDL.q(from)) RENAME TO \(DDL.q(to))"])
+
+        case let .renameColumn(table, from, to):
+            return aroundViewsAndTriggers(before: before, after: after,
+                                          ["ALTER TABLE \(DDL.q(table)) RENAME COLUMN \(DDL.q(from)) TO \(DDL.q(to))"])
+
+        case let .addColumn(table, column, position):
+            let t = before.table(table)!
+            if position == t.columns.count && canAddInPlace(column) {
+                return [PlannedStatement("ALTER TABLE \(DDL.q(table)) ADD COLUMN \(DDL.columnDefinition(column))")]
+            }
+            var plan = rebuild(table: table, before: before, after: after)
+            if column.notNull && (column.defaultValue == nil || column.defaultValue == "NULL") {
+                let reason = "column \(table).\(column.name) is NOT NULL without a default, so it can only be restored into an empty table; "
+                    + "delete the rows of \(table) (or add a default to the column in a new revision) first"
+                plan[0].guardEmptyTable = table
+                plan[0].guardReason = reason
+            }
+            return plan
+
+        case let .dropColumn(table, column, _):
+            // SQLite 3.35+ drops a column in place when nothing else refers to
+            // it; the fold has already refused a column that something uses.
+            let t = before.table(table)!
+            if !t.constraints.withoutRowid && !t.constraints.strict {
+                return aroundViewsAndTriggers(before: before, after: after,
+                                              ["ALTER TABLE \(DDL.q(table)) DROP COLUMN \(DDL.q(column.name))"])
+            }
+            return rebuild(table: table, before: before, after: after)
+
+        case let .alterColumn(table, _, _), let .alterConstraints(table, _, _), let .reorderColumns(table, _, _):
+            return rebuild(table: table, before: before, after: after)
+
+        case let .createIndex(i): return [PlannedStatement(DDL.createIndex(i))]
+        case let .dropIndex(i): return [PlannedStatement("DROP INDEX \(DDL.q(i.name))")]
+        case let .createView(v): return [PlannedStatement(v.sql)]
+        case let .dropView(v): return [PlannedStatement("DROP VIEW \(DDL.q(v.name))")]
+        case let .createTrigger(t): return [PlannedStatement(t.sql)]
+        case let .dropTrigger(t): return [PlannedStatement("DROP TRIGGER \(DDL.q(t.name))")]
+        }
+    }
+
+    /// `ALTER TABLE ... ADD COLUMN` works only for a column SQLite can fill
+    /// without looking at rows: not NOT NULL without a default, and a
+    /// constant default (https://sqlite.org/lang_altertable.html#altertabaddcol).
+    static func canAddInPlace(_ c: Column) -> Bool {
+        if c.notNull && (c.defaultValue == nil || c.defaultValue == "NULL") { return false }
+        if let d = c.defaultValue {
+            let upper = d.uppercased()
+            if d.hasPrefix("(") || ["CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"].contains(upper) { return false }
+        }
+        return true
+    }
+
+    /// Since 3.26, `RENAME` and `DROP COLUMN` re-check every view and trigger
+    /// of the schema and fail if any of them does not resolve, even one that
+    /// has nothing to do with the table. They are dropped around the
+    /// statement and recreated as the state after the op says they are.
+    static func aroundViewsAndTriggers(before: Schema, after: Schema, _ statements: [String]) -> [PlannedStatement] {
+        var plan: [PlannedStatement] = []
+        for t in before.triggers.values.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
+            plan.append(PlannedStatement("DROP TRIGGER \(DDL.q(t.name))"))
+        }
+        for v in before.viewsInDependencyOrder.reversed() { plan.append(PlannedStatement("DROP VIEW \(DDL.q(v.name))")) }
+        plan += statements.map { PlannedStatement($0) }
+        for v in after.viewsInDependencyOrder { plan.append(PlannedStatement(v.sql)) }
+        for t in after.triggers.values.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
+            plan.append(PlannedStatement(t.sql))
+        }
+        return plan
+    }
+
+    /// The twelve steps of https://sqlite.org/lang_altertable.html#otheralter.
+    /// Steps 1-2 (foreign keys off, outside the transaction; begin) and 10-12
+    /// (`PRAGMA foreign_key_check`, commit, foreign keys back) are the
+    /// applier's, because they wrap the whole run.
+    static func rebuild(table name: String, before: Schema, after: Schema) -> [PlannedStatement] {
+        let old = before.table(name)!
+        let new = after.table(name)!
+        let temp = "_strata_new_\(new.name)"
+        var plan: [PlannedStatement] = []
+        // 3. The indexes and triggers of the table are in `after`.
+        // 4. "CREATE TABLE new_X (...)" in the desired revised format.
+        plan.append(PlannedStatement(DDL.createTable(new, as: temp)))
+        // 5. "INSERT INTO new_X SELECT ... FROM X": columns that exist on both
+        //    sides are copied; a new column takes its default.
+        var targets: [String] = []
+        var sources: [String] = []
+        for c in new.columns {
+            guard let was = old.column(c.name) else { continue }
+            targets.append(DDL.q(c.name))
+            if c.notNull && !was.notNull, let d = c.defaultValue, d != "NULL" {
+                sources.append("coalesce(\(DDL.q(was.name)), \(d))")
+            } else {
+                sources.append(DDL.q(was.name))
+            }
+        }
+        if !targets.isEmpty {
+            plan.append(PlannedStatement("INSERT INTO \(DDL.q(temp)) (\(targets.joined(separator: ", "))) SELECT \(sources.joined(separator: ", ")) FROM \(DDL.q(old.name))"))
+        }
+        //    AUTOINCREMENT's high-water mark lives in sqlite_sequence; the
+        //    copy only sets it to the largest surviving id, so carry it over.
+        if old.constraints.autoincrement && new.constraints.autoincrement {
+            plan.append(PlannedStatement("DELETE FROM sqlite_sequence WHERE name = \(SQL.literal(temp))"))
+            plan.append(PlannedStatement("INSERT INTO sqlite_sequence (name, seq) SELECT \(SQL.literal(temp)), seq FROM sqlite_sequence WHERE name = \(SQL.literal(old.name))"))
+        }
+        // 6. "DROP TABLE X" (its indexes and triggers go with it).
+        plan.append(PlannedStatement("DROP TABLE \(DDL.q(old.name))"))
+        // 7. "ALTER TABLE new_X RENAME TO X". Legacy mode leaves views,
+        //    triggers and other tables' REFERENCES X exactly as written (they
+        //    name X, which exists again) and does not re-check every view.
+        plan.append(PlannedStatement("PRAGMA legacy_alter_table = ON"))
+        plan.append(PlannedStatement("ALTER TABLE \(DDL.q(temp)) RENAME TO \(DDL.q(new.name))"))
+        plan.append(PlannedStatement("PRAGMA legacy_alter_table = OFF"))
+        // 8. Recreate the indexes and triggers of X.
+        for i in after.indexes(on: new.name) { plan.append(PlannedStatement(DDL.createIndex(i))) }
+        for t in after.triggers(on: new.name) { plan.append(PlannedStatement(t.sql)) }
+        // 9. Views that read X are untouched: legacy rename left their text as is.
+        return plan
+    }
+}

@@ -1,0 +1,125 @@
+import CSQLite
+import StrataCore
+
+/// A SQLite file that strata migrates, with its `strata_*` bookkeeping.
+public final class TargetDatabase {
+    public let connection: Connection
+    public let path: String
+
+    /// Opens an existing database, or creates one when `create` is set.
+    public init(path: String, create: Bool = true, readOnly: Bool = false) throws {
+        self.path = path
+        connection = try Connection(path: path, readOnly: readOnly, create: create)
+        connection.setBusyTimeout(milliseconds: 0)
+    }
+
+    var hasBookkeeping: Bool {
+        (try? connection.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'strata_version'")?.int) == 1
+    }
+
+    // MARK: - Reading
+
+    /// The revision the database is at; nil for base.
+    public func currentRevision() throws -> String? {
+        guard hasBookkeeping else { return nil }
+        guard let rev = try connection.scalar("SELECT revision FROM strata_version WHERE id = 1")?.string,
+              rev != Bookkeeping.base else { return nil }
+        return rev
+    }
+
+    /// The copies of every event ever applied here.
+    public func storedEvents() throws -> [Event] {
+        guard hasBookkeeping else { return [] }
+        return try connection.query("SELECT body FROM strata_events").map { row in
+            try Event(canonical: row[0].bytes ?? [])
+        }
+    }
+
+    public struct HistoryRow: Sendable {
+        public let revision: String
+        public let direction: String
+        public let appliedAt: String
+        public let appliedBy: String
+        public let node: String
+    }
+
+    public func appliedHistory() throws -> [HistoryRow] {
+        guard hasBookkeeping else { return [] }
+        return try connection.query("SELECT revision, direction, applied_at, applied_by, node FROM strata_history ORDER BY seq").map {
+            HistoryRow(revision: $0[0].string ?? "", direction: $0[1].string ?? "", appliedAt: $0[2].string ?? "",
+                       appliedBy: $0[3].string ?? "", node: $0[4].string ?? "")
+        }
+    }
+
+    /// The real schema, strata's own tables left out.
+    public func schema() throws -> Schema { try Inspector(connection).schema() }
+
+    // MARK: - Writing
+
+    /// Runs a plan in one transaction: it reaches the plan's target or leaves
+    /// the database exactly as it was (schema, rows, recorded revision).
+    public func apply(_ plan: MigrationPlan) throws {
+        let foreignKeysWereOn = try connection.scalar("PRAGMA foreign_keys")?.int == 1
+        // Step 1 of SQLite's rebuild procedure: inside a transaction this
+        // PRAGMA is silently ignored, and cascades would delete rows.
+        try connection.execute("PRAGMA foreign_keys = OFF")
+        defer {
+            if foreignKeysWereOn { try? connection.execute("PRAGMA foreign_keys = ON") }
+            try? connection.execute("PRAGMA legacy_alter_table = OFF")
+        }
+        do {
+            try connection.execute("BEGIN IMMEDIATE")
+        } catch let e as SQLiteError where e.isBusy {
+            throw MigrationError.locked(path)
+        }
+        do {
+            let found = try currentRevision()
+            guard found == plan.fromRevision else { throw MigrationError.moved(expected: plan.fromRevision, found: found) }
+            for item in plan.items {
+                let s = item.statement
+                if let table = s.guardEmptyTable,
+                   try connection.scalar("SELECT EXISTS (SELECT 1 FROM \(DDL.q(table)))")?.int == 1 {
+                    throw MigrationError.event(item.event ?? "", plan.direction, s.guardReason ?? "table \(table) is not empty", sql: nil)
+                }
+                do {
+                    try connection.execute(s.sql)
+                } catch let e as SQLiteError {
+                    if e.isBusy { throw MigrationError.locked(path) }
+                    throw MigrationError.event(item.event ?? "(bookkeeping)", plan.direction, e.message, sql: s.sql)
+                }
+            }
+            let violations = try connection.query("PRAGMA foreign_key_check").map { row in
+                "table \(row[0].string ?? "?") row \(row[1].string ?? "?") references missing \(row[2].string ?? "?")"
+            }
+            guard violations.isEmpty else { throw MigrationError.foreignKeyViolations(violations) }
+            try connection.execute("COMMIT")
+        } catch {
+            if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// Records `revision` without running anything (adopting a database), with
+    /// copies of the events that lead to it so the database can be walked back
+    /// without a log.
+    public func stamp(_ revision: String?, events: [Event], context: MigrationContext) throws {
+        do {
+            try connection.transaction {
+                for statement in Bookkeeping.createTables { try connection.execute(statement) }
+                for e in events { try connection.execute(Bookkeeping.recordEvent(e)) }
+                try connection.execute(Bookkeeping.recordHistory(revision: revision ?? Bookkeeping.base, direction: "stamp", context: context))
+                try connection.execute(Bookkeeping.setVersion(revision, context: context))
+            }
+        } catch let e as SQLiteError where e.isBusy {
+            throw MigrationError.locked(path)
+        }
+    }
+
+    /// Creates the objects of `schema` in this (empty) database.
+    public func create(_ schema: Schema) throws {
+        try connection.transaction {
+            for statement in DDL.script(schema) { try connection.execute(statement) }
+        }
+    }
+}
+

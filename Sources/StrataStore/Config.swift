@@ -1,0 +1,83 @@
+import Foundation
+import TOMLKit
+
+/// `strata.toml`: a project's settings.
+public struct Config: Equatable, Sendable {
+    public var project: String
+    public var node: String
+    public var author: String
+    public var models: String
+    public var databases: [String]
+    public var log: String
+    public var registry: String?
+    public var tokenFile: String?
+
+    public static let fileName = "strata.toml"
+
+    public init(project: String, node: String, author: String, models: String, databases: [String],
+                log: String = ".strata/log.db", registry: String? = nil, tokenFile: String? = nil) {
+        self.project = project
+        self.node = node
+        self.author = author
+        self.models = models
+        self.databases = databases
+        self.log = log
+        self.registry = registry
+        self.tokenFile = tokenFile
+    }
+
+    public init(toml text: String, source: String) throws {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
+            throw ConfigError("\(source): line \(e.source.begin.line): \(e.description)")
+        }
+        let known: Set<String> = ["project", "node", "author", "models", "databases", "log", "registry", "token_file"]
+        if let extra = table.keys.first(where: { !known.contains($0) }) {
+            throw ConfigError("\(source): unknown setting \"\(extra)\" (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        func string(_ key: String) throws -> String? {
+            guard let v = table[key] else { return nil }
+            guard let s = v.string else { throw ConfigError("\(source): \(key) must be a string") }
+            return s
+        }
+        func required(_ key: String) throws -> String {
+            guard let s = try string(key), !s.isEmpty else { throw ConfigError("\(source): \(key) is missing; add `\(key) = \"...\"`") }
+            return s
+        }
+        var databases: [String] = []
+        if let v = table["databases"] {
+            guard let array = v.array else { throw ConfigError("\(source): databases must be an array of paths") }
+            for item in array {
+                guard let s = item.string else { throw ConfigError("\(source): databases must be an array of paths") }
+                databases.append(s)
+            }
+        }
+        self.init(project: try required("project"), node: try required("node"), author: try required("author"),
+                  models: try required("models"), databases: databases, log: try string("log") ?? ".strata/log.db",
+                  registry: try string("registry"), tokenFile: try string("token_file"))
+    }
+
+    public var toml: String {
+        func q(_ s: String) -> String {
+            "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        var lines = [
+            "# strata project settings (README.md, \"strata.toml\")",
+            "project = \(q(project))",
+            "node = \(q(node))",
+            "author = \(q(author))",
+            "models = \(q(models))",
+            "databases = [\(databases.map(q).joined(separator: ", "))]",
+            "log = \(q(log))",
+        ]
+        lines.append(registry.map { "registry = \(q($0))" } ?? "# registry = \"http://127.0.0.1:8080\"")
+        lines.append(tokenFile.map { "token_file = \(q($0))" } ?? "# token_file = \"~/.strata/token\"   (or set STRATA_TOKEN)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

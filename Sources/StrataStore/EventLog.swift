@@ -1,0 +1,166 @@
+import StrataCore
+
+/// An error of the local log, with what to do about it.
+public struct LogError: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case notFound, ambiguous, invalid, conflict, corrupt, locked }
+    public let kind: Kind
+    public let message: String
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+    public var description: String { message }
+}
+
+/// The local, append-only store of one project's events.
+public protocol EventLog: AnyObject, EventSource {
+    /// How many events the log holds.
+    func count() throws -> Int
+    func contains(_ id: String) throws -> Bool
+    /// Events no other event names as a parent, oldest first.
+    func heads() throws -> [String]
+    /// Every event, in append order (parents before children).
+    func allEvents() throws -> [Event]
+    /// Full ids that start with `prefix`.
+    func ids(withPrefix prefix: String) throws -> [String]
+    /// Appends events atomically, parents first. With `expectedHeads`, the
+    /// append is a compare-and-swap: it fails if the heads changed meanwhile.
+    func append(_ events: [Event], expectedHeads: [String]?) throws
+    func snapshot(at id: String) throws -> Schema?
+    /// Whether snapshots are kept (a cache: the log is the truth).
+    var snapshotInterval: Int { get }
+    func saveSnapshot(_ schema: Schema, at id: String) throws
+}
+
+extension EventLog {
+    /// The only head; an error naming them when there are two or more.
+    public func head() throws -> String? {
+        let hs = try heads()
+        if hs.count > 1 {
+            throw LogError(.conflict, "the log has \(hs.count) heads (\(hs.map { String($0.prefix(12)) }.joined(separator: ", "))); run `strata merge -m MESSAGE` to join them, or name a revision")
+        }
+        return hs.first
+    }
+
+    /// A full id from `head`, `base` (nil), a full id, or a unique prefix of 4+ characters.
+    public func resolve(_ revision: String) throws -> String? {
+        let r = revision.lowercased()
+        if r == "head" {
+            guard let h = try head() else { throw LogError(.notFound, "the log is empty: there is no head yet; run `strata revision --autogenerate -m MESSAGE` first") }
+            return h
+        }
+        if r == "base" { return nil }
+        guard r.count >= 4, r.allSatisfy({ $0.isHexDigit }) else {
+            throw LogError(.notFound, "\(revision) is not a revision: name one by `head`, `base`, or 4 or more hex digits of its id (see `strata history`)")
+        }
+        let matches = try ids(withPrefix: r)
+        switch matches.count {
+        case 0: throw LogError(.notFound, "no revision starts with \(revision) in the local log (see `strata history`)")
+        case 1: return matches[0]
+        default:
+            throw LogError(.ambiguous, "\(revision) is ambiguous: it starts \(matches.count) revisions (\(matches.prefix(4).map { String($0.prefix(12)) }.joined(separator: ", "))); give more digits")
+        }
+    }
+
+    /// The schema at a revision, from the nearest snapshot on its first-parent
+    /// chain plus the events after it: the cost depends on the snapshot
+    /// interval, not on the log's length.
+    public func state(at id: String?) throws -> Schema {
+        guard let id else { return .empty }
+        var cursor: String? = id
+        while let c = cursor {
+            if let snap = try snapshot(at: c) {
+                return try fold(snap, try range(from: c, to: id))
+            }
+            cursor = try event(c).parents.first
+        }
+        return try fold(.empty, try range(from: nil, to: id))
+    }
+
+    func fold(_ start: Schema, _ events: [Event]) throws -> Schema {
+        var s = start
+        for e in events {
+            do { try s.apply(e.ops) } catch let error as SchemaError {
+                throw LogError(.corrupt, "event \(e.id.prefix(12)) does not apply to the state before it: \(error.message)")
+            }
+        }
+        return s
+    }
+}
+
+extension Schema {
+    mutating func apply(_ ops: [Op]) throws {
+        for op in ops { try apply(op) }
+    }
+}
+
+/// Checks events before they are appended: parents known, ops apply.
+struct AppendValidator {
+    let log: EventLog
+    var known: [String: Event] = [:]
+    var states: [String: Schema] = [:]
+
+    init(log: EventLog) { self.log = log }
+
+    /// Returns the state after `e`, or throws why `e` cannot be appended.
+    mutating func check(_ e: Event, cachedParentState: (String, Schema)?) throws -> Schema {
+        for p in e.parents where known[p] == nil {
+            guard try log.contains(p) else {
+                throw LogError(.invalid, "event \(e.id.prefix(12)) names parent \(p.prefix(12)), which is not in the log; pull it first")
+            }
+        }
+        let before: Schema
+        if e.parents.count == 1, let s = states[e.parents[0]] {
+            before = s
+        } else if e.parents.count == 1, let cached = cachedParentState, cached.0 == e.parents[0] {
+            before = cached.1
+        } else if e.parents.isEmpty {
+            before = .empty
+        } else {
+            before = try stateBefore(e)
+        }
+        var after = before
+        do { try after.apply(e.ops) } catch let error as SchemaError {
+            throw LogError(.invalid, "event \(e.id.prefix(12)) (\(e.message)) does not apply: \(error.message)")
+        }
+        known[e.id] = e
+        states[e.id] = after
+        return after
+    }
+
+    /// The state an event's ops apply to: for a merge, its first parent's
+    /// state plus the events only the second parent has.
+    func stateBefore(_ e: Event) throws -> Schema {
+        let source = Overlay(log: log, pending: known)
+        var s = try states[e.parents[0]] ?? source.stateAt(e.parents[0])
+        if e.parents.count > 1 {
+            for x in try source.range(from: e.parents[0], to: e.parents[1]) {
+                do { try s.apply(x.ops) } catch let error as SchemaError {
+                    throw LogError(.invalid, "merge \(e.id.prefix(12)): the branches do not combine: \(error.message)")
+                }
+            }
+        }
+        return s
+    }
+}
+
+/// The log plus events not yet appended.
+struct Overlay: EventSource {
+    let log: EventLog
+    let pending: [String: Event]
+
+    func event(_ id: String) throws -> Event {
+        if let e = pending[id] { return e }
+        return try log.event(id)
+    }
+
+    func height(_ id: String) throws -> Int {
+        if let e = pending[id] { return 1 + (try e.parents.map { try height($0) }.max() ?? 0) }
+        return try log.height(id)
+    }
+
+    func stateAt(_ id: String) throws -> Schema {
+        if pending[id] == nil { return try log.state(at: id) }
+        return try range(from: nil, to: id).reduce(into: Schema.empty) { s, e in try s.apply(e.ops) }
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import StrataCore
+import StrataSQLite
+
+/// The local log in one SQLite file (`.strata/log.db`).
+///
+/// SQLite's transactions make it crash-safe: a process killed at any instant
+/// leaves the file with every committed append and none of a partial one.
+/// It is tamper-evident because each row keeps the canonical bytes of its
+/// event and `verify` recomputes every id and link from them. The `heads` and
+/// `snapshots` tables are derived data, written in the same transaction as the
+/// events they follow and rebuilt from them by `rebuildDerivedData()`.
+public final class SQLiteEventLog: EventLog {
+    public let path: String
+    let db: Connection
+    public let snapshotInterval: Int
+    private var cache: [String: (event: Event, height: Int)] = [:]
+    /// The state after the newest event this process appended, so a run of
+    /// appends does not fold from a snapshot each time.
+    private var lastState: (String, Schema)?
+
+    static let schemaVersion: Int64 = 1
+
+    static let setup = [
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """
+        CREATE TABLE IF NOT EXISTS events (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            height INTEGER NOT NULL,
+            body BLOB NOT NULL
+        )
+        """,
+        "CREATE TABLE IF NOT EXISTS heads (id TEXT PRIMARY KEY)",
+        "CREATE TABLE IF NOT EXISTS snapshots (id TEXT PRIMARY KEY, state BLOB NOT NULL)",
+        """
+        CREATE TABLE IF NOT EXISTS remote (
+            id TEXT PRIMARY KEY,
+            pushed_by TEXT NOT NULL,
+            pushed_at TEXT NOT NULL
+        )
+        """,
+    ]
+
+    /// Opens the log at `path`; creates it only when `create` is set.
+    public init(path: String, create: Bool = false, snapshotInterval: Int = 256) throws {
+        self.path = path
+        self.snapshotInterval = snapshotInterval
+        if !create && !FileManager.default.fileExists(atPath: path) {
+            throw LogError(.notFound, "no strata log at \(path); run `strata init` first")
+        }
+        do {
+            db = try Connection(path: path, create: create)
+            db.setBusyTimeout(milliseconds: 10_000)
+            if create {
+                try db.transaction {
+                    for s in SQLiteEventLog.setup { try db.execute(s) }
+                    try db.query("INSERT OR IGNORE INTO meta (key, value) VALUES ('format', ?)", [.text(String(SQLiteEventLog.schemaVersion))])
+                }
+            }
+            guard try db.scalar("SELECT value FROM meta WHERE key = 'format'")?.string == String(SQLiteEventLog.schemaVersion) else {
+                throw LogError(.corrupt, "\(path) is not a strata log of format \(SQLiteEventLog.schemaVersion)")
+            }
+        } catch let e as SQLiteError {
+            throw LogError(.corrupt, "cannot read the strata log at \(path): \(e.message)")
+        }
+    }
+
+    // MARK: - Reading
+
+    public func count() throws -> Int { Int(try db.scalar("SELECT count(*) FROM events")?.int ?? 0) }
+
+    public func contains(_ id: String) throws -> Bool {
+        if cache[id] != nil { return true }
+        return try db.scalar("SELECT 1 FROM events WHERE id = ?", [.text(id)]) != nil
+    }
+
+    private func load(_ id: String) throws -> (event: Event, height: Int) {
+        if let hit = cache[id] { return hit }
+        guard let row = try db.query("SELECT body, height FROM events WHERE id = ?", [.text(id)]).first else {
+            throw LogError(.notFound, "unknown revision \(id.prefix(12)): it is not in the local log")
+        }
+        let event: Event
+        do { event = try Event(canonical: row[0].bytes ?? []) } catch {
+            throw LogError(.corrupt, "stored event \(id.prefix(12)) cannot be read: \(error); run `strata verify`")
+        }
+        let entry = (event, Int(row[1].int ?? 0))
+        cache[id] = entry
+        return entry
+    }
+
+    public func event(_ id: String) throws -> Event { try load(id).event }
+
+    public func height(_ id: String) throws -> Int { try load(id).height }
+
+    public func heads() throws -> [String] {
+        try db.query("SELECT h.id FROM heads h JOIN events e ON e.id = h.id ORDER BY e.seq").compactMap { $0[0].string }
+    }
+
+    public func allEvents() throws -> [Event] {
+        try db.query("SELECT id, body FROM events ORDER BY seq").map { row in
+            do { return try Event(canonical: row[1].bytes ?? []) } catch {
+                throw LogError(.corrupt, "stored event \(row[0].string ?? "?") cannot be read: \(error); run `strata verify`")
+            }
+        }
+    }
+
+    /// Raw rows for `verify`: the stored id, height and bytes, unparsed.
+    public func rawRows() throws -> [(seq: Int64, id: String, height: Int, body: [UInt8])] {
+        try db.query("SELECT seq, id, height, body FROM events ORDER BY seq").map {
+            ($0[0].int ?? 0, $0[1].string ?? "", Int($0[2].int ?? 0), $0[3].bytes ?? [])
+        }
+    }
+
+    public func ids(withPrefix prefix: String) throws -> [String] {
+        // A range scan on the UNIQUE index: "abcd" <= id < "abce".
+        try db.query("SELECT id FROM events WHERE id >= ? AND id < ? ORDER BY id LIMIT 5",
+                     [.text(prefix), .text(prefix + "g")]).compactMap { $0[0].string }
+    }
+
+    public func snapshot(at id: String) throws -> Schema? {
+        guard let bytes = try db.scalar("SELECT state FROM snapshots WHERE id = ?", [.text(id)])?.bytes else { return nil }
+        do { return try Schema(json: try JSON.parse(bytes)) } catch { return nil } // a bad cache entry is only slower
+    }
+
+    public func saveSnapshot(_ schema: Schema, at id: String) throws {
+        try db.query("INSERT OR REPLACE INTO snapshots (id, state) VALUES (?, ?)", [.text(id), .blob(schema.json.canonicalBytes)])
+    }
+
+    // MARK: - Appending
+
+    public func append(_ events: [Event], expectedHeads: [String]?) throws {
+        guard !events.isEmpty else { return }
+        do {
+            try db.execute("BEGIN IMMEDIATE")
+        } catch let e as SQLiteError where e.isBusy {
+            throw LogError(.locked, "the log \(path) is busy (another strata command is writing it); try again")
+        }
+        do {
+            if let expectedHeads, Set(try heads()) != Set(expectedHeads) {
+                throw LogError(.conflict, "the log changed while this command ran (another strata command appended to it); run the command again")
+            }
+            var validator = AppendValidator(log: self)
+            var newLast: (String, Schema)?
+            for e in events {
+                if try contains(e.id) { continue }
+                let state = try validator.check(e, cachedParentState: lastState)
+                // Rows inserted earlier in this transaction are visible here.
+                let height = 1 + (try e.parents.map { try self.height($0) }.max() ?? 0)
+                try db.query("INSERT INTO events (id, height, body) VALUES (?, ?, ?)", [.text(e.id), .int(Int64(height)), .blob(e.canonicalBytes)])
+                for p in e.parents { try db.query("DELETE FROM heads WHERE id = ?", [.text(p)]) }
+                try db.query("INSERT INTO heads (id) VALUES (?)", [.text(e.id)])
+                if snapshotInterval > 0 && height % snapshotInterval == 0 { try saveSnapshot(state, at: e.id) }
+                newLast = (e.id, state)
+            }
+            try db.execute("COMMIT")
+            if let newLast { lastState = newLast }
+        } catch {
+            if db.isInTransaction { try? db.execute("ROLLBACK") }
+            cache = [:]
+            if let e = error as? SQLiteError { throw LogError(.corrupt, "cannot append to \(path): \(e.message)") }
+            throw error
+        }
+    }
+
+    // MARK: - Registry bookkeeping
+
+    /// Records that the registry accepted `id` from `identity`.
+    public func markPushed(_ id: String, by identity: String, at time: String) throws {
+        try db.query("INSERT OR REPLACE INTO remote (id, pushed_by, pushed_at) VALUES (?, ?, ?)", [.text(id), .text(identity), .text(time)])
+    }
+
+    public func pushedInfo() throws -> [String: (by: String, at: String)] {
+        var result: [String: (by: String, at: String)] = [:]
+        for row in try db.query("SELECT id, pushed_by, pushed_at FROM remote") {
+            result[row[0].string ?? ""] = (row[1].string ?? "", row[2].string ?? "")
+        }
+        return result
+    }
+
+    /// Rebuilds the derived tables (heads, snapshots) from the events.
+    public func rebuildDerivedData() throws {
+        try db.transaction {
+            try db.execute("DELETE FROM heads; DELETE FROM snapshots")
+            try db.execute("INSERT INTO heads (id) SELECT id FROM events")
+            for e in try allEvents() {
+                for p in e.parents { try db.query("DELETE FROM heads WHERE id = ?", [.text(p)]) }
+            }
+        }
+        cache = [:]
+        lastState = nil
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import StrataStore
+
+extension StrataCommand {
+    struct Downgrade: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Apply the inverses of events, newest first, in one transaction.",
+            discussion: "TARGET is -N, a revision (4+ hex digits), or base. The way down is derived from the events themselves.")
+
+        @OptionGroup var project: ProjectOptions
+        @OptionGroup var databases: DatabaseOptions
+
+        // `.allUnrecognized`, or ArgumentParser would read `-1` as an option.
+        @Argument(parsing: .allUnrecognized, help: "-N, REV or base.")
+        var targets: [String] = []
+
+        var target: String { targets.first ?? "" }
+
+        func validate() throws {
+            guard targets.count == 1 else {
+                throw ValidationError(targets.isEmpty ? "missing the target: -N, REV or base" : "expected one target, got \(targets.joined(separator: " "))")
+            }
+        }
+
+        @Flag(help: "Print the SQL and touch nothing.")
+        var sql = false
+
+        func run() throws {
+            let p = try project.open()
+            let goal = try Project.parseDowngradeTarget(target)
+            try migrate(p, databases: try databases.paths(in: p), sqlOnly: sql) { db in
+                try p.planDowngrade(db, to: goal, context: p.migrationContext)
+            }
+        }
+    }
+}

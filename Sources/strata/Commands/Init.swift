@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import StrataStore
+
+extension StrataCommand {
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create strata.toml and an empty local log.")
+
+        @OptionGroup var project: ProjectOptions
+
+        @Option(help: ArgumentHelp("The models file: the desired schema as SQLite DDL.", valueName: "PATH"))
+        var models = "models.sql"
+
+        @Option(help: ArgumentHelp("A database to migrate (repeatable).", valueName: "PATH"))
+        var db: [String] = []
+
+        @Option(help: "Who signs revisions (default: $STRATA_AUTHOR, else user@host).")
+        var author: String?
+
+        @Option(help: ArgumentHelp("The registry's URL.", valueName: "URL"))
+        var registry: String?
+
+        @Option(name: .customLong("project"), help: "The log's name on the registry (default: the directory's name).")
+        var projectName: String?
+
+        @Option(help: "This node's name (default: the host name).")
+        var node: String?
+
+        func run() throws {
+            let env = ProcessInfo.processInfo.environment
+            let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
+            let dirName = URL(fileURLWithPath: project.directory).standardizedFileURL.lastPathComponent
+            let config = Config(
+                project: projectName ?? dirName,
+                node: node ?? host,
+                author: author ?? env["STRATA_AUTHOR"] ?? "\(env["USER"] ?? "strata")@\(host)",
+                models: models,
+                databases: db.isEmpty ? ["app.db"] : db,
+                registry: registry)
+            let p = try Project.initialize(directory: project.directory, config: config)
+            print("Initialized strata project \(config.project) in \(p.root.path)")
+            print("  models:    \(config.models)")
+            print("  databases: \(config.databases.joined(separator: ", "))")
+            print("  log:       \(config.log)")
+        }
+    }
+}

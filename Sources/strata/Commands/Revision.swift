@@ -1,0 +1,49 @@
+import ArgumentParser
+import StrataCore
+import StrataStore
+
+extension StrataCommand {
+    struct Revision: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a schema change as a new event.",
+            discussion: "With --autogenerate, diffs the models file against the schema at head. With --sql, runs hand-written DDL against a copy of the head schema and records the difference.")
+
+        @OptionGroup var project: ProjectOptions
+
+        @Flag(help: "Diff the models file against the schema at head.")
+        var autogenerate = false
+
+        @Option(name: .shortAndLong, help: "What the change is for.")
+        var message: String
+
+        @Option(help: ArgumentHelp("Hand-written DDL to record instead of a diff.", valueName: "DDL"))
+        var sql: String?
+
+        @Option(help: ArgumentHelp("A rename the diff cannot guess: TABLE.OLD=NEW or OLD=NEW (repeatable).", valueName: "SPEC"))
+        var rename: [String] = []
+
+        func validate() throws {
+            if autogenerate == (sql != nil) { throw ValidationError("give exactly one of --autogenerate and --sql") }
+            if sql != nil && !rename.isEmpty { throw ValidationError("--rename goes with --autogenerate; with --sql write ALTER TABLE ... RENAME") }
+        }
+
+        func run() throws {
+            let p = try project.open()
+            let result: Project.NewRevision
+            if let sql {
+                result = try p.handwritten(message: message, sql: sql, now: Clock.nowMillis)
+            } else {
+                var hints = RenameHints()
+                for spec in rename { try hints.add(spec) }
+                guard let r = try p.autogenerate(message: message, renames: hints, now: Clock.nowMillis) else {
+                    print("No changes detected")
+                    return
+                }
+                result = r
+            }
+            print(result.event.id)
+            for op in result.event.ops { print("  \(op.summary)") }
+            for w in result.warnings { warn(w) }
+        }
+    }
+}

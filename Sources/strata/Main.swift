@@ -1,0 +1,24 @@
+import ArgumentParser
+import Foundation
+
+/// Entry point: parses, runs, and turns every error into `error: ...` on
+/// stderr with the exit code DESIGN.md assigns (see ExitCodes.swift).
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try StrataCommand.parseAsRoot()
+            try command.run()
+        } catch {
+            if ExitCodes.code(for: error) != nil { report(error) }
+            // What is left comes from ArgumentParser: help, version, an
+            // ExitCode a command chose, or a usage error.
+            if error is ExitCode || StrataCommand.exitCode(for: error) == .success {
+                StrataCommand.exit(withError: error)
+            }
+            let message = StrataCommand.message(for: error)
+            FileHandle.standardError.write(Data("error: \(message)\nrun `strata --help` (or `strata COMMAND --help`) for usage\n".utf8))
+            exit(ExitCodes.usage)
+        }
+    }
+}

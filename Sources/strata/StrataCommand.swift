@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// The root command lists the subcommands and nothing more.
+struct StrataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "strata",
+        abstract: "An event-sourced schema history for SQLite databases.",
+        version: "0.1.0",
+        subcommands: [
+            Init.self, Revision.self, Upgrade.self, Downgrade.self, Current.self, History.self, Show.self,
+            SchemaCommand.self, Materialize.self, Check.self, Verify.self, Stamp.self, Heads.self, Merge.self,
+            Blame.self,
+        ]
+    )
+}
