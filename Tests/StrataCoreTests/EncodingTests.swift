@@ -1,0 +1,53 @@
+import StrataCore
+import XCTest
+
+/// Golden tests of the canonical encoding (docs/FORMATS.md): the exact bytes
+/// and the resulting id, so another implementation can check itself.
+final class EncodingTests: XCTestCase {
+    static let event = Event(
+        parents: [], author: "ana@example.com", timestamp: 1_764_000_000_123, message: "create users",
+        ops: [.createTable(Table(name: "users", columns: [Column(name: "id", type: "INTEGER")],
+                                 constraints: TableConstraints(primaryKey: ["id"])), indexes: [], triggers: [])])
+
+    func testCanonicalBytesAreExact() {
+        XCTAssertEqual(EncodingTests.event.body.canonicalString, #"""
+        {"author":"ana@example.com","format":1,"message":"create users","ops":[{"indexes":[],"op":"createTable","table":{"columns":[{"collation":null,"default":null,"name":"id","notNull":false,"type":"INTEGER"}],"constraints":{"autoincrement":false,"checks":[],"foreignKeys":[],"primaryKey":["id"],"strict":false,"uniques":[],"withoutRowid":false},"name":"users"},"triggers":[]}],"parents":[],"timestamp":"2025-11-24T16:00:00.123Z"}
+        """#)
+    }
+
+    func testIdIsTheSHA256OfTheCanonicalBytes() {
+        // Computed independently: printf '%s' "<bytes above>" | sha256sum
+        XCTAssertEqual(EncodingTests.event.id, Event.hash(bytes: EncodingTests.event.canonicalBytes))
+        XCTAssertEqual(EncodingTests.event.id, "4313d42b0fdcb07542f2902f60bd6360e699c237de0fa4621ed64b4776a008c0")
+    }
+
+    func testDecodingRecomputesTheIdAndRefusesNonCanonicalBytes() throws {
+        let bytes = EncodingTests.event.canonicalBytes
+        XCTAssertEqual(try Event(canonical: bytes), EncodingTests.event)
+        let spaced = Array(EncodingTests.event.body.prettyString.utf8)
+        XCTAssertThrowsError(try Event(canonical: spaced)) {
+            XCTAssertEqual("\($0)", "the bytes are not in canonical form")
+        }
+        var tampered = bytes
+        tampered[tampered.count - 4] = UInt8(ascii: "4") // .123Z -> .143Z... still canonical, different id
+        XCTAssertNotEqual(try Event(canonical: tampered).id, EncodingTests.event.id)
+    }
+
+    func testStringEscapes() {
+        XCTAssertEqual(JSON.string("a\"b\\c\n\u{1}é/").canonicalString, #""a\"b\\c\u000a\u0001é/""#)
+        XCTAssertEqual(try JSON.parse(#""a\"b\\c\u000a\u0001é\/""#), .string("a\"b\\c\n\u{1}é/"))
+    }
+
+    func testKeysSortByBytes() {
+        XCTAssertEqual(JSON.object(["b": .int(1), "a": .null, "B": .bool(true)]).canonicalString, #"{"B":true,"a":null,"b":1}"#)
+    }
+
+    func testTimestampsRoundTrip() {
+        for ms: Int64 in [0, 1, 999, 1_000, 951_782_400_000, 1_764_000_000_123, 4_102_444_799_999] {
+            XCTAssertEqual(Timestamp.parse(Timestamp.iso8601(ms)), ms)
+        }
+        XCTAssertEqual(Timestamp.iso8601(951_782_400_000), "2000-02-29T00:00:00.000Z")
+        XCTAssertNil(Timestamp.parse("2000-02-30T00:00:00.000Z"))
+        XCTAssertNil(Timestamp.parse("2000-02-28T00:00:00Z"))
+    }
+}
