@@ -161,14 +161,20 @@ public enum SQL {
     public static func join(_ tokens: some Collection<SQLToken>) -> String {
         var out = ""
         var previous: SQLToken?
+        var beforePrevious: SQLToken?
         for token in tokens {
             if let p = previous {
+                // A sign is unary when nothing that ends an operand precedes it.
+                let unarySign = (p.text == "-" || p.text == "+") && p.kind == .punct && token.kind == .number
+                    && (beforePrevious == nil || (beforePrevious!.kind == .punct && beforePrevious!.text != ")")
+                        || (beforePrevious!.kind == .word && isKeyword(beforePrevious!.text)))
                 let tight = p.text == "(" || p.text == "." || token.text == ")" || token.text == ","
-                    || token.text == "." || token.text == ";"
+                    || token.text == "." || token.text == ";" || unarySign
                     || (token.text == "(" && p.kind != .punct && !(p.kind == .word && isKeyword(p.text)))
                 if !tight { out += " " }
             }
             out += token.text
+            beforePrevious = previous
             previous = token
         }
         return out

@@ -12,9 +12,26 @@ public enum DDL {
         if !c.type.isEmpty { parts.append(c.type) }
         if inlinePrimaryKey { parts.append(autoincrement ? "PRIMARY KEY AUTOINCREMENT" : "PRIMARY KEY") }
         if c.notNull { parts.append("NOT NULL") }
-        if let d = c.defaultValue { parts.append("DEFAULT \(d)") }
+        if let d = c.defaultValue { parts.append("DEFAULT \(defaultClause(d))") }
         if let collation = c.collation { parts.append("COLLATE \(collation)") }
         return parts.joined(separator: " ")
+    }
+
+    /// SQLite keeps a default's text without the parentheses an expression
+    /// needs (`DEFAULT (lower('A'))` reads back as `lower('A')`): put them back.
+    static func defaultClause(_ d: String) -> String {
+        guard let tokens = try? SQL.tokenize(d) else { return d }
+        let isLiteral: Bool
+        switch tokens.count {
+        case 1:
+            let t = tokens[0]
+            isLiteral = t.kind == .string || t.kind == .number || t.kind == .blob
+                || (t.kind == .word && ["NULL", "TRUE", "FALSE", "CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"].contains(t.text.uppercased()))
+        case 2: isLiteral = (tokens[0].text == "-" || tokens[0].text == "+") && tokens[1].kind == .number
+        default: isLiteral = false
+        }
+        if isLiteral || (d.hasPrefix("(") && SQL.matchingParen(tokens, from: 0) == tokens.count - 1) { return d }
+        return "(\(d))"
     }
 
     public static func createTable(_ t: Table, as name: String? = nil) -> String {

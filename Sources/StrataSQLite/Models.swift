@@ -46,7 +46,11 @@ public enum Models {
         try utf8.withUnsafeMutableBufferPointer { buffer in
             let start = buffer.baseAddress!
             var cursor: UnsafePointer<CChar>? = UnsafePointer(start)
-            while let current = cursor, current.pointee != 0 {
+            while var current = cursor, current.pointee != 0 {
+                // Skip the whitespace after the previous statement, so that the
+                // line reported is the statement's own.
+                while [9, 10, 13, 32].contains(current.pointee) { current += 1 }
+                if current.pointee == 0 { break }
                 var stmt: OpaquePointer?
                 var tail: UnsafePointer<CChar>?
                 let line = 1 + UnsafeBufferPointer(start: UnsafePointer(start), count: current - UnsafePointer(start))

@@ -1,0 +1,186 @@
+import StrataCore
+import StrataSQLite
+import XCTest
+
+final class ApplierTests: XCTestCase {
+    let context = MigrationContext(appliedBy: "test", node: "n1", now: 1_764_000_000_000)
+
+    func models(_ ddl: String) throws -> Schema { try Models.schema(fromDDL: ddl, source: "test") }
+
+    func event(_ ops: [Op], parent: String? = nil) -> Event {
+        Event(parents: parent.map { [$0] } ?? [], author: "t", timestamp: 1, message: "m", ops: ops)
+    }
+
+    /// Migrates `db` from `from` (state `start`) by the diff to `target`.
+    @discardableResult
+    func migrate(_ db: TargetDatabase, _ start: Schema, to target: Schema, renames: RenameHints = RenameHints(),
+                 from: String? = nil) throws -> Event {
+        let e = event(try start.diff(to: target, renames: renames), parent: from)
+        let plan = try Migrator.plan(start: start, from: from, to: e.id, steps: [MigrationStep(e, .up)], context: context)
+        try db.apply(plan)
+        return e
+    }
+
+    func testRenderedDDLReadsBackAsTheSameModel() throws {
+        let s = try models("""
+            CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name VARCHAR(50) NOT NULL DEFAULT 'x' COLLATE nocase,
+              email TEXT DEFAULT '' UNIQUE, age INTEGER CHECK (age >= 0), n NUMERIC DEFAULT -1.5, ts TEXT DEFAULT CURRENT_TIMESTAMP,
+              e TEXT DEFAULT (lower('A')), CHECK (length(name) > 0));
+            CREATE TABLE posts (id INTEGER, uid INTEGER, b, PRIMARY KEY (id, uid), FOREIGN KEY (uid) REFERENCES users(id) ON DELETE CASCADE ON UPDATE SET NULL,
+              FOREIGN KEY (b) REFERENCES users) WITHOUT ROWID;
+            CREATE TABLE s (a INT, b TEXT) STRICT;
+            CREATE UNIQUE INDEX ix ON users (lower(email) DESC, name COLLATE BINARY) WHERE age > 3;
+            CREATE VIEW v AS SELECT  id,
+               name FROM users -- comment
+            ;
+            CREATE TRIGGER tr AFTER INSERT ON posts BEGIN UPDATE users SET age = age + 1 WHERE id = NEW.uid; END;
+            """)
+        let users = try XCTUnwrap(s.table("users"))
+        XCTAssertEqual(users.column("name")?.collation, "NOCASE")
+        XCTAssertEqual(users.column("email")?.defaultValue, "''")
+        XCTAssertEqual(users.column("n")?.defaultValue, "-1.5")
+        XCTAssertEqual(users.constraints.checks, ["age >= 0", "length(name) > 0"])
+        XCTAssertEqual(users.constraints.uniques, [["email"]])
+        XCTAssertTrue(users.constraints.autoincrement)
+        XCTAssertEqual(s.table("posts")?.constraints.foreignKeys.map(\.columns), [["b"], ["uid"]])
+        XCTAssertEqual(s.table("posts")?.constraints.foreignKeys.map(\.onDelete), ["NO ACTION", "CASCADE"])
+        XCTAssertEqual(s.table("posts")?.constraints.foreignKeys.map(\.onUpdate), ["NO ACTION", "SET NULL"])
+        XCTAssertEqual(s.table("posts")?.constraints.foreignKeys.map(\.referencedColumns), [[], ["id"]])
+        XCTAssertTrue(s.table("posts")!.constraints.withoutRowid)
+        XCTAssertTrue(s.table("s")!.constraints.strict)
+        XCTAssertEqual(s.indexes["ix"]?.terms, ["lower(email) DESC", "name COLLATE BINARY"])
+        XCTAssertEqual(s.indexes["ix"]?.predicate, "age > 3")
+        XCTAssertEqual(s.views["v"]?.sql, "CREATE VIEW v AS SELECT id, name FROM users")
+
+        let rendered = try models(DDL.script(s).joined(separator: ";\n"))
+        XCTAssertEqual(rendered, s)
+    }
+
+    func testWhatAlembicMissesIsSeen() throws {
+        let base = try models("""
+            CREATE TABLE p (id INTEGER PRIMARY KEY);
+            CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER DEFAULT 0, b TEXT, c TEXT, pid INTEGER REFERENCES p(id));
+            CREATE INDEX ix ON t (b) WHERE a > 0;
+            """)
+        let variants: [(String, String)] = [
+            ("column order", "CREATE TABLE t (id INTEGER PRIMARY KEY, b TEXT, a INTEGER DEFAULT 0, c TEXT, pid INTEGER REFERENCES p(id))"),
+            ("ON DELETE", "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER DEFAULT 0, b TEXT, c TEXT, pid INTEGER REFERENCES p(id) ON DELETE CASCADE)"),
+            ("CHECK", "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER DEFAULT 0 CHECK (a < 10), b TEXT, c TEXT, pid INTEGER REFERENCES p(id))"),
+            ("COLLATE", "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER DEFAULT 0, b TEXT COLLATE NOCASE, c TEXT, pid INTEGER REFERENCES p(id))"),
+            ("AUTOINCREMENT", "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, a INTEGER DEFAULT 0, b TEXT, c TEXT, pid INTEGER REFERENCES p(id))"),
+            ("0 vs '0'", "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER DEFAULT '0', b TEXT, c TEXT, pid INTEGER REFERENCES p(id))"),
+            ("UNIQUE after DEFAULT", "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER DEFAULT 0 UNIQUE, b TEXT, c TEXT, pid INTEGER REFERENCES p(id))"),
+        ]
+        for (what, table) in variants {
+            let target = try models("CREATE TABLE p (id INTEGER PRIMARY KEY);\n\(table);\nCREATE INDEX ix ON t (b) WHERE a > 0;")
+            XCTAssertFalse(try base.diff(to: target).isEmpty, what)
+        }
+        let partial = try models("CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER DEFAULT 0, b TEXT, c TEXT, pid INTEGER REFERENCES p(id)); CREATE INDEX ix ON t (b) WHERE a > 1;")
+        XCTAssertEqual(try base.diff(to: partial).map(\.summary), ["drop index ix", "create index ix on t"])
+    }
+
+    func testRebuildKeepsRowsForeignKeysAndTheAutoincrementHighWaterMark() throws {
+        let dir = try TempDir()
+        let db = try TargetDatabase(path: dir.path("a.db"))
+        let v1 = try models("""
+            CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT);
+            CREATE TABLE posts (id INTEGER PRIMARY KEY, uid INTEGER REFERENCES users(id) ON DELETE CASCADE);
+            CREATE INDEX ix_name ON users (name);
+            CREATE TRIGGER tr AFTER DELETE ON users BEGIN SELECT 1; END;
+            CREATE VIEW v AS SELECT name FROM users;
+            """)
+        let e1 = try migrate(db, .empty, to: v1)
+        try db.connection.execute("""
+            INSERT INTO users (name) VALUES ('a'), ('b'), ('c'); DELETE FROM users WHERE id = 3;
+            INSERT INTO posts (uid) VALUES (1), (2);
+            """)
+        let v2 = try models("""
+            CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL DEFAULT '?' COLLATE NOCASE);
+            CREATE TABLE posts (id INTEGER PRIMARY KEY, uid INTEGER REFERENCES users(id) ON DELETE CASCADE);
+            CREATE INDEX ix_name ON users (name);
+            CREATE TRIGGER tr AFTER DELETE ON users BEGIN SELECT 1; END;
+            CREATE VIEW v AS SELECT name FROM users;
+            """)
+        try db.connection.execute("PRAGMA foreign_keys = ON")
+        try migrate(db, v1, to: v2, from: e1.id)
+        XCTAssertEqual(try db.schema(), v2)
+        // The cascade did not fire: foreign keys were off for the rebuild.
+        XCTAssertEqual(try db.connection.scalar("SELECT count(*) FROM posts")?.int, 2)
+        XCTAssertEqual(try db.connection.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'users'")?.int, 3)
+        XCTAssertEqual(try db.connection.query("PRAGMA foreign_key_check").count, 0)
+        XCTAssertEqual(try db.connection.scalar("PRAGMA foreign_keys")?.int, 1, "restored after the run")
+        XCTAssertEqual(try db.connection.scalar("SELECT sql FROM sqlite_master WHERE name = 'posts'")?.string?.contains("REFERENCES users"), true)
+    }
+
+    func testAFailedRunLeavesTheDatabaseExactlyAsItWasAndSaysWhere() throws {
+        let dir = try TempDir()
+        let db = try TargetDatabase(path: dir.path("a.db"))
+        let v1 = try models("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);")
+        let e1 = try migrate(db, .empty, to: v1)
+        try db.connection.execute("INSERT INTO t (a) VALUES ('x'), ('x')")
+        let v2 = try models("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER DEFAULT 1); CREATE UNIQUE INDEX ux ON t (a);")
+        XCTAssertThrowsError(try migrate(db, v1, to: v2, from: e1.id)) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("UNIQUE constraint failed: t.a"), message)
+            XCTAssertTrue(message.contains("statement: CREATE UNIQUE INDEX ux ON t (a)"), message)
+            XCTAssertTrue(message.contains("the database was left exactly as it was"), message)
+        }
+        XCTAssertEqual(try db.schema(), v1)
+        XCTAssertEqual(try db.currentRevision(), e1.id)
+        XCTAssertEqual(try db.connection.scalar("SELECT count(*) FROM t")?.int, 2)
+    }
+
+    func testRestoringANotNullColumnWithoutDefaultRefusesWhileRowsExist() throws {
+        let dir = try TempDir()
+        let db = try TargetDatabase(path: dir.path("a.db"))
+        let v1 = try models("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT NOT NULL, b TEXT);")
+        let e1 = try migrate(db, .empty, to: v1)
+        let v2 = try models("CREATE TABLE t (id INTEGER PRIMARY KEY, b TEXT);")
+        let e2 = try migrate(db, v1, to: v2, from: e1.id)
+        try db.connection.execute("INSERT INTO t (b) VALUES ('x')")
+        let down = try Migrator.plan(start: v2, from: e2.id, to: e1.id, steps: [MigrationStep(e2, .down)], context: context)
+        XCTAssertThrowsError(try db.apply(down)) { error in
+            XCTAssertTrue("\(error)".contains("column t.a is NOT NULL without a default, so it can only be restored into an empty table"), "\(error)")
+        }
+        XCTAssertEqual(try db.schema(), v2)
+        try db.connection.execute("DELETE FROM t")
+        try db.apply(down)
+        XCTAssertEqual(try db.schema(), v1, "restored in its original position")
+    }
+
+    func testASecondMigrationOfTheSameDatabaseIsRefusedNotQueued() throws {
+        let dir = try TempDir()
+        let db = try TargetDatabase(path: dir.path("a.db"))
+        let other = try Connection(path: dir.path("a.db"))
+        try other.execute("BEGIN IMMEDIATE")
+        XCTAssertThrowsError(try migrate(db, .empty, to: try models("CREATE TABLE t (a)"))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("database \(dir.path("a.db")) is locked by another process"), "\(error)")
+        }
+        try other.execute("ROLLBACK")
+        XCTAssertEqual(try db.schema(), .empty)
+    }
+
+    func testNativeDropAndRenameWorkDespiteABrokenViewElsewhere() throws {
+        let dir = try TempDir()
+        let db = try TargetDatabase(path: dir.path("a.db"))
+        let v1 = try models("CREATE TABLE a (id INTEGER PRIMARY KEY, x TEXT, y TEXT); CREATE TABLE b (id INTEGER PRIMARY KEY); CREATE VIEW broken AS SELECT nosuch FROM b;")
+        let e1 = try migrate(db, .empty, to: v1)
+        let v2 = try models("CREATE TABLE a (id INTEGER PRIMARY KEY, z TEXT); CREATE TABLE b (id INTEGER PRIMARY KEY); CREATE VIEW broken AS SELECT nosuch FROM b;")
+        var hints = RenameHints()
+        try hints.add("a.x=z")
+        try migrate(db, v1, to: v2, renames: hints, from: e1.id)
+        XCTAssertEqual(try db.schema(), v2)
+    }
+
+    func testModelsFileErrorsNameTheLine() {
+        XCTAssertThrowsError(try models("CREATE TABLE a (id);\n\nCREATE TABLE b (id INTEGER PRIMARY KEY,);")) {
+            XCTAssertEqual("\($0)", "test: statement at line 3: near \")\": syntax error")
+        }
+        XCTAssertThrowsError(try models("CREATE TABLE a (id);\nINSERT INTO a VALUES (1);")) {
+            XCTAssertEqual("\($0)", "test: statement at line 2: only CREATE TABLE, INDEX, VIEW and TRIGGER statements belong in a models file")
+        }
+        XCTAssertThrowsError(try models("CREATE TABLE strata_x (id);")) {
+            XCTAssertEqual("\($0)", "test: strata_x: names starting with strata_ are reserved for strata's bookkeeping; rename it")
+        }
+    }
+}
