@@ -1,0 +1,94 @@
+import Foundation
+import XCTest
+
+/// Runs the built `strata` binary in a scratch project directory.
+final class CLI {
+    let dir: URL
+    var env: [String: String] = [:]
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: dir) }
+
+    static var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["STRATA_BIN"] { return URL(fileURLWithPath: path) }
+        // The test bundle sits next to the products it was built with.
+        var candidates = [Bundle.main.bundleURL.appendingPathComponent("strata")]
+        for bundle in Bundle.allBundles { candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("strata")) }
+        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("strata"))
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }
+
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+    }
+
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+    func write(_ name: String, _ text: String) throws {
+        let url = dir.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    func process(_ args: [String]) -> Process {
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = args
+        p.currentDirectoryURL = dir
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(env) { $1 }
+        p.environment = environment
+        return p
+    }
+
+    @discardableResult
+    func run(_ args: String..., file: StaticString = #filePath, line: UInt = #line) throws -> Result { try run(args) }
+
+    func run(_ args: [String]) throws -> Result {
+        let p = process(args)
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// Runs and expects exit 0.
+    @discardableResult
+    func ok(_ args: String..., file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+        let r = try run(args)
+        XCTAssertEqual(r.status, 0, "strata \(args.joined(separator: " ")): \(r.stderr)", file: file, line: line)
+        return r
+    }
+
+    func sqlite(_ db: String, _ sql: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        p.arguments = [path(db), sql]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func tree() throws -> [String: Data] {
+        var result: [String: Data] = [:]
+        let e = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil)!
+        for case let url as URL in e where !url.hasDirectoryPath {
+            result[url.path] = try Data(contentsOf: url)
+        }
+        return result
+    }
+}

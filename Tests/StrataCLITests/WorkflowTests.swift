@@ -1,0 +1,166 @@
+import Foundation
+import XCTest
+
+/// The seed workflow (Alembic's tutorial, one to one) on the real binary.
+final class WorkflowTests: XCTestCase {
+    static let users = """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name VARCHAR(50),
+            email VARCHAR(120)
+        );
+        CREATE UNIQUE INDEX ix_users_email ON users (email);
+
+        """
+
+    func testTheAlembicWorkflowEndToEnd() throws {
+        let cli = try CLI()
+        try cli.ok("init", "--models", "app/models.sql", "--db", "app.db", "--author", "ana@example.com")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: cli.path("strata.toml")))
+        try cli.write("app/models.sql", WorkflowTests.users)
+
+        let first = try cli.ok("revision", "--autogenerate", "-m", "create users")
+        let r1 = first.lines[0]
+        XCTAssertEqual(r1.count, 64)
+        XCTAssertEqual(try cli.ok("revision", "--autogenerate", "-m", "again").stdout, "No changes detected\n")
+        let once = try JSONSerialization.jsonObject(with: Data(try cli.ok("history", "--json").stdout.utf8)) as! [Any]
+        XCTAssertEqual(once.count, 1, "nothing appended")
+
+        try cli.ok("upgrade", "head")
+        XCTAssertEqual(try cli.ok("current").stdout, r1 + "\n")
+        _ = try cli.sqlite("app.db", "INSERT INTO users (name, email) VALUES ('ana', 'a@x'), ('bo', 'b@x')")
+
+        try cli.write("app/models.sql", WorkflowTests.users.replacingOccurrences(of: "email VARCHAR(120)", with: "email VARCHAR(120),\n    age INTEGER"))
+        let r2 = try cli.ok("revision", "--autogenerate", "-m", "Add age column to users table").lines[0]
+        try cli.ok("upgrade", "head")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT count(*) FROM users"), "2", "rows kept")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT name FROM pragma_table_info('users') ORDER BY cid"), "id\nname\nemail\nage")
+
+        try cli.write("app/models.sql", try String(contentsOfFile: cli.path("app/models.sql"), encoding: .utf8)
+            + "CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT NOT NULL, owner INTEGER REFERENCES users(id));\n")
+        let r3 = try cli.ok("revision", "--autogenerate", "-m", "add products").lines[0]
+        try cli.ok("upgrade", "head")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT name FROM sqlite_master WHERE name = 'products'"), "products")
+
+        // Downgrade is derived from the event; no down script exists anywhere.
+        try cli.ok("downgrade", "-1")
+        XCTAssertEqual(try cli.ok("current").stdout, r2 + "\n")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT count(*) FROM sqlite_master WHERE name = 'products'"), "0")
+        try cli.ok("downgrade", "base")
+        XCTAssertEqual(try cli.ok("current").stdout, "base\n")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT group_concat(name) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'strata_%'"), "")
+        try cli.ok("upgrade", "head")
+        XCTAssertEqual(try cli.ok("current").stdout, r3 + "\n")
+        try cli.ok("check")
+
+        // Read commands.
+        let history = try cli.ok("history").stdout
+        XCTAssertTrue(history.hasPrefix(String(r3.prefix(12)) + " (head)"), history)
+        let json = try JSONSerialization.jsonObject(with: Data(try cli.ok("history", "--json").stdout.utf8)) as! [[String: Any]]
+        XCTAssertEqual(json.map { $0["id"] as! String }, [r3, r2, r1])
+        XCTAssertEqual(json[0]["parents"] as! [String], [r2])
+        XCTAssertEqual(json[0]["author"] as! String, "ana@example.com")
+        for key in ["timestamp", "message", "ops"] { XCTAssertNotNil(json[0][key], key) }
+
+        let show = try cli.ok("show", String(r2.prefix(6))).stdout
+        XCTAssertTrue(show.contains("ALTER TABLE users ADD COLUMN age INTEGER;"), show)
+        XCTAssertTrue(show.contains("ALTER TABLE users DROP COLUMN age;"), show)
+
+        let atR1 = try cli.ok("schema", "--at", String(r1.prefix(8))).stdout
+        XCTAssertTrue(atR1.contains("CREATE TABLE users"), atR1)
+        XCTAssertFalse(atR1.contains("age"), atR1)
+        XCTAssertFalse(atR1.contains("products"), atR1)
+
+        try cli.ok("materialize", String(r2.prefix(8)), "--out", "r2.db")
+        XCTAssertEqual(try cli.sqlite("r2.db", "SELECT revision FROM strata_version"), r2)
+        XCTAssertEqual(try cli.sqlite("r2.db", "SELECT name FROM pragma_table_info('users') ORDER BY cid"), "id\nname\nemail\nage")
+        try cli.ok("check", "--db", "r2.db")
+
+        try cli.ok("verify")
+        let blame = try cli.ok("blame", "users.age").stdout
+        XCTAssertTrue(blame.contains("Add age column to users table"), blame)
+        XCTAssertFalse(blame.contains("add products"), blame)
+
+        // Offline SQL, for a table rebuild too: nothing is touched.
+        let before = try cli.tree()
+        let down = try cli.ok("downgrade", "-1", "--sql").stdout
+        XCTAssertTrue(down.contains("DROP TABLE products;"), down)
+        try cli.write("app/models.sql", try String(contentsOfFile: cli.path("app/models.sql"), encoding: .utf8)
+            .replacingOccurrences(of: "name TEXT NOT NULL", with: "name TEXT NOT NULL DEFAULT ''"))
+        try cli.ok("revision", "--autogenerate", "-m", "default name")
+        let beforeSQL = try cli.tree()
+        let up = try cli.ok("upgrade", "head", "--sql").stdout
+        XCTAssertTrue(up.contains("CREATE TABLE _strata_new_products"), up)
+        XCTAssertTrue(up.contains("ALTER TABLE _strata_new_products RENAME TO products;"), up)
+        XCTAssertEqual(try cli.tree(), beforeSQL, "--sql touches nothing")
+        XCTAssertNotEqual(before, beforeSQL)
+
+        // The database keeps its applied-history and event copies.
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT group_concat(direction) FROM strata_history"), "up,up,up,down,down,down,up,up,up")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT count(*) FROM strata_events"), "3")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT DISTINCT applied_by FROM strata_history"), "ana@example.com")
+
+        // stamp adopts a database without running anything.
+        _ = try cli.sqlite("adopted.db", "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(50), email VARCHAR(120)); CREATE UNIQUE INDEX ix_users_email ON users (email);")
+        try cli.ok("stamp", String(r1.prefix(8)), "--db", "adopted.db")
+        try cli.ok("check", "--db", "adopted.db")
+        try cli.ok("upgrade", "head", "--db", "adopted.db")
+        try cli.ok("check", "--db", "adopted.db")
+    }
+
+    func testRenameHintKeepsTheColumnsData() throws {
+        let cli = try CLI()
+        try cli.ok("init", "--models", "models.sql", "--db", "app.db")
+        try cli.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, fullname TEXT);")
+        try cli.ok("revision", "--autogenerate", "-m", "v1")
+        try cli.ok("upgrade", "head")
+        _ = try cli.sqlite("app.db", "INSERT INTO users (fullname) VALUES ('Ana')")
+        try cli.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);")
+        let r = try cli.ok("revision", "--autogenerate", "-m", "rename", "--rename", "users.fullname=name")
+        XCTAssertEqual(Array(r.lines.dropFirst()), ["  rename column users.fullname to name"])
+        try cli.ok("upgrade", "head")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT name FROM users"), "Ana")
+        try cli.ok("downgrade", "-1")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT fullname FROM users"), "Ana")
+    }
+
+    func testHandWrittenRevisionBecomesStructuredOps() throws {
+        let cli = try CLI()
+        try cli.ok("init", "--models", "models.sql", "--db", "app.db")
+        try cli.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, fullname TEXT);")
+        try cli.ok("revision", "--autogenerate", "-m", "v1")
+        let r = try cli.ok("revision", "-m", "by hand", "--sql", "ALTER TABLE users RENAME COLUMN fullname TO name; CREATE INDEX ix ON users (name);")
+        XCTAssertEqual(Array(r.lines.dropFirst()), ["  rename column users.fullname to name", "  create index ix on users"])
+    }
+
+    func testTwoHeadsAreReportedRefusedAndMerged() throws {
+        let cli = try CLI()
+        try cli.ok("init", "--models", "models.sql", "--db", "app.db")
+        try cli.write("models.sql", "CREATE TABLE a (id INTEGER PRIMARY KEY);")
+        let root = try cli.ok("revision", "--autogenerate", "-m", "root").lines[0]
+        try cli.ok("revision", "-m", "left", "--sql", "CREATE TABLE l (id INTEGER PRIMARY KEY);")
+        // A second branch on the same parent, as a pull would bring: written
+        // by a second project sharing the log file's history.
+        let other = try CLI()
+        try FileManager.default.copyItem(atPath: cli.path("strata.toml"), toPath: other.path("strata.toml"))
+        try FileManager.default.createDirectory(atPath: other.path(".strata"), withIntermediateDirectories: true)
+        _ = try cli.sqlite(".strata/log.db", "VACUUM INTO '\(other.path(".strata/log.db"))'")
+        try other.write("models.sql", "")
+        _ = try other.sqlite(".strata/log.db", "DELETE FROM events WHERE seq = 2; DELETE FROM heads; INSERT INTO heads VALUES ('\(root)')")
+        let right = try other.ok("revision", "-m", "right", "--sql", "CREATE TABLE r (id INTEGER PRIMARY KEY);").lines[0]
+        let body = try other.sqlite(".strata/log.db", "SELECT body FROM events WHERE id = '\(right)'")
+        _ = try cli.sqlite(".strata/log.db", "INSERT INTO events (id, height, body) VALUES ('\(right)', 2, CAST('\(body.replacingOccurrences(of: "'", with: "''"))' AS BLOB)); INSERT INTO heads VALUES ('\(right)')")
+
+        XCTAssertEqual(try cli.ok("heads").lines.count, 3)
+        let refused = try cli.run("upgrade", "head")
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.hasPrefix("error: the log has 2 heads"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("strata merge"), refused.stderr)
+        let merge = try cli.ok("merge", "-m", "join").lines[0]
+        try cli.ok("upgrade", "head")
+        XCTAssertEqual(try cli.ok("current").stdout, merge + "\n")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'strata_%' ORDER BY name)"), "a,l,r")
+        try cli.ok("verify")
+        try cli.ok("downgrade", "base")
+    }
+}
