@@ -1,0 +1,106 @@
+import Foundation
+import XCTest
+
+/// Bad input: a clear `error:` that says what to do, the exit code of
+/// DESIGN.md, and no change to any log or database.
+final class BadInputTests: XCTestCase {
+    var cli: CLI!
+    var r1 = ""
+
+    override func setUpWithError() throws {
+        cli = try CLI()
+        try cli.ok("init", "--models", "models.sql", "--db", "app.db")
+        try cli.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n")
+        r1 = try cli.ok("revision", "--autogenerate", "-m", "v1").lines[0]
+        try cli.ok("upgrade", "head")
+    }
+
+    /// Runs a command that must fail, and checks that no file changed.
+    func refuse(_ args: String..., status: Int32 = 2, saying expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let before = try cli.tree()
+        let r = try cli.run(args)
+        XCTAssertEqual(r.status, status, "strata \(args.joined(separator: " ")): \(r.stderr)", file: file, line: line)
+        XCTAssertTrue(r.stderr.hasPrefix("error: "), r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stderr.contains(expected), "expected «\(expected)» in: \(r.stderr)", file: file, line: line)
+        XCTAssertEqual(try cli.tree(), before, "nothing may change", file: file, line: line)
+    }
+
+    func testInvalidSQLInTheModelsFile() throws {
+        try cli.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\nCREATE TABLE broken (id INTEGER,, x);\n")
+        try refuse("revision", "--autogenerate", "-m", "x", saying: "models.sql: statement at line 2: near \",\": syntax error")
+    }
+
+    func testUnknownAndMalformedRevisions() throws {
+        try refuse("show", "ffff", saying: "no revision starts with ffff in the local log (see `strata history`)")
+        try refuse("schema", "--at", "xyz", saying: "xyz is not a revision: name one by `head`, `base`, or 4 or more hex digits")
+        try refuse("upgrade", "abc", saying: "is not a revision")
+    }
+
+    func testDowngradePastBase() throws {
+        try refuse("downgrade", "-3", saying: "cannot downgrade 3 revisions: the database is only 1 above base; use `strata downgrade base`")
+    }
+
+    func testADatabaseAtARevisionNobodyKnows() throws {
+        _ = try cli.sqlite("app.db", "UPDATE strata_version SET revision = '\(String(repeating: "ab", count: 32))'")
+        try refuse("upgrade", "head", saying: "is at revision abababababab, which neither the local log nor the database's own records hold")
+        try refuse("downgrade", "-1", saying: "which neither the local log nor the database's own records hold")
+    }
+
+    func testASecondMigrationAtTheSameTimeIsRefused() throws {
+        try cli.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER);\n")
+        try cli.ok("revision", "--autogenerate", "-m", "v2")
+        // The lock is held by another process: POSIX releases a process's
+        // locks on a file when it closes any descriptor of it, which the
+        // test's own file reads would do.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        holder.arguments = [cli.path("app.db")]
+        let input = Pipe(), output = Pipe()
+        holder.standardInput = input
+        holder.standardOutput = output
+        try holder.run()
+        input.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\n.print ready\n".utf8))
+        _ = output.fileHandleForReading.availableData // "ready": the lock is held
+        try refuse("upgrade", "head", saying: "is locked by another process (another migration?); wait for it to finish and run the command again")
+        input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
+        holder.waitUntilExit()
+        try cli.ok("upgrade", "head")
+    }
+
+    func testUsageErrors() throws {
+        try refuse("revision", "-m", "x", saying: "give exactly one of --autogenerate and --sql")
+        try refuse("revision", "--autogenerate", "-m", "x", "--rename", "nonsense", saying: "--rename nonsense: expected TABLE.OLD=NEW")
+        try refuse("upgrade", "-1", saying: "Unknown option '-1'")
+        try refuse("upgrade", "+0", saying: "+0: expected +N with N a positive number")
+        try refuse("downgrade", saying: "missing the target")
+        try refuse("frobnicate", saying: "Unexpected argument 'frobnicate'")
+        try refuse("init", saying: "exists already")
+        try refuse("materialize", "head", "--out", "app.db", saying: "exists; materialize writes a new file only")
+        try refuse("merge", "-m", "x", saying: "there is nothing to merge")
+    }
+
+    func testNoProjectHere() throws {
+        let empty = try CLI()
+        let r = try empty.run("history")
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.hasPrefix("error: no strata.toml in"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("run `strata init` there, or pass -C DIR"), r.stderr)
+    }
+
+    func testAFailingUpgradeLeavesEverythingAsItWas() throws {
+        _ = try cli.sqlite("app.db", "INSERT INTO users (name) VALUES ('a'), ('a')")
+        try cli.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT UNIQUE);\n")
+        try cli.ok("revision", "--autogenerate", "-m", "unique names")
+        try refuse("upgrade", "head", saying: "UNIQUE constraint failed")
+        XCTAssertEqual(try cli.ok("current").stdout, r1 + "\n")
+    }
+
+    func testTamperingIsFoundByVerify() throws {
+        try cli.ok("verify")
+        // Change one byte of the stored event: "users" -> "usert".
+        _ = try cli.sqlite(".strata/log.db", "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), '\"name\":\"users\"', '\"name\":\"usert\"') AS BLOB)")
+        let r = try cli.run("verify")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stdout.contains("MISMATCH event #1 \(r1.prefix(12)): its id does not match the SHA-256 of its contents"), r.stdout)
+    }
+}
