@@ -1,0 +1,112 @@
+import StrataCore
+import StrataStore
+import XCTest
+
+/// One suite, run against every EventLog implementation. (Explicit test
+/// methods in each class call it: Linux's test discovery skips inherited tests.)
+struct EventLogContract {
+    let makeLog: () throws -> EventLog
+
+    func chain(_ n: Int, from parent: String? = nil, tag: String = "t") -> [Event] {
+        var events: [Event] = []
+        var p = parent
+        for i in 0..<n {
+            let t = Table(name: "\(tag)\(i)", columns: [Column(name: "id", type: "INTEGER")])
+            let e = Event(parents: p.map { [$0] } ?? [], author: "a", timestamp: Int64(i), message: "\(tag)\(i)",
+                          ops: [.createTable(t, indexes: [], triggers: [])])
+            events.append(e)
+            p = e.id
+        }
+        return events
+    }
+
+    func testAppendHeadsAndCompareAndSwap() throws {
+        let log = try makeLog()
+        let events = chain(5)
+        try log.append(events, expectedHeads: [])
+        XCTAssertEqual(try log.heads(), [events[4].id])
+        XCTAssertEqual(try log.count(), 5)
+        XCTAssertThrowsError(try log.append(chain(1, from: events[4].id, tag: "x"), expectedHeads: [events[3].id])) {
+            XCTAssertEqual(($0 as? LogError)?.kind, .conflict)
+        }
+        XCTAssertEqual(try log.count(), 5, "a refused append writes nothing")
+        // A branch: two heads.
+        try log.append(chain(2, from: events[2].id, tag: "b"), expectedHeads: nil)
+        XCTAssertEqual(try log.heads().count, 2)
+        XCTAssertThrowsError(try log.head()) { XCTAssertTrue("\($0)".hasPrefix("the log has 2 heads")) }
+    }
+
+    func testAnEventThatDoesNotApplyIsRefusedWhole() throws {
+        let log = try makeLog()
+        let good = chain(2)
+        let bad = Event(parents: [good[1].id], author: "a", timestamp: 9, message: "dup",
+                        ops: [.createTable(Table(name: "t0", columns: [Column(name: "id")]), indexes: [], triggers: [])])
+        XCTAssertThrowsError(try log.append(good + [bad], expectedHeads: [])) {
+            XCTAssertTrue("\($0)".contains("does not apply: cannot create table t0: the name is taken"), "\($0)")
+        }
+        XCTAssertEqual(try log.count(), 0)
+        let orphan = chain(1, from: String(repeating: "0", count: 64))
+        XCTAssertThrowsError(try log.append(orphan, expectedHeads: nil)) { XCTAssertTrue("\($0)".contains("which is not in the log")) }
+    }
+
+    func testStateAtEveryRevisionEqualsTheFold() throws {
+        let log = try makeLog()
+        let events = chain(40)
+        try log.append(events, expectedHeads: [])
+        var s = Schema.empty
+        for e in events {
+            s = try s.applying(e.ops)
+            XCTAssertEqual(try log.state(at: e.id), s)
+        }
+    }
+
+    func testRevisionsResolveByUniquePrefix() throws {
+        let log = try makeLog()
+        let events = chain(400)
+        try log.append(events, expectedHeads: [])
+        XCTAssertEqual(try log.resolve(String(events[7].id.prefix(10))), events[7].id)
+        XCTAssertEqual(try log.resolve("HEAD"), events.last!.id)
+        XCTAssertNil(try log.resolve("base"))
+        // With 400 ids, some 4-digit prefix is shared (birthday bound).
+        let prefixes = Dictionary(grouping: events.map(\.id)) { String($0.prefix(4)) }
+        if let shared = prefixes.first(where: { $0.value.count > 1 })?.key {
+            XCTAssertThrowsError(try log.resolve(shared)) { XCTAssertTrue("\($0)".contains("is ambiguous"), "\($0)") }
+        }
+        XCTAssertThrowsError(try log.resolve("abc")) { XCTAssertTrue("\($0)".contains("4 or more hex digits")) }
+    }
+}
+
+final class SQLiteEventLogTests: XCTestCase {
+    var dirs: [TempDir] = []
+    var contract: EventLogContract {
+        EventLogContract {
+            let dir = try TempDir()
+            self.dirs.append(dir)
+            return try SQLiteEventLog(path: dir.path("log.db"), create: true, snapshotInterval: 8)
+        }
+    }
+
+    func testAppendHeadsAndCompareAndSwap() throws { try contract.testAppendHeadsAndCompareAndSwap() }
+    func testAnEventThatDoesNotApplyIsRefusedWhole() throws { try contract.testAnEventThatDoesNotApplyIsRefusedWhole() }
+    func testStateAtEveryRevisionEqualsTheFold() throws { try contract.testStateAtEveryRevisionEqualsTheFold() }
+    func testRevisionsResolveByUniquePrefix() throws { try contract.testRevisionsResolveByUniquePrefix() }
+
+    func testReopenedLogKeepsEverythingAndVerifies() throws {
+        let dir = try TempDir()
+        let events = contract.chain(30)
+        try SQLiteEventLog(path: dir.path("log.db"), create: true, snapshotInterval: 8).append(events, expectedHeads: [])
+        let again = try SQLiteEventLog(path: dir.path("log.db"))
+        XCTAssertEqual(try again.allEvents(), events)
+        XCTAssertNotNil(try again.snapshot(at: events[7].id), "height 8 has a snapshot")
+        XCTAssertEqual(try again.verify().map(\.description), [])
+    }
+}
+
+final class MemoryEventLogTests: XCTestCase {
+    let contract = EventLogContract { MemoryEventLog(snapshotInterval: 8) }
+
+    func testAppendHeadsAndCompareAndSwap() throws { try contract.testAppendHeadsAndCompareAndSwap() }
+    func testAnEventThatDoesNotApplyIsRefusedWhole() throws { try contract.testAnEventThatDoesNotApplyIsRefusedWhole() }
+    func testStateAtEveryRevisionEqualsTheFold() throws { try contract.testStateAtEveryRevisionEqualsTheFold() }
+    func testRevisionsResolveByUniquePrefix() throws { try contract.testRevisionsResolveByUniquePrefix() }
+}
