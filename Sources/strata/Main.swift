@@ -5,9 +5,15 @@ import Foundation
 /// stderr with the exit code DESIGN.md assigns (see ExitCodes.swift).
 @main
 enum Main {
+    /// `strata -C DIR COMMAND ...` (git's order) means `strata COMMAND -C DIR ...`.
+    static func leadingDirectoryMoved(_ args: [String]) -> [String] {
+        guard args.count >= 3, args[0] == "-C" else { return args }
+        return [args[2], "-C", args[1]] + args[3...]
+    }
+
     static func main() {
         do {
-            var command = try StrataCommand.parseAsRoot()
+            var command = try StrataCommand.parseAsRoot(leadingDirectoryMoved(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch {
             if ExitCodes.code(for: error) != nil { report(error) }
