@@ -24,6 +24,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
+        .executableTarget(name: "strata-bench", dependencies: ["StrataCore", "StrataStore"]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
         .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataCore", "StrataSQLite", "StrataStore"]),
         .testTarget(name: "StrataCLITests", dependencies: ["strata", "StrataCore", "StrataSQLite", "StrataStore"]),
