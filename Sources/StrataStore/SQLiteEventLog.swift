@@ -21,31 +21,40 @@ public final class SQLiteEventLog: EventLog {
 
     static let schemaVersion: Int64 = 1
 
+    /// One file can hold the logs of several projects (the registry's
+    /// store does); a local log holds one, under the project "".
+    public let project: String
+
     static let setup = [
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         """
         CREATE TABLE IF NOT EXISTS events (
             seq INTEGER PRIMARY KEY,
-            id TEXT NOT NULL UNIQUE,
+            project TEXT NOT NULL DEFAULT '',
+            id TEXT NOT NULL,
             height INTEGER NOT NULL,
-            body BLOB NOT NULL
+            body BLOB NOT NULL,
+            UNIQUE (project, id)
         )
         """,
-        "CREATE TABLE IF NOT EXISTS heads (id TEXT PRIMARY KEY)",
-        "CREATE TABLE IF NOT EXISTS snapshots (id TEXT PRIMARY KEY, state BLOB NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS heads (project TEXT NOT NULL DEFAULT '', id TEXT NOT NULL, PRIMARY KEY (project, id))",
+        "CREATE TABLE IF NOT EXISTS snapshots (project TEXT NOT NULL DEFAULT '', id TEXT NOT NULL, state BLOB NOT NULL, PRIMARY KEY (project, id))",
         """
         CREATE TABLE IF NOT EXISTS remote (
-            id TEXT PRIMARY KEY,
+            project TEXT NOT NULL DEFAULT '',
+            id TEXT NOT NULL,
             pushed_by TEXT NOT NULL,
-            pushed_at TEXT NOT NULL
+            pushed_at TEXT NOT NULL,
+            PRIMARY KEY (project, id)
         )
         """,
     ]
 
     /// Opens the log at `path`; creates it only when `create` is set.
-    public init(path: String, create: Bool = false, snapshotInterval: Int = 256) throws {
+    public init(path: String, create: Bool = false, snapshotInterval: Int = 256, project: String = "") throws {
         self.path = path
         self.snapshotInterval = snapshotInterval
+        self.project = project
         if !create && !FileManager.default.fileExists(atPath: path) {
             throw LogError(.notFound, "no strata log at \(path); run `strata init` first")
         }
@@ -66,18 +75,23 @@ public final class SQLiteEventLog: EventLog {
         }
     }
 
+    /// The connection, for a caller that keeps its own tables in the same file.
+    public var connection: Connection { db }
+
+    var p: Value { .text(project) }
+
     // MARK: - Reading
 
-    public func count() throws -> Int { Int(try db.scalar("SELECT count(*) FROM events")?.int ?? 0) }
+    public func count() throws -> Int { Int(try db.scalar("SELECT count(*) FROM events WHERE project = ?", [p])?.int ?? 0) }
 
     public func contains(_ id: String) throws -> Bool {
         if cache[id] != nil { return true }
-        return try db.scalar("SELECT 1 FROM events WHERE id = ?", [.text(id)]) != nil
+        return try db.scalar("SELECT 1 FROM events WHERE project = ? AND id = ?", [p, .text(id)]) != nil
     }
 
     private func load(_ id: String) throws -> (event: Event, height: Int) {
         if let hit = cache[id] { return hit }
-        guard let row = try db.query("SELECT body, height FROM events WHERE id = ?", [.text(id)]).first else {
+        guard let row = try db.query("SELECT body, height FROM events WHERE project = ? AND id = ?", [p, .text(id)]).first else {
             throw LogError(.notFound, "unknown revision \(id.prefix(12)): it is not in the local log")
         }
         let event: Event
@@ -94,11 +108,11 @@ public final class SQLiteEventLog: EventLog {
     public func height(_ id: String) throws -> Int { try load(id).height }
 
     public func heads() throws -> [String] {
-        try db.query("SELECT h.id FROM heads h JOIN events e ON e.id = h.id ORDER BY e.seq").compactMap { $0[0].string }
+        try db.query("SELECT h.id FROM heads h JOIN events e ON e.project = h.project AND e.id = h.id WHERE h.project = ? ORDER BY e.seq", [p]).compactMap { $0[0].string }
     }
 
     public func allEvents() throws -> [Event] {
-        try db.query("SELECT id, body FROM events ORDER BY seq").map { row in
+        try db.query("SELECT id, body FROM events WHERE project = ? ORDER BY seq", [p]).map { row in
             do { return try Event(canonical: row[1].bytes ?? []) } catch {
                 throw LogError(.corrupt, "stored event \(row[0].string ?? "?") cannot be read: \(error); run `strata verify`")
             }
@@ -107,29 +121,36 @@ public final class SQLiteEventLog: EventLog {
 
     /// Raw rows for `verify`: the stored id, height and bytes, unparsed.
     public func rawRows() throws -> [(seq: Int64, id: String, height: Int, body: [UInt8])] {
-        try db.query("SELECT seq, id, height, body FROM events ORDER BY seq").map {
+        try db.query("SELECT seq, id, height, body FROM events WHERE project = ? ORDER BY seq", [p]).map {
             ($0[0].int ?? 0, $0[1].string ?? "", Int($0[2].int ?? 0), $0[3].bytes ?? [])
         }
     }
 
     public func ids(withPrefix prefix: String) throws -> [String] {
         // A range scan on the UNIQUE index: "abcd" <= id < "abce".
-        try db.query("SELECT id FROM events WHERE id >= ? AND id < ? ORDER BY id LIMIT 5",
-                     [.text(prefix), .text(prefix + "g")]).compactMap { $0[0].string }
+        try db.query("SELECT id FROM events WHERE project = ? AND id >= ? AND id < ? ORDER BY id LIMIT 5",
+                     [p, .text(prefix), .text(prefix + "g")]).compactMap { $0[0].string }
     }
 
     public func snapshot(at id: String) throws -> Schema? {
-        guard let bytes = try db.scalar("SELECT state FROM snapshots WHERE id = ?", [.text(id)])?.bytes else { return nil }
+        guard let bytes = try db.scalar("SELECT state FROM snapshots WHERE project = ? AND id = ?", [p, .text(id)])?.bytes else { return nil }
         do { return try Schema(json: try JSON.parse(bytes)) } catch { return nil } // a bad cache entry is only slower
     }
 
     public func saveSnapshot(_ schema: Schema, at id: String) throws {
-        try db.query("INSERT OR REPLACE INTO snapshots (id, state) VALUES (?, ?)", [.text(id), .blob(schema.json.canonicalBytes)])
+        try db.query("INSERT OR REPLACE INTO snapshots (project, id, state) VALUES (?, ?, ?)", [p, .text(id), .blob(schema.json.canonicalBytes)])
     }
 
     // MARK: - Appending
 
     public func append(_ events: [Event], expectedHeads: [String]?) throws {
+        try append(events, expectedHeads: expectedHeads, alsoInTransaction: nil)
+    }
+
+    /// Appends, running `also` inside the same transaction before it commits
+    /// (the registry records who pushed and its audit entry that way: all or
+    /// nothing together).
+    public func append(_ events: [Event], expectedHeads: [String]?, alsoInTransaction also: ((Connection, [Event]) throws -> Void)?) throws {
         guard !events.isEmpty else { return }
         do {
             try db.execute("BEGIN IMMEDIATE")
@@ -147,12 +168,13 @@ public final class SQLiteEventLog: EventLog {
                 let state = try validator.check(e, cachedParentState: lastState)
                 // Rows inserted earlier in this transaction are visible here.
                 let height = 1 + (try e.parents.map { try self.height($0) }.max() ?? 0)
-                try db.query("INSERT INTO events (id, height, body) VALUES (?, ?, ?)", [.text(e.id), .int(Int64(height)), .blob(e.canonicalBytes)])
-                for p in e.parents { try db.query("DELETE FROM heads WHERE id = ?", [.text(p)]) }
-                try db.query("INSERT INTO heads (id) VALUES (?)", [.text(e.id)])
+                try db.query("INSERT INTO events (project, id, height, body) VALUES (?, ?, ?, ?)", [p, .text(e.id), .int(Int64(height)), .blob(e.canonicalBytes)])
+                for p in e.parents { try db.query("DELETE FROM heads WHERE project = ? AND id = ?", [self.p, .text(p)]) }
+                try db.query("INSERT INTO heads (project, id) VALUES (?, ?)", [p, .text(e.id)])
                 if snapshotInterval > 0 && height % snapshotInterval == 0 { try saveSnapshot(state, at: e.id) }
                 newLast = (e.id, state)
             }
+            try also?(db, events)
             try db.execute("COMMIT")
             if let newLast { lastState = newLast }
         } catch {
@@ -167,12 +189,12 @@ public final class SQLiteEventLog: EventLog {
 
     /// Records that the registry accepted `id` from `identity`.
     public func markPushed(_ id: String, by identity: String, at time: String) throws {
-        try db.query("INSERT OR REPLACE INTO remote (id, pushed_by, pushed_at) VALUES (?, ?, ?)", [.text(id), .text(identity), .text(time)])
+        try db.query("INSERT OR REPLACE INTO remote (project, id, pushed_by, pushed_at) VALUES (?, ?, ?, ?)", [p, .text(id), .text(identity), .text(time)])
     }
 
     public func pushedInfo() throws -> [String: (by: String, at: String)] {
         var result: [String: (by: String, at: String)] = [:]
-        for row in try db.query("SELECT id, pushed_by, pushed_at FROM remote") {
+        for row in try db.query("SELECT id, pushed_by, pushed_at FROM remote WHERE project = ?", [p]) {
             result[row[0].string ?? ""] = (row[1].string ?? "", row[2].string ?? "")
         }
         return result
@@ -181,10 +203,11 @@ public final class SQLiteEventLog: EventLog {
     /// Rebuilds the derived tables (heads, snapshots) from the events.
     public func rebuildDerivedData() throws {
         try db.transaction {
-            try db.execute("DELETE FROM heads; DELETE FROM snapshots")
-            try db.execute("INSERT INTO heads (id) SELECT id FROM events")
+            try db.query("DELETE FROM heads WHERE project = ?", [p])
+            try db.query("DELETE FROM snapshots WHERE project = ?", [p])
+            try db.query("INSERT INTO heads (project, id) SELECT project, id FROM events WHERE project = ?", [p])
             for e in try allEvents() {
-                for p in e.parents { try db.query("DELETE FROM heads WHERE id = ?", [.text(p)]) }
+                for p in e.parents { try db.query("DELETE FROM heads WHERE project = ? AND id = ?", [self.p, .text(p)]) }
             }
         }
         cache = [:]

@@ -146,10 +146,10 @@ final class WorkflowTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: other.path(".strata"), withIntermediateDirectories: true)
         _ = try cli.sqlite(".strata/log.db", "VACUUM INTO '\(other.path(".strata/log.db"))'")
         try other.write("models.sql", "")
-        _ = try other.sqlite(".strata/log.db", "DELETE FROM events WHERE seq = 2; DELETE FROM heads; INSERT INTO heads VALUES ('\(root)')")
+        _ = try other.sqlite(".strata/log.db", "DELETE FROM events WHERE seq = 2; DELETE FROM heads; INSERT INTO heads (id) VALUES ('\(root)')")
         let right = try other.ok("revision", "-m", "right", "--sql", "CREATE TABLE r (id INTEGER PRIMARY KEY);").lines[0]
         let body = try other.sqlite(".strata/log.db", "SELECT body FROM events WHERE id = '\(right)'")
-        _ = try cli.sqlite(".strata/log.db", "INSERT INTO events (id, height, body) VALUES ('\(right)', 2, CAST('\(body.replacingOccurrences(of: "'", with: "''"))' AS BLOB)); INSERT INTO heads VALUES ('\(right)')")
+        _ = try cli.sqlite(".strata/log.db", "INSERT INTO events (id, height, body) VALUES ('\(right)', 2, CAST('\(body.replacingOccurrences(of: "'", with: "''"))' AS BLOB)); INSERT INTO heads (id) VALUES ('\(right)')")
 
         XCTAssertEqual(try cli.ok("heads").lines.count, 3)
         let refused = try cli.run("upgrade", "head")
