@@ -13,20 +13,29 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "StrataCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "StrataSQLite", dependencies: ["CSQLite", "StrataCore"]),
         .target(name: "StrataStore", dependencies: ["StrataCore", "StrataSQLite", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "StrataSync", dependencies: ["CCurl", "StrataCore", "StrataSQLite", "StrataStore"]),
+        .target(name: "StrataRegistry", dependencies: [
+            "StrataCore", "StrataSQLite", "StrataStore", "StrataSync",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "strata", dependencies: [
-            "StrataCore", "StrataSQLite", "StrataStore",
+            "StrataCore", "StrataSQLite", "StrataStore", "StrataSync", "StrataRegistry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(name: "strata-bench", dependencies: ["StrataCore", "StrataStore"]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
         .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataCore", "StrataSQLite", "StrataStore"]),
-        .testTarget(name: "StrataCLITests", dependencies: ["strata", "StrataCore", "StrataSQLite", "StrataStore"]),
+        .testTarget(name: "StrataCLITests", dependencies: ["strata", "StrataCore", "StrataSQLite", "StrataStore", "StrataSync"]),
     ]
 )

@@ -23,6 +23,10 @@ extension Schema {
         return s
     }
 
+    public mutating func apply(_ ops: [Op]) throws {
+        for op in ops { try apply(op) }
+    }
+
     public mutating func apply(_ op: Op) throws {
         switch op {
         case let .createTable(t, indexes, triggers):

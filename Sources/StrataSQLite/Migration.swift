@@ -36,6 +36,9 @@ public struct MigrationPlan: Sendable {
     public struct Item: Sendable {
         public let event: String?
         public let statement: PlannedStatement
+        /// The way this item's event is applied, and its message (for output).
+        public var direction: Direction = .up
+        public var message: String = ""
     }
 
     public let fromRevision: String?
@@ -124,11 +127,12 @@ public enum Migrator {
                 } catch let error as SchemaError {
                     throw MigrationError.event(e.id, step.direction, "\(op.summary): \(error.message)", sql: nil)
                 }
-                items += statements.map { MigrationPlan.Item(event: e.id, statement: $0) }
+                items += statements.map { MigrationPlan.Item(event: e.id, statement: $0, direction: step.direction, message: e.message) }
             }
-            items.append(.init(event: e.id, statement: PlannedStatement(Bookkeeping.recordEvent(e))))
+            items.append(.init(event: e.id, statement: PlannedStatement(Bookkeeping.recordEvent(e)), direction: step.direction, message: e.message))
             items.append(.init(event: e.id, statement: PlannedStatement(
-                Bookkeeping.recordHistory(revision: e.id, direction: step.direction.rawValue, context: context))))
+                Bookkeeping.recordHistory(revision: e.id, direction: step.direction.rawValue, context: context)),
+                direction: step.direction, message: e.message))
         }
         items.append(.init(event: nil, statement: PlannedStatement(Bookkeeping.setVersion(to, context: context))))
         return MigrationPlan(fromRevision: from, toRevision: to, direction: steps.first?.direction ?? .up,

@@ -88,11 +88,6 @@ extension EventLog {
     }
 }
 
-extension Schema {
-    mutating func apply(_ ops: [Op]) throws {
-        for op in ops { try apply(op) }
-    }
-}
 
 /// Checks events before they are appended: parents known, ops apply.
 struct AppendValidator {

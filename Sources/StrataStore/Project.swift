@@ -286,6 +286,10 @@ public final class Project {
                 throw ProjectError("the database is at \(current.prefix(12)), past \(goal.prefix(12)); to go back use `strata downgrade \(goal.prefix(12))`")
             }
             guard try source.isAncestor(current, of: goal) else {
+                // A revision only the database's records hold (say, a local
+                // revision that `sync` rebased): go back to the common
+                // ancestor and forward again, in one transaction.
+                if !(try log.contains(current)) { return try planMove(db, to: goal, context: context) }
                 throw ProjectError("the database is at \(current.prefix(12)), on a branch that does not lead to \(goal.prefix(12)); downgrade it to a common ancestor first, or merge the heads")
             }
         }
@@ -320,6 +324,30 @@ public final class Project {
             throw ProjectError("\(goal.prefix(12)) is not behind the database's revision \(current.prefix(12)); use `strata upgrade` to go forward")
         }
         let steps = try source.range(from: goal, to: current).reversed().map { MigrationStep($0, .down) }
+        return try Migrator.plan(start: try source.state(at: current), from: current, to: goal, steps: steps, context: context)
+    }
+
+    /// Plans the way from the database's revision to `goal`, whichever
+    /// direction: down to their newest common ancestor, then up. Nil when
+    /// the database is there already.
+    public func planMove(_ db: TargetDatabase, to goal: String?, context: MigrationContext) throws -> MigrationPlan? {
+        let source = try source(for: db)
+        let current = try db.currentRevision()
+        if current == goal { return nil }
+        if let current, !(try source.contains(current)) { throw unknownRevision(current, db) }
+        var meet: String?
+        if let current, let goal {
+            let mine = try source.ancestors(of: current)
+            var best: (id: String, height: Int)?
+            for id in try source.ancestors(of: goal) where mine.contains(id) {
+                let h = try source.height(id)
+                if best == nil || h > best!.height { best = (id, h) }
+            }
+            meet = best?.id
+        }
+        var steps: [MigrationStep] = []
+        if let current { steps += try source.range(from: meet, to: current).reversed().map { MigrationStep($0, .down) } }
+        if let goal { steps += try source.range(from: meet, to: goal).map { MigrationStep($0, .up) } }
         return try Migrator.plan(start: try source.state(at: current), from: current, to: goal, steps: steps, context: context)
     }
 

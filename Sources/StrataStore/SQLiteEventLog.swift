@@ -14,10 +14,10 @@ public final class SQLiteEventLog: EventLog {
     public let path: String
     let db: Connection
     public let snapshotInterval: Int
-    private var cache: [String: (event: Event, height: Int)] = [:]
+    var cache: [String: (event: Event, height: Int)] = [:]
     /// The state after the newest event this process appended, so a run of
     /// appends does not fold from a snapshot each time.
-    private var lastState: (String, Schema)?
+    var lastState: (String, Schema)?
 
     static let schemaVersion: Int64 = 1
 
@@ -48,6 +48,7 @@ public final class SQLiteEventLog: EventLog {
             PRIMARY KEY (project, id)
         )
         """,
+        "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, project TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL, body TEXT NOT NULL)",
     ]
 
     /// Opens the log at `path`; creates it only when `create` is set.
@@ -151,6 +152,11 @@ public final class SQLiteEventLog: EventLog {
     /// (the registry records who pushed and its audit entry that way: all or
     /// nothing together).
     public func append(_ events: [Event], expectedHeads: [String]?, alsoInTransaction also: ((Connection, [Event]) throws -> Void)?) throws {
+        try append(events, expectedHeads: expectedHeads, before: nil, also: also)
+    }
+
+    func append(_ events: [Event], expectedHeads: [String]?, before: ((Connection) throws -> Void)?,
+                also: ((Connection, [Event]) throws -> Void)? = nil) throws {
         guard !events.isEmpty else { return }
         do {
             try db.execute("BEGIN IMMEDIATE")
@@ -158,6 +164,11 @@ public final class SQLiteEventLog: EventLog {
             throw LogError(.locked, "the log \(path) is busy (another strata command is writing it); try again")
         }
         do {
+            if let before {
+                try before(db)
+                cache = [:]
+                lastState = nil
+            }
             if let expectedHeads, Set(try heads()) != Set(expectedHeads) {
                 throw LogError(.conflict, "the log changed while this command ran (another strata command appended to it); run the command again")
             }

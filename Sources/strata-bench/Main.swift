@@ -60,7 +60,3 @@ enum BenchTool {
         return .addColumn(table: name, column: Column(name: "c\(i)", type: "TEXT"), position: 2)
     }
 }
-
-extension Schema {
-    mutating func apply(_ op: Op) throws { self = try applying(op) }
-}

@@ -2,6 +2,8 @@ import Foundation
 import StrataCore
 import StrataSQLite
 import StrataStore
+import StrataSync
+import StrataRegistry
 
 /// Exit codes (DESIGN.md): 0 done, 1 a check found a difference, 2 usage or
 /// input error, 3 conflict with the registry, 4 registry unreachable or refused.
@@ -15,6 +17,13 @@ enum ExitCodes {
     static func code(for error: Error) -> Int32? {
         switch error {
         case let f as StrataFailure: return f.code
+        case let e as SyncError:
+            switch e {
+            case .conflict: return conflict
+            case .unreachable, .refused, .badResponse: return unreachable
+            case .rejected, .notConfigured: return usage
+            }
+        case is RegistryError: return usage
         case is ProjectError, is ConfigError, is ModelsError, is SchemaError, is HistoryError, is MigrationError,
              is InspectionError, is SQLiteError, is EventDecodingError:
             return usage

@@ -11,10 +11,10 @@ enum Main {
         return [args[2], "-C", args[1]] + args[3...]
     }
 
-    static func main() {
+    static func main() async {
         do {
             var command = try StrataCommand.parseAsRoot(leadingDirectoryMoved(Array(CommandLine.arguments.dropFirst())))
-            try command.run()
+            if var async = command as? AsyncParsableCommand { try await async.run() } else { try command.run() }
         } catch {
             if ExitCodes.code(for: error) != nil { report(error) }
             // What is left comes from ArgumentParser: help, version, an

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The root command lists the subcommands and nothing more.
-struct StrataCommand: ParsableCommand {
+struct StrataCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "An event-sourced schema history for SQLite databases.",
@@ -9,7 +9,7 @@ struct StrataCommand: ParsableCommand {
         subcommands: [
             Init.self, Revision.self, Upgrade.self, Downgrade.self, Current.self, History.self, Show.self,
             SchemaCommand.self, Materialize.self, Check.self, Verify.self, Stamp.self, Heads.self, Merge.self,
-            Blame.self,
+            Blame.self, Push.self, Pull.self, Sync.self, Fleet.self, Promote.self, Audit.self, Registry.self,
         ]
     )
 }

@@ -29,7 +29,8 @@ extension StrataCommand {
 }
 
 /// Shared by upgrade and downgrade: plan per database, then print or apply.
-func migrate(_ p: Project, databases: [String], sqlOnly: Bool, plan: (TargetDatabase) throws -> MigrationPlan?) throws {
+func migrate(_ p: Project, databases: [String], sqlOnly: Bool, environment: String? = nil,
+             plan: (TargetDatabase) throws -> MigrationPlan?) throws {
     for path in databases {
         let exists = FileManager.default.fileExists(atPath: path)
         if sqlOnly {
@@ -48,10 +49,10 @@ func migrate(_ p: Project, databases: [String], sqlOnly: Bool, plan: (TargetData
             var last: String?
             for item in planned.items where item.event != nil && item.event != last {
                 last = item.event
-                let e = try p.log.contains(item.event!) ? try p.log.event(item.event!) : nil
-                print("  \(planned.direction == .up ? "up  " : "down") \(item.event!.short)  \(e?.message ?? "")")
+                print("  \(item.direction == .up ? "up  " : "down") \(item.event!.short)  \(item.message)")
             }
             print("\(path): \(planned.fromRevision?.short ?? "base") -> \(planned.toRevision?.short ?? "base")")
+            p.reportMigration(database: path, revision: planned.toRevision, direction: planned.direction.rawValue, environment: environment)
         } catch {
             // A database this command created and could not migrate is removed again.
             if !exists, (try? db.currentRevision()) == nil { try? FileManager.default.removeItem(atPath: path) }

@@ -1,0 +1,87 @@
+import StrataCore
+import StrataStore
+import StrataSync
+
+/// The registry's storage in memory: the second implementation, run through
+/// the same tests as the SQLite one.
+public final class MemoryRegistryStore: RegistryStore {
+    struct Project {
+        var log = MemoryEventLog(snapshotInterval: 256)
+        var pushed: [String: (by: String, at: String)] = [:]
+        var targets: [String: EnvironmentTarget] = [:]
+        var reports: [String: StoredReport] = [:]
+        var audit: [AuditRecord] = []
+    }
+
+    private var projects: [String: Project] = [:]
+    private var auditSeq: Int64 = 0
+
+    public init() {}
+
+    private func project(_ name: String) throws -> Project {
+        guard let p = projects[name] else { throw RegistryError.unknownProject(name) }
+        return p
+    }
+
+    private func audit(_ name: String, _ action: String, _ identity: String, _ time: String, _ detail: JSON) {
+        auditSeq += 1
+        projects[name]?.audit.append(AuditRecord(seq: auditSeq, action: action, identity: identity, at: time, detail: detail))
+    }
+
+    public func createProject(_ name: String, by identity: String, at time: String) throws {
+        guard projects[name] == nil else { throw RegistryError.projectExists(name) }
+        projects[name] = Project()
+        audit(name, "create-project", identity, time, .object([:]))
+    }
+
+    public func hasProject(_ name: String) throws -> Bool { projects[name] != nil }
+    public func head(of name: String) throws -> String? { try project(name).log.heads().first }
+    public func count(of name: String) throws -> Int { try project(name).log.count() }
+
+    public func events(of name: String, after: String?, limit: Int) throws -> (events: [PushedEvent], more: Bool) {
+        let p = try project(name)
+        let all = try p.log.allEvents()
+        var start = 0
+        if let after {
+            guard let i = all.firstIndex(where: { $0.id == after }) else { throw RegistryError.notFound("unknown event \(after.prefix(12)) in project \(name)") }
+            start = i + 1
+        }
+        let page = all[start...].prefix(limit).map { PushedEvent(event: $0, pushedBy: p.pushed[$0.id]?.by ?? "", pushedAt: p.pushed[$0.id]?.at ?? "") }
+        return (page, all.count - start > limit)
+    }
+
+    public func push(_ events: [Event], to name: String, base: String?, by identity: String, at time: String) throws -> String {
+        let p = try project(name)
+        guard try p.log.heads().first == base else { throw RegistryError.conflict(head: try p.log.heads().first) }
+        // Stage on a copy: all or nothing.
+        let staged = MemoryEventLog(snapshotInterval: 256)
+        try staged.append(try p.log.allEvents(), expectedHeads: nil)
+        do { try staged.append(events, expectedHeads: base.map { [$0] } ?? []) } catch let e as LogError { throw RegistryError.invalid(e.message) }
+        let heads = try staged.heads()
+        guard heads.count == 1 else { throw RegistryError.invalid("the events do not extend the registry's head in one line; pull, merge or rebase, and push again") }
+        try p.log.append(events, expectedHeads: base.map { [$0] } ?? [])
+        for e in events where projects[name]!.pushed[e.id] == nil { projects[name]!.pushed[e.id] = (identity, time) }
+        audit(name, "push", identity, time, .object(["base": base.map(JSON.string) ?? .null, "head": .string(heads[0]), "events": .int(Int64(events.count))]))
+        return heads[0]
+    }
+
+    public func setTarget(_ revision: String, environment: String, of name: String, by identity: String, at time: String) throws {
+        guard try project(name).log.contains(revision) else { throw RegistryError.notFound("revision \(revision.prefix(12)) is not in project \(name); push it first") }
+        projects[name]!.targets[environment] = EnvironmentTarget(name: environment, revision: revision, setBy: identity, setAt: time)
+        audit(name, "promote", identity, time, .object(["environment": .string(environment), "revision": .string(revision)]))
+    }
+
+    public func targets(of name: String) throws -> [EnvironmentTarget] { try project(name).targets.values.sorted { $0.name < $1.name } }
+
+    public func record(_ report: Report, of name: String, by identity: String, at time: String) throws {
+        _ = try project(name)
+        projects[name]!.reports["\(report.node)\u{1}\(report.database)"] = StoredReport(report: report, reportedBy: identity, reportedAt: time)
+        audit(name, "report", identity, time, report.json)
+    }
+
+    public func reports(of name: String) throws -> [StoredReport] {
+        try project(name).reports.values.sorted { ($0.report.node, $0.report.database) < ($1.report.node, $1.report.database) }
+    }
+
+    public func audit(of name: String) throws -> [AuditRecord] { try project(name).audit }
+}

@@ -1,0 +1,62 @@
+import StrataCore
+import StrataSync
+
+/// A refusal by the registry's storage, mapped to an HTTP status by the server.
+public enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
+    case unknownProject(String)
+    case projectExists(String)
+    case conflict(head: String?)
+    case invalid(String)
+    case notFound(String)
+
+    public var description: String {
+        switch self {
+        case .unknownProject(let p): return "unknown project \(p); an admin creates it with PUT /v1/projects/\(p) (or `registry serve --project \(p)`)"
+        case .projectExists(let p): return "project \(p) exists already"
+        case .conflict: return "the push builds on a stale head"
+        case .invalid(let m): return m
+        case .notFound(let m): return m
+        }
+    }
+}
+
+public struct EnvironmentTarget: Sendable, Equatable {
+    public let name: String
+    public let revision: String
+    public let setBy: String
+    public let setAt: String
+}
+
+public struct StoredReport: Sendable, Equatable {
+    public let report: Report
+    public let reportedBy: String
+    public let reportedAt: String
+}
+
+public struct AuditRecord: Sendable, Equatable {
+    public let seq: Int64
+    public let action: String
+    public let identity: String
+    public let at: String
+    public let detail: JSON
+}
+
+/// The registry's storage: one log per project plus the fleet's state and an
+/// append-only audit trail. The SQLite store is the default; the interface is
+/// what a server database would implement when one machine is not enough.
+public protocol RegistryStore: AnyObject {
+    func createProject(_ name: String, by identity: String, at time: String) throws
+    func hasProject(_ name: String) throws -> Bool
+    func head(of project: String) throws -> String?
+    func count(of project: String) throws -> Int
+    /// Events appended after `after` (from the start when nil), at most `limit`.
+    func events(of project: String, after: String?, limit: Int) throws -> (events: [PushedEvent], more: Bool)
+    /// Appends atomically if `base` is still the head; every event is
+    /// re-validated (parents known, ops fold onto the parent's state).
+    func push(_ events: [Event], to project: String, base: String?, by identity: String, at time: String) throws -> String
+    func setTarget(_ revision: String, environment: String, of project: String, by identity: String, at time: String) throws
+    func targets(of project: String) throws -> [EnvironmentTarget]
+    func record(_ report: Report, of project: String, by identity: String, at time: String) throws
+    func reports(of project: String) throws -> [StoredReport]
+    func audit(of project: String) throws -> [AuditRecord]
+}

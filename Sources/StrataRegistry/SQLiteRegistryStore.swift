@@ -1,0 +1,170 @@
+import Foundation
+import StrataCore
+import StrataSQLite
+import StrataStore
+import StrataSync
+
+/// The registry's default storage: one SQLite file. Each project's events
+/// live in the same tables as a local log (scoped by project), so pushes get
+/// the same validation; who pushed, and the audit entry, are written in the
+/// push's own transaction.
+public final class SQLiteRegistryStore: RegistryStore {
+    public let path: String
+    let db: Connection
+    private var logs: [String: SQLiteEventLog] = [:]
+
+    static let setup = [
+        "CREATE TABLE IF NOT EXISTS projects (name TEXT PRIMARY KEY, created_by TEXT NOT NULL, created_at TEXT NOT NULL)",
+        """
+        CREATE TABLE IF NOT EXISTS environments (
+            project TEXT NOT NULL, name TEXT NOT NULL, revision TEXT NOT NULL, set_by TEXT NOT NULL, set_at TEXT NOT NULL,
+            PRIMARY KEY (project, name))
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS reports (
+            project TEXT NOT NULL, node TEXT NOT NULL, database TEXT NOT NULL, revision TEXT NOT NULL, direction TEXT NOT NULL,
+            environment TEXT, at TEXT NOT NULL, reported_by TEXT NOT NULL, reported_at TEXT NOT NULL,
+            PRIMARY KEY (project, node, database))
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS audit (
+            seq INTEGER PRIMARY KEY, project TEXT NOT NULL, action TEXT NOT NULL, identity TEXT NOT NULL, at TEXT NOT NULL, detail TEXT NOT NULL)
+        """,
+        // Append-only: the audit trail cannot be edited through SQL either.
+        "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
+    ]
+
+    public init(path: String) throws {
+        self.path = path
+        // Creates the shared tables (events, heads, snapshots, remote) too.
+        _ = try SQLiteEventLog(path: path, create: true, project: "")
+        db = try Connection(path: path)
+        db.setBusyTimeout(milliseconds: 10_000)
+        try db.transaction { for s in SQLiteRegistryStore.setup { try db.execute(s) } }
+    }
+
+    func log(_ project: String) throws -> SQLiteEventLog {
+        guard try hasProject(project) else { throw RegistryError.unknownProject(project) }
+        if let l = logs[project] { return l }
+        let l = try SQLiteEventLog(path: path, create: false, project: project)
+        logs[project] = l
+        return l
+    }
+
+    static func audit(_ db: Connection, _ project: String, _ action: String, _ identity: String, _ time: String, _ detail: JSON) throws {
+        try db.query("INSERT INTO audit (project, action, identity, at, detail) VALUES (?, ?, ?, ?, ?)",
+                     [.text(project), .text(action), .text(identity), .text(time), .text(detail.canonicalString)])
+    }
+
+    public func createProject(_ name: String, by identity: String, at time: String) throws {
+        try db.transaction {
+            guard try db.scalar("SELECT 1 FROM projects WHERE name = ?", [.text(name)]) == nil else { throw RegistryError.projectExists(name) }
+            try db.query("INSERT INTO projects (name, created_by, created_at) VALUES (?, ?, ?)", [.text(name), .text(identity), .text(time)])
+            try SQLiteRegistryStore.audit(db, name, "create-project", identity, time, .object([:]))
+        }
+    }
+
+    public func hasProject(_ name: String) throws -> Bool {
+        try db.scalar("SELECT 1 FROM projects WHERE name = ?", [.text(name)]) != nil
+    }
+
+    public func head(of project: String) throws -> String? { try log(project).heads().first }
+
+    public func count(of project: String) throws -> Int { try log(project).count() }
+
+    public func events(of project: String, after: String?, limit: Int) throws -> (events: [PushedEvent], more: Bool) {
+        let l = try log(project)
+        var from: Int64 = 0
+        if let after {
+            guard let seq = try db.scalar("SELECT seq FROM events WHERE project = ? AND id = ?", [.text(project), .text(after)])?.int else {
+                throw RegistryError.notFound("unknown event \(after.prefix(12)) in project \(project); pull without `after` to start over")
+            }
+            from = seq
+        }
+        _ = l
+        let rows = try db.query("""
+            SELECT e.body, r.pushed_by, r.pushed_at FROM events e JOIN remote r ON r.project = e.project AND r.id = e.id
+            WHERE e.project = ? AND e.seq > ? ORDER BY e.seq LIMIT ?
+            """, [.text(project), .int(from), .int(Int64(limit + 1))])
+        let events = try rows.prefix(limit).map { row in
+            PushedEvent(event: try Event(canonical: row[0].bytes ?? []), pushedBy: row[1].string ?? "", pushedAt: row[2].string ?? "")
+        }
+        return (events, rows.count > limit)
+    }
+
+    public func push(_ events: [Event], to project: String, base: String?, by identity: String, at time: String) throws -> String {
+        let l = try log(project)
+        let head = try l.heads().first
+        guard head == base else { throw RegistryError.conflict(head: head) }
+        do {
+            try l.append(events, expectedHeads: base.map { [$0] } ?? [], alsoInTransaction: { db, events in
+                let heads = try db.query("SELECT id FROM heads WHERE project = ?", [.text(project)])
+                guard heads.count == 1 else {
+                    throw RegistryError.invalid("the events do not extend the registry's head \(base.map { String($0.prefix(12)) } ?? "base") in one line; pull, merge or rebase, and push again")
+                }
+                for e in events {
+                    try db.query("INSERT OR IGNORE INTO remote (project, id, pushed_by, pushed_at) VALUES (?, ?, ?, ?)",
+                                 [.text(project), .text(e.id), .text(identity), .text(time)])
+                }
+                try SQLiteRegistryStore.audit(db, project, "push", identity, time, .object([
+                    "base": base.map(JSON.string) ?? .null, "head": .string(heads[0][0].string ?? ""), "events": .int(Int64(events.count)),
+                ]))
+            })
+        } catch let e as LogError where e.kind == .conflict {
+            throw RegistryError.conflict(head: try l.heads().first)
+        } catch let e as LogError {
+            throw RegistryError.invalid(e.message)
+        }
+        guard let newHead = try l.heads().first else { throw RegistryError.invalid("nothing was pushed") }
+        return newHead
+    }
+
+    public func setTarget(_ revision: String, environment: String, of project: String, by identity: String, at time: String) throws {
+        let l = try log(project)
+        guard try l.contains(revision) else { throw RegistryError.notFound("revision \(revision.prefix(12)) is not in project \(project); push it first") }
+        try db.transaction {
+            try db.query("INSERT OR REPLACE INTO environments (project, name, revision, set_by, set_at) VALUES (?, ?, ?, ?, ?)",
+                         [.text(project), .text(environment), .text(revision), .text(identity), .text(time)])
+            try SQLiteRegistryStore.audit(db, project, "promote", identity, time, .object(["environment": .string(environment), "revision": .string(revision)]))
+        }
+    }
+
+    public func targets(of project: String) throws -> [EnvironmentTarget] {
+        _ = try log(project)
+        return try db.query("SELECT name, revision, set_by, set_at FROM environments WHERE project = ? ORDER BY name", [.text(project)]).map {
+            EnvironmentTarget(name: $0[0].string ?? "", revision: $0[1].string ?? "", setBy: $0[2].string ?? "", setAt: $0[3].string ?? "")
+        }
+    }
+
+    public func record(_ report: Report, of project: String, by identity: String, at time: String) throws {
+        _ = try log(project)
+        try db.transaction {
+            try db.query("""
+                INSERT OR REPLACE INTO reports (project, node, database, revision, direction, environment, at, reported_by, reported_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.text(project), .text(report.node), .text(report.database), .text(report.revision), .text(report.direction),
+                      report.environment.map(Value.text) ?? .null, .text(report.at), .text(identity), .text(time)])
+            try SQLiteRegistryStore.audit(db, project, "report", identity, time, report.json)
+        }
+    }
+
+    public func reports(of project: String) throws -> [StoredReport] {
+        _ = try log(project)
+        return try db.query("""
+            SELECT node, database, revision, direction, at, environment, reported_by, reported_at FROM reports WHERE project = ? ORDER BY node, database
+            """, [.text(project)]).map {
+            StoredReport(report: Report(node: $0[0].string ?? "", database: $0[1].string ?? "", revision: $0[2].string ?? "",
+                                        direction: $0[3].string ?? "", at: $0[4].string ?? "", environment: $0[5].string),
+                         reportedBy: $0[6].string ?? "", reportedAt: $0[7].string ?? "")
+        }
+    }
+
+    public func audit(of project: String) throws -> [AuditRecord] {
+        _ = try log(project)
+        return try db.query("SELECT seq, action, identity, at, detail FROM audit WHERE project = ? ORDER BY seq", [.text(project)]).map {
+            AuditRecord(seq: $0[0].int ?? 0, action: $0[1].string ?? "", identity: $0[2].string ?? "", at: $0[3].string ?? "",
+                        detail: (try? JSON.parse($0[4].string ?? "{}")) ?? .null)
+        }
+    }
+}

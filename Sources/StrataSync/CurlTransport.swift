@@ -1,0 +1,151 @@
+import CCurl
+import Foundation
+
+/// An HTTP request as the registry client sends it.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [String: String]
+    public var body: [UInt8]?
+
+    public init(method: String, url: String, headers: [String: String] = [:], body: [UInt8]? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+public struct HTTPResponse: Sendable {
+    public let status: Int
+    public let body: [UInt8]
+}
+
+/// The transport failed before any HTTP answer (connection refused, timeout, TLS).
+public struct TransportError: Error, CustomStringConvertible, Sendable {
+    public let code: Int
+    public let message: String
+    public var description: String { message }
+}
+
+/// Sends requests; the registry client is written against this, so a fault
+/// that cannot be produced for real can be injected in a test.
+public protocol Transport: AnyObject {
+    func send(_ request: HTTPRequest) throws -> HTTPResponse
+}
+
+/// libcurl's easy interface, one handle reused across requests (so the
+/// connection is kept alive). Blocking: call it from a thread that may block
+/// (the CLI's main thread, or `ThreadedTransport`'s own thread), never from
+/// Swift's cooperative pool.
+public final class CurlTransport: Transport {
+    private let handle: UnsafeMutableRawPointer
+    public let connectTimeout: Int
+    public let timeout: Int
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    public init(connectTimeoutSeconds: Int = 5, timeoutSeconds: Int = 60) {
+        _ = CurlTransport.globalInit
+        handle = curl_easy_init()
+        connectTimeout = connectTimeoutSeconds
+        timeout = timeoutSeconds
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    /// Collects the response body; passed to the C callback as an unmanaged pointer.
+    private final class Sink {
+        var bytes: [UInt8] = []
+    }
+
+    public func send(_ request: HTTPRequest) throws -> HTTPResponse {
+        let curl = handle
+        curl_easy_reset(curl)
+        let sink = Sink()
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+        for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+        headerList = curl_slist_append(headerList, "Expect:") // no 100-continue round trip
+
+        _ = strata_curl_setopt_string(curl, CURLOPT_URL, request.url)
+        _ = strata_curl_setopt_long(curl, CURLOPT_NOSIGNAL, 1)
+        _ = strata_curl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT, connectTimeout)
+        _ = strata_curl_setopt_long(curl, CURLOPT_TIMEOUT, timeout)
+        // https: verify the certificate and the host name (libcurl's defaults, made explicit).
+        _ = strata_curl_setopt_long(curl, CURLOPT_SSL_VERIFYPEER, 1)
+        _ = strata_curl_setopt_long(curl, CURLOPT_SSL_VERIFYHOST, 2)
+        _ = strata_curl_setopt_string(curl, CURLOPT_CUSTOMREQUEST, request.method)
+        if let body = request.body {
+            _ = strata_curl_setopt_long(curl, CURLOPT_POST, 1)
+            _ = strata_curl_setopt_off_t(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            // COPYPOSTFIELDS: libcurl copies the bytes; the Swift buffer need not outlive the call.
+            body.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { chars in
+                    _ = strata_curl_setopt_pointer(curl, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: chars.baseAddress ?? UnsafePointer(strdup(""))))
+                }
+            }
+        } else if request.method == "GET" {
+            _ = strata_curl_setopt_long(curl, CURLOPT_HTTPGET, 1)
+        }
+        _ = strata_curl_setopt_slist(curl, CURLOPT_HTTPHEADER, headerList)
+        let context = Unmanaged.passRetained(sink)
+        defer { context.release() }
+        _ = strata_curl_setopt_pointer(curl, CURLOPT_WRITEDATA, context.toOpaque())
+        // A closure that captures nothing, so it converts to a C function pointer.
+        _ = strata_curl_setopt_write_function(curl) { data, size, count, userdata in
+            let n = size * count
+            guard let data, let userdata else { return n }
+            let sink = Unmanaged<Sink>.fromOpaque(userdata).takeUnretainedValue()
+            data.withMemoryRebound(to: UInt8.self, capacity: n) { sink.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
+            return n
+        }
+        let rc = curl_easy_perform(curl)
+        guard rc == CURLE_OK else {
+            throw TransportError(code: Int(rc.rawValue), message: String(cString: curl_easy_strerror(rc)))
+        }
+        var status = 0
+        _ = strata_curl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, body: sink.bytes)
+    }
+}
+
+/// Runs a blocking transport on a dedicated thread and resumes the caller
+/// through a continuation: the async API for code on Swift's cooperative pool
+/// (2 threads on these machines; a blocking call there starves an
+/// in-process server and hangs).
+public final class ThreadedTransport: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [() -> Void] = []
+    private var thread: Thread?
+
+    public init(makeTransport: @escaping @Sendable () -> Transport = { CurlTransport() }) {
+        let t = Thread { [condition] in
+            let transport = makeTransport()
+            self.transportForThread = transport
+            while true {
+                condition.lock()
+                while self.jobs.isEmpty { condition.wait() }
+                let job = self.jobs.removeFirst()
+                condition.unlock()
+                job()
+            }
+        }
+        t.name = "strata-curl"
+        thread = t
+        t.start()
+    }
+
+    private var transportForThread: Transport?
+
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try await withCheckedThrowingContinuation { continuation in
+            condition.lock()
+            jobs.append { [self] in
+                do { continuation.resume(returning: try transportForThread!.send(request)) } catch { continuation.resume(throwing: error) }
+            }
+            condition.signal()
+            condition.unlock()
+        }
+    }
+}

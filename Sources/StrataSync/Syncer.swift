@@ -1,0 +1,167 @@
+import Foundation
+import StrataCore
+import StrataSQLite
+import StrataStore
+
+/// Exchanges a project's events with the registry.
+public final class Syncer {
+    public let project: Project
+    public let client: RegistryClient
+    var log: SQLiteEventLog { project.log }
+
+    public init(project: Project, client: RegistryClient) {
+        self.project = project
+        self.client = client
+    }
+
+    /// The registry's head as this node last saw it.
+    public var remoteHead: String? { get throws { try log.meta("remote_head") } }
+
+    // MARK: - Pull
+
+    /// Brings in the registry's events this log lacks, page by page, from
+    /// where the last pull or push ended: its cost grows with what is new,
+    /// not with the log's length.
+    @discardableResult
+    public func pull() throws -> Int {
+        var after = try remoteHead
+        if let a = after, !(try log.contains(a)) { after = nil }
+        var added = 0
+        while true {
+            let page: (events: [PushedEvent], head: String?, more: Bool)
+            do {
+                page = try client.events(after: after)
+            } catch SyncError.rejected(404, let message) where after != nil && message.contains("unknown event") {
+                after = nil // the registry does not know our cursor (it was reset): start over
+                continue
+            }
+            let new = try page.events.filter { !(try log.contains($0.event.id)) }
+            if !new.isEmpty {
+                try log.append(new.map(\.event), expectedHeads: nil)
+                added += new.count
+            }
+            for e in page.events { try log.markPushed(e.event.id, by: e.pushedBy, at: e.pushedAt) }
+            if let last = page.events.last { after = last.event.id }
+            if !page.more {
+                try log.setMeta("remote_head", page.head)
+                return added
+            }
+        }
+    }
+
+    // MARK: - Push
+
+    public struct PushResult: Sendable {
+        public let pushed: Int
+        public let head: String?
+    }
+
+    /// Sends the events the registry has not acknowledged. The push names the
+    /// registry head it builds on; a stale one is refused whole (exit 3).
+    @discardableResult
+    public func push() throws -> PushResult {
+        let heads = try log.heads()
+        guard heads.count <= 1 else {
+            throw ProjectError("the local log has \(heads.count) heads; run `strata sync` (it rebases or merges) before pushing")
+        }
+        let pending = try log.unpublished()
+        guard !pending.isEmpty else { return PushResult(pushed: 0, head: try remoteHead) }
+        let result = try client.push(pending, base: try remoteHead)
+        for e in pending { try log.markPushed(e.id, by: result.pushedBy, at: result.pushedAt) }
+        try log.setMeta("remote_head", result.head)
+        return PushResult(pushed: pending.count, head: result.head)
+    }
+
+    // MARK: - Sync
+
+    public struct SyncResult: Sendable {
+        public var pulled = 0
+        public var rebased = 0
+        public var merged: String?
+        public var pushed = 0
+    }
+
+    /// Pull; then rebase the unpushed local events onto the registry's head
+    /// when they still apply (they are re-hashed: nobody has seen them), or
+    /// else record a merge event; then push. A lost race (someone pushed in
+    /// between) starts over.
+    public func sync(preferMerge: Bool = false, now: Int64) throws -> SyncResult {
+        var result = SyncResult()
+        flushOutbox()
+        for attempt in 0..<12 {
+            result.pulled += try pull()
+            let heads = try log.heads()
+            if heads.count > 1 {
+                let remote = try remoteHead
+                if !preferMerge, let rebased = try rebaseUnpublished(onto: remote) {
+                    result.rebased += rebased
+                } else {
+                    result.merged = try project.merge(message: "Merge registry head \(remote.map { String($0.prefix(12)) } ?? "base") into local work", now: now).id
+                }
+            }
+            do {
+                result.pushed += try push().pushed
+                return result
+            } catch SyncError.conflict {
+                // Someone pushed between our pull and our push: again, after a pause.
+                Thread.sleep(forTimeInterval: Double.random(in: 0.02...0.1) * Double(attempt + 1))
+                continue
+            }
+        }
+        throw SyncError.conflict(head: try remoteHead, "the registry kept moving while this node synced (12 attempts)")
+    }
+
+    /// Re-parents the unpublished events onto `remote`. Nil when they do not
+    /// apply there (or contain a merge), and the caller merges instead.
+    func rebaseUnpublished(onto remote: String?) throws -> Int? {
+        let pending = try log.unpublished()
+        guard !pending.isEmpty, !pending.contains(where: { $0.parents.count > 1 }) else { return nil }
+        var state = try log.state(at: remote)
+        var parent = remote
+        var rebased: [Event] = []
+        for e in pending {
+            guard (try? state.apply(e.ops)) != nil else { return nil }
+            let moved = Event(parents: parent.map { [$0] } ?? [], author: e.author, timestamp: e.timestamp, message: e.message, ops: e.ops)
+            rebased.append(moved)
+            parent = moved.id
+        }
+        try log.replaceUnpublished(pending.map(\.id), with: rebased)
+        return rebased.count
+    }
+
+    // MARK: - Reports
+
+    /// Tells the registry where a database is now; queues the report when the
+    /// registry cannot be reached, to be sent by a later command.
+    public func report(_ report: Report) -> Bool {
+        flushOutbox()
+        do {
+            try client.report(report)
+            return true
+        } catch {
+            try? log.enqueue(kind: "report", body: report.json.canonicalString)
+            return false
+        }
+    }
+
+    /// Sends queued reports, oldest first; stops at the first failure.
+    @discardableResult
+    public func flushOutbox() -> Int {
+        var sent = 0
+        guard let queued = try? log.queued() else { return 0 }
+        for item in queued where item.kind == "report" {
+            guard let json = try? JSON.parse(item.body), let r = try? Report(json: json) else {
+                try? log.dequeue(item.seq)
+                continue
+            }
+            do {
+                try client.report(r)
+                try log.dequeue(item.seq)
+                sent += 1
+            } catch {
+                break
+            }
+        }
+        return sent
+    }
+}

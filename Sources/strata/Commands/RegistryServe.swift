@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Logging
+import StrataRegistry
+
+extension StrataCommand {
+    struct Registry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The central registry.", subcommands: [Serve.self])
+
+        struct Serve: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Run the registry: every project's canonical log, the fleet's state, the audit trail.",
+                discussion: "Stops cleanly on SIGINT or SIGTERM. Prints `strata registry listening on http://HOST:PORT` once bound (--port 0 picks a free port).")
+
+            @Option(help: "Port to listen on (0: any free port).") var port: Int = 8080
+            @Option(help: "Address to bind.") var host = "127.0.0.1"
+            @Option(help: ArgumentHelp("The registry's SQLite store.", valueName: "FILE")) var store: String
+            @Option(help: ArgumentHelp("Tokens, one `NAME ROLE SECRET` per line (read, push, admin).", valueName: "FILE")) var tokens: String?
+            @Option(help: ArgumentHelp("Create this project if it does not exist (repeatable).", valueName: "NAME")) var project: [String] = []
+            @Option(help: "Largest request body accepted, in bytes.") var maxBody: Int = 32 << 20
+
+            func run() async throws {
+                let table = try tokens.map { try TokenTable.load(path: $0) } ?? TokenTable(text: "", source: "")
+                let store = try SQLiteRegistryStore(path: store)
+                for name in project where !(try store.hasProject(name)) {
+                    try store.createProject(name, by: "registry serve --project", at: registryTimestamp())
+                }
+                var options = RegistryOptions()
+                options.host = host
+                options.port = port
+                options.maxBodyBytes = maxBody
+                var logger = Logger(label: "strata-registry")
+                logger.logLevel = .info
+                let boundHost = host
+                let app = buildApplication(service: RegistryService(store: store, tokens: table), options: options, logger: logger) { port in
+                    // Unbuffered: a script waits for this line.
+                    FileHandle.standardOutput.write(Data("strata registry listening on http://\(boundHost):\(port)\n".utf8))
+                }
+                try await app.runService()
+            }
+        }
+    }
+}
+

@@ -1,0 +1,49 @@
+import ArgumentParser
+import StrataStore
+import StrataSync
+
+extension StrataCommand {
+    struct Sync: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Pull, rebase (or merge) unpushed local events onto the registry's head, push.",
+            discussion: "With --apply --env ENV, then bring every configured database to ENV's target revision (up or down) and report.")
+
+        @OptionGroup var project: ProjectOptions
+
+        @Flag(help: "Record a merge event instead of rebasing unpushed events.")
+        var merge = false
+
+        @Flag(help: "Migrate this node's databases to the environment's target afterwards.")
+        var apply = false
+
+        @Option(help: "The environment whose target --apply reaches.")
+        var env: String?
+
+        func validate() throws {
+            if apply != (env != nil) { throw ValidationError("--apply and --env go together") }
+        }
+
+        func run() throws {
+            let p = try project.open()
+            let syncer = try p.syncer()
+            let r = try syncer.sync(preferMerge: merge, now: Clock.nowMillis)
+            var parts = ["pulled \(r.pulled)"]
+            if r.rebased > 0 { parts.append("rebased \(r.rebased)") }
+            if let m = r.merged { parts.append("merged as \(m.short)") }
+            parts.append("pushed \(r.pushed)")
+            print("\(parts.joined(separator: ", ")); registry head \(try syncer.remoteHead?.short ?? "base")")
+            guard apply, let env else { return }
+            guard let target = try syncer.client.target(environment: env) else {
+                throw ProjectError("environment \(env) has no target revision")
+            }
+            print("environment \(env) targets \(target.short)")
+            try migrate(p, databases: try p.databasePaths([], all: true), sqlOnly: false, environment: env) { db in
+                guard let plan = try p.planMove(db, to: target, context: p.migrationContext) else {
+                    p.reportMigration(database: db.path, revision: target, direction: "none", environment: env)
+                    return nil
+                }
+                return plan
+            }
+        }
+    }
+}
