@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// Runs the built `strata` binary in a scratch project directory.
-final class CLI {
+final class CLI: @unchecked Sendable {
     let dir: URL
     var env: [String: String] = [:]
 

@@ -1,0 +1,128 @@
+import Foundation
+import StrataCore
+import StrataStore
+import StrataSync
+import XCTest
+
+/// The registry going away, being killed mid-push, and being sent garbage.
+final class RegistryFaultTests: XCTestCase {
+    func testRegistryDownMidWorkThenBack() throws {
+        let registry = try RegistryProcess()
+        let alpha = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
+        try alpha.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);\n")
+        try alpha.ok("revision", "--autogenerate", "-m", "v1")
+        try alpha.ok("sync")
+        try alpha.ok("revision", "-m", "v2", "--sql", "CREATE TABLE posts (id INTEGER PRIMARY KEY);")
+        registry.stop()
+
+        let before = try alpha.ids()
+        let down = try alpha.run("sync")
+        XCTAssertEqual(down.status, 4)
+        XCTAssertTrue(down.stderr.hasPrefix("error: the registry at \(registry.url) is unreachable"), down.stderr)
+        XCTAssertEqual(try alpha.ids(), before, "local log unharmed")
+        try alpha.ok("verify")
+        // Migrating still works; the report waits in the outbox.
+        let up = try alpha.ok("upgrade", "head")
+        XCTAssertTrue(up.stderr.contains("report for app.db is queued"), up.stderr)
+
+        try registry.start() // same store, same port
+        try alpha.ok("sync")
+        let beta = try CLI.node("beta", registry: registry, token: "s3cret-bo")
+        try beta.ok("pull")
+        XCTAssertEqual(try beta.ids(), before)
+        let fleet = try beta.json("fleet", "--json") as! [String: Any]
+        XCTAssertEqual((fleet["databases"] as! [[String: Any]]).first?["revision"] as? String, before[0], "the queued report arrived")
+    }
+
+    func testKilledDuringALargePushLeavesAllOrNothing() throws {
+        var outcomes: [Int: Int] = [:]
+        for trial in 0..<3 {
+            let registry = try RegistryProcess()
+            let alpha = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
+            // 3000 events, written straight into alpha's log (unpushed).
+            let log = try SQLiteEventLog(path: alpha.path(".strata/log.db"))
+            var parent: String?
+            var events: [Event] = []
+            for n in 0..<3000 {
+                let e = Event(parents: parent.map { [$0] } ?? [], author: "a", timestamp: Int64(n), message: "e\(n)",
+                              ops: [.createTable(Table(name: "t\(n)", columns: [Column(name: "id", type: "INTEGER")]), indexes: [], triggers: [])])
+                events.append(e)
+                parent = e.id
+            }
+            try log.append(events, expectedHeads: [])
+            let push = alpha.process(["push"])
+            push.standardOutput = FileHandle.nullDevice
+            push.standardError = FileHandle.nullDevice
+            try push.run()
+            usleep(UInt32([150_000, 400_000, 800_000][trial]))
+            registry.kill()
+            push.waitUntilExit()
+            try registry.start()
+            let beta = try CLI.node("beta", registry: registry, token: "s3cret-bo")
+            try beta.ok("pull")
+            let count = try beta.ids().count
+            XCTAssertTrue(count == 0 || count == 3000, "trial \(trial): \(count) events visible")
+            outcomes[count, default: 0] += 1
+            try alpha.ok("sync") // completes whatever was cut off
+            try beta.ok("pull")
+            XCTAssertEqual(try beta.ids().count, 3000)
+            try beta.ok("verify")
+        }
+        print("large push kills: \(outcomes)")
+    }
+
+    /// Raw requests through the real libcurl transport.
+    func testBadRequestsAndTokensAreRefusedAndWriteNothing() throws {
+        let registry = try RegistryProcess(extraArguments: ["--max-body", "20000"])
+        let alpha = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
+        try alpha.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);\n")
+        try alpha.ok("revision", "--autogenerate", "-m", "v1")
+        try alpha.ok("push")
+        let head = try alpha.ids()[0]
+        let transport = CurlTransport()
+        func send(_ method: String, _ path: String, token: String? = "s3cret-ana", body: String? = nil) throws -> (Int, String) {
+            var headers = ["Content-Type": "application/json"]
+            if let token { headers["Authorization"] = "Bearer \(token)" }
+            let r = try transport.send(HTTPRequest(method: method, url: registry.url + path, headers: headers, body: body.map { Array($0.utf8) }))
+            return (r.status, String(decoding: r.body, as: UTF8.self))
+        }
+        let good = Event(parents: [head], author: "x", timestamp: 1, message: "m",
+                         ops: [.createTable(Table(name: "t", columns: [Column(name: "id")]), indexes: [], triggers: [])])
+        let goodBody = JSON.object(["base": .string(head), "events": .array([good.jsonWithID])]).canonicalString
+        let auditBefore = try send("GET", "/v1/projects/shop/audit", token: "s3cret-view").1
+
+        var (status, text) = try send("POST", "/v1/projects/shop/events", body: "{not json")
+        XCTAssertEqual(status, 400); XCTAssertTrue(text.contains("malformed JSON"), text)
+        (status, text) = try send("POST", "/v1/projects/shop/events", body: "{\"base\":null,\"events\":[\"" + String(repeating: "x", count: 30000) + "\"]}")
+        XCTAssertEqual(status, 413, text)
+        (status, text) = try send("POST", "/v1/projects/nosuch/events", body: goodBody)
+        XCTAssertEqual(status, 404); XCTAssertTrue(text.contains("unknown project nosuch"), text)
+        (status, _) = try send("POST", "/v1/projects/shop/events", token: nil, body: goodBody)
+        XCTAssertEqual(status, 401)
+        (status, _) = try send("POST", "/v1/projects/shop/events", token: "wrong", body: goodBody)
+        XCTAssertEqual(status, 401)
+        (status, text) = try send("POST", "/v1/projects/shop/events", token: "s3cret-view", body: goodBody)
+        XCTAssertEqual(status, 403); XCTAssertTrue(text.contains("viewer has the read role"), text)
+        (status, _) = try send("PUT", "/v1/projects/shop/environments/prod", body: "{\"revision\":\"\(head)\"}")
+        XCTAssertEqual(status, 403)
+        // An id that is not the hash of the event.
+        let forged = goodBody.replacingOccurrences(of: good.id, with: String(repeating: "a", count: 64))
+        (status, text) = try send("POST", "/v1/projects/shop/events", body: forged)
+        XCTAssertEqual(status, 400); XCTAssertTrue(text.contains("is not the SHA-256 of its contents"), text)
+        // An event whose ops do not fold onto its parent's state.
+        let clash = Event(parents: [head], author: "x", timestamp: 1, message: "m",
+                          ops: [.createTable(Table(name: "users", columns: [Column(name: "id")]), indexes: [], triggers: [])])
+        (status, text) = try send("POST", "/v1/projects/shop/events", body: JSON.object(["base": .string(head), "events": .array([clash.jsonWithID])]).canonicalString)
+        XCTAssertEqual(status, 400); XCTAssertTrue(text.contains("the name is taken"), text)
+        // A stale base.
+        (status, text) = try send("POST", "/v1/projects/shop/events", body: JSON.object(["base": .null, "events": .array([good.jsonWithID])]).canonicalString)
+        XCTAssertEqual(status, 409); XCTAssertTrue(text.contains("\"head\":\"\(head)\""), text)
+
+        XCTAssertEqual(try send("GET", "/v1/projects/shop/audit", token: "s3cret-view").1, auditBefore, "nothing written")
+        let beta = try CLI.node("beta", registry: registry, token: "s3cret-bo")
+        try beta.ok("pull")
+        XCTAssertEqual(try beta.ids(), [head])
+        (status, _) = try send("POST", "/v1/projects/shop/events", body: goodBody)
+        XCTAssertEqual(status, 200, "the same registry still takes a good push")
+    }
+}

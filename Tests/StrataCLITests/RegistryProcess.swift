@@ -1,0 +1,96 @@
+import Foundation
+import XCTest
+
+/// `strata registry serve` as a child process on 127.0.0.1, port 0 (or a
+/// given port, to restart on the same address).
+final class RegistryProcess {
+    let dir: URL
+    let store: String
+    let tokens: String
+    var process: Process?
+    private(set) var port = 0
+    var extraArguments: [String] = []
+
+    static let tokenLines = """
+        ana push s3cret-ana
+        bo push s3cret-bo
+        cy push s3cret-cy
+        root admin s3cret-root
+        viewer read s3cret-view
+
+        """
+
+    init(extraArguments: [String] = []) throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-registry-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        store = dir.appendingPathComponent("registry.db").path
+        tokens = dir.appendingPathComponent("tokens.txt").path
+        try RegistryProcess.tokenLines.write(toFile: tokens, atomically: true, encoding: .utf8)
+        self.extraArguments = extraArguments
+        try start()
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    func start() throws {
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["registry", "serve", "--port", String(port), "--store", store, "--tokens", tokens, "--project", "shop"] + extraArguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        process = p
+        // Wait for "strata registry listening on http://127.0.0.1:PORT".
+        var text = ""
+        let deadline = Date().addingTimeInterval(20)
+        while !text.contains("\n") && Date() < deadline {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let range = text.range(of: "listening on http://127.0.0.1:"),
+              let bound = Int(text[range.upperBound...].prefix { $0.isNumber }) else {
+            throw NSError(domain: "RegistryProcess", code: 1, userInfo: [NSLocalizedDescriptionKey: "registry did not start: \(text)"])
+        }
+        port = bound
+    }
+
+    /// SIGTERM: a clean shutdown.
+    func stop() {
+        guard let p = process, p.isRunning else { return }
+        p.terminate()
+        p.waitUntilExit()
+    }
+
+    /// SIGKILL: no chance to clean up.
+    func kill() {
+        guard let p = process, p.isRunning else { return }
+        Foundation.kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+    }
+
+    deinit {
+        kill()
+        try? FileManager.default.removeItem(at: dir)
+    }
+}
+
+extension CLI {
+    /// A node of project "shop" talking to `registry` with `token`.
+    static func node(_ name: String, registry: RegistryProcess, token: String) throws -> CLI {
+        let cli = try CLI()
+        cli.env["STRATA_TOKEN"] = token
+        try cli.ok("init", "--project", "shop", "--node", name, "--models", "models.sql", "--db", "app.db",
+                   "--registry", registry.url, "--author", "\(name)@example.com")
+        return cli
+    }
+
+    func ids() throws -> [String] {
+        (try JSONSerialization.jsonObject(with: Data(try ok("history", "--json").stdout.utf8)) as! [[String: Any]]).map { $0["id"] as! String }
+    }
+
+    func json(_ args: String...) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(try run(args).stdout.utf8))
+    }
+}
