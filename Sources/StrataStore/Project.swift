@@ -39,8 +39,18 @@ public final class Project {
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         let fm = FileManager.default
         let configPath = root.appendingPathComponent(Config.fileName).path
-        guard !fm.fileExists(atPath: configPath) else {
-            throw ProjectError("\(configPath) exists already: this directory is a strata project")
+        var config = config
+        var adopting = false
+        if fm.fileExists(atPath: configPath) {
+            // A checked-in strata.toml (a fresh clone): keep it, create the local log.
+            guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else {
+                throw ProjectError("cannot read \(configPath)")
+            }
+            config = try Config(toml: text, source: configPath)
+            guard !fm.fileExists(atPath: resolve(config.log, in: root)) else {
+                throw ProjectError("\(configPath) exists already: this directory is a strata project")
+            }
+            adopting = true
         }
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
         let modelsPath = resolve(config.models, in: root)
@@ -52,7 +62,7 @@ public final class Project {
         let logPath = resolve(config.log, in: root)
         try fm.createDirectory(atPath: (logPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let log = try SQLiteEventLog(path: logPath, create: true)
-        try config.toml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        if !adopting { try config.toml.write(toFile: configPath, atomically: true, encoding: .utf8) }
         return Project(root: root, config: config, log: log)
     }
 

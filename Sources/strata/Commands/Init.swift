@@ -4,7 +4,9 @@ import StrataStore
 
 extension StrataCommand {
     struct Init: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create strata.toml and an empty local log.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create strata.toml and an empty local log.",
+            discussion: "In a directory that already holds a strata.toml (a checked-in project), creates only the local log and keeps the file.")
 
         @OptionGroup var project: ProjectOptions
 
@@ -38,10 +40,11 @@ extension StrataCommand {
                 databases: db.isEmpty ? ["app.db"] : db,
                 registry: registry)
             let p = try Project.initialize(directory: project.directory, config: config)
-            print("Initialized strata project \(config.project) in \(p.root.path)")
-            print("  models:    \(config.models)")
-            print("  databases: \(config.databases.joined(separator: ", "))")
-            print("  log:       \(config.log)")
+            print("Initialized strata project \(p.config.project) (node \(p.config.node)) in \(p.root.path)")
+            print("  models:    \(p.config.models)")
+            print("  databases: \(p.config.databases.joined(separator: ", "))")
+            print("  log:       \(p.config.log)")
+            if let registry = p.config.registry { print("  registry:  \(registry)") }
         }
     }
 }
