@@ -34,7 +34,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
-        .executableTarget(name: "strata-bench", dependencies: ["StrataCore", "StrataStore"]),
+        .executableTarget(name: "strata-bench", dependencies: ["StrataCore", "StrataStore", "StrataRegistry"]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
         .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataCore", "StrataSQLite", "StrataStore"]),
         .testTarget(name: "StrataRegistryTests", dependencies: [

@@ -200,7 +200,20 @@ public final class SQLiteEventLog: EventLog {
 
     /// Records that the registry accepted `id` from `identity`.
     public func markPushed(_ id: String, by identity: String, at time: String) throws {
-        try db.query("INSERT OR REPLACE INTO remote (project, id, pushed_by, pushed_at) VALUES (?, ?, ?, ?)", [p, .text(id), .text(identity), .text(time)])
+        try markPushed([(id, identity, time)])
+    }
+
+    /// Records several acknowledgements in one transaction (one fsync, not one each).
+    public func markPushed(_ entries: [(id: String, by: String, at: String)]) throws {
+        guard !entries.isEmpty else { return }
+        try db.transaction { try Self.recordPushed(db, project: project, entries) }
+    }
+
+    public static func recordPushed(_ db: Connection, project: String, _ entries: [(id: String, by: String, at: String)]) throws {
+        for e in entries {
+            try db.query("INSERT OR REPLACE INTO remote (project, id, pushed_by, pushed_at) VALUES (?, ?, ?, ?)",
+                         [.text(project), .text(e.id), .text(e.by), .text(e.at)])
+        }
     }
 
     public func pushedInfo() throws -> [String: (by: String, at: String)] {

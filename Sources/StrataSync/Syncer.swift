@@ -36,11 +36,16 @@ public final class Syncer {
                 continue
             }
             let new = try page.events.filter { !(try log.contains($0.event.id)) }
+            let acknowledged = page.events.map { (id: $0.event.id, by: $0.pushedBy, at: $0.pushedAt) }
             if !new.isEmpty {
-                try log.append(new.map(\.event), expectedHeads: nil)
+                // The events and who pushed them, in one transaction.
+                try log.append(new.map(\.event), expectedHeads: nil, alsoInTransaction: { [project = log.project] db, _ in
+                    try SQLiteEventLog.recordPushed(db, project: project, acknowledged)
+                })
                 added += new.count
+            } else {
+                try log.markPushed(acknowledged)
             }
-            for e in page.events { try log.markPushed(e.event.id, by: e.pushedBy, at: e.pushedAt) }
             if let last = page.events.last { after = last.event.id }
             if !page.more {
                 try log.setMeta("remote_head", page.head)
@@ -67,7 +72,7 @@ public final class Syncer {
         let pending = try log.unpublished()
         guard !pending.isEmpty else { return PushResult(pushed: 0, head: try remoteHead) }
         let result = try client.push(pending, base: try remoteHead)
-        for e in pending { try log.markPushed(e.id, by: result.pushedBy, at: result.pushedAt) }
+        try log.markPushed(pending.map { (id: $0.id, by: result.pushedBy, at: result.pushedAt) })
         try log.setMeta("remote_head", result.head)
         return PushResult(pushed: pending.count, head: result.head)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import StrataCore
+import StrataRegistry
 import StrataStore
 
 /// Generates synthetic projects for ops/bench: a strata.toml and a log of N
@@ -8,12 +9,17 @@ import StrataStore
 /// setup does not). Every timed command in ops/bench is the real CLI.
 ///
 /// usage: strata-bench make-project DIR EVENTS [TABLES]
+///        strata-bench make-registry STORE PROJECT EVENTS
 @main
 enum BenchTool {
     static func main() throws {
         let args = CommandLine.arguments
+        if args.count == 5, args[1] == "make-registry", let count = Int(args[4]) {
+            try makeRegistry(store: args[2], project: args[3], count: count)
+            return
+        }
         guard args.count >= 4, args[1] == "make-project", let count = Int(args[3]) else {
-            FileHandle.standardError.write(Data("usage: strata-bench make-project DIR EVENTS [TABLES]\n".utf8))
+            FileHandle.standardError.write(Data("usage: strata-bench make-project DIR EVENTS [TABLES] | make-registry STORE PROJECT EVENTS\n".utf8))
             exit(2)
         }
         let tables = args.count > 4 ? Int(args[4]) ?? 50 : 50
@@ -37,6 +43,29 @@ enum BenchTool {
         }
         try project.log.append(batch, expectedHeads: nil)
         print("\(args[2]): \(count) events in \(String(format: "%.1f", Date().timeIntervalSince(start))) s; head \(head ?? "base")")
+    }
+
+    /// A registry store holding `count` events pushed (and validated) in batches.
+    static func makeRegistry(store path: String, project: String, count: Int) throws {
+        let store = try SQLiteRegistryStore(path: path)
+        try store.createProject(project, by: "bench", at: "2026-01-01T00:00:00.000Z")
+        var head: String?
+        var schema = Schema.empty
+        var batch: [Event] = []
+        var base: String?
+        for i in 0..<count {
+            let op = nextOp(i, tables: 50, schema: schema)
+            try schema.apply(op)
+            let e = Event(parents: head.map { [$0] } ?? [], author: "bench@example.com", timestamp: 1_764_000_000_000 + Int64(i),
+                          message: "event \(i)", ops: [op])
+            batch.append(e)
+            head = e.id
+            if batch.count == 1000 || i == count - 1 {
+                base = try store.push(batch, to: project, base: base, by: "bench", at: "2026-01-01T00:00:00.000Z")
+                batch = []
+            }
+        }
+        print("\(path): project \(project) with \(count) events; head \(head ?? "base")")
     }
 
     /// The first `tables` events create tables; after that each event adds a
