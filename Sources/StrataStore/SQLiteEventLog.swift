@@ -37,6 +37,8 @@ public final class SQLiteEventLog: EventLog {
             UNIQUE (project, id)
         )
         """,
+        // Pages of "events after X" are range scans, not scans of the whole log.
+        "CREATE INDEX IF NOT EXISTS events_by_seq ON events (project, seq)",
         "CREATE TABLE IF NOT EXISTS heads (project TEXT NOT NULL DEFAULT '', id TEXT NOT NULL, PRIMARY KEY (project, id))",
         "CREATE TABLE IF NOT EXISTS snapshots (project TEXT NOT NULL DEFAULT '', id TEXT NOT NULL, state BLOB NOT NULL, PRIMARY KEY (project, id))",
         """
