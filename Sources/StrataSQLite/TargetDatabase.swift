@@ -35,6 +35,18 @@ public final class TargetDatabase {
         }
     }
 
+    /// The copy of one event applied here, if the database has it.
+    public func storedEvent(_ id: String) throws -> Event? {
+        guard hasBookkeeping, let body = try connection.scalar("SELECT body FROM strata_events WHERE id = ?", [.text(id)])?.bytes else { return nil }
+        return try Event(canonical: body)
+    }
+
+    /// Ids of stored copies that start with `prefix`.
+    public func storedEventIDs(withPrefix prefix: String) throws -> [String] {
+        guard hasBookkeeping else { return [] }
+        return try connection.query("SELECT id FROM strata_events WHERE id >= ? AND id < ? LIMIT 5", [.text(prefix), .text(prefix + "g")]).compactMap { $0[0].string }
+    }
+
     public struct HistoryRow: Sendable {
         public let revision: String
         public let direction: String

@@ -217,22 +217,7 @@ public final class Project {
 
     /// Events from the log, and from the database's own copies for those the
     /// log lacks (a database migrated by a newer log can still go back).
-    public func source(for db: TargetDatabase) throws -> CombinedSource {
-        var graph = EventGraph()
-        var pending = try db.storedEvents().filter { !(try log.contains($0.id)) }
-        var progress = true
-        while !pending.isEmpty && progress {
-            progress = false
-            pending = pending.filter { e in
-                let ready = e.parents.allSatisfy { graph.events[$0] != nil || ((try? log.contains($0)) ?? false) }
-                guard ready else { return true }
-                try? graph.add(e, parentHeights: { try? self.log.height($0) })
-                progress = true
-                return false
-            }
-        }
-        return CombinedSource(log: log, extra: graph)
-    }
+    public func source(for db: TargetDatabase) throws -> CombinedSource { CombinedSource(log: log, database: db) }
 
     public enum UpgradeTarget: Equatable { case head, revision(String), relative(Int) }
     public enum DowngradeTarget: Equatable { case base, revision(String), relative(Int) }
@@ -363,7 +348,7 @@ public final class Project {
 
     func resolveRevision(_ r: String, source: CombinedSource) throws -> String? {
         do { return try log.resolve(r) } catch let e as LogError where e.kind == .notFound {
-            let matches = source.extra.order.filter { $0.hasPrefix(r.lowercased()) }
+            let matches = try source.database?.storedEventIDs(withPrefix: r.lowercased()) ?? []
             if r.count >= 4 && matches.count == 1 { return matches[0] }
             throw e
         }
@@ -380,28 +365,60 @@ public final class Project {
     }
 }
 
-/// The log, plus events only a database's own records hold.
-public struct CombinedSource: EventSource {
+/// The log, plus events only a database's own records hold, read by id
+/// when needed (never all at once: a database may hold thousands).
+public final class CombinedSource: EventSource {
     public let log: EventLog
-    public let extra: EventGraph
+    public let database: TargetDatabase?
+    private var extra: [String: (event: Event, height: Int)] = [:]
 
-    public func contains(_ id: String) throws -> Bool { try log.contains(id) || extra.events[id] != nil }
+    public init(log: EventLog, database: TargetDatabase?) {
+        self.log = log
+        self.database = database
+    }
+
+    public func contains(_ id: String) throws -> Bool {
+        if try log.contains(id) { return true }
+        return try stored(id) != nil
+    }
+
+    private func stored(_ id: String) throws -> (event: Event, height: Int)? {
+        if let hit = extra[id] { return hit }
+        guard let e = try database?.storedEvent(id) else { return nil }
+        var h = 0
+        for p in e.parents {
+            if try log.contains(p) { h = max(h, try log.height(p)) } else if let sp = try stored(p) { h = max(h, sp.height) } else {
+                throw HistoryError("event \(id.prefix(12)) in the database's records names a parent \(p.prefix(12)) that nothing holds")
+            }
+        }
+        extra[id] = (e, h + 1)
+        return extra[id]
+    }
 
     public func event(_ id: String) throws -> Event {
-        if let e = extra.events[id] { return e }
-        return try log.event(id)
+        if try log.contains(id) { return try log.event(id) }
+        guard let s = try stored(id) else { throw HistoryError("unknown revision \(id.prefix(12))") }
+        return s.event
     }
 
     public func height(_ id: String) throws -> Int {
-        if let h = extra.heights[id] { return h }
-        return try log.height(id)
+        if try log.contains(id) { return try log.height(id) }
+        guard let s = try stored(id) else { throw HistoryError("unknown revision \(id.prefix(12))") }
+        return s.height
     }
 
     public func state(at id: String?) throws -> Schema {
         guard let id else { return .empty }
         if try log.contains(id) { return try log.state(at: id) }
+        // From the nearest ancestor the log holds (its snapshots apply), then the database's copies.
         var s = Schema.empty
-        for e in try range(from: nil, to: id) { try s.apply(e.ops) }
+        var base: String?
+        var cursor: String? = id
+        while let c = cursor, base == nil {
+            if try log.contains(c) { base = c } else { cursor = try event(c).parents.first }
+        }
+        if let base { s = try log.state(at: base) }
+        for e in try range(from: base, to: id) { try s.apply(e.ops) }
         return s
     }
 }

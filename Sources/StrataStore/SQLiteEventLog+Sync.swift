@@ -18,12 +18,24 @@ extension SQLiteEventLog {
 
     // MARK: - Published and unpublished events
 
-    /// Events the registry has not acknowledged, in append order.
+    /// Events the registry has not acknowledged, in append order. A pushed
+    /// event's ancestors are all pushed (the registry needs parents first),
+    /// so this walks back from the heads and stops at pushed events: the cost
+    /// grows with what is unpublished, not with the log.
     public func unpublished() throws -> [Event] {
-        try connection.query("""
-            SELECT e.body FROM events e LEFT JOIN remote r ON r.project = e.project AND r.id = e.id
-            WHERE e.project = ? AND r.id IS NULL ORDER BY e.seq
-            """, [.text(project)]).map { try Event(canonical: $0[0].bytes ?? []) }
+        var found: [(seq: Int64, event: Event)] = []
+        var seen = Set<String>()
+        var stack = try heads()
+        while let id = stack.popLast() {
+            guard seen.insert(id).inserted,
+                  try connection.scalar("SELECT 1 FROM remote WHERE project = ? AND id = ?", [.text(project), .text(id)]) == nil,
+                  let row = try connection.query("SELECT seq, body FROM events WHERE project = ? AND id = ?", [.text(project), .text(id)]).first
+            else { continue }
+            let e = try Event(canonical: row[1].bytes ?? [])
+            found.append((row[0].int ?? 0, e))
+            stack += e.parents
+        }
+        return found.sorted { $0.seq < $1.seq }.map(\.event)
     }
 
     /// Replaces unpublished events by new ones (their rebased versions) in one

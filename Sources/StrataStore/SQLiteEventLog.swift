@@ -110,8 +110,10 @@ public final class SQLiteEventLog: EventLog {
 
     public func height(_ id: String) throws -> Int { try load(id).height }
 
+    /// CROSS JOIN keeps the (few) heads as the outer loop; otherwise the
+    /// planner may walk every event by seq to skip a sort of two rows.
     public func heads() throws -> [String] {
-        try db.query("SELECT h.id FROM heads h JOIN events e ON e.project = h.project AND e.id = h.id WHERE h.project = ? ORDER BY e.seq", [p]).compactMap { $0[0].string }
+        try db.query("SELECT h.id FROM heads h CROSS JOIN events e ON e.project = h.project AND e.id = h.id WHERE h.project = ? ORDER BY e.seq", [p]).compactMap { $0[0].string }
     }
 
     public func allEvents() throws -> [Event] {
