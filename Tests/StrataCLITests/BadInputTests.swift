@@ -101,6 +101,9 @@ final class BadInputTests: XCTestCase {
         _ = try cli.sqlite(".strata/log.db", "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), '\"name\":\"users\"', '\"name\":\"usert\"') AS BLOB)")
         let r = try cli.run("verify")
         XCTAssertEqual(r.status, 1)
+        let json = try JSONSerialization.jsonObject(with: Data(try cli.run("verify", "--json").stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(json["ok"] as? Bool, false)
+        XCTAssertEqual((json["problems"] as? [[String: Any]])?.first?["id"] as? String, r1)
         XCTAssertTrue(r.stdout.contains("MISMATCH event #1 \(r1.prefix(12)): its id does not match the SHA-256 of its contents"), r.stdout)
     }
 }

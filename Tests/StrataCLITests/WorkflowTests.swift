@@ -108,6 +108,35 @@ final class WorkflowTests: XCTestCase {
         try cli.ok("check", "--db", "adopted.db")
     }
 
+    /// A database migrated by a newer log keeps copies of the events: a node
+    /// whose log lacks them can still take it back, and audit it.
+    func testANodeWithAnOlderLogDowngradesUsingTheDatabasesCopies() throws {
+        let newer = try CLI()
+        try newer.ok("init", "--models", "models.sql", "--db", "app.db")
+        try newer.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);")
+        let r1 = try newer.ok("revision", "--autogenerate", "-m", "v1").lines[0]
+        // The older node's log stops at r1.
+        let older = try CLI()
+        try FileManager.default.copyItem(atPath: newer.path("strata.toml"), toPath: older.path("strata.toml"))
+        try FileManager.default.createDirectory(atPath: older.path(".strata"), withIntermediateDirectories: true)
+        _ = try newer.sqlite(".strata/log.db", "VACUUM INTO '\(older.path(".strata/log.db"))'")
+        try newer.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER);")
+        let r2 = try newer.ok("revision", "--autogenerate", "-m", "v2").lines[0]
+        try newer.ok("upgrade", "head")
+
+        let db = newer.path("app.db")
+        let check = try older.run("check", "--db", db)
+        XCTAssertEqual(check.status, 0, check.stderr + check.stdout)
+        XCTAssertEqual(try older.ok("current", "--db", db).stdout, r2 + "\n")
+        try older.ok("downgrade", "-1", "--db", db)
+        XCTAssertEqual(try older.ok("current", "--db", db).stdout, r1 + "\n")
+        XCTAssertEqual(try newer.sqlite("app.db", "SELECT group_concat(name) FROM pragma_table_info('users')"), "id,name")
+        // Or straight to a revision only the database knows, by prefix.
+        try newer.ok("upgrade", "head")
+        try older.ok("downgrade", "base", "--db", db)
+        XCTAssertEqual(try newer.sqlite("app.db", "SELECT group_concat(direction) FROM strata_history"), "up,up,down,up,down,down")
+    }
+
     func testRenameHintKeepsTheColumnsData() throws {
         let cli = try CLI()
         try cli.ok("init", "--models", "models.sql", "--db", "app.db")
