@@ -47,11 +47,14 @@ extension Project {
     }
 
     /// Opens a database that must exist (for commands that only read it).
-    func existingDatabase(_ path: String, readOnly: Bool = false) throws -> TargetDatabase {
+    /// Read-write even so: after a migration was killed mid-transaction, SQLite
+    /// must roll back its hot journal on open, which a read-only connection
+    /// cannot do (SQLITE_READONLY_ROLLBACK).
+    func existingDatabase(_ path: String) throws -> TargetDatabase {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ProjectError("no database at \(path); run `strata upgrade head` to create it, or pass --db")
         }
-        return try TargetDatabase(path: path, create: false, readOnly: readOnly)
+        return try TargetDatabase(path: path, create: false)
     }
 }
 

@@ -34,6 +34,40 @@ final class RegistryFaultTests: XCTestCase {
         XCTAssertEqual((fleet["databases"] as! [[String: Any]]).first?["revision"] as? String, before[0], "the queued report arrived")
     }
 
+    func testSIGTERMStopsTheRegistryCleanly() throws {
+        let registry = try RegistryProcess()
+        registry.stop()
+        XCTAssertEqual(registry.process?.terminationReason, .exit)
+        XCTAssertEqual(registry.process?.terminationStatus, 0)
+    }
+
+    /// https verifies the certificate: a self-signed server is refused (exit 4).
+    func testHTTPSVerifiesTheCertificate() throws {
+        let dir = try CLI()
+        let openssl = URL(fileURLWithPath: "/usr/bin/openssl")
+        let gen = Process()
+        gen.executableURL = openssl
+        gen.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir.path("key.pem"), "-out", dir.path("cert.pem"),
+                         "-days", "1", "-subj", "/CN=127.0.0.1"]
+        gen.standardError = FileHandle.nullDevice
+        try gen.run()
+        gen.waitUntilExit()
+        let port = Int.random(in: 20000...40000)
+        let server = Process()
+        server.executableURL = openssl
+        server.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", dir.path("cert.pem"), "-key", dir.path("key.pem"), "-www", "-quiet"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+        usleep(500_000)
+        let node = try CLI()
+        try node.ok("init", "--project", "shop", "--registry", "https://127.0.0.1:\(port)")
+        let r = try node.run("pull")
+        XCTAssertEqual(r.status, 4)
+        XCTAssertTrue(r.stderr.contains("certificate"), r.stderr)
+    }
+
     func testKilledDuringALargePushLeavesAllOrNothing() throws {
         var outcomes: [Int: Int] = [:]
         for trial in 0..<3 {

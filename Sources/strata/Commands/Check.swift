@@ -16,7 +16,7 @@ extension StrataCommand {
             var drifted = false
             var reports: [JSON] = []
             for path in try databases.paths(in: p) {
-                let db = try p.existingDatabase(path, readOnly: true)
+                let db = try p.existingDatabase(path)
                 let revision = try db.currentRevision()
                 let source = try p.source(for: db)
                 if let revision, !(try source.contains(revision)) {

@@ -15,7 +15,7 @@ extension StrataCommand {
             let paths = try databases.paths(in: p)
             var rows: [JSON] = []
             for path in paths {
-                let revision = try p.existingDatabase(path, readOnly: true).currentRevision()
+                let revision = try p.existingDatabase(path).currentRevision()
                 rows.append(.object(["database": .string(path), "revision": .string(revision ?? "base")]))
                 if !output.json { print(paths.count == 1 ? revision ?? "base" : "\(path): \(revision ?? "base")") }
             }

@@ -35,7 +35,7 @@ func migrate(_ p: Project, databases: [String], sqlOnly: Bool, environment: Stri
         let exists = FileManager.default.fileExists(atPath: path)
         if sqlOnly {
             // Plan against the file if there is one, else from base; never create it.
-            let db = exists ? try TargetDatabase(path: path, create: false, readOnly: true) : try TargetDatabase(path: ":memory:")
+            let db = exists ? try TargetDatabase(path: path, create: false) : try TargetDatabase(path: ":memory:")
             if let planned = try plan(db) { print(planned.script, terminator: "") } else { print("-- \(path) is already there") }
             continue
         }
