@@ -79,11 +79,12 @@ public final class CurlTransport: Transport {
         if let body = request.body {
             _ = strata_curl_setopt_long(curl, CURLOPT_POST, 1)
             _ = strata_curl_setopt_off_t(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
-            // COPYPOSTFIELDS: libcurl copies the bytes; the Swift buffer need not outlive the call.
-            body.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { chars in
-                    _ = strata_curl_setopt_pointer(curl, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: chars.baseAddress ?? UnsafePointer(strdup(""))))
-                }
+            // COPYPOSTFIELDS copies POSTFIELDSIZE bytes (set first), so the
+            // Swift buffer need not outlive the call; an empty body still
+            // needs a valid pointer.
+            var bytes = body.isEmpty ? [UInt8(0)] : body
+            bytes.withUnsafeMutableBytes { buffer in
+                _ = strata_curl_setopt_pointer(curl, CURLOPT_COPYPOSTFIELDS, buffer.baseAddress)
             }
         } else if request.method == "GET" {
             _ = strata_curl_setopt_long(curl, CURLOPT_HTTPGET, 1)

@@ -1,4 +1,5 @@
 import Foundation
+import StrataCore
 import StrataSQLite
 import StrataStore
 import StrataSync
@@ -36,5 +37,3 @@ extension Project {
         }
     }
 }
-
-import StrataCore
