@@ -19,12 +19,23 @@ public struct HTTPRequest: Sendable {
 public struct HTTPResponse: Sendable {
     public let status: Int
     public let body: [UInt8]
+
+    public init(status: Int, body: [UInt8]) {
+        self.status = status
+        self.body = body
+    }
 }
 
 /// The transport failed before any HTTP answer (connection refused, timeout, TLS).
 public struct TransportError: Error, CustomStringConvertible, Sendable {
     public let code: Int
     public let message: String
+
+    public init(code: Int, message: String) {
+        self.code = code
+        self.message = message
+    }
+
     public var description: String { message }
 }
 

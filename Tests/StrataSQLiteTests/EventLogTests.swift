@@ -91,6 +91,27 @@ final class SQLiteEventLogTests: XCTestCase {
     func testStateAtEveryRevisionEqualsTheFold() throws { try contract.testStateAtEveryRevisionEqualsTheFold() }
     func testRevisionsResolveByUniquePrefix() throws { try contract.testRevisionsResolveByUniquePrefix() }
 
+    func testPushedEventsAreNeverRewrittenAndUnpublishedOnesAreReplacedWhole() throws {
+        let dir = try TempDir()
+        let log = try SQLiteEventLog(path: dir.path("log.db"), create: true)
+        let events = contract.chain(4)
+        try log.append(events, expectedHeads: [])
+        try log.markPushed([(id: events[0].id, by: "ana", at: "t"), (id: events[1].id, by: "ana", at: "t")])
+        XCTAssertEqual(try log.unpublished().map(\.id), [events[2].id, events[3].id])
+        XCTAssertThrowsError(try log.replaceUnpublished([events[1].id], with: [])) {
+            XCTAssertTrue("\($0)".contains("was pushed to the registry and can never be rewritten"), "\($0)")
+        }
+        XCTAssertThrowsError(try log.replaceUnpublished([events[2].id], with: [])) {
+            XCTAssertTrue("\($0)".contains("builds on an event being replaced"), "\($0)")
+        }
+        // Re-parented copies of the two unpublished events (as a rebase makes them).
+        let moved = contract.chain(2, from: events[1].id, tag: "moved")
+        try log.replaceUnpublished([events[2].id, events[3].id], with: moved)
+        XCTAssertEqual(try log.allEvents().map(\.id), events.prefix(2).map(\.id) + moved.map(\.id))
+        XCTAssertEqual(try log.heads(), [moved[1].id])
+        XCTAssertEqual(try log.verify().map(\.description), [])
+    }
+
     func testReopenedLogKeepsEverythingAndVerifies() throws {
         let dir = try TempDir()
         let events = contract.chain(30)
