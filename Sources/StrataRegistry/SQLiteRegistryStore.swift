@@ -74,7 +74,7 @@ public final class SQLiteRegistryStore: RegistryStore {
     public func count(of project: String) throws -> Int { try log(project).count() }
 
     public func events(of project: String, after: String?, limit: Int) throws -> (events: [PushedEvent], more: Bool) {
-        let l = try log(project)
+        _ = try log(project) // the project must exist
         var from: Int64 = 0
         if let after {
             guard let seq = try db.scalar("SELECT seq FROM events WHERE project = ? AND id = ?", [.text(project), .text(after)])?.int else {
@@ -82,7 +82,6 @@ public final class SQLiteRegistryStore: RegistryStore {
             }
             from = seq
         }
-        _ = l
         let rows = try db.query("""
             SELECT e.body, r.pushed_by, r.pushed_at FROM events e JOIN remote r ON r.project = e.project AND r.id = e.id
             WHERE e.project = ? AND e.seq > ? ORDER BY e.seq LIMIT ?

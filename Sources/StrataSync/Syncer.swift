@@ -136,16 +136,17 @@ public final class Syncer {
 
     // MARK: - Reports
 
-    /// Tells the registry where a database is now; queues the report when the
-    /// registry cannot be reached, to be sent by a later command.
-    public func report(_ report: Report) -> Bool {
+    /// Tells the registry where a database is now; queues the report when it
+    /// cannot be delivered, to be sent by a later command. Returns why it
+    /// was queued, or nil when it was delivered.
+    public func report(_ report: Report) -> Error? {
         flushOutbox()
         do {
             try client.report(report)
-            return true
+            return nil
         } catch {
             try? log.enqueue(kind: "report", body: report.json.canonicalString)
-            return false
+            return error
         }
     }
 

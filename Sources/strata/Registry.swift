@@ -32,8 +32,8 @@ extension Project {
         guard config.registry != nil, let syncer = try? syncer() else { return }
         let report = Report(node: config.node, database: databaseName(path), revision: revision ?? "base", direction: direction,
                             at: Timestamp.iso8601(Clock.nowMillis), environment: environment)
-        if !syncer.report(report) {
-            warn("the registry is unreachable; the report for \(databaseName(path)) is queued and will be sent by a later command")
+        if let error = syncer.report(report) {
+            warn("the report for \(databaseName(path)) is queued and will be sent by a later command: \(error)")
         }
     }
 }

@@ -23,7 +23,7 @@ final class RegistryFaultTests: XCTestCase {
         try alpha.ok("verify")
         // Migrating still works; the report waits in the outbox.
         let up = try alpha.ok("upgrade", "head")
-        XCTAssertTrue(up.stderr.contains("report for app.db is queued"), up.stderr)
+        XCTAssertTrue(up.stderr.contains("the report for app.db is queued and will be sent by a later command: the registry at \(registry.url) is unreachable"), up.stderr)
 
         try registry.start() // same store, same port
         try alpha.ok("sync")
