@@ -69,8 +69,10 @@ final class RegistryFaultTests: XCTestCase {
     }
 
     func testKilledDuringALargePushLeavesAllOrNothing() throws {
-        var outcomes: [Int: Int] = [:]
-        for trial in 0..<3 {
+        // A 3000-event push takes about 1.5 s here, its write transaction the
+        // last ~0.5 s: kills spread over it land before, inside and after it.
+        var outcomes: [String: Int] = [:]
+        for (trial, delay) in [300_000, 900_000, 1_100_000, 1_300_000, 1_500_000].enumerated() {
             let registry = try RegistryProcess()
             let alpha = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
             // 3000 events, written straight into alpha's log (unpushed).
@@ -88,15 +90,17 @@ final class RegistryFaultTests: XCTestCase {
             push.standardOutput = FileHandle.nullDevice
             push.standardError = FileHandle.nullDevice
             try push.run()
-            usleep(UInt32([150_000, 400_000, 800_000][trial]))
+            usleep(UInt32(delay))
             registry.kill()
+            // A rollback journal left behind means the kill hit the write transaction.
+            let midTransaction = FileManager.default.fileExists(atPath: registry.store + "-journal")
             push.waitUntilExit()
             try registry.start()
             let beta = try CLI.node("beta", registry: registry, token: "s3cret-bo")
             try beta.ok("pull")
             let count = try beta.ids().count
             XCTAssertTrue(count == 0 || count == 3000, "trial \(trial): \(count) events visible")
-            outcomes[count, default: 0] += 1
+            outcomes["\(count) events visible\(midTransaction ? ", killed mid-transaction" : "")", default: 0] += 1
             try alpha.ok("sync") // completes whatever was cut off
             try beta.ok("pull")
             XCTAssertEqual(try beta.ids().count, 3000)
