@@ -37,7 +37,7 @@ extension EventLog {
     public func head() throws -> String? {
         let hs = try heads()
         if hs.count > 1 {
-            throw LogError(.conflict, "the log has \(hs.count) heads (\(hs.map { String($0.prefix(12)) }.joined(separator: ", "))); run `strata merge -m MESSAGE` to join them, or name a revision")
+            throw LogError(.conflict, "the log has \(hs.count) heads (\(hs.map { String($0.prefix(12)) }.joined(separator: ", "))); run `strata sync` to rebase or merge unpushed work onto the registry's head, or `strata merge -m MESSAGE` to join them, or name a revision")
         }
         return hs.first
     }

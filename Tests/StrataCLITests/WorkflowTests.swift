@@ -58,6 +58,7 @@ final class WorkflowTests: XCTestCase {
         XCTAssertTrue(history.hasPrefix(String(r3.prefix(12)) + " (head)"), history)
         let json = try JSONSerialization.jsonObject(with: Data(try cli.ok("history", "--json").stdout.utf8)) as! [[String: Any]]
         XCTAssertEqual(json.map { $0["id"] as! String }, [r3, r2, r1])
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(try cli.ok("history", "--json", "--limit", "1").stdout.utf8)) as! [Any]).count, 1)
         XCTAssertEqual(json[0]["parents"] as! [String], [r2])
         XCTAssertEqual(json[0]["author"] as! String, "ana@example.com")
         for key in ["timestamp", "message", "ops"] { XCTAssertNotNil(json[0][key], key) }
@@ -185,6 +186,7 @@ final class WorkflowTests: XCTestCase {
         XCTAssertEqual(refused.status, 2)
         XCTAssertTrue(refused.stderr.hasPrefix("error: the log has 2 heads"), refused.stderr)
         XCTAssertTrue(refused.stderr.contains("strata merge"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("strata sync"), refused.stderr)
         let merge = try cli.ok("merge", "-m", "join").lines[0]
         try cli.ok("upgrade", "head")
         XCTAssertEqual(try cli.ok("current").stdout, merge + "\n")

@@ -9,9 +9,16 @@ extension StrataCommand {
         @OptionGroup var project: ProjectOptions
         @OptionGroup var output: JSONOption
 
+        @Option(help: "Show only the newest N events.")
+        var limit: Int?
+
+        func validate() throws {
+            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        }
+
         func run() throws {
             let p = try project.open()
-            let events = try p.log.allEvents().reversed()
+            let events = Array(try p.log.allEvents().reversed().prefix(limit ?? Int.max))
             let heads = Set(try p.log.heads())
             let pushed = try p.log.pushedInfo()
             if output.json {
