@@ -95,6 +95,19 @@ extension EventSource {
         return result
     }
 
+    /// The state an event's ops apply to: its first parent's state, plus for a
+    /// merge the events only the second parent has (the order `range` defines).
+    /// `stateAt` gives a revision's state however the caller can best get it
+    /// (snapshots, a cache, a fold).
+    public func stateBefore(_ e: Event, stateAt: (String) throws -> Schema) throws -> Schema {
+        guard let first = e.parents.first else { return .empty }
+        var s = try stateAt(first)
+        if e.parents.count > 1 {
+            for x in try range(from: first, to: e.parents[1]) { try s.apply(x.ops) }
+        }
+        return s
+    }
+
     /// All ancestors of `id`, itself included.
     public func ancestors(of id: String) throws -> Set<String> {
         var seen: Set<String> = [id]

@@ -123,19 +123,15 @@ struct AppendValidator {
         return after
     }
 
-    /// The state an event's ops apply to: for a merge, its first parent's
-    /// state plus the events only the second parent has.
+    /// The state an event's ops apply to, from states this validator
+    /// computed, else the log's (snapshot-backed) states.
     func stateBefore(_ e: Event) throws -> Schema {
         let source = Overlay(log: log, pending: known)
-        var s = try states[e.parents[0]] ?? source.stateAt(e.parents[0])
-        if e.parents.count > 1 {
-            for x in try source.range(from: e.parents[0], to: e.parents[1]) {
-                do { try s.apply(x.ops) } catch let error as SchemaError {
-                    throw LogError(.invalid, "merge \(e.id.prefix(12)): the branches do not combine: \(error.message)")
-                }
-            }
+        do {
+            return try source.stateBefore(e) { try states[$0] ?? source.stateAt($0) }
+        } catch let error as SchemaError {
+            throw LogError(.invalid, "merge \(e.id.prefix(12)): the branches do not combine: \(error.message)")
         }
-        return s
     }
 }
 

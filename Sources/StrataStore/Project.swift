@@ -196,12 +196,7 @@ public final class Project {
 
     /// The state before an event's ops (for a merge: first parent plus the second branch).
     public func stateBefore(_ e: Event) throws -> Schema {
-        guard let first = e.parents.first else { return .empty }
-        var s = try log.state(at: first)
-        if e.parents.count > 1 {
-            for x in try log.range(from: first, to: e.parents[1]) { try s.apply(x.ops) }
-        }
-        return s
+        try log.stateBefore(e) { try log.state(at: $0) }
     }
 
     // MARK: - Databases

@@ -48,10 +48,7 @@ extension SQLiteEventLog {
                 } else if event.parents.count == 1, let prev = previous, prev.id == event.parents[0] {
                     state = prev.state
                 } else {
-                    state = try graph.range(from: nil, to: event.parents[0]).reduce(into: Schema.empty) { try $0.apply($1.ops) }
-                    if event.parents.count > 1 {
-                        for x in try graph.range(from: event.parents[0], to: event.parents[1]) { try state.apply(x.ops) }
-                    }
+                    state = try graph.stateBefore(event) { try graph.range(from: nil, to: $0).reduce(into: Schema.empty) { try $0.apply($1.ops) } }
                 }
                 try state.apply(event.ops)
             } catch {

@@ -83,6 +83,16 @@ final class CLI: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// A second project directory with this one's settings and a copy of its
+    /// log as it is now (another node that has seen the same history).
+    func copy() throws -> CLI {
+        let other = try CLI()
+        try FileManager.default.copyItem(atPath: path("strata.toml"), toPath: other.path("strata.toml"))
+        try FileManager.default.createDirectory(atPath: other.path(".strata"), withIntermediateDirectories: true)
+        _ = try sqlite(".strata/log.db", "VACUUM INTO '\(other.path(".strata/log.db"))'")
+        return other
+    }
+
     func tree() throws -> [String: Data] {
         var result: [String: Data] = [:]
         let e = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil)!

@@ -117,10 +117,7 @@ final class WorkflowTests: XCTestCase {
         try newer.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);")
         let r1 = try newer.ok("revision", "--autogenerate", "-m", "v1").lines[0]
         // The older node's log stops at r1.
-        let older = try CLI()
-        try FileManager.default.copyItem(atPath: newer.path("strata.toml"), toPath: older.path("strata.toml"))
-        try FileManager.default.createDirectory(atPath: older.path(".strata"), withIntermediateDirectories: true)
-        _ = try newer.sqlite(".strata/log.db", "VACUUM INTO '\(older.path(".strata/log.db"))'")
+        let older = try newer.copy()
         try newer.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER);")
         let r2 = try newer.ok("revision", "--autogenerate", "-m", "v2").lines[0]
         try newer.ok("upgrade", "head")
@@ -171,10 +168,7 @@ final class WorkflowTests: XCTestCase {
         try cli.ok("revision", "-m", "left", "--sql", "CREATE TABLE l (id INTEGER PRIMARY KEY);")
         // A second branch on the same parent, as a pull would bring: written
         // by a second project sharing the log file's history.
-        let other = try CLI()
-        try FileManager.default.copyItem(atPath: cli.path("strata.toml"), toPath: other.path("strata.toml"))
-        try FileManager.default.createDirectory(atPath: other.path(".strata"), withIntermediateDirectories: true)
-        _ = try cli.sqlite(".strata/log.db", "VACUUM INTO '\(other.path(".strata/log.db"))'")
+        let other = try cli.copy()
         try other.write("models.sql", "")
         _ = try other.sqlite(".strata/log.db", "DELETE FROM events WHERE seq = 2; DELETE FROM heads; INSERT INTO heads (id) VALUES ('\(root)')")
         let right = try other.ok("revision", "-m", "right", "--sql", "CREATE TABLE r (id INTEGER PRIMARY KEY);").lines[0]
