@@ -1,6 +1,7 @@
 import ArgumentParser
 import StrataCore
 import StrataStore
+import StrataSync
 
 extension StrataCommand {
     struct Fleet: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import StrataStore
+import StrataSync
 
 extension StrataCommand {
     struct Push: ParsableCommand {

@@ -39,7 +39,7 @@ extension StrataCommand {
             print("environment \(env) targets \(target.short)")
             try migrate(p, databases: try p.databasePaths([], all: true), sqlOnly: false, environment: env) { db in
                 guard let plan = try p.planMove(db, to: target, context: p.migrationContext) else {
-                    p.reportMigration(database: db.path, revision: target, direction: "none", environment: env)
+                    report(p, database: db.path, revision: target, direction: "none", environment: env)
                     return nil
                 }
                 return plan

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StrataSQLite
 import StrataStore
+import StrataSync
 
 extension StrataCommand {
     struct Upgrade: ParsableCommand {
@@ -25,6 +26,13 @@ extension StrataCommand {
                 try p.planUpgrade(db, to: goal, context: p.migrationContext)
             }
         }
+    }
+}
+
+/// Reports a migration to the registry; says so when the report had to wait.
+func report(_ p: Project, database path: String, revision: String?, direction: String, environment: String?) {
+    if let error = p.reportMigration(database: path, revision: revision, direction: direction, environment: environment, now: Clock.nowMillis) {
+        warn("the report for \(p.databaseName(path)) is queued and will be sent by a later command: \(error)")
     }
 }
 
@@ -52,7 +60,7 @@ func migrate(_ p: Project, databases: [String], sqlOnly: Bool, environment: Stri
                 print("  \(item.direction == .up ? "up  " : "down") \(item.event!.short)  \(item.message)")
             }
             print("\(path): \(planned.fromRevision?.short ?? "base") -> \(planned.toRevision?.short ?? "base")")
-            p.reportMigration(database: path, revision: planned.toRevision, direction: planned.direction.rawValue, environment: environment)
+            report(p, database: path, revision: planned.toRevision, direction: planned.direction.rawValue, environment: environment)
         } catch {
             // A database this command created and could not migrate is removed again.
             if !exists, (try? db.currentRevision()) == nil { try? FileManager.default.removeItem(atPath: path) }

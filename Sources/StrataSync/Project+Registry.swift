@@ -1,13 +1,12 @@
 import Foundation
 import StrataCore
-import StrataSQLite
 import StrataStore
 import StrataSync
 
 extension Project {
     /// The registry client from strata.toml, with the token from
     /// STRATA_TOKEN or `token_file` (never from the command line).
-    func registryClient() throws -> RegistryClient {
+    public func registryClient() throws -> RegistryClient {
         guard let url = config.registry, !url.isEmpty else { throw SyncError.notConfigured }
         var token = ProcessInfo.processInfo.environment["STRATA_TOKEN"]
         if token == nil, let file = config.tokenFile {
@@ -19,21 +18,23 @@ extension Project {
         return RegistryClient(baseURL: url, project: config.project, token: token)
     }
 
-    func syncer() throws -> Syncer { Syncer(project: self, client: try registryClient()) }
+    public func syncer() throws -> Syncer { Syncer(project: self, client: try registryClient()) }
 
     /// The name a database is reported under: its path relative to the project.
-    func databaseName(_ path: String) -> String {
+    public func databaseName(_ path: String) -> String {
         let prefix = root.path.hasSuffix("/") ? root.path : root.path + "/"
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }
 
     /// Tells the registry (if one is configured) where a database is now.
-    func reportMigration(database path: String, revision: String?, direction: String, environment: String? = nil) {
-        guard config.registry != nil, let syncer = try? syncer() else { return }
+    /// Returns why the report was queued instead of delivered, or nil.
+    public func reportMigration(database path: String, revision: String?, direction: String, environment: String? = nil,
+                                now: Int64) -> Error? {
+        guard config.registry != nil else { return nil }
+        let syncer: Syncer
+        do { syncer = try self.syncer() } catch { return error }
         let report = Report(node: config.node, database: databaseName(path), revision: revision ?? "base", direction: direction,
-                            at: Timestamp.iso8601(Clock.nowMillis), environment: environment)
-        if let error = syncer.report(report) {
-            warn("the report for \(databaseName(path)) is queued and will be sent by a later command: \(error)")
-        }
+                            at: Timestamp.iso8601(now), environment: environment)
+        return syncer.report(report)
     }
 }
