@@ -1,4 +1,6 @@
 import Foundation
+import StrataCore
+import StrataStore
 import XCTest
 
 /// Bad input: a clear `error:` that says what to do, the exit code of
@@ -34,6 +36,25 @@ final class BadInputTests: XCTestCase {
         try refuse("show", "ffff", saying: "no revision starts with ffff in the local log (see `strata history`)")
         try refuse("schema", "--at", "xyz", saying: "xyz is not a revision: name one by `head`, `base`, or 4 or more hex digits")
         try refuse("upgrade", "abc", saying: "is not a revision")
+    }
+
+    func testAnAmbiguousRevisionPrefix() throws {
+        // 400 more events: some 4-digit prefix is then shared (birthday bound).
+        let log = try SQLiteEventLog(path: cli.path(".strata/log.db"))
+        var parent = r1
+        var ids = [r1]
+        var events: [Event] = []
+        for n in 0..<400 {
+            let e = Event(parents: [parent], author: "a", timestamp: Int64(n), message: "e\(n)",
+                          ops: [.createTable(Table(name: "t\(n)", columns: [Column(name: "id")]), indexes: [], triggers: [])])
+            events.append(e)
+            ids.append(e.id)
+            parent = e.id
+        }
+        try log.append(events, expectedHeads: [r1])
+        let shared = try XCTUnwrap(Dictionary(grouping: ids) { String($0.prefix(4)) }.first { $0.value.count > 1 }?.key)
+        try refuse("show", shared, saying: "\(shared) is ambiguous: it starts 2 revisions")
+        try refuse("upgrade", shared, saying: "is ambiguous")
     }
 
     func testDowngradePastBase() throws {

@@ -34,9 +34,13 @@ final class RegistryFaultTests: XCTestCase {
         XCTAssertEqual((fleet["databases"] as! [[String: Any]]).first?["revision"] as? String, before[0], "the queued report arrived")
     }
 
-    func testSIGTERMStopsTheRegistryCleanly() throws {
+    func testTheRegistryLogsRequestsAndStopsCleanlyOnSIGTERM() throws {
         let registry = try RegistryProcess()
+        let node = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
+        try node.ok("pull")
         registry.stop()
+        let log = try String(contentsOfFile: registry.logPath, encoding: .utf8)
+        XCTAssertTrue(log.contains("hb.request.method=GET hb.request.path=/v1/projects/shop/events"), log)
         XCTAssertEqual(registry.process?.terminationReason, .exit)
         XCTAssertEqual(registry.process?.terminationStatus, 0)
     }

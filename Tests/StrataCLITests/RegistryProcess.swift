@@ -32,13 +32,17 @@ final class RegistryProcess {
 
     var url: String { "http://127.0.0.1:\(port)" }
 
+    /// Where the registry's request log (stderr) goes.
+    var logPath: String { dir.appendingPathComponent("registry.log").path }
+
     func start() throws {
         let p = Process()
         p.executableURL = CLI.binary
         p.arguments = ["registry", "serve", "--port", String(port), "--store", store, "--tokens", tokens, "--project", "shop"] + extraArguments
         let out = Pipe()
         p.standardOutput = out
-        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        p.standardError = FileHandle(forWritingAtPath: logPath)
         try p.run()
         process = p
         // Wait for "strata registry listening on http://127.0.0.1:PORT".

@@ -47,6 +47,22 @@ struct RegistryStoreContract {
         XCTAssertEqual(try store.audit(of: "shop").map(\.action), ["create-project", "push"])
     }
 
+    func projectsAreSeparateLogs() throws {
+        let store = try make()
+        try store.createProject("a", by: "admin", at: "t0")
+        try store.createProject("b", by: "admin", at: "t0")
+        XCTAssertThrowsError(try store.createProject("a", by: "admin", at: "t0")) { XCTAssertEqual($0 as? RegistryError, .projectExists("a")) }
+        let events = RegistryStoreContract.chain(3)
+        _ = try store.push(events, to: "a", base: nil, by: "ana", at: "t1")
+        XCTAssertEqual(try store.count(of: "b"), 0)
+        XCTAssertNil(try store.head(of: "b"))
+        // The same events can start another project's log independently.
+        XCTAssertEqual(try store.push(Array(events.prefix(1)), to: "b", base: nil, by: "bo", at: "t2"), events[0].id)
+        XCTAssertEqual(try store.head(of: "a"), events[2].id)
+        XCTAssertEqual(try store.events(of: "b", after: nil, limit: 10).events.map(\.pushedBy), ["bo"])
+        XCTAssertEqual(try store.audit(of: "b").map(\.action), ["create-project", "push"])
+    }
+
     func pullIsIncrementalAndPaged() throws {
         let store = try make()
         try store.createProject("shop", by: "admin", at: "t0")
@@ -94,6 +110,7 @@ final class SQLiteRegistryStoreTests: XCTestCase {
 
     func testPushIsCompareAndSwapAndAllOrNothing() throws { try contract.pushIsCompareAndSwapAndAllOrNothing() }
     func testPullIsIncrementalAndPaged() throws { try contract.pullIsIncrementalAndPaged() }
+    func testProjectsAreSeparateLogs() throws { try contract.projectsAreSeparateLogs() }
     func testTargetsReportsAndAudit() throws { try contract.targetsReportsAndAudit() }
 }
 
@@ -102,5 +119,6 @@ final class MemoryRegistryStoreTests: XCTestCase {
 
     func testPushIsCompareAndSwapAndAllOrNothing() throws { try contract.pushIsCompareAndSwapAndAllOrNothing() }
     func testPullIsIncrementalAndPaged() throws { try contract.pullIsIncrementalAndPaged() }
+    func testProjectsAreSeparateLogs() throws { try contract.projectsAreSeparateLogs() }
     func testTargetsReportsAndAudit() throws { try contract.targetsReportsAndAudit() }
 }

@@ -69,9 +69,8 @@ struct EventLogContract {
         XCTAssertNil(try log.resolve("base"))
         // With 400 ids, some 4-digit prefix is shared (birthday bound).
         let prefixes = Dictionary(grouping: events.map(\.id)) { String($0.prefix(4)) }
-        if let shared = prefixes.first(where: { $0.value.count > 1 })?.key {
-            XCTAssertThrowsError(try log.resolve(shared)) { XCTAssertTrue("\($0)".contains("is ambiguous"), "\($0)") }
-        }
+        let shared = try XCTUnwrap(prefixes.first(where: { $0.value.count > 1 })?.key, "the fixed chain has a shared 4-digit prefix")
+        XCTAssertThrowsError(try log.resolve(shared)) { XCTAssertTrue("\($0)".contains("is ambiguous"), "\($0)") }
         XCTAssertThrowsError(try log.resolve("abc")) { XCTAssertTrue("\($0)".contains("4 or more hex digits")) }
     }
 }
