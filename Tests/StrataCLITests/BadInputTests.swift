@@ -39,22 +39,29 @@ final class BadInputTests: XCTestCase {
     }
 
     func testAnAmbiguousRevisionPrefix() throws {
-        // 400 more events: some 4-digit prefix is then shared (birthday bound).
+        // Events are added until two ids share a 4-digit prefix (birthday
+        // bound: about 320 expected out of 65536 prefixes). The ids depend on
+        // r1's time, so the count cannot be fixed in advance; stopping at the
+        // first shared prefix makes it shared by exactly 2.
         let log = try SQLiteEventLog(path: cli.path(".strata/log.db"))
         var parent = r1
-        var ids = [r1]
+        var seen = [String(r1.prefix(4)): r1]
         var events: [Event] = []
-        for n in 0..<400 {
+        var shared: String?
+        var n = 0
+        while shared == nil, n < 5000 {
             let e = Event(parents: [parent], author: "a", timestamp: Int64(n), message: "e\(n)",
                           ops: [.createTable(Table(name: "t\(n)", columns: [Column(name: "id")]), indexes: [], triggers: [])])
             events.append(e)
-            ids.append(e.id)
             parent = e.id
+            let key = String(e.id.prefix(4))
+            if seen[key] != nil { shared = key } else { seen[key] = e.id }
+            n += 1
         }
         try log.append(events, expectedHeads: [r1])
-        let shared = try XCTUnwrap(Dictionary(grouping: ids) { String($0.prefix(4)) }.first { $0.value.count > 1 }?.key)
-        try refuse("show", shared, saying: "\(shared) is ambiguous: it starts 2 revisions")
-        try refuse("upgrade", shared, saying: "is ambiguous")
+        let prefix = try XCTUnwrap(shared, "5000 events without a shared 4-digit prefix")
+        try refuse("show", prefix, saying: "\(prefix) is ambiguous: it starts 2 revisions")
+        try refuse("upgrade", prefix, saying: "is ambiguous")
     }
 
     func testDowngradePastBase() throws {

@@ -56,7 +56,7 @@ final class RegistryFaultTests: XCTestCase {
         gen.standardError = FileHandle.nullDevice
         try gen.run()
         gen.waitUntilExit()
-        let port = Int.random(in: 20000...40000)
+        let port = try freeLocalPort()
         let server = Process()
         server.executableURL = openssl
         server.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", dir.path("cert.pem"), "-key", dir.path("key.pem"), "-www", "-quiet"]
@@ -64,7 +64,7 @@ final class RegistryFaultTests: XCTestCase {
         server.standardError = FileHandle.nullDevice
         try server.run()
         defer { server.terminate(); server.waitUntilExit() }
-        usleep(500_000)
+        try waitUntilListening(on: port)
         let node = try CLI()
         try node.ok("init", "--project", "shop", "--registry", "https://127.0.0.1:\(port)")
         let r = try node.run("pull")
