@@ -213,6 +213,22 @@ public struct Schema: Hashable, Sendable {
         return result
     }
 
+    /// What reads table `name` from outside it: the views that select from
+    /// it, directly or through other views (in dependency order), and the
+    /// triggers of other tables whose statements name it or one of those views.
+    public func dependents(ofTable name: String) -> (views: [View], triggers: [Trigger]) {
+        var names: Set<String> = [name.lowercased()]
+        var views: [View] = []
+        for v in viewsInDependencyOrder where names.contains(where: { SQL.mentions(bodyOf: v, name: $0) }) {
+            views.append(v)
+            names.insert(v.name.lowercased())
+        }
+        let triggers = triggersSorted.filter { t in
+            t.table.lowercased() != name.lowercased() && names.contains { SQL.mentions(bodyOf: t, name: $0) }
+        }
+        return (views, triggers)
+    }
+
     var triggersSorted: [Trigger] { triggers.values.sorted { $0.name.lowercased() < $1.name.lowercased() } }
 
     /// Whether any name (table, index or view) is taken; they share SQLite's namespace.
@@ -225,8 +241,17 @@ public struct Schema: Hashable, Sendable {
 extension SQL {
     /// Whether a view's statement names `name` anywhere after its own name.
     static func mentions(bodyOf view: View, name: String) -> Bool {
-        guard let tokens = try? tokenize(view.sql) else { return false }
-        guard let asIndex = tokens.firstIndex(where: { $0.isKeyword("AS") }) else { return false }
-        return tokens[asIndex...].contains { $0.identifier?.lowercased() == name.lowercased() }
+        mentions(view.sql, after: "AS", name: name)
+    }
+
+    /// Whether a trigger's statement names `name` in its table clause or body.
+    static func mentions(bodyOf trigger: Trigger, name: String) -> Bool {
+        mentions(trigger.sql, after: "ON", name: name)
+    }
+
+    private static func mentions(_ statement: String, after keyword: String, name: String) -> Bool {
+        guard let tokens = try? tokenize(statement) else { return false }
+        guard let start = tokens.firstIndex(where: { $0.isKeyword(keyword) }) else { return false }
+        return tokens[start...].contains { $0.identifier?.lowercased() == name.lowercased() }
     }
 }

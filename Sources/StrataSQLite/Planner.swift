@@ -113,7 +113,12 @@ public enum Planner {
         let new = after.table(name)!
         let temp = "_strata_new_\(new.name)"
         var plan: [PlannedStatement] = []
-        // 3. The indexes and triggers of the table are in `after`.
+        // 3. The indexes and triggers of X are in `after`. Views that read X
+        //    and other tables' triggers that name it are dropped here and
+        //    recreated in step 9.
+        let dependents = before.dependents(ofTable: name)
+        for t in dependents.triggers { plan.append(PlannedStatement("DROP TRIGGER \(DDL.q(t.name))")) }
+        for v in dependents.views.reversed() { plan.append(PlannedStatement("DROP VIEW \(DDL.q(v.name))")) }
         // 4. "CREATE TABLE new_X (...)" in the desired revised format.
         plan.append(PlannedStatement(DDL.createTable(new, as: temp)))
         // 5. "INSERT INTO new_X SELECT ... FROM X": columns that exist on both
@@ -140,16 +145,19 @@ public enum Planner {
         }
         // 6. "DROP TABLE X" (its indexes and triggers go with it).
         plan.append(PlannedStatement("DROP TABLE \(DDL.q(old.name))"))
-        // 7. "ALTER TABLE new_X RENAME TO X". Legacy mode leaves views,
-        //    triggers and other tables' REFERENCES X exactly as written (they
-        //    name X, which exists again) and does not re-check every view.
+        // 7. "ALTER TABLE new_X RENAME TO X". Legacy mode leaves other
+        //    tables' REFERENCES X exactly as written (they name X, which
+        //    exists again) and does not re-check every view of the schema, so
+        //    a broken view elsewhere cannot block the rebuild.
         plan.append(PlannedStatement("PRAGMA legacy_alter_table = ON"))
         plan.append(PlannedStatement("ALTER TABLE \(DDL.q(temp)) RENAME TO \(DDL.q(new.name))"))
         plan.append(PlannedStatement("PRAGMA legacy_alter_table = OFF"))
         // 8. Recreate the indexes and triggers of X.
         for i in after.indexes(on: new.name) { plan.append(PlannedStatement(DDL.createIndex(i))) }
         for t in after.triggers(on: new.name) { plan.append(PlannedStatement(t.sql)) }
-        // 9. Views that read X are untouched: legacy rename left their text as is.
+        // 9. Recreate the views and other triggers that read X, as `after` has them.
+        for v in dependents.views { if let v = after.views[v.name.lowercased()] { plan.append(PlannedStatement(v.sql)) } }
+        for t in dependents.triggers { if let t = after.triggers[t.name.lowercased()] { plan.append(PlannedStatement(t.sql)) } }
         return plan
     }
 }

@@ -112,6 +112,49 @@ final class ApplierTests: XCTestCase {
         XCTAssertEqual(try db.connection.scalar("SELECT sql FROM sqlite_master WHERE name = 'posts'")?.string?.contains("REFERENCES users"), true)
     }
 
+    /// Step 9 of SQLite's procedure: what reads the rebuilt table from
+    /// outside (views, views on those views, other tables' triggers) is
+    /// dropped before the old table goes and recreated after the rename;
+    /// what does not read it is left alone.
+    func testARebuildDropsAndRecreatesWhatReadsTheTable() throws {
+        let dir = try TempDir()
+        let db = try TargetDatabase(path: dir.path("a.db"))
+        let shared = """
+            CREATE TABLE posts (id INTEGER PRIMARY KEY, uid INTEGER, title TEXT);
+            CREATE TABLE log (what TEXT);
+            CREATE VIEW v AS SELECT id, name FROM users;
+            CREATE VIEW vv AS SELECT name FROM v;
+            CREATE VIEW titles AS SELECT title FROM posts;
+            CREATE TRIGGER post_author AFTER INSERT ON posts BEGIN INSERT INTO log SELECT name FROM users WHERE id = new.uid; END;
+            """
+        let v1 = try models("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n" + shared)
+        let v2 = try models("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '?');\n" + shared)
+        let e1 = try migrate(db, .empty, to: v1)
+        try db.connection.execute("INSERT INTO users (name) VALUES ('ana')")
+
+        let ops = try v1.diff(to: v2, renames: RenameHints())
+        XCTAssertEqual(ops.count, 1)
+        let sql = try Planner.statements(for: ops[0], in: v1).map(\.sql)
+        func position(_ prefix: String) -> Int? { sql.firstIndex { $0 == prefix || $0.hasPrefix(prefix + " ") } }
+        let dropTable = try XCTUnwrap(position("DROP TABLE users"), "\(sql)")
+        let dropV = try XCTUnwrap(position("DROP VIEW v"), "\(sql)")
+        let dropVV = try XCTUnwrap(position("DROP VIEW vv"), "\(sql)")
+        let dropTrigger = try XCTUnwrap(position("DROP TRIGGER post_author"), "\(sql)")
+        XCTAssertTrue(dropVV < dropV && dropV < dropTable && dropTrigger < dropTable, "\(sql)")
+        let rename = try XCTUnwrap(position("ALTER TABLE _strata_new_users RENAME TO users"), "\(sql)")
+        let createV = try XCTUnwrap(position("CREATE VIEW v AS"), "\(sql)")
+        let createVV = try XCTUnwrap(position("CREATE VIEW vv AS"), "\(sql)")
+        let createTrigger = try XCTUnwrap(position("CREATE TRIGGER post_author"), "\(sql)")
+        XCTAssertTrue(rename < createV && createV < createVV && rename < createTrigger, "\(sql)")
+        XCTAssertNil(position("DROP VIEW titles"), "a view that does not read users stays: \(sql)")
+
+        try migrate(db, v1, to: v2, from: e1.id)
+        XCTAssertEqual(try db.schema(), v2)
+        XCTAssertEqual(try db.connection.scalar("SELECT name FROM vv")?.string, "ana")
+        try db.connection.execute("INSERT INTO posts (uid, title) VALUES (1, 'hello')")
+        XCTAssertEqual(try db.connection.scalar("SELECT what FROM log")?.string, "ana")
+    }
+
     func testAFailedRunLeavesTheDatabaseExactlyAsItWasAndSaysWhere() throws {
         let dir = try TempDir()
         let db = try TargetDatabase(path: dir.path("a.db"))
