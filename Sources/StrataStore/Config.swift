@@ -11,11 +11,13 @@ public struct Config: Equatable, Sendable {
     public var log: String
     public var registry: String?
     public var tokenFile: String?
+    /// CA certificates (PEM) trusted for an https registry instead of the system's.
+    public var caFile: String?
 
     public static let fileName = "strata.toml"
 
     public init(project: String, node: String, author: String, models: String, databases: [String],
-                log: String = ".strata/log.db", registry: String? = nil, tokenFile: String? = nil) {
+                log: String = ".strata/log.db", registry: String? = nil, tokenFile: String? = nil, caFile: String? = nil) {
         self.project = project
         self.node = node
         self.author = author
@@ -24,6 +26,7 @@ public struct Config: Equatable, Sendable {
         self.log = log
         self.registry = registry
         self.tokenFile = tokenFile
+        self.caFile = caFile
     }
 
     public init(toml text: String, source: String) throws {
@@ -31,7 +34,7 @@ public struct Config: Equatable, Sendable {
         do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
             throw ConfigError("\(source): line \(e.source.begin.line): \(e.description)")
         }
-        let known: Set<String> = ["project", "node", "author", "models", "databases", "log", "registry", "token_file"]
+        let known: Set<String> = ["project", "node", "author", "models", "databases", "log", "registry", "token_file", "ca_file"]
         if let extra = table.keys.first(where: { !known.contains($0) }) {
             throw ConfigError("\(source): unknown setting \"\(extra)\" (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -54,7 +57,7 @@ public struct Config: Equatable, Sendable {
         }
         self.init(project: try required("project"), node: try required("node"), author: try required("author"),
                   models: try required("models"), databases: databases, log: try string("log") ?? ".strata/log.db",
-                  registry: try string("registry"), tokenFile: try string("token_file"))
+                  registry: try string("registry"), tokenFile: try string("token_file"), caFile: try string("ca_file"))
     }
 
     public var toml: String {
@@ -72,6 +75,7 @@ public struct Config: Equatable, Sendable {
         ]
         lines.append(registry.map { "registry = \(q($0))" } ?? "# registry = \"http://127.0.0.1:8080\"")
         lines.append(tokenFile.map { "token_file = \(q($0))" } ?? "# token_file = \"~/.strata/token\"   (or set STRATA_TOKEN)")
+        if let caFile { lines.append("ca_file = \(q(caFile))") }
         return lines.joined(separator: "\n") + "\n"
     }
 }

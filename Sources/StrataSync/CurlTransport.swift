@@ -53,14 +53,18 @@ public final class CurlTransport: Transport {
     private let handle: UnsafeMutableRawPointer
     public let connectTimeout: Int
     public let timeout: Int
+    /// A PEM file of CA certificates trusted instead of the system's, for a
+    /// registry whose certificate a private CA signed.
+    public let caFile: String?
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    public init(connectTimeoutSeconds: Int = 5, timeoutSeconds: Int = 60) {
+    public init(connectTimeoutSeconds: Int = 5, timeoutSeconds: Int = 60, caFile: String? = nil) {
         _ = CurlTransport.globalInit
         handle = curl_easy_init()
         connectTimeout = connectTimeoutSeconds
         timeout = timeoutSeconds
+        self.caFile = caFile
     }
 
     deinit { curl_easy_cleanup(handle) }
@@ -86,6 +90,7 @@ public final class CurlTransport: Transport {
         // https: verify the certificate and the host name (libcurl's defaults, made explicit).
         _ = strata_curl_setopt_long(curl, CURLOPT_SSL_VERIFYPEER, 1)
         _ = strata_curl_setopt_long(curl, CURLOPT_SSL_VERIFYHOST, 2)
+        if let caFile { _ = strata_curl_setopt_string(curl, CURLOPT_CAINFO, caFile) }
         _ = strata_curl_setopt_string(curl, CURLOPT_CUSTOMREQUEST, request.method)
         if let body = request.body {
             _ = strata_curl_setopt_long(curl, CURLOPT_POST, 1)

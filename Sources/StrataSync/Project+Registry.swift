@@ -15,7 +15,15 @@ extension Project {
             }
             token = text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        return RegistryClient(baseURL: url, project: config.project, token: token)
+        var caFile: String?
+        if let file = config.caFile {
+            let resolved = path(file)
+            guard FileManager.default.isReadableFile(atPath: resolved) else {
+                throw ProjectError("cannot read ca_file \(resolved) named in \(Config.fileName); point it at a PEM file of CA certificates")
+            }
+            caFile = resolved
+        }
+        return RegistryClient(baseURL: url, project: config.project, token: token, transport: CurlTransport(caFile: caFile))
     }
 
     public func syncer() throws -> Syncer { Syncer(project: self, client: try registryClient()) }

@@ -31,6 +31,10 @@ final class CLI: @unchecked Sendable {
 
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
+    func read(_ name: String) throws -> String {
+        try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+    }
+
     func write(_ name: String, _ text: String) throws {
         let url = dir.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

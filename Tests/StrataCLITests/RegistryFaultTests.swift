@@ -45,14 +45,16 @@ final class RegistryFaultTests: XCTestCase {
         XCTAssertEqual(registry.process?.terminationStatus, 0)
     }
 
-    /// https verifies the certificate: a self-signed server is refused (exit 4).
+    /// https verifies the certificate: a self-signed server is refused (exit
+    /// 4) until `ca_file` names its certificate; then the TLS handshake
+    /// succeeds and what fails is that `openssl s_server` is no registry.
     func testHTTPSVerifiesTheCertificate() throws {
         let dir = try CLI()
         let openssl = URL(fileURLWithPath: "/usr/bin/openssl")
         let gen = Process()
         gen.executableURL = openssl
         gen.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir.path("key.pem"), "-out", dir.path("cert.pem"),
-                         "-days", "1", "-subj", "/CN=127.0.0.1"]
+                         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
         gen.standardError = FileHandle.nullDevice
         try gen.run()
         gen.waitUntilExit()
@@ -70,6 +72,12 @@ final class RegistryFaultTests: XCTestCase {
         let r = try node.run("pull")
         XCTAssertEqual(r.status, 4)
         XCTAssertTrue(r.stderr.contains("certificate"), r.stderr)
+
+        try node.write("strata.toml", try node.read("strata.toml") + "ca_file = \"\(dir.path("cert.pem"))\"\n")
+        let trusted = try node.run("pull")
+        XCTAssertEqual(trusted.status, 4)
+        XCTAssertFalse(trusted.stderr.contains("certificate"), trusted.stderr)
+        XCTAssertTrue(trusted.stderr.contains("the registry's answer could not be read"), trusted.stderr)
     }
 
     func testKilledDuringALargePushLeavesAllOrNothing() throws {
