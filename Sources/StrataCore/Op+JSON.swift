@@ -54,8 +54,11 @@ extension Column {
 
 extension ForeignKey {
     var json: JSON {
-        .object(["columns": .strings(columns), "table": .string(referencedTable), "to": .strings(referencedColumns),
-                 "onUpdate": .string(onUpdate), "onDelete": .string(onDelete)])
+        var fields: [String: JSON] = ["columns": .strings(columns), "table": .string(referencedTable), "to": .strings(referencedColumns),
+                                      "onUpdate": .string(onUpdate), "onDelete": .string(onDelete)]
+        // Present only when true, so that events written before it existed keep their ids.
+        if deferred { fields["deferred"] = .bool(true) }
+        return .object(fields)
     }
 }
 
@@ -162,8 +165,10 @@ struct Reader {
         }
     }
 
-    func exactly(_ keys: Set<String>) throws {
-        if let extra = fields.keys.first(where: { !keys.contains($0) }) {
+    func has(_ key: String) -> Bool { fields[key] != nil }
+
+    func exactly(_ keys: Set<String>, optional: Set<String> = []) throws {
+        if let extra = fields.keys.first(where: { !keys.contains($0) && !optional.contains($0) }) {
             throw EventDecodingError("\(path): unknown field \"\(extra)\"")
         }
         if let missing = keys.first(where: { fields[$0] == nil }) {
@@ -184,9 +189,14 @@ extension Column {
 extension ForeignKey {
     init(_ json: JSON) throws {
         let r = Reader(json, path: "foreignKey")
-        try r.exactly(["columns", "table", "to", "onUpdate", "onDelete"])
+        try r.exactly(["columns", "table", "to", "onUpdate", "onDelete"], optional: ["deferred"])
+        let deferred = r.has("deferred") ? try r.bool("deferred") : false
+        if r.has("deferred") && !deferred {
+            throw EventDecodingError("foreignKey: \"deferred\" is written only when true")
+        }
         self.init(columns: try r.strings("columns"), referencedTable: try r.string("table"),
-                  referencedColumns: try r.strings("to"), onUpdate: try r.string("onUpdate"), onDelete: try r.string("onDelete"))
+                  referencedColumns: try r.strings("to"), onUpdate: try r.string("onUpdate"), onDelete: try r.string("onDelete"),
+                  deferred: deferred)
     }
 }
 

@@ -27,14 +27,18 @@ public struct ForeignKey: Hashable, Sendable {
     public var referencedColumns: [String]
     public var onUpdate: String
     public var onDelete: String
+    /// `DEFERRABLE INITIALLY DEFERRED`: checked at COMMIT instead of at each
+    /// statement. SQLite treats every other deferrability clause as immediate.
+    public var deferred: Bool
 
     public init(columns: [String], referencedTable: String, referencedColumns: [String] = [],
-                onUpdate: String = "NO ACTION", onDelete: String = "NO ACTION") {
+                onUpdate: String = "NO ACTION", onDelete: String = "NO ACTION", deferred: Bool = false) {
         self.columns = columns
         self.referencedTable = referencedTable
         self.referencedColumns = referencedColumns
         self.onUpdate = onUpdate
         self.onDelete = onDelete
+        self.deferred = deferred
     }
 }
 
@@ -74,7 +78,7 @@ public struct TableConstraints: Hashable, Sendable {
 extension ForeignKey {
     static func sortKey(_ fk: ForeignKey) -> String {
         ([fk.columns.joined(separator: ","), fk.referencedTable, fk.referencedColumns.joined(separator: ","),
-          fk.onUpdate, fk.onDelete]).joined(separator: "\u{1}").lowercased()
+          fk.onUpdate, fk.onDelete, fk.deferred ? "deferred" : ""]).joined(separator: "\u{1}").lowercased()
     }
 }
 

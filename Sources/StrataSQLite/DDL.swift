@@ -47,6 +47,7 @@ public enum DDL {
             if !fk.referencedColumns.isEmpty { line += " (\(columnList(fk.referencedColumns)))" }
             if fk.onUpdate != "NO ACTION" { line += " ON UPDATE \(fk.onUpdate)" }
             if fk.onDelete != "NO ACTION" { line += " ON DELETE \(fk.onDelete)" }
+            if fk.deferred { line += " DEFERRABLE INITIALLY DEFERRED" }
             lines.append(line)
         }
         for check in k.checks { lines.append("CHECK (\(check))") }

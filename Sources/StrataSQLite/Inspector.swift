@@ -89,6 +89,10 @@ public struct Inspector {
             fks[id] = fk
         }
 
+        for (id, fk) in fks {
+            fks[id]?.deferred = parsed.deferredForeignKeys.contains(CreateTableText.foreignKeyKey(fk.columns, fk.referencedTable))
+        }
+
         let constraints = TableConstraints(
             primaryKey: pk.sorted { $0.0 < $1.0 }.map(\.1), autoincrement: parsed.autoincrement, uniques: uniques,
             foreignKeys: Array(fks.values), checks: parsed.checks, withoutRowid: parsed.withoutRowid, strict: parsed.strict)
@@ -117,6 +121,13 @@ struct CreateTableText {
     var autoincrement = false
     var withoutRowid = false
     var strict = false
+    /// Foreign keys declared `DEFERRABLE INITIALLY DEFERRED` (which PRAGMA
+    /// foreign_key_list does not report), by `foreignKeyKey`.
+    var deferredForeignKeys: Set<String> = []
+
+    static func foreignKeyKey(_ columns: [String], _ parent: String) -> String {
+        (columns + [parent]).map { $0.lowercased() }.joined(separator: "\u{1}")
+    }
 
     init(tokens: [SQLToken], table: String) throws {
         guard let open = tokens.firstIndex(where: { $0.text == "(" }), let close = SQL.matchingParen(tokens, from: open) else {
@@ -127,6 +138,7 @@ struct CreateTableText {
             let isTableConstraint = ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"].contains { first.isKeyword($0) }
             var i = part.startIndex
             let columnName = isTableConstraint ? nil : first.identifier?.lowercased()
+            readDeferredForeignKeys(Array(part), column: columnName)
             if !isTableConstraint { i += 1 }
             while i < part.endIndex {
                 let t = part[i]
@@ -160,6 +172,26 @@ struct CreateTableText {
             let words = option.map { $0.text.uppercased() }
             if words == ["WITHOUT", "ROWID"] { withoutRowid = true }
             if words == ["STRICT"] { strict = true }
+        }
+    }
+
+    /// Each `REFERENCES parent ...` clause of one column definition or table
+    /// constraint, with the local columns it belongs to, marked when it is
+    /// followed by `DEFERRABLE INITIALLY DEFERRED` (not `NOT DEFERRABLE`).
+    private mutating func readDeferredForeignKeys(_ part: [SQLToken], column: String?) {
+        var local: [String] = column.map { [$0] } ?? []
+        if column == nil, let f = part.firstIndex(where: { $0.isKeyword("FOREIGN") }), f + 2 < part.count,
+           part[f + 1].isKeyword("KEY"), part[f + 2].text == "(", let end = SQL.matchingParen(part, from: f + 2) {
+            local = SQL.splitTopLevel(part[(f + 3)..<end]).compactMap { $0.first?.identifier }
+        }
+        let references = part.indices.filter { part[$0].isKeyword("REFERENCES") }
+        for (n, r) in references.enumerated() where r + 1 < part.count {
+            guard let parent = part[r + 1].identifier else { continue }
+            let stop = n + 1 < references.count ? references[n + 1] : part.count
+            for j in (r + 2)..<max(r + 2, stop - 2) where part[j].isKeyword("DEFERRABLE") && !part[j - 1].isKeyword("NOT")
+                && part[j + 1].isKeyword("INITIALLY") && part[j + 2].isKeyword("DEFERRED") {
+                deferredForeignKeys.insert(CreateTableText.foreignKeyKey(local, parent))
+            }
         }
     }
 }

@@ -33,6 +33,25 @@ final class EncodingTests: XCTestCase {
         XCTAssertNotEqual(try Event(canonical: tampered).id, EncodingTests.event.id)
     }
 
+    /// `deferred` is written only when true, so ids of events that predate it
+    /// stay what they were; a `false` would be a second spelling and is refused.
+    func testADeferredForeignKeyIsWrittenOnlyWhenTrue() throws {
+        func op(deferred: Bool) -> Op {
+            let fk = ForeignKey(columns: ["uid"], referencedTable: "users", referencedColumns: ["id"], deferred: deferred)
+            return .createTable(Table(name: "posts", columns: [Column(name: "uid", type: "INTEGER")],
+                                      constraints: TableConstraints(foreignKeys: [fk])), indexes: [], triggers: [])
+        }
+        let immediate = op(deferred: false).json.canonicalString
+        let deferred = op(deferred: true).json.canonicalString
+        XCTAssertTrue(immediate.contains(#""foreignKeys":[{"columns":["uid"],"onDelete":"NO ACTION","#), immediate)
+        XCTAssertTrue(deferred.contains(#""foreignKeys":[{"columns":["uid"],"deferred":true,"onDelete":"NO ACTION","#), deferred)
+        XCTAssertEqual(try Op(json: try JSON.parse(deferred)), op(deferred: true))
+        let spelledFalse = deferred.replacingOccurrences(of: #""deferred":true"#, with: #""deferred":false"#)
+        XCTAssertThrowsError(try Op(json: try JSON.parse(spelledFalse))) {
+            XCTAssertTrue("\($0)".contains("is written only when true"), "\($0)")
+        }
+    }
+
     func testStringEscapes() {
         XCTAssertEqual(JSON.string("a\"b\\c\n\u{1}é/").canonicalString, #""a\"b\\c\u000a\u0001é/""#)
         XCTAssertEqual(try JSON.parse(#""a\"b\\c\u000a\u0001é\/""#), .string("a\"b\\c\n\u{1}é/"))

@@ -70,6 +70,7 @@ final class ApplierTests: XCTestCase {
             ("AUTOINCREMENT", "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, a INTEGER DEFAULT 0, b TEXT, c TEXT, pid INTEGER REFERENCES p(id))"),
             ("0 vs '0'", "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER DEFAULT '0', b TEXT, c TEXT, pid INTEGER REFERENCES p(id))"),
             ("UNIQUE after DEFAULT", "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER DEFAULT 0 UNIQUE, b TEXT, c TEXT, pid INTEGER REFERENCES p(id))"),
+            ("DEFERRABLE", "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER DEFAULT 0, b TEXT, c TEXT, pid INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)"),
         ]
         for (what, table) in variants {
             let target = try models("CREATE TABLE p (id INTEGER PRIMARY KEY);\n\(table);\nCREATE INDEX ix ON t (b) WHERE a > 0;")
@@ -153,6 +154,33 @@ final class ApplierTests: XCTestCase {
         XCTAssertEqual(try db.connection.scalar("SELECT name FROM vv")?.string, "ana")
         try db.connection.execute("INSERT INTO posts (uid, title) VALUES (1, 'hello')")
         XCTAssertEqual(try db.connection.scalar("SELECT what FROM log")?.string, "ana")
+    }
+
+    /// `DEFERRABLE INITIALLY DEFERRED` moves the foreign key check to COMMIT;
+    /// it is read from the CREATE text (PRAGMA foreign_key_list omits it),
+    /// kept through a rebuild, and only that spelling counts as deferred.
+    func testDeferredForeignKeysAreKept() throws {
+        let dir = try TempDir()
+        let db = try TargetDatabase(path: dir.path("a.db"))
+        let v1 = try models("""
+            CREATE TABLE p (id INTEGER PRIMARY KEY);
+            CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER, qid INTEGER REFERENCES p DEFERRABLE INITIALLY IMMEDIATE,
+                            CONSTRAINT fk FOREIGN KEY (pid) REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED);
+            """)
+        let fks = try XCTUnwrap(v1.table("c")?.constraints.foreignKeys)
+        XCTAssertEqual(fks.map(\.deferred), [true, false], "\(fks)")
+        _ = try migrate(db, .empty, to: v1)
+        XCTAssertEqual(try db.schema(), v1)
+        try db.connection.execute("PRAGMA foreign_keys = ON")
+        // The child row comes first; the parent arrives before COMMIT.
+        try db.connection.execute("BEGIN; INSERT INTO c (id, pid) VALUES (1, 7); INSERT INTO p VALUES (7); COMMIT;")
+        XCTAssertEqual(try db.connection.scalar("SELECT count(*) FROM c")?.int, 1)
+        let immediate = try models("""
+            CREATE TABLE p (id INTEGER PRIMARY KEY);
+            CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER, qid INTEGER REFERENCES p DEFERRABLE INITIALLY IMMEDIATE,
+                            CONSTRAINT fk FOREIGN KEY (pid) REFERENCES p (id) NOT DEFERRABLE INITIALLY DEFERRED);
+            """)
+        XCTAssertEqual(try v1.diff(to: immediate).map(\.summary), ["alter constraints of c: foreign keys"])
     }
 
     func testAFailedRunLeavesTheDatabaseExactlyAsItWasAndSaysWhere() throws {
