@@ -56,6 +56,10 @@ public final class CurlTransport: Transport {
     /// A PEM file of CA certificates trusted instead of the system's, for a
     /// registry whose certificate a private CA signed.
     public let caFile: String?
+    /// How many connections libcurl has opened so far (CURLINFO_NUM_CONNECTS
+    /// summed): 1 for any number of requests to one registry that keeps the
+    /// connection alive.
+    public private(set) var connectionsOpened = 0
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
@@ -123,6 +127,9 @@ public final class CurlTransport: Transport {
         }
         var status = 0
         _ = strata_curl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &status)
+        var opened = 0
+        _ = strata_curl_getinfo_long(curl, CURLINFO_NUM_CONNECTS, &opened)
+        connectionsOpened += opened
         return HTTPResponse(status: status, body: sink.bytes)
     }
 }

@@ -121,6 +121,35 @@ final class RegistryFaultTests: XCTestCase {
         print("large push kills: \(outcomes)")
     }
 
+    /// One libcurl handle, one connection: pushing and then paging through
+    /// the log 5 events at a time opens a single TCP connection.
+    func testTheClientReusesItsConnection() throws {
+        let registry = try RegistryProcess()
+        let transport = CurlTransport()
+        let client = RegistryClient(baseURL: registry.url, project: "shop", token: "s3cret-ana", transport: transport)
+        var parent: String?
+        let events = (0..<23).map { n in
+            let e = Event(parents: parent.map { [$0] } ?? [], author: "a", timestamp: Int64(n), message: "e\(n)",
+                          ops: [.createTable(Table(name: "t\(n)", columns: [Column(name: "id")]), indexes: [], triggers: [])])
+            parent = e.id
+            return e
+        }
+        _ = try client.push(events, base: nil)
+        var after: String?
+        var pages = 0
+        var seen: [String] = []
+        while true {
+            let page = try client.events(after: after, limit: 5)
+            pages += 1
+            seen += page.events.map(\.event.id)
+            after = page.events.last?.event.id ?? after
+            if !page.more { break }
+        }
+        XCTAssertEqual(seen, events.map(\.id))
+        XCTAssertEqual(pages, 5)
+        XCTAssertEqual(transport.connectionsOpened, 1, "\(pages + 1) requests")
+    }
+
     /// Raw requests through the real libcurl transport.
     func testBadRequestsAndTokensAreRefusedAndWriteNothing() throws {
         let registry = try RegistryProcess(extraArguments: ["--max-body", "20000"])
