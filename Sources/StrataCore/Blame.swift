@@ -43,7 +43,7 @@ public enum Blame {
                 k.primaryKey.contains { $0.lowercased() == column }
                     || k.uniques.contains { $0.contains { $0.lowercased() == column } }
                     || k.foreignKeys.contains { $0.columns.contains { $0.lowercased() == column } }
-                    || k.checks.contains { SQL.mentions($0, name: column) }
+                    || k.checks.contains { SQL.mentions($0.expression, name: column) }
             }
         case let .createIndex(i), let .dropIndex(i):
             return i.terms.contains { SQL.mentions($0, name: column) } || (i.predicate.map { SQL.mentions($0, name: column) } ?? false)

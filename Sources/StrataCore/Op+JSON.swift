@@ -66,7 +66,26 @@ extension TableConstraints {
     var json: JSON {
         .object(["primaryKey": .strings(primaryKey), "autoincrement": .bool(autoincrement),
                  "uniques": .array(uniques.map(JSON.strings)), "foreignKeys": .array(foreignKeys.map(\.json)),
-                 "checks": .strings(checks), "withoutRowid": .bool(withoutRowid), "strict": .bool(strict)])
+                 "checks": .array(checks.map(\.json)), "withoutRowid": .bool(withoutRowid), "strict": .bool(strict)])
+    }
+}
+
+extension Check {
+    /// The bare expression when unnamed (so events from before names were
+    /// kept have the same ids), else `{"expression":S,"name":S}`.
+    var json: JSON {
+        guard let name else { return .string(expression) }
+        return .object(["expression": .string(expression), "name": .string(name)])
+    }
+
+    init(_ json: JSON) throws {
+        if let expression = json.stringValue {
+            self.init(expression)
+            return
+        }
+        let r = Reader(json, path: "constraints.checks")
+        try r.exactly(["expression", "name"])
+        self.init(try r.string("expression"), name: try r.string("name"))
     }
 }
 
@@ -208,7 +227,7 @@ extension TableConstraints {
             try Reader(.object(["u": u]), path: "constraints.uniques").strings("u")
         }
         self.init(primaryKey: try r.strings("primaryKey"), autoincrement: try r.bool("autoincrement"), uniques: uniques,
-                  foreignKeys: try r.array("foreignKeys").map(ForeignKey.init), checks: try r.strings("checks"),
+                  foreignKeys: try r.array("foreignKeys").map(ForeignKey.init), checks: try r.array("checks").map(Check.init),
                   withoutRowid: try r.bool("withoutRowid"), strict: try r.bool("strict"))
     }
 }

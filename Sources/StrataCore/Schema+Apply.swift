@@ -124,7 +124,9 @@ extension Schema {
             func rename(_ names: [String]) -> [String] { names.map { $0.lowercased() == from.lowercased() ? to : $0 } }
             t.constraints.primaryKey = rename(t.constraints.primaryKey)
             t.constraints.uniques = t.constraints.uniques.map(rename)
-            t.constraints.checks = t.constraints.checks.map { SQL.renamingIdentifier(in: $0, from: from, to: to) }
+            for k in t.constraints.checks.indices {
+                t.constraints.checks[k].expression = SQL.renamingIdentifier(in: t.constraints.checks[k].expression, from: from, to: to)
+            }
             for k in t.constraints.foreignKeys.indices {
                 t.constraints.foreignKeys[k].columns = rename(t.constraints.foreignKeys[k].columns)
             }
@@ -235,7 +237,7 @@ extension Schema {
         if t.constraints.foreignKeys.contains(where: { $0.columns.contains { $0.lowercased() == c } }) {
             return "it is part of a foreign key"
         }
-        if t.constraints.checks.contains(where: { SQL.mentions($0, name: column) }) { return "a CHECK constraint uses it" }
+        if t.constraints.checks.contains(where: { SQL.mentions($0.expression, name: column) }) { return "a CHECK constraint uses it" }
         for i in indexes(on: t.name) where i.terms.contains(where: { SQL.mentions($0, name: column) })
             || (i.predicate.map { SQL.mentions($0, name: column) } ?? false) {
             return "index \(i.name) uses it"

@@ -42,6 +42,21 @@ public struct ForeignKey: Hashable, Sendable {
     }
 }
 
+/// A CHECK constraint. Its name, when given, is what SQLite reports when the
+/// check fails ("CHECK constraint failed: ck_age"), so it is kept.
+public struct Check: Hashable, Sendable, ExpressibleByStringLiteral {
+    public var name: String?
+    /// The normalised expression, without `CHECK (` and `)`.
+    public var expression: String
+
+    public init(_ expression: String, name: String? = nil) {
+        self.name = name
+        self.expression = expression
+    }
+
+    public init(stringLiteral expression: String) { self.init(expression) }
+}
+
 /// Everything about a table that is not a column. Any change here needs a
 /// table rebuild in SQLite.
 public struct TableConstraints: Hashable, Sendable {
@@ -51,13 +66,13 @@ public struct TableConstraints: Hashable, Sendable {
     public var uniques: [[String]]
     /// Sorted, so that declaration order (which PRAGMA reverses) does not matter.
     public var foreignKeys: [ForeignKey]
-    /// CHECK expressions (column-level ones too), normalised, in declaration order.
-    public var checks: [String]
+    /// CHECK constraints (column-level ones too), in declaration order.
+    public var checks: [Check]
     public var withoutRowid: Bool
     public var strict: Bool
 
     public init(primaryKey: [String] = [], autoincrement: Bool = false, uniques: [[String]] = [],
-                foreignKeys: [ForeignKey] = [], checks: [String] = [], withoutRowid: Bool = false, strict: Bool = false) {
+                foreignKeys: [ForeignKey] = [], checks: [Check] = [], withoutRowid: Bool = false, strict: Bool = false) {
         self.primaryKey = primaryKey
         self.autoincrement = autoincrement
         self.uniques = uniques

@@ -50,7 +50,7 @@ public enum DDL {
             if fk.deferred { line += " DEFERRABLE INITIALLY DEFERRED" }
             lines.append(line)
         }
-        for check in k.checks { lines.append("CHECK (\(check))") }
+        for check in k.checks { lines.append((check.name.map { "CONSTRAINT \(q($0)) " } ?? "") + "CHECK (\(check.expression))") }
         var options: [String] = []
         if k.withoutRowid { options.append("WITHOUT ROWID") }
         if k.strict { options.append("STRICT") }

@@ -116,7 +116,7 @@ public struct Inspector {
 
 /// What is read from a `CREATE TABLE` statement's tokens.
 struct CreateTableText {
-    var checks: [String] = []
+    var checks: [Check] = []
     var collations: [String: String] = [:]
     var autoincrement = false
     var withoutRowid = false
@@ -146,7 +146,9 @@ struct CreateTableText {
                     let all = Array(part)
                     let local = i + 1 - part.startIndex
                     if let end = SQL.matchingParen(all, from: local) {
-                        checks.append(SQL.join(all[(local + 1)..<end]))
+                        // `CONSTRAINT name CHECK (...)`: the name comes just before.
+                        let named = i - part.startIndex >= 2 && all[i - part.startIndex - 2].isKeyword("CONSTRAINT")
+                        checks.append(Check(SQL.join(all[(local + 1)..<end]), name: named ? all[i - part.startIndex - 1].identifier : nil))
                         i = part.startIndex + end + 1
                         continue
                     }

@@ -52,6 +52,18 @@ final class EncodingTests: XCTestCase {
         }
     }
 
+    /// An unnamed CHECK is its bare expression (as before names were kept);
+    /// a named one is an object.
+    func testCheckNamesAreEncodedOnlyWhenGiven() throws {
+        let op = Op.createTable(Table(name: "t", columns: [Column(name: "a", type: "INTEGER")],
+                                      constraints: TableConstraints(checks: ["a > 0", Check("a < 9", name: "ck_a")])),
+                                indexes: [], triggers: [])
+        let text = op.json.canonicalString
+        XCTAssertTrue(text.contains(#""checks":["a > 0",{"expression":"a < 9","name":"ck_a"}]"#), text)
+        XCTAssertEqual(try Op(json: try JSON.parse(text)), op)
+        XCTAssertThrowsError(try Op(json: try JSON.parse(text.replacingOccurrences(of: #""name":"ck_a""#, with: #""name":null"#))))
+    }
+
     func testStringEscapes() {
         XCTAssertEqual(JSON.string("a\"b\\c\n\u{1}é/").canonicalString, #""a\"b\\c\u000a\u0001é/""#)
         XCTAssertEqual(try JSON.parse(#""a\"b\\c\u000a\u0001é\/""#), .string("a\"b\\c\n\u{1}é/"))

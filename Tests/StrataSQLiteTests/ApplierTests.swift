@@ -183,6 +183,35 @@ final class ApplierTests: XCTestCase {
         XCTAssertEqual(try v1.diff(to: immediate).map(\.summary), ["alter constraints of c: foreign keys"])
     }
 
+    /// A CHECK constraint's name is what SQLite reports when the check fails,
+    /// so applications may depend on it: it is kept, through rebuilds too,
+    /// and renaming it is a change.
+    func testCheckConstraintNamesAreKept() throws {
+        let dir = try TempDir()
+        let db = try TargetDatabase(path: dir.path("a.db"))
+        let v1 = try models("""
+            CREATE TABLE users (id INTEGER PRIMARY KEY, age INTEGER CONSTRAINT ck_age CHECK (age >= 0), name TEXT,
+                                CHECK (length(name) > 0), CONSTRAINT "ck name" CHECK (name <> 'root'));
+            """)
+        XCTAssertEqual(v1.table("users")?.constraints.checks,
+                       [Check("age >= 0", name: "ck_age"), "length(name) > 0", Check("name <> 'root'", name: "ck name")])
+        let e1 = try migrate(db, .empty, to: v1)
+        XCTAssertEqual(try db.schema(), v1)
+        XCTAssertThrowsError(try db.connection.execute("INSERT INTO users (age, name) VALUES (-1, 'a')")) {
+            XCTAssertTrue("\($0)".contains("CHECK constraint failed: ck_age"), "\($0)")
+        }
+        let v2 = try models("""
+            CREATE TABLE users (id INTEGER PRIMARY KEY, age INTEGER CONSTRAINT ck_age_positive CHECK (age >= 0), name TEXT NOT NULL DEFAULT 'x',
+                                CHECK (length(name) > 0), CONSTRAINT "ck name" CHECK (name <> 'root'));
+            """)
+        XCTAssertEqual(try v1.diff(to: v2).map(\.summary), ["alter column users.name: set NOT NULL, default none -> 'x'", "alter constraints of users: checks"])
+        try migrate(db, v1, to: v2, from: e1.id)
+        XCTAssertEqual(try db.schema(), v2)
+        XCTAssertThrowsError(try db.connection.execute("INSERT INTO users (age, name) VALUES (1, 'root')")) {
+            XCTAssertTrue("\($0)".contains("CHECK constraint failed: ck name"), "\($0)")
+        }
+    }
+
     func testAFailedRunLeavesTheDatabaseExactlyAsItWasAndSaysWhere() throws {
         let dir = try TempDir()
         let db = try TargetDatabase(path: dir.path("a.db"))

@@ -74,7 +74,7 @@ struct HistoryGenerator {
                                                             deferred: chance(0.3))]
             }
             if chance(0.3) { table.constraints.uniques = [[table.columns[1].name]] }
-            if chance(0.3) { table.constraints.checks = ["length(\(table.columns[1].name)) < 1000"] }
+            if chance(0.3) { table.constraints.checks = [Check("length(\(table.columns[1].name)) < 1000", name: chance(0.5) ? fresh("ck") : nil)] }
             table.constraints.normalizeOrder()
             schema.tables[table.name] = table
             if chance(0.4) {
@@ -99,7 +99,7 @@ struct HistoryGenerator {
             guard let c = pick(userColumns(t)), !t.constraints.foreignKeys.contains(where: { $0.columns.contains(c.name) }) else { return hints }
             t.columns.removeAll { $0.name == c.name }
             t.constraints.uniques.removeAll { $0.contains(c.name) }
-            t.constraints.checks.removeAll { SQL.mentions($0, name: c.name) }
+            t.constraints.checks.removeAll { SQL.mentions($0.expression, name: c.name) }
             schema.tables[t.name] = t
             forget(column: c.name, of: t.name)
         case 7: // alter a column: type, nullability, default, collation
@@ -152,7 +152,7 @@ struct HistoryGenerator {
                 schema.triggers[name] = Trigger(name: name, table: t.name, sql: "CREATE TRIGGER \(name) AFTER DELETE ON \(t.name) BEGIN SELECT 1; END")
             }
         case 13: // CHECK constraint on or off
-            if t.constraints.checks.isEmpty, let c = pick(userColumns(t)) { t.constraints.checks = ["length(\(c.name)) < 1000"] } else { t.constraints.checks = [] }
+            if t.constraints.checks.isEmpty, let c = pick(userColumns(t)) { t.constraints.checks = [Check("length(\(c.name)) < 1000", name: chance(0.5) ? fresh("ck") : nil)] } else { t.constraints.checks = [] }
             schema.tables[t.name] = t
         case 14: // foreign key action
             guard !t.constraints.foreignKeys.isEmpty else { return hints }
