@@ -47,8 +47,14 @@ extension JSON: ExpressibleByStringLiteral {
 
 extension Column {
     public var json: JSON {
-        .object(["name": .string(name), "type": .string(type), "notNull": .bool(notNull),
-                 "default": .optional(defaultValue), "collation": .optional(collation)])
+        var fields: [String: JSON] = ["name": .string(name), "type": .string(type), "notNull": .bool(notNull),
+                                      "default": .optional(defaultValue), "collation": .optional(collation)]
+        // Present only for a generated column, so other columns keep the
+        // encoding (and events their ids) from before generated columns.
+        if let generated {
+            fields["generated"] = .object(["expression": .string(generated.expression), "stored": .bool(generated.stored)])
+        }
+        return .object(fields)
     }
 }
 
@@ -199,9 +205,15 @@ struct Reader {
 extension Column {
     init(_ json: JSON) throws {
         let r = Reader(json, path: "column")
-        try r.exactly(["name", "type", "notNull", "default", "collation"])
+        try r.exactly(["name", "type", "notNull", "default", "collation"], optional: ["generated"])
+        var generated: Generated?
+        if r.has("generated") {
+            let g = Reader(try r.value("generated"), path: "column.generated")
+            try g.exactly(["expression", "stored"])
+            generated = Generated(try g.string("expression"), stored: try g.bool("stored"))
+        }
         self.init(name: try r.string("name"), type: try r.string("type"), notNull: try r.bool("notNull"),
-                  defaultValue: try r.optionalString("default"), collation: try r.optionalString("collation"))
+                  defaultValue: try r.optionalString("default"), collation: try r.optionalString("collation"), generated: generated)
     }
 }
 

@@ -65,7 +65,9 @@ public enum Op: Hashable, Sendable {
             return s
         case let .dropTable(t, _, _): return "drop table \(t.name)"
         case let .renameTable(from, to): return "rename table \(from) to \(to)"
-        case let .addColumn(table, column, _): return "add column \(table).\(column.name) \(column.type)".trimmingTrailingSpace
+        case let .addColumn(table, column, _):
+            let generated = column.generated.map { " generated (\($0.stored ? "stored" : "virtual"))" } ?? ""
+            return "add column \(table).\(column.name) \(column.type)".trimmingTrailingSpace + generated
         case let .dropColumn(table, column, _): return "drop column \(table).\(column.name)"
         case let .renameColumn(table, from, to): return "rename column \(table).\(from) to \(to)"
         case let .alterColumn(table, from, to):
@@ -77,6 +79,10 @@ public enum Op: Hashable, Sendable {
             }
             if from.collation != to.collation {
                 changes.append("collate \(from.collation ?? "BINARY") -> \(to.collation ?? "BINARY")")
+            }
+            if from.generated != to.generated {
+                func describe(_ g: Generated?) -> String { g.map { "AS (\($0.expression)) \($0.stored ? "STORED" : "VIRTUAL")" } ?? "none" }
+                changes.append("generated \(describe(from.generated)) -> \(describe(to.generated))")
             }
             return "alter column \(table).\(from.name): \(changes.joined(separator: ", "))"
         case let .alterConstraints(table, from, to):

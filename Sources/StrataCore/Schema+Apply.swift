@@ -127,6 +127,11 @@ extension Schema {
             for k in t.constraints.checks.indices {
                 t.constraints.checks[k].expression = SQL.renamingIdentifier(in: t.constraints.checks[k].expression, from: from, to: to)
             }
+            for k in t.columns.indices {
+                if let g = t.columns[k].generated {
+                    t.columns[k].generated?.expression = SQL.renamingIdentifier(in: g.expression, from: from, to: to)
+                }
+            }
             for k in t.constraints.foreignKeys.indices {
                 t.constraints.foreignKeys[k].columns = rename(t.constraints.foreignKeys[k].columns)
             }
@@ -238,6 +243,9 @@ extension Schema {
             return "it is part of a foreign key"
         }
         if t.constraints.checks.contains(where: { SQL.mentions($0.expression, name: column) }) { return "a CHECK constraint uses it" }
+        for other in t.columns where other.name.lowercased() != c {
+            if let g = other.generated, SQL.mentions(g.expression, name: column) { return "generated column \(other.name) uses it" }
+        }
         for i in indexes(on: t.name) where i.terms.contains(where: { SQL.mentions($0, name: column) })
             || (i.predicate.map { SQL.mentions($0, name: column) } ?? false) {
             return "index \(i.name) uses it"

@@ -10,13 +10,30 @@ public struct Column: Hashable, Sendable {
     public var defaultValue: String?
     /// The collating sequence, uppercased; nil means SQLite's default (BINARY).
     public var collation: String?
+    /// `GENERATED ALWAYS AS (expression) VIRTUAL|STORED`; nil for a stored value.
+    public var generated: Generated?
 
-    public init(name: String, type: String = "", notNull: Bool = false, defaultValue: String? = nil, collation: String? = nil) {
+    public init(name: String, type: String = "", notNull: Bool = false, defaultValue: String? = nil, collation: String? = nil,
+                generated: Generated? = nil) {
         self.name = name
         self.type = type
         self.notNull = notNull
         self.defaultValue = defaultValue
         self.collation = collation
+        self.generated = generated
+    }
+}
+
+/// A generated column's definition: SQLite computes the value from the
+/// other columns of the row, on read (VIRTUAL) or on write (STORED).
+public struct Generated: Hashable, Sendable {
+    /// The normalised expression, without `AS (` and `)`.
+    public var expression: String
+    public var stored: Bool
+
+    public init(_ expression: String, stored: Bool = false) {
+        self.expression = expression
+        self.stored = stored
     }
 }
 

@@ -14,6 +14,7 @@ public enum DDL {
         if c.notNull { parts.append("NOT NULL") }
         if let d = c.defaultValue { parts.append("DEFAULT \(defaultClause(d))") }
         if let collation = c.collation { parts.append("COLLATE \(collation)") }
+        if let g = c.generated { parts.append("GENERATED ALWAYS AS (\(g.expression)) \(g.stored ? "STORED" : "VIRTUAL")") }
         return parts.joined(separator: " ")
     }
 

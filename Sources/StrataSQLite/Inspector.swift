@@ -62,12 +62,22 @@ public struct Inspector {
         var pk: [(Int64, String)] = []
         for row in try db.query("SELECT name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?)", [.text(name)]) {
             let colName = row[0].string ?? ""
-            if let hidden = row[5].int, hidden != 0 {
-                throw InspectionError("column \(name).\(colName) is a generated or hidden column; strata does not support those yet")
+            // hidden: 0 an ordinary column, 1 a virtual table's hidden one,
+            // 2 a VIRTUAL and 3 a STORED generated column.
+            var generated: Generated?
+            switch row[5].int ?? 0 {
+            case 0: break
+            case 2, 3:
+                guard let expression = parsed.generated[colName.lowercased()] else {
+                    throw InspectionError("cannot read the expression of generated column \(name).\(colName)")
+                }
+                generated = Generated(expression, stored: row[5].int == 3)
+            default:
+                throw InspectionError("column \(name).\(colName) is a hidden column; strata does not support those yet")
             }
             var column = Column(name: colName, type: SQL.normalize(row[1].string ?? ""), notNull: row[2].int == 1,
                                 defaultValue: row[3].string.map(SQL.normalize),
-                                collation: parsed.collations[colName.lowercased()])
+                                collation: parsed.collations[colName.lowercased()], generated: generated)
             if column.defaultValue?.uppercased() == "NULL" { column.defaultValue = "NULL" }
             columns.append(column)
             if let position = row[4].int, position > 0 { pk.append((position, colName)) }
@@ -118,6 +128,8 @@ public struct Inspector {
 struct CreateTableText {
     var checks: [Check] = []
     var collations: [String: String] = [:]
+    /// Generated columns' expressions, by lowercased column name.
+    var generated: [String: String] = [:]
     var autoincrement = false
     var withoutRowid = false
     var strict = false
@@ -149,6 +161,16 @@ struct CreateTableText {
                         // `CONSTRAINT name CHECK (...)`: the name comes just before.
                         let named = i - part.startIndex >= 2 && all[i - part.startIndex - 2].isKeyword("CONSTRAINT")
                         checks.append(Check(SQL.join(all[(local + 1)..<end]), name: named ? all[i - part.startIndex - 1].identifier : nil))
+                        i = part.startIndex + end + 1
+                        continue
+                    }
+                }
+                if let columnName, t.isKeyword("AS"), i + 1 < part.endIndex, part[i + 1].text == "(" {
+                    // `[GENERATED ALWAYS] AS (expression) [VIRTUAL | STORED]`
+                    let all = Array(part)
+                    let local = i + 1 - part.startIndex
+                    if let end = SQL.matchingParen(all, from: local) {
+                        generated[columnName] = SQL.join(all[(local + 1)..<end])
                         i = part.startIndex + end + 1
                         continue
                     }

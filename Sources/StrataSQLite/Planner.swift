@@ -44,7 +44,7 @@ public enum Planner {
                 return [PlannedStatement("ALTER TABLE \(DDL.q(table)) ADD COLUMN \(DDL.columnDefinition(column))")]
             }
             var plan = rebuild(table: table, before: before, after: after)
-            if column.notNull && (column.defaultValue == nil || column.defaultValue == "NULL") {
+            if column.notNull && column.generated == nil && (column.defaultValue == nil || column.defaultValue == "NULL") {
                 let reason = "column \(table).\(column.name) is NOT NULL without a default, so it can only be restored into an empty table; "
                     + "delete the rows of \(table) (or add a default to the column in a new revision) first"
                 plan[0].guardEmptyTable = table
@@ -78,6 +78,8 @@ public enum Planner {
     /// without looking at rows: not NOT NULL without a default, and a
     /// constant default (https://sqlite.org/lang_altertable.html#altertabaddcol).
     static func canAddInPlace(_ c: Column) -> Bool {
+        // A STORED generated column only into an empty table; VIRTUAL is fine.
+        if c.generated?.stored == true { return false }
         if c.notNull && (c.defaultValue == nil || c.defaultValue == "NULL") { return false }
         if let d = c.defaultValue {
             let upper = d.uppercased()
@@ -125,7 +127,7 @@ public enum Planner {
         //    sides are copied; a new column takes its default.
         var targets: [String] = []
         var sources: [String] = []
-        for c in new.columns {
+        for c in new.columns where c.generated == nil {
             guard let was = old.column(c.name) else { continue }
             targets.append(DDL.q(c.name))
             if c.notNull && !was.notNull, let d = c.defaultValue, d != "NULL" {

@@ -64,6 +64,15 @@ final class EncodingTests: XCTestCase {
         XCTAssertThrowsError(try Op(json: try JSON.parse(text.replacingOccurrences(of: #""name":"ck_a""#, with: #""name":null"#))))
     }
 
+    /// A generated column carries `generated`; other columns encode as before.
+    func testGeneratedColumnsAreEncodedOnlyWhenPresent() throws {
+        let op = Op.addColumn(table: "t", column: Column(name: "g", type: "INTEGER", generated: Generated("id * 2", stored: true)), position: 1)
+        let text = op.json.canonicalString
+        XCTAssertTrue(text.contains(#""generated":{"expression":"id * 2","stored":true},"name":"g""#), text)
+        XCTAssertEqual(try Op(json: try JSON.parse(text)), op)
+        XCTAssertFalse(Op.addColumn(table: "t", column: Column(name: "c"), position: 1).json.canonicalString.contains("generated"))
+    }
+
     func testStringEscapes() {
         XCTAssertEqual(JSON.string("a\"b\\c\n\u{1}é/").canonicalString, #""a\"b\\c\u000a\u0001é/""#)
         XCTAssertEqual(try JSON.parse(#""a\"b\\c\u000a\u0001é\/""#), .string("a\"b\\c\n\u{1}é/"))

@@ -212,6 +212,57 @@ final class ApplierTests: XCTestCase {
         }
     }
 
+    /// Generated columns: read back exactly, a VIRTUAL one added in place, a
+    /// STORED one by a rebuild that does not copy into it, renames rewrite
+    /// their expressions, and what they read cannot be dropped.
+    func testGeneratedColumns() throws {
+        let dir = try TempDir()
+        let db = try TargetDatabase(path: dir.path("a.db"))
+        let v1 = try models("""
+            CREATE TABLE items (id INTEGER PRIMARY KEY, price REAL NOT NULL, qty INTEGER NOT NULL DEFAULT 1,
+                                total REAL GENERATED ALWAYS AS (price * qty) STORED, label TEXT AS ('#' || id));
+            CREATE INDEX ix_total ON items (total);
+            """)
+        let items = try XCTUnwrap(v1.table("items"))
+        XCTAssertEqual(items.column("total")?.generated, Generated("price * qty", stored: true))
+        XCTAssertEqual(items.column("label")?.generated, Generated("'#' || id", stored: false))
+        let e1 = try migrate(db, .empty, to: v1)
+        XCTAssertEqual(try db.schema(), v1)
+        try db.connection.execute("INSERT INTO items (price, qty) VALUES (2.5, 4), (1, 1)")
+
+        let v2 = try models("""
+            CREATE TABLE items (id INTEGER PRIMARY KEY, price REAL NOT NULL, qty INTEGER NOT NULL DEFAULT 1,
+                                total REAL GENERATED ALWAYS AS (price * qty) STORED, label TEXT AS ('#' || id),
+                                doubled REAL AS (price * 2), taxed REAL AS (price * qty * 1.2) STORED);
+            CREATE INDEX ix_total ON items (total);
+            """)
+        let ops = try v1.diff(to: v2)
+        XCTAssertEqual(ops.map(\.summary), ["add column items.doubled REAL generated (virtual)", "add column items.taxed REAL generated (stored)"])
+        let sql = try Planner.statements(for: ops[0], in: v1).map(\.sql)
+        XCTAssertEqual(sql, ["ALTER TABLE items ADD COLUMN doubled REAL GENERATED ALWAYS AS (price * 2) VIRTUAL"])
+        let rebuild = try Planner.statements(for: ops[1], in: try v1.applying(ops[0])).map(\.sql)
+        XCTAssertTrue(rebuild.contains("INSERT INTO _strata_new_items (id, price, qty) SELECT id, price, qty FROM items"), "\(rebuild)")
+        let e2 = try migrate(db, v1, to: v2, from: e1.id)
+        XCTAssertEqual(try db.schema(), v2)
+        XCTAssertEqual(try db.connection.query("SELECT total, label, doubled, taxed FROM items ORDER BY id").map { $0.map { $0.string ?? "NULL" } },
+                       [["10.0", "#1", "5.0", "12.0"], ["1.0", "#2", "2.0", "1.2"]])
+
+        var hints = RenameHints()
+        try hints.add("items.price=unit_price")
+        let v3 = try models("""
+            CREATE TABLE items (id INTEGER PRIMARY KEY, unit_price REAL NOT NULL, qty INTEGER NOT NULL DEFAULT 1,
+                                total REAL GENERATED ALWAYS AS (unit_price * qty) STORED, label TEXT AS ('#' || id),
+                                doubled REAL AS (unit_price * 2), taxed REAL AS (unit_price * qty * 1.2) STORED);
+            CREATE INDEX ix_total ON items (total);
+            """)
+        XCTAssertEqual(try v2.diff(to: v3, renames: hints).map(\.summary), ["rename column items.price to unit_price"])
+        try migrate(db, v2, to: v3, renames: hints, from: e2.id)
+        XCTAssertEqual(try db.schema(), v3)
+        XCTAssertThrowsError(try v3.applying(.dropColumn(table: "items", column: v3.table("items")!.column("qty")!, position: 2))) {
+            XCTAssertTrue("\($0)".contains("generated column total uses it"), "\($0)")
+        }
+    }
+
     func testAFailedRunLeavesTheDatabaseExactlyAsItWasAndSaysWhere() throws {
         let dir = try TempDir()
         let db = try TargetDatabase(path: dir.path("a.db"))

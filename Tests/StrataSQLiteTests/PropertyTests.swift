@@ -37,6 +37,7 @@ struct HistoryGenerator {
     static let actions = ["NO ACTION", "CASCADE", "SET NULL", "RESTRICT"]
 
     mutating func randomColumn() -> Column {
+        if chance(0.1) { return Column(name: fresh("c"), type: "INTEGER", generated: Generated("id * 2", stored: chance(0.5))) }
         var c = Column(name: fresh("c"), type: pick(HistoryGenerator.types)!)
         switch Int.random(in: 0..<6, using: &rng) {
         case 0: c.notNull = true; c.defaultValue = pick(["0", "'0'", "''", "-1"])!
@@ -104,8 +105,9 @@ struct HistoryGenerator {
             forget(column: c.name, of: t.name)
         case 7: // alter a column: type, nullability, default, collation
             // Not a foreign key column: NOT NULL DEFAULT 0 there would point
-            // its rows at a missing parent, which strata rightly refuses.
-            let plain = userColumns(t).filter { c in !t.constraints.foreignKeys.contains { $0.columns.contains(c.name) } }
+            // its rows at a missing parent, which strata rightly refuses. Not
+            // a generated column, which cannot have a default.
+            let plain = userColumns(t).filter { c in c.generated == nil && !t.constraints.foreignKeys.contains { $0.columns.contains(c.name) } }
             guard let c = pick(plain), let n = t.columnIndex(c.name) else { return hints }
             var d = c
             switch Int.random(in: 0..<4, using: &rng) {
@@ -210,7 +212,13 @@ final class PropertyTests: XCTestCase {
             let event = Event(parents: head.map { [$0] } ?? [], author: "gen", timestamp: Int64(step), message: "step \(step)", ops: ops)
             try log.append([event], expectedHeads: head.map { [$0] } ?? [])
             recorded += 1
-            for op in ops { kinds[String(op.json["op"]?.stringValue ?? "?"), default: 0] += 1 }
+            for op in ops {
+                kinds[String(op.json["op"]?.stringValue ?? "?"), default: 0] += 1
+                let text = op.json.canonicalString
+                for feature in ["generated", "deferred", "expression"] where text.contains("\"\(feature)\":") {
+                    kinds["(with \(feature == "expression" ? "a named check or generated column" : feature))", default: 0] += 1
+                }
+            }
             let counts = try rowCounts(db)
             let plan = try Migrator.plan(start: before, from: head, to: event.id, steps: [MigrationStep(event, .up)], context: context)
             do { try db.apply(plan) } catch {
@@ -225,7 +233,7 @@ final class PropertyTests: XCTestCase {
             // A row in every table, so rebuilds have data to keep.
             for t in wanted.tables.values {
                 rowCounter += 1
-                let cols = t.columns.filter { c in c.name != "id" && !t.constraints.foreignKeys.contains { fk in fk.columns.contains(c.name) } }
+                let cols = t.columns.filter { c in c.name != "id" && c.generated == nil && !t.constraints.foreignKeys.contains { fk in fk.columns.contains(c.name) } }
                 let values = cols.map { _ in "'v\(rowCounter)'" }
                 let sql = cols.isEmpty ? "INSERT INTO \(DDL.q(t.name)) DEFAULT VALUES"
                     : "INSERT INTO \(DDL.q(t.name)) (\(cols.map { DDL.q($0.name) }.joined(separator: ", "))) VALUES (\(values.joined(separator: ", ")))"
