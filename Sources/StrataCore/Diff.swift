@@ -39,7 +39,7 @@ extension Schema {
     /// renames; drops of changed triggers, views and indexes; new tables
     /// (referenced ones first); added and altered columns; constraint changes;
     /// dropped columns and column order; dropped tables (children first); then
-    /// new indexes, views (dependencies first) and triggers.
+    /// new virtual tables, indexes, views (dependencies first) and triggers.
     ///
     /// Deterministic: the same two schemas always give the same ops.
     public func diff(to target: Schema, renames: RenameHints = RenameHints()) throws -> [Op] {
@@ -86,6 +86,10 @@ extension Schema {
             if droppedTables.contains(i.table.lowercased()) && target.indexes[i.name.lowercased()] == nil { continue }
             try emit(.dropIndex(i))
         }
+        // A virtual table that goes or changes is dropped (and created again below).
+        for v in cur.virtualTablesSorted where target.virtualTables[v.name.lowercased()] != v {
+            try emit(.dropVirtualTable(v))
+        }
 
         // New tables, referenced ones first; their indexes travel with them.
         for t in target.tablesInDependencyOrder where cur.table(t.name) == nil {
@@ -126,6 +130,9 @@ extension Schema {
         // Dropped tables, children before the tables they reference.
         for t in cur.tablesInDependencyOrder.reversed() where droppedTables.contains(t.name.lowercased()) {
             try emit(.dropTable(t, indexes: cur.indexes(on: t.name), triggers: cur.triggers(on: t.name)))
+        }
+        for v in target.virtualTablesSorted where cur.virtualTables[v.name.lowercased()] == nil {
+            try emit(.createVirtualTable(v))
         }
 
         for i in target.indexes.values.sorted(by: { $0.name.lowercased() < $1.name.lowercased() })

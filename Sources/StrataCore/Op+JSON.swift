@@ -33,6 +33,8 @@ extension Op {
         case let .dropView(v): return .object(["op": "dropView", "view": v.json])
         case let .createTrigger(t): return .object(["op": "createTrigger", "trigger": t.json])
         case let .dropTrigger(t): return .object(["op": "dropTrigger", "trigger": t.json])
+        case let .createVirtualTable(v): return .object(["op": "createVirtualTable", "virtualTable": v.json])
+        case let .dropVirtualTable(v): return .object(["op": "dropVirtualTable", "virtualTable": v.json])
         }
     }
 }
@@ -112,6 +114,16 @@ extension View {
     public var json: JSON { .object(["name": .string(name), "sql": .string(sql)]) }
 }
 
+extension VirtualTable {
+    public var json: JSON { .object(["name": .string(name), "sql": .string(sql)]) }
+
+    init(_ json: JSON) throws {
+        let r = Reader(json, path: "virtualTable")
+        try r.exactly(["name", "sql"])
+        self.init(name: try r.string("name"), sql: try r.string("sql"))
+    }
+}
+
 extension Trigger {
     public var json: JSON { .object(["name": .string(name), "table": .string(table), "sql": .string(sql)]) }
 }
@@ -119,17 +131,24 @@ extension Trigger {
 extension Schema {
     /// A JSON document of the whole state (snapshots, `schema --json`).
     public var json: JSON {
-        .object([
+        var fields: [String: JSON] = [
             "tables": .array(tablesInDependencyOrder.map(\.json)),
             "indexes": .array(indexes.values.sorted { $0.name < $1.name }.map(\.json)),
             "views": .array(viewsInDependencyOrder.map(\.json)),
             "triggers": .array(triggersSorted.map(\.json)),
-        ])
+        ]
+        // Only when there are some, so snapshots written before virtual
+        // tables were modelled read the same.
+        if !virtualTables.isEmpty { fields["virtualTables"] = .array(virtualTablesSorted.map(\.json)) }
+        return .object(fields)
     }
 
     public init(json: JSON) throws {
         self.init()
         let r = Reader(json, path: "schema")
+        if r.has("virtualTables") {
+            for v in try r.array("virtualTables") { let v = try VirtualTable(v); virtualTables[v.name.lowercased()] = v }
+        }
         for t in try r.array("tables") { let t = try Table(t); tables[t.name.lowercased()] = t }
         for i in try r.array("indexes") { let i = try Index(i); indexes[i.name.lowercased()] = i }
         for v in try r.array("views") { let v = try View(v); views[v.name.lowercased()] = v }
@@ -323,6 +342,10 @@ extension Op {
             try r.exactly(["op", "trigger"])
             let t = try Trigger(try r.value("trigger"))
             self = kind == "createTrigger" ? .createTrigger(t) : .dropTrigger(t)
+        case "createVirtualTable", "dropVirtualTable":
+            try r.exactly(["op", "virtualTable"])
+            let v = try VirtualTable(try r.value("virtualTable"))
+            self = kind == "createVirtualTable" ? .createVirtualTable(v) : .dropVirtualTable(v)
         default:
             throw EventDecodingError("unknown op \"\(kind)\"")
         }

@@ -20,6 +20,8 @@ public enum Op: Hashable, Sendable {
     case dropView(View)
     case createTrigger(Trigger)
     case dropTrigger(Trigger)
+    case createVirtualTable(VirtualTable)
+    case dropVirtualTable(VirtualTable)
 
     public var inverse: Op {
         switch self {
@@ -38,6 +40,8 @@ public enum Op: Hashable, Sendable {
         case let .dropView(v): return .createView(v)
         case let .createTrigger(t): return .dropTrigger(t)
         case let .dropTrigger(t): return .createTrigger(t)
+        case let .createVirtualTable(v): return .dropVirtualTable(v)
+        case let .dropVirtualTable(v): return .createVirtualTable(v)
         }
     }
 
@@ -51,6 +55,7 @@ public enum Op: Hashable, Sendable {
             return table
         case let .createIndex(i), let .dropIndex(i): return i.table
         case let .createTrigger(t), let .dropTrigger(t): return t.table
+        case let .createVirtualTable(v), let .dropVirtualTable(v): return v.name
         case .createView, .dropView: return nil
         }
     }
@@ -102,6 +107,8 @@ public enum Op: Hashable, Sendable {
         case let .dropView(v): return "drop view \(v.name)"
         case let .createTrigger(t): return "create trigger \(t.name) on \(t.table)"
         case let .dropTrigger(t): return "drop trigger \(t.name)"
+        case let .createVirtualTable(v): return "create virtual table \(v.name)"
+        case let .dropVirtualTable(v): return "drop virtual table \(v.name)"
         }
     }
 }

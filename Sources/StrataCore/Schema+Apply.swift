@@ -215,6 +215,17 @@ extension Schema {
             }
             views[v.name.lowercased()] = nil
 
+        case let .createVirtualTable(v):
+            guard !nameIsTaken(v.name) else { throw SchemaError("cannot create virtual table \(v.name): the name is taken") }
+            virtualTables[v.name.lowercased()] = v
+
+        case let .dropVirtualTable(v):
+            guard let existing = virtualTables[v.name.lowercased()] else {
+                throw SchemaError("cannot drop virtual table \(v.name): no such virtual table")
+            }
+            guard existing == v else { throw SchemaError("cannot drop virtual table \(v.name): its definition differs from the one recorded") }
+            virtualTables[v.name.lowercased()] = nil
+
         case let .createTrigger(tr):
             guard tables[tr.table.lowercased()] != nil || views[tr.table.lowercased()] != nil else {
                 throw SchemaError("cannot create trigger \(tr.name): no table or view \(tr.table)")

@@ -169,6 +169,20 @@ public struct View: Hashable, Sendable {
     }
 }
 
+/// A virtual table (`CREATE VIRTUAL TABLE t USING fts5(...)`). Its module
+/// owns its storage (the shadow tables, which strata leaves to it), so it is
+/// kept as its statement and changed only by dropping and creating it.
+public struct VirtualTable: Hashable, Sendable {
+    public var name: String
+    /// The whole normalised `CREATE VIRTUAL TABLE` statement.
+    public var sql: String
+
+    public init(name: String, sql: String) {
+        self.name = name
+        self.sql = sql
+    }
+}
+
 public struct Trigger: Hashable, Sendable {
     public var name: String
     public var table: String
@@ -189,12 +203,13 @@ public struct Schema: Hashable, Sendable {
     public var indexes: [String: Index] = [:]
     public var views: [String: View] = [:]
     public var triggers: [String: Trigger] = [:]
+    public var virtualTables: [String: VirtualTable] = [:]
 
     public init() {}
 
     public static let empty = Schema()
 
-    public var isEmpty: Bool { tables.isEmpty && indexes.isEmpty && views.isEmpty && triggers.isEmpty }
+    public var isEmpty: Bool { tables.isEmpty && indexes.isEmpty && views.isEmpty && triggers.isEmpty && virtualTables.isEmpty }
 
     public func table(_ name: String) -> Table? { tables[name.lowercased()] }
 
@@ -270,8 +285,10 @@ public struct Schema: Hashable, Sendable {
     /// Whether any name (table, index or view) is taken; they share SQLite's namespace.
     func nameIsTaken(_ name: String) -> Bool {
         let key = name.lowercased()
-        return tables[key] != nil || indexes[key] != nil || views[key] != nil
+        return tables[key] != nil || indexes[key] != nil || views[key] != nil || virtualTables[key] != nil
     }
+
+    var virtualTablesSorted: [VirtualTable] { virtualTables.values.sorted { $0.name.lowercased() < $1.name.lowercased() } }
 }
 
 extension SQL {

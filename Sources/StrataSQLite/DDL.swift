@@ -69,6 +69,7 @@ public enum DDL {
     public static func script(_ schema: Schema) -> [String] {
         var statements: [String] = []
         for t in schema.tablesInDependencyOrder { statements.append(createTable(t)) }
+        for v in schema.virtualTables.values.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) { statements.append(v.sql) }
         for i in schema.indexes.values.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
             statements.append(createIndex(i))
         }

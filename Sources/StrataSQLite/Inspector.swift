@@ -27,14 +27,24 @@ public struct Inspector {
         ORDER BY name
         """
 
+    /// The tables a virtual table's module keeps its data in (fts5's
+    /// `t_data`, `t_idx`, ...): the module creates and drops them.
+    static let shadowTablesQuery = "SELECT name FROM pragma_table_list WHERE type = 'shadow'"
+
     public func schema() throws -> Schema {
         var schema = Schema()
+        let shadow = Set(try db.query(Inspector.shadowTablesQuery).compactMap { $0[0].string?.lowercased() })
         for row in try db.query(Inspector.objectsQuery) {
             guard let type = row[0].string, let name = row[1].string, let tableName = row[2].string else { continue }
             let sql = row[3].string
             switch type {
             case "table":
-                guard let sql else { continue }
+                guard let sql, !shadow.contains(name.lowercased()) else { continue }
+                let tokens = try SQL.tokenize(sql)
+                if tokens.count > 1, tokens[1].isKeyword("VIRTUAL") {
+                    schema.virtualTables[name.lowercased()] = VirtualTable(name: name, sql: SQL.normalize(sql))
+                    continue
+                }
                 let t = try table(name, sql: sql)
                 schema.tables[name.lowercased()] = t
             case "index":
@@ -53,9 +63,6 @@ public struct Inspector {
 
     func table(_ name: String, sql: String) throws -> Table {
         let tokens = try SQL.tokenize(sql)
-        if tokens.count > 1, tokens[1].isKeyword("VIRTUAL") {
-            throw InspectionError("table \(name) is a virtual table; strata does not manage virtual tables yet")
-        }
         let parsed = try CreateTableText(tokens: tokens, table: name)
 
         var columns: [Column] = []

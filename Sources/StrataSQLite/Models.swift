@@ -14,7 +14,7 @@ public enum Models {
     /// The schema that `ddl` declares. Only CREATE statements are accepted.
     public static func schema(fromDDL ddl: String, source: String) throws -> Schema {
         let db = try Connection.memory()
-        try run(ddl, on: db, source: source, allow: { $0.isKeyword("CREATE") }, what: "only CREATE TABLE, INDEX, VIEW and TRIGGER statements belong in a models file")
+        try run(ddl, on: db, source: source, allow: { $0.isKeyword("CREATE") }, what: "only CREATE TABLE, VIRTUAL TABLE, INDEX, VIEW and TRIGGER statements belong in a models file")
         return try inspect(db, source: source)
     }
 

@@ -71,6 +71,9 @@ public enum Planner {
         case let .dropView(v): return [PlannedStatement("DROP VIEW \(DDL.q(v.name))")]
         case let .createTrigger(t): return [PlannedStatement(t.sql)]
         case let .dropTrigger(t): return [PlannedStatement("DROP TRIGGER \(DDL.q(t.name))")]
+        case let .createVirtualTable(v): return [PlannedStatement(v.sql)]
+        // The module drops its shadow tables with it.
+        case let .dropVirtualTable(v): return [PlannedStatement("DROP TABLE \(DDL.q(v.name))")]
         }
     }
 

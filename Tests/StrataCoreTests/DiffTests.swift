@@ -11,6 +11,7 @@ final class DiffTests: XCTestCase {
         XCTAssertEqual(ops.map(\.summary), [
             "create table users (id, name, email) with 1 index",
             "create table posts (id, uid)",
+            "create virtual table search",
             "create view v_users",
             "create trigger tr_posts on posts",
         ])
@@ -19,7 +20,7 @@ final class DiffTests: XCTestCase {
 
     func testDroppingEverythingDropsChildrenFirst() throws {
         let ops = try Fixtures.schema.diff(to: .empty)
-        XCTAssertEqual(ops.map(\.summary), ["drop view v_users", "drop table posts", "drop table users"])
+        XCTAssertEqual(ops.map(\.summary), ["drop view v_users", "drop virtual table search", "drop table posts", "drop table users"])
         XCTAssertEqual(try Fixtures.schema.applying(ops), .empty)
         // The way back is derived, and reaches the start again.
         XCTAssertEqual(try Schema.empty.applying(ops.inverted), Fixtures.schema)

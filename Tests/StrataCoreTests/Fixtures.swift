@@ -15,6 +15,7 @@ enum Fixtures {
     static let emailIndex = Index(name: "ix_users_name", table: "users", unique: false, terms: ["name"], predicate: "email IS NOT NULL")
     static let view = View(name: "v_users", sql: "CREATE VIEW v_users AS SELECT id, name FROM users")
     static let trigger = Trigger(name: "tr_posts", table: "posts", sql: "CREATE TRIGGER tr_posts AFTER INSERT ON posts BEGIN SELECT 1; END")
+    static let search = VirtualTable(name: "search", sql: "CREATE VIRTUAL TABLE search USING fts5(name, email)")
 
     static var schema: Schema {
         var s = Schema()
@@ -23,6 +24,7 @@ enum Fixtures {
         s.indexes["ix_users_name"] = emailIndex
         s.views["v_users"] = view
         s.triggers["tr_posts"] = trigger
+        s.virtualTables["search"] = search
         return s
     }
 
@@ -48,6 +50,8 @@ enum Fixtures {
             .dropView(view),
             .createTrigger(Trigger(name: "tr2", table: "users", sql: "CREATE TRIGGER tr2 AFTER DELETE ON users BEGIN SELECT 1; END")),
             .dropTrigger(trigger),
+            .createVirtualTable(VirtualTable(name: "docs", sql: "CREATE VIRTUAL TABLE docs USING fts5(body)")),
+            .dropVirtualTable(search),
         ]
     }
 }

@@ -263,6 +263,45 @@ final class ApplierTests: XCTestCase {
         }
     }
 
+    /// A virtual table is kept as its statement; its module's shadow tables
+    /// are left to the module. A changed definition is a drop and a create,
+    /// and a trigger that feeds it survives a rebuild of its table.
+    func testVirtualTables() throws {
+        let dir = try TempDir()
+        let db = try TargetDatabase(path: dir.path("a.db"))
+        let feed = "CREATE TRIGGER posts_ai AFTER INSERT ON posts BEGIN INSERT INTO posts_fts (rowid, title) VALUES (new.id, new.title); END;"
+        let v1 = try models("""
+            CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT);
+            CREATE VIRTUAL TABLE posts_fts USING fts5(title, content='posts', content_rowid='id');
+            \(feed)
+            """)
+        XCTAssertEqual(Array(v1.tables.keys), ["posts"], "no shadow tables")
+        XCTAssertEqual(v1.virtualTables["posts_fts"]?.sql, "CREATE VIRTUAL TABLE posts_fts USING fts5(title, content = 'posts', content_rowid = 'id')")
+        let e1 = try migrate(db, .empty, to: v1)
+        XCTAssertEqual(try db.schema(), v1)
+        try db.connection.execute("INSERT INTO posts (title) VALUES ('hello world')")
+        XCTAssertEqual(try db.connection.scalar("SELECT rowid FROM posts_fts WHERE posts_fts MATCH 'world'")?.int, 1)
+
+        let v2 = try models("""
+            CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT NOT NULL DEFAULT '');
+            CREATE VIRTUAL TABLE posts_fts USING fts5(title, content='posts', content_rowid='id', tokenize='porter');
+            \(feed)
+            """)
+        XCTAssertEqual(try v1.diff(to: v2).map(\.summary),
+                       ["drop virtual table posts_fts", "alter column posts.title: set NOT NULL, default none -> ''", "create virtual table posts_fts"])
+        let e2 = try migrate(db, v1, to: v2, from: e1.id)
+        XCTAssertEqual(try db.schema(), v2)
+        try db.connection.execute("INSERT INTO posts_fts (posts_fts) VALUES ('rebuild'); INSERT INTO posts (title) VALUES ('worlds apart')")
+        XCTAssertEqual(try db.connection.scalar("SELECT count(*) FROM posts_fts WHERE posts_fts MATCH 'world'")?.int, 2, "porter stems worlds")
+
+        let plan = try Migrator.plan(start: v2, from: e2.id, to: nil,
+                                     steps: [MigrationStep(event(try v1.diff(to: v2), parent: e1.id), .down), MigrationStep(e1, .down)],
+                                     context: context)
+        try db.apply(plan)
+        XCTAssertEqual(try db.schema(), .empty)
+        XCTAssertEqual(try db.connection.scalar("SELECT count(*) FROM sqlite_master WHERE name LIKE 'posts%'")?.int, 0, "shadow tables gone too")
+    }
+
     func testAFailedRunLeavesTheDatabaseExactlyAsItWasAndSaysWhere() throws {
         let dir = try TempDir()
         let db = try TargetDatabase(path: dir.path("a.db"))
@@ -328,7 +367,7 @@ final class ApplierTests: XCTestCase {
             XCTAssertEqual("\($0)", "test: statement at line 3: near \")\": syntax error")
         }
         XCTAssertThrowsError(try models("CREATE TABLE a (id);\nINSERT INTO a VALUES (1);")) {
-            XCTAssertEqual("\($0)", "test: statement at line 2: only CREATE TABLE, INDEX, VIEW and TRIGGER statements belong in a models file")
+            XCTAssertEqual("\($0)", "test: statement at line 2: only CREATE TABLE, VIRTUAL TABLE, INDEX, VIEW and TRIGGER statements belong in a models file")
         }
         XCTAssertThrowsError(try models("CREATE TABLE strata_x (id);")) {
             XCTAssertEqual("\($0)", "test: strata_x: names starting with strata_ are reserved for strata's bookkeeping; rename it")

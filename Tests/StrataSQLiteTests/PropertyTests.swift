@@ -62,7 +62,7 @@ struct HistoryGenerator {
     /// Changes the desired schema; returns rename hints the change needs.
     mutating func step() -> RenameHints {
         var hints = RenameHints()
-        let kind = Int.random(in: 0..<20, using: &rng)
+        let kind = Int.random(in: 0..<21, using: &rng)
         guard var t = pick(tables), kind > 2 else {
             // Create a table (more often while there are few).
             var table = Table(name: fresh("t"), columns: [Column(name: "id", type: "INTEGER")] + (0..<Int.random(in: 1...3, using: &rng)).map { _ in randomColumn() },
@@ -169,6 +169,14 @@ struct HistoryGenerator {
             schema = (try? schema.applying(.renameColumn(table: t.name, from: c.name, to: new))) ?? schema
             forget(column: c.name, of: t.name)
             hints.columns.append((table: t.name, from: c.name, to: new))
+        case 18: // an fts5 virtual table: create one, change one's columns, or drop one
+            if let v = pick(schema.virtualTables.values.sorted { $0.name < $1.name }), chance(0.6) {
+                schema.virtualTables[v.name] = chance(0.5) ? nil
+                    : VirtualTable(name: v.name, sql: "CREATE VIRTUAL TABLE \(v.name) USING fts5(\(v.sql.contains("c)") ? "a, b" : "a, b, c"))")
+            } else {
+                let name = fresh("fts")
+                schema.virtualTables[name] = VirtualTable(name: name, sql: "CREATE VIRTUAL TABLE \(name) USING fts5(a, b)")
+            }
         default: // rename a table
             let new = fresh("t")
             schema = (try? schema.applying(.renameTable(from: t.name, to: new))) ?? schema
