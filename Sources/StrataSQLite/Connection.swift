@@ -64,8 +64,16 @@ public final class Connection: @unchecked Sendable {
     let handle: OpaquePointer
     public let path: String
 
+    /// The oldest SQLite strata works with: native DROP COLUMN (3.35) and
+    /// `PRAGMA table_list` (3.37).
+    public static let minimumVersion: Int32 = 3_037_000
+
     /// Opens (and with `create`, creates) a database file; ":memory:" for a scratch one.
     public init(path: String, readOnly: Bool = false, create: Bool = true) throws {
+        guard sqlite3_libversion_number() >= Connection.minimumVersion else {
+            throw SQLiteError(code: SQLITE_MISUSE, message: "strata needs SQLite 3.37 or newer, and this system's is \(String(cString: sqlite3_libversion())); "
+                + "install a newer libsqlite3", sql: nil)
+        }
         var db: OpaquePointer?
         var flags = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
         if create && !readOnly { flags |= SQLITE_OPEN_CREATE }
