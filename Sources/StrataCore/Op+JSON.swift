@@ -347,7 +347,7 @@ extension Op {
             let v = try VirtualTable(try r.value("virtualTable"))
             self = kind == "createVirtualTable" ? .createVirtualTable(v) : .dropVirtualTable(v)
         default:
-            throw EventDecodingError("unknown op \"\(kind)\"")
+            throw EventDecodingError("unknown op \"\(kind)\" (written by a newer strata? upgrade this one)")
         }
     }
 }

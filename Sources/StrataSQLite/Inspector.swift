@@ -45,7 +45,7 @@ public struct Inspector {
                     schema.virtualTables[name.lowercased()] = VirtualTable(name: name, sql: SQL.normalize(sql))
                     continue
                 }
-                let t = try table(name, sql: sql)
+                let t = try table(name, tokens: tokens)
                 schema.tables[name.lowercased()] = t
             case "index":
                 guard let sql else { continue } // constraint autoindexes are read with their table
@@ -61,8 +61,7 @@ public struct Inspector {
         return schema
     }
 
-    func table(_ name: String, sql: String) throws -> Table {
-        let tokens = try SQL.tokenize(sql)
+    func table(_ name: String, tokens: [SQLToken]) throws -> Table {
         let parsed = try CreateTableText(tokens: tokens, table: name)
 
         var columns: [Column] = []
