@@ -9,6 +9,19 @@ public struct ProjectError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
+/// Two heads that cannot be merged: their branches change the same objects
+/// in different ways.
+public struct MergeConflict: Error, CustomStringConvertible, Sendable {
+    public let heads: (String, String)
+    public let reason: String
+
+    public var description: String {
+        "the heads \(heads.0.prefix(12)) and \(heads.1.prefix(12)) change the same objects in different ways (\(reason)), "
+            + "so they cannot be merged; if one of them is unpushed local work, `strata sync --redo` redoes it on top of the "
+            + "registry's head from the models file"
+    }
+}
+
 /// One strata project: its settings, its log and its databases. The CLI's
 /// commands are thin calls into this.
 public final class Project {
@@ -181,17 +194,41 @@ public final class Project {
         guard heads.count >= 2 else { throw ProjectError("there is nothing to merge: the log has \(heads.count) head") }
         guard heads.count == 2 else { throw ProjectError("the log has \(heads.count) heads; strata merges two at a time: name them in `strata heads`") }
         let (a, b) = (heads[0], heads[1])
-        let viaA = try log.range(from: a, to: b).reduce(try log.state(at: a)) { try $0.applying($1.ops) }
-        let viaB = try log.range(from: b, to: a).reduce(try log.state(at: b)) { try $0.applying($1.ops) }
+        let viaA: Schema, viaB: Schema
+        do {
+            viaA = try log.range(from: a, to: b).reduce(try log.state(at: a)) { try $0.applying($1.ops) }
+            viaB = try log.range(from: b, to: a).reduce(try log.state(at: b)) { try $0.applying($1.ops) }
+        } catch let error as SchemaError {
+            throw MergeConflict(heads: (a, b), reason: error.message)
+        }
         guard viaA == viaB else {
             let d = (try? viaA.diff(to: viaB)).map { $0.map(\.summary).joined(separator: "; ") } ?? ""
-            throw ProjectError("the heads \(a.prefix(12)) and \(b.prefix(12)) change the same objects in different ways (\(d)); make a revision on one head that resolves it first")
+            throw MergeConflict(heads: (a, b), reason: "one order gives what the other undoes: \(d)")
         }
         let trimmed = message.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ProjectError("a merge needs a message: -m \"...\"") }
         let event = Event(parents: [a, b], author: config.author, timestamp: now, message: trimmed, ops: [])
         try log.append([event], expectedHeads: heads)
         return event
+    }
+
+    /// Replaces unpublished events with one revision from `base` (the
+    /// registry's head) to the models file: how local work that conflicts
+    /// with the registry's is redone. Nil when the models file already equals
+    /// the state at `base` (the local events are then simply dropped).
+    public func redo(_ pending: [Event], onto base: String?, now: Int64) throws -> NewRevision? {
+        let before = try log.state(at: base)
+        let wanted = try modelsSchema()
+        let ops = try before.diff(to: wanted)
+        guard !ops.isEmpty else {
+            try log.replaceUnpublished(pending.map(\.id), with: [])
+            return nil
+        }
+        let event = Event(parents: base.map { [$0] } ?? [], author: config.author, timestamp: now,
+                          message: pending.map(\.message).joined(separator: "; "), ops: ops)
+        try Project.prove(event, before: before, expected: wanted)
+        try log.replaceUnpublished(pending.map(\.id), with: [event])
+        return NewRevision(event: event, warnings: Project.warnings(for: event))
     }
 
     /// The state before an event's ops (for a merge: first parent plus the second branch).

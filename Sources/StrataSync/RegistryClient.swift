@@ -9,6 +9,9 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
     case refused(Int, String)
     /// A push built on a stale head; the registry's head is given. Exit 3.
     case conflict(head: String?, String)
+    /// Unpushed local events neither rebase onto nor merge with the
+    /// registry's head: they change the same objects differently. Exit 3.
+    case diverged(local: [String], head: String?, reason: String)
     /// The registry refused the request's content (4xx). Exit 2.
     case rejected(Int, String)
     /// The answer could not be read.
@@ -24,6 +27,13 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
             return "the registry refused the request (\(status)): \(message); check STRATA_TOKEN (or token_file) and its role"
         case let .conflict(head, message):
             return "\(message) (the registry's head is \(head.map { String($0.prefix(12)) } ?? "base")); run `strata sync` to bring in its events first"
+        case let .diverged(local, head, reason):
+            let registry = head.map { String($0.prefix(12)) } ?? "base"
+            return "your unpushed revision\(local.count == 1 ? "" : "s") (\(local.joined(separator: ", "))) and the registry's head \(registry) "
+                + "change the same objects in different ways (\(reason)), so they can be neither rebased nor merged; "
+                + "nothing was pushed. \(local.count == 1 ? "It was" : "They were") never published, so edit the models file to the schema you want on top of "
+                + "\(registry) (`strata schema --at \(registry)` shows it) and run `strata sync --redo`: it replaces \(local.count == 1 ? "it" : "them") with one "
+                + "revision from \(registry) to the models file and pushes it"
         case let .rejected(status, message):
             return "the registry rejected the request (\(status)): \(message)"
         case let .badResponse(message):

@@ -83,25 +83,35 @@ public final class Syncer {
         public var pulled = 0
         public var rebased = 0
         public var merged: String?
+        /// How many unpushed revisions `sync --redo` replaced, and the one
+        /// that replaced them (nil when the models file equals the registry's head).
+        public var replaced = 0
+        public var redone: String?
         public var pushed = 0
     }
 
     /// Pull; then rebase the unpushed local events onto the registry's head
     /// when they still apply (they are re-hashed: nobody has seen them), or
     /// else record a merge event; then push. A lost race (someone pushed in
-    /// between) starts over.
-    public func sync(preferMerge: Bool = false, now: Int64) throws -> SyncResult {
+    /// between) starts over. With `redo`, the unpushed events are instead
+    /// replaced by one revision from the registry's head to the models file.
+    public func sync(preferMerge: Bool = false, redo: Bool = false, now: Int64) throws -> SyncResult {
         var result = SyncResult()
         flushOutbox()
         for attempt in 0..<12 {
             result.pulled += try pull()
-            let heads = try log.heads()
-            if heads.count > 1 {
-                let remote = try remoteHead
+            let remote = try remoteHead
+            if redo {
+                let pending = try log.unpublished()
+                if !pending.isEmpty {
+                    result.replaced += pending.count
+                    result.redone = try project.redo(pending, onto: remote, now: now)?.event.id
+                }
+            } else if try log.heads().count > 1 {
                 if !preferMerge, let rebased = try rebaseUnpublished(onto: remote) {
                     result.rebased += rebased
                 } else {
-                    result.merged = try project.merge(message: "Merge registry head \(remote.map { String($0.prefix(12)) } ?? "base") into local work", now: now).id
+                    result.merged = try mergeWithRegistry(remote, now: now)
                 }
             }
             do {
@@ -114,6 +124,17 @@ public final class Syncer {
             }
         }
         throw SyncError.conflict(head: try remoteHead, "the registry kept moving while this node synced (12 attempts)")
+    }
+
+    /// A merge event joining local work with the registry's head, or
+    /// `diverged` when the two change the same objects differently.
+    func mergeWithRegistry(_ remote: String?, now: Int64) throws -> String {
+        do {
+            return try project.merge(message: "Merge registry head \(remote.map { String($0.prefix(12)) } ?? "base") into local work", now: now).id
+        } catch let error as MergeConflict {
+            throw SyncError.diverged(local: try log.unpublished().map { "\($0.id.prefix(12)) \"\($0.message)\"" }, head: remote,
+                                     reason: error.reason)
+        }
     }
 
     /// Re-parents the unpublished events onto `remote`. Nil when they do not

@@ -19,11 +19,12 @@ enum ExitCodes {
         case let f as StrataFailure: return f.code
         case let e as SyncError:
             switch e {
-            case .conflict: return conflict
+            case .conflict, .diverged: return conflict
             case .unreachable, .refused, .badResponse: return unreachable
             case .rejected, .notConfigured: return usage
             }
         case is RegistryError: return usage
+        case is MergeConflict: return conflict
         case is ProjectError, is ConfigError, is ModelsError, is SchemaError, is HistoryError, is MigrationError,
              is InspectionError, is SQLiteError, is EventDecodingError:
             return usage

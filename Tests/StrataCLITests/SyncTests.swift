@@ -103,6 +103,53 @@ final class SyncTests: XCTestCase {
         XCTAssertTrue(try nodes[2].ok("blame", "users.age").stdout.contains("v2"))
     }
 
+    /// Unpushed work that changes what the registry's head already changed
+    /// differently can be neither rebased nor merged: sync says so (exit 3,
+    /// nothing pushed), and `sync --redo` replaces it with one revision from
+    /// the registry's head to the models file. The database, migrated to the
+    /// replaced revision, still finds its way to the new head.
+    func testConflictingWorkIsRefusedClearlyThenRedone() throws {
+        let registry = try RegistryProcess()
+        let alpha = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
+        let beta = try CLI.node("beta", registry: registry, token: "s3cret-bo")
+        try alpha.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);\n")
+        try alpha.ok("revision", "--autogenerate", "-m", "users")
+        try alpha.ok("sync")
+        try beta.ok("sync")
+        try alpha.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, x INTEGER);\n")
+        try alpha.ok("revision", "--autogenerate", "-m", "x int")
+        try alpha.ok("sync")
+        try beta.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, x TEXT);\n")
+        let local = try beta.ok("revision", "--autogenerate", "-m", "x text").lines[0]
+        try beta.ok("upgrade", "head")
+        _ = try beta.sqlite("app.db", "INSERT INTO users (x) VALUES ('kept')")
+
+        let refused = try beta.run("sync")
+        XCTAssertEqual(refused.status, 3, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("your unpushed revision (\(local.prefix(12)) \"x text\") and the registry's head"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("(cannot add column users.x: it exists)"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("run `strata sync --redo`"), refused.stderr)
+        try alpha.ok("sync")
+        XCTAssertEqual(try alpha.ids().count, 2, "nothing was pushed")
+
+        let redone = try beta.ok("sync", "--redo").stdout
+        XCTAssertTrue(redone.contains("replaced 1 unpushed revision with"), redone)
+        XCTAssertFalse(try beta.ids().contains(local))
+        let history = try beta.json("history", "--json") as! [[String: Any]]
+        XCTAssertEqual(history.first?["message"] as? String, "x text")
+        let op = (history.first?["ops"] as? [[String: Any]])?.first
+        XCTAssertEqual(op?["op"] as? String, "alterColumn")
+        XCTAssertEqual((op?["to"] as? [String: Any])?["type"] as? String, "TEXT")
+        try beta.ok("upgrade", "head")
+        try beta.ok("check")
+        try beta.ok("verify")
+        XCTAssertEqual(try beta.sqlite("app.db", "SELECT count(*) FROM users"), "1", "the row written at the replaced revision")
+        try alpha.ok("sync")
+        try alpha.ok("upgrade", "head")
+        XCTAssertEqual(try alpha.sqlite("app.db", "SELECT type FROM pragma_table_info('users') WHERE name = 'x'"), "TEXT")
+        XCTAssertEqual(try alpha.ids(), try beta.ids())
+    }
+
     func testSixNodesRacingConvergeWithNothingLostOrDuplicated() throws {
         let registry = try RegistryProcess()
         let tokens = ["s3cret-ana", "s3cret-bo", "s3cret-cy", "s3cret-ana", "s3cret-bo", "s3cret-cy"]

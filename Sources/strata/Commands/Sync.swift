@@ -13,6 +13,9 @@ extension StrataCommand {
         @Flag(help: "Record a merge event instead of rebasing unpushed events.")
         var merge = false
 
+        @Flag(help: "Replace the unpushed events with one revision from the registry's head to the models file (when they conflict with the registry's).")
+        var redo = false
+
         @Flag(help: "Migrate this node's databases to the environment's target afterwards.")
         var apply = false
 
@@ -21,15 +24,20 @@ extension StrataCommand {
 
         func validate() throws {
             if apply != (env != nil) { throw ValidationError("--apply and --env go together") }
+            if merge && redo { throw ValidationError("give either --merge or --redo, not both") }
         }
 
         func run() throws {
             let p = try project.open()
             let syncer = try p.syncer()
-            let r = try syncer.sync(preferMerge: merge, now: Clock.nowMillis)
+            let r = try syncer.sync(preferMerge: merge, redo: redo, now: Clock.nowMillis)
             var parts = ["pulled \(r.pulled)"]
             if r.rebased > 0 { parts.append("rebased \(r.rebased)") }
             if let m = r.merged { parts.append("merged as \(m.short)") }
+            if r.replaced > 0 {
+                let what = "\(r.replaced) unpushed revision\(r.replaced == 1 ? "" : "s")"
+                parts.append(r.redone.map { "replaced \(what) with \($0.short)" } ?? "dropped \(what) (the models file equals the registry's head)")
+            }
             parts.append("pushed \(r.pushed)")
             print("\(parts.joined(separator: ", ")); registry head \(try syncer.remoteHead?.short ?? "base")")
             guard apply, let env else { return }
