@@ -41,30 +41,41 @@ extension SQLiteEventLog {
     /// Replaces unpublished events by new ones (their rebased versions) in one
     /// transaction. Published events are never rewritten: naming one is an error.
     public func replaceUnpublished(_ ids: [String], with events: [Event]) throws {
-        let published = try pushedInfo()
-        if let id = ids.first(where: { published[$0] != nil }) {
-            throw LogError(.invalid, "event \(id.prefix(12)) was pushed to the registry and can never be rewritten")
-        }
+        let project = Value.text(self.project)
         let doomed = Set(ids)
-        for e in try allEvents() where !doomed.contains(e.id) && e.parents.contains(where: doomed.contains) {
-            throw LogError(.invalid, "event \(e.id.prefix(12)) builds on an event being replaced; replace it too")
-        }
-        try append(events, expectedHeads: nil, before: { db in
-            for id in ids {
-                try db.query("DELETE FROM events WHERE project = ? AND id = ?", [.text(self.project), .text(id)])
-                try db.query("DELETE FROM snapshots WHERE project = ? AND id = ?", [.text(self.project), .text(id)])
-                try db.query("DELETE FROM heads WHERE project = ? AND id = ?", [.text(self.project), .text(id)])
+        for id in ids {
+            if try connection.scalar("SELECT 1 FROM remote WHERE project = ? AND id = ?", [project, .text(id)]) != nil {
+                throw LogError(.invalid, "event \(id.prefix(12)) was pushed to the registry and can never be rewritten")
             }
-            // Parents of removed events that have no other child become heads again.
-            try db.query("""
-                DELETE FROM heads WHERE project = ?1;
-                """, [.text(self.project)])
-            try db.query("""
-                INSERT INTO heads (project, id) SELECT project, id FROM events e WHERE project = ?1
-                AND NOT EXISTS (SELECT 1 FROM events c, json_each(json_extract(CAST(c.body AS TEXT), '$.parents')) p
-                                WHERE c.project = e.project AND p.value = e.id)
-                """, [.text(self.project)])
-        })
+            for row in try connection.query("SELECT child FROM edges WHERE project = ? AND parent = ?", [project, .text(id)]) {
+                if let child = row[0].string, !doomed.contains(child) {
+                    throw LogError(.invalid, "event \(child.prefix(12)) builds on an event being replaced; replace it too")
+                }
+            }
+        }
+        // Point lookups through the edges: the cost grows with what is
+        // replaced, not with the log.
+        let remove: (Connection) throws -> Void = { db in
+            var parents = Set<String>()
+            for id in ids {
+                parents.formUnion(try db.query("SELECT parent FROM edges WHERE project = ? AND child = ?", [project, .text(id)]).compactMap { $0[0].string })
+                for table in ["events", "snapshots", "heads"] {
+                    try db.query("DELETE FROM \(table) WHERE project = ? AND id = ?", [project, .text(id)])
+                }
+                try db.query("DELETE FROM edges WHERE project = ? AND child = ?", [project, .text(id)])
+            }
+            // Parents left with no child become heads again.
+            for parent in parents.subtracting(doomed)
+            where try db.scalar("SELECT 1 FROM edges WHERE project = ? AND parent = ? LIMIT 1", [project, .text(parent)]) == nil {
+                try db.query("INSERT OR IGNORE INTO heads (project, id) VALUES (?, ?)", [project, .text(parent)])
+            }
+        }
+        if events.isEmpty {
+            try connection.transaction { try remove(connection) }
+            forgetCachedState()
+        } else {
+            try append(events, expectedHeads: nil, before: remove)
+        }
     }
 
     // MARK: - Outbox (reports made while the registry was unreachable)

@@ -40,6 +40,8 @@ public final class SQLiteEventLog: EventLog {
         // Pages of "events after X" are range scans, not scans of the whole log.
         "CREATE INDEX IF NOT EXISTS events_by_seq ON events (project, seq)",
         "CREATE TABLE IF NOT EXISTS heads (project TEXT NOT NULL DEFAULT '', id TEXT NOT NULL, PRIMARY KEY (project, id))",
+        edgesTable,
+        edgesByChild,
         "CREATE TABLE IF NOT EXISTS snapshots (project TEXT NOT NULL DEFAULT '', id TEXT NOT NULL, state BLOB NOT NULL, PRIMARY KEY (project, id))",
         """
         CREATE TABLE IF NOT EXISTS remote (
@@ -52,6 +54,20 @@ public final class SQLiteEventLog: EventLog {
         """,
         "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, project TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL, body TEXT NOT NULL)",
     ]
+
+    /// Parent links, both ways: who builds on an event is a point lookup,
+    /// not a scan of every event's parents (rebase, drop of unpushed work).
+    static let edgesTable = """
+        CREATE TABLE IF NOT EXISTS edges (
+            project TEXT NOT NULL DEFAULT '', parent TEXT NOT NULL, child TEXT NOT NULL,
+            PRIMARY KEY (project, parent, child)
+        ) WITHOUT ROWID
+        """
+    static let edgesByChild = "CREATE INDEX IF NOT EXISTS edges_by_child ON edges (project, child)"
+    static let edgesFromEvents = """
+        INSERT OR IGNORE INTO edges (project, parent, child)
+        SELECT e.project, p.value, e.id FROM events e, json_each(json_extract(CAST(e.body AS TEXT), '$.parents')) p
+        """
 
     /// Opens the log at `path`; creates it only when `create` is set.
     public init(path: String, create: Bool = false, snapshotInterval: Int = 256, project: String = "") throws {
@@ -72,6 +88,14 @@ public final class SQLiteEventLog: EventLog {
             }
             guard try db.scalar("SELECT value FROM meta WHERE key = 'format'")?.string == String(SQLiteEventLog.schemaVersion) else {
                 throw LogError(.corrupt, "\(path) is not a strata log of format \(SQLiteEventLog.schemaVersion)")
+            }
+            // A log written before the edges table existed gets it, once.
+            if try db.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'edges'") == nil {
+                try db.transaction {
+                    try db.execute(SQLiteEventLog.edgesTable)
+                    try db.execute(SQLiteEventLog.edgesByChild)
+                    try db.execute(SQLiteEventLog.edgesFromEvents)
+                }
             }
         } catch let e as SQLiteError {
             throw LogError(.corrupt, "cannot read the strata log at \(path): \(e.message)")
@@ -170,8 +194,7 @@ public final class SQLiteEventLog: EventLog {
         do {
             if let before {
                 try before(db)
-                cache = [:]
-                lastState = nil
+                forgetCachedState()
             }
             if let expectedHeads, Set(try heads()) != Set(expectedHeads) {
                 throw LogError(.conflict, "the log changed while this command ran (another strata command appended to it); run the command again")
@@ -184,7 +207,10 @@ public final class SQLiteEventLog: EventLog {
                 // Rows inserted earlier in this transaction are visible here.
                 let height = 1 + (try e.parents.map { try self.height($0) }.max() ?? 0)
                 try db.query("INSERT INTO events (project, id, height, body) VALUES (?, ?, ?, ?)", [p, .text(e.id), .int(Int64(height)), .blob(e.canonicalBytes)])
-                for p in e.parents { try db.query("DELETE FROM heads WHERE project = ? AND id = ?", [self.p, .text(p)]) }
+                for p in e.parents {
+                    try db.query("DELETE FROM heads WHERE project = ? AND id = ?", [self.p, .text(p)])
+                    try db.query("INSERT OR IGNORE INTO edges (project, parent, child) VALUES (?, ?, ?)", [self.p, .text(p), .text(e.id)])
+                }
                 try db.query("INSERT INTO heads (project, id) VALUES (?, ?)", [p, .text(e.id)])
                 if snapshotInterval > 0 && height % snapshotInterval == 0 { try saveSnapshot(state, at: e.id) }
                 newLast = (e.id, state)
@@ -228,16 +254,21 @@ public final class SQLiteEventLog: EventLog {
         return result
     }
 
-    /// Rebuilds the derived tables (heads, snapshots) from the events.
+    /// Rebuilds the derived tables (edges, heads, snapshots) from the events.
     public func rebuildDerivedData() throws {
         try db.transaction {
-            try db.query("DELETE FROM heads WHERE project = ?", [p])
-            try db.query("DELETE FROM snapshots WHERE project = ?", [p])
-            try db.query("INSERT INTO heads (project, id) SELECT project, id FROM events WHERE project = ?", [p])
-            for e in try allEvents() {
-                for p in e.parents { try db.query("DELETE FROM heads WHERE project = ? AND id = ?", [self.p, .text(p)]) }
-            }
+            for table in ["edges", "heads", "snapshots"] { try db.query("DELETE FROM \(table) WHERE project = ?", [p]) }
+            try db.query(SQLiteEventLog.edgesFromEvents + " WHERE e.project = ?", [p])
+            try db.query("""
+                INSERT INTO heads (project, id) SELECT project, id FROM events e WHERE project = ?
+                AND NOT EXISTS (SELECT 1 FROM edges WHERE project = e.project AND parent = e.id)
+                """, [p])
         }
+        forgetCachedState()
+    }
+
+    /// After events were removed: nothing read before may be reused.
+    func forgetCachedState() {
         cache = [:]
         lastState = nil
     }

@@ -148,6 +148,13 @@ final class SyncTests: XCTestCase {
         try alpha.ok("upgrade", "head")
         XCTAssertEqual(try alpha.sqlite("app.db", "SELECT type FROM pragma_table_info('users') WHERE name = 'x'"), "TEXT")
         XCTAssertEqual(try alpha.ids(), try beta.ids())
+
+        // Local work undone in the models file: --redo drops it.
+        try beta.ok("revision", "-m", "scratch", "--sql", "CREATE TABLE scratch (id INTEGER PRIMARY KEY);")
+        let dropped = try beta.ok("sync", "--redo").stdout
+        XCTAssertTrue(dropped.contains("dropped 1 unpushed revision (the models file equals the registry's head)"), dropped)
+        XCTAssertEqual(try alpha.ids(), try beta.ids())
+        XCTAssertEqual(try beta.ok("heads").lines.count, 1)
     }
 
     func testSixNodesRacingConvergeWithNothingLostOrDuplicated() throws {

@@ -109,6 +109,30 @@ final class SQLiteEventLogTests: XCTestCase {
         XCTAssertEqual(try log.allEvents().map(\.id), events.prefix(2).map(\.id) + moved.map(\.id))
         XCTAssertEqual(try log.heads(), [moved[1].id])
         XCTAssertEqual(try log.verify().map(\.description), [])
+        // Dropped without replacement: their parent is the head again.
+        try log.replaceUnpublished(moved.map(\.id), with: [])
+        XCTAssertEqual(try log.heads(), [events[1].id])
+        XCTAssertEqual(try log.count(), 2)
+        XCTAssertEqual(try log.verify().map(\.description), [])
+    }
+
+    /// A log written before the edges table existed gets it on open, filled
+    /// from the events, and replacing unpublished events then works.
+    func testALogWithoutEdgesGetsThemOnOpen() throws {
+        let dir = try TempDir()
+        let events = contract.chain(3)
+        do {
+            let log = try SQLiteEventLog(path: dir.path("log.db"), create: true)
+            try log.append(events, expectedHeads: [])
+            try log.connection.execute("DROP TABLE edges")
+        }
+        let log = try SQLiteEventLog(path: dir.path("log.db"))
+        XCTAssertEqual(try log.connection.scalar("SELECT count(*) FROM edges")?.int, 2)
+        XCTAssertThrowsError(try log.replaceUnpublished([events[1].id], with: [])) {
+            XCTAssertTrue("\($0)".contains("builds on an event being replaced"), "\($0)")
+        }
+        try log.replaceUnpublished([events[2].id], with: [])
+        XCTAssertEqual(try log.heads(), [events[1].id])
     }
 
     func testReopenedLogKeepsEverythingAndVerifies() throws {
