@@ -48,7 +48,8 @@ public enum Blame {
         case let .createIndex(i), let .dropIndex(i):
             return i.terms.contains { SQL.mentions($0, name: column) } || (i.predicate.map { SQL.mentions($0, name: column) } ?? false)
         case .reorderColumns: return true
-        case let .createVirtualTable(v), let .dropVirtualTable(v): return SQL.mentions(v.sql, name: column)
+        case let .createVirtualTable(v), let .dropVirtualTable(v): return v.columns.contains { $0.lowercased() == column }
+        case let .alterVirtualTable(from, to): return (from.columns + to.columns).contains { $0.lowercased() == column }
         case .renameTable, .createView, .dropView, .createTrigger, .dropTrigger: return false
         }
     }

@@ -86,8 +86,8 @@ extension Schema {
             if droppedTables.contains(i.table.lowercased()) && target.indexes[i.name.lowercased()] == nil { continue }
             try emit(.dropIndex(i))
         }
-        // A virtual table that goes or changes is dropped (and created again below).
-        for v in cur.virtualTablesSorted where target.virtualTables[v.name.lowercased()] != v {
+        // A virtual table that goes is dropped (one that changes is altered below).
+        for v in cur.virtualTablesSorted where target.virtualTables[v.name.lowercased()] == nil {
             try emit(.dropVirtualTable(v))
         }
 
@@ -131,8 +131,12 @@ extension Schema {
         for t in cur.tablesInDependencyOrder.reversed() where droppedTables.contains(t.name.lowercased()) {
             try emit(.dropTable(t, indexes: cur.indexes(on: t.name), triggers: cur.triggers(on: t.name)))
         }
-        for v in target.virtualTablesSorted where cur.virtualTables[v.name.lowercased()] == nil {
-            try emit(.createVirtualTable(v))
+        for v in target.virtualTablesSorted where cur.virtualTables[v.name.lowercased()] != v {
+            if let old = cur.virtualTables[v.name.lowercased()] {
+                try emit(.alterVirtualTable(from: old, to: v))
+            } else {
+                try emit(.createVirtualTable(v))
+            }
         }
 
         for i in target.indexes.values.sorted(by: { $0.name.lowercased() < $1.name.lowercased() })

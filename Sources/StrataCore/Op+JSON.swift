@@ -35,6 +35,7 @@ extension Op {
         case let .dropTrigger(t): return .object(["op": "dropTrigger", "trigger": t.json])
         case let .createVirtualTable(v): return .object(["op": "createVirtualTable", "virtualTable": v.json])
         case let .dropVirtualTable(v): return .object(["op": "dropVirtualTable", "virtualTable": v.json])
+        case let .alterVirtualTable(from, to): return .object(["op": "alterVirtualTable", "from": from.json, "to": to.json])
         }
     }
 }
@@ -115,12 +116,12 @@ extension View {
 }
 
 extension VirtualTable {
-    public var json: JSON { .object(["name": .string(name), "sql": .string(sql)]) }
+    public var json: JSON { .object(["name": .string(name), "sql": .string(sql), "columns": .strings(columns)]) }
 
     init(_ json: JSON) throws {
         let r = Reader(json, path: "virtualTable")
-        try r.exactly(["name", "sql"])
-        self.init(name: try r.string("name"), sql: try r.string("sql"))
+        try r.exactly(["name", "sql", "columns"])
+        self.init(name: try r.string("name"), sql: try r.string("sql"), columns: try r.strings("columns"))
     }
 }
 
@@ -346,6 +347,9 @@ extension Op {
             try r.exactly(["op", "virtualTable"])
             let v = try VirtualTable(try r.value("virtualTable"))
             self = kind == "createVirtualTable" ? .createVirtualTable(v) : .dropVirtualTable(v)
+        case "alterVirtualTable":
+            try r.exactly(["op", "from", "to"])
+            self = .alterVirtualTable(from: try VirtualTable(try r.value("from")), to: try VirtualTable(try r.value("to")))
         default:
             throw EventDecodingError("unknown op \"\(kind)\" (written by a newer strata? upgrade this one)")
         }

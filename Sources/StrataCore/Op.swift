@@ -22,6 +22,9 @@ public enum Op: Hashable, Sendable {
     case dropTrigger(Trigger)
     case createVirtualTable(VirtualTable)
     case dropVirtualTable(VirtualTable)
+    /// A new definition for a virtual table of the same name; its rows are
+    /// carried across where the module allows (see the planner).
+    case alterVirtualTable(from: VirtualTable, to: VirtualTable)
 
     public var inverse: Op {
         switch self {
@@ -42,6 +45,7 @@ public enum Op: Hashable, Sendable {
         case let .dropTrigger(t): return .createTrigger(t)
         case let .createVirtualTable(v): return .dropVirtualTable(v)
         case let .dropVirtualTable(v): return .createVirtualTable(v)
+        case let .alterVirtualTable(from, to): return .alterVirtualTable(from: to, to: from)
         }
     }
 
@@ -55,7 +59,7 @@ public enum Op: Hashable, Sendable {
             return table
         case let .createIndex(i), let .dropIndex(i): return i.table
         case let .createTrigger(t), let .dropTrigger(t): return t.table
-        case let .createVirtualTable(v), let .dropVirtualTable(v): return v.name
+        case let .createVirtualTable(v), let .dropVirtualTable(v), let .alterVirtualTable(v, _): return v.name
         case .createView, .dropView: return nil
         }
     }
@@ -109,6 +113,7 @@ public enum Op: Hashable, Sendable {
         case let .dropTrigger(t): return "drop trigger \(t.name)"
         case let .createVirtualTable(v): return "create virtual table \(v.name)"
         case let .dropVirtualTable(v): return "drop virtual table \(v.name)"
+        case let .alterVirtualTable(_, to): return "alter virtual table \(to.name)"
         }
     }
 }

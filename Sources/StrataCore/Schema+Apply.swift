@@ -226,6 +226,16 @@ extension Schema {
             guard existing == v else { throw SchemaError("cannot drop virtual table \(v.name): its definition differs from the one recorded") }
             virtualTables[v.name.lowercased()] = nil
 
+        case let .alterVirtualTable(from, to):
+            guard let existing = virtualTables[from.name.lowercased()] else {
+                throw SchemaError("cannot alter virtual table \(from.name): no such virtual table")
+            }
+            guard existing == from else { throw SchemaError("cannot alter virtual table \(from.name): its definition differs from the one recorded") }
+            guard from.name.lowercased() == to.name.lowercased() else {
+                throw SchemaError("cannot alter virtual table \(from.name) into \(to.name): the names differ")
+            }
+            virtualTables[from.name.lowercased()] = to
+
         case let .createTrigger(tr):
             guard tables[tr.table.lowercased()] != nil || views[tr.table.lowercased()] != nil else {
                 throw SchemaError("cannot create trigger \(tr.name): no table or view \(tr.table)")

@@ -176,10 +176,21 @@ public struct VirtualTable: Hashable, Sendable {
     public var name: String
     /// The whole normalised `CREATE VIRTUAL TABLE` statement.
     public var sql: String
+    /// Its visible columns, as the module declares them: what a change of
+    /// definition copies across.
+    public var columns: [String]
 
-    public init(name: String, sql: String) {
+    public init(name: String, sql: String, columns: [String] = []) {
         self.name = name
         self.sql = sql
+        self.columns = columns
+    }
+
+    /// The module named after `USING`, lowercased.
+    public var module: String? {
+        guard let tokens = try? SQL.tokenize(sql), let using = tokens.firstIndex(where: { $0.isKeyword("USING") }),
+              using + 1 < tokens.count else { return nil }
+        return tokens[using + 1].identifier?.lowercased()
     }
 }
 

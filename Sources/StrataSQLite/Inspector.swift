@@ -42,7 +42,8 @@ public struct Inspector {
                 guard let sql, !shadow.contains(name.lowercased()) else { continue }
                 let tokens = try SQL.tokenize(sql)
                 if tokens.count > 1, tokens[1].isKeyword("VIRTUAL") {
-                    schema.virtualTables[name.lowercased()] = VirtualTable(name: name, sql: SQL.normalize(sql))
+                    let columns = try db.query("SELECT name FROM pragma_table_xinfo(?) WHERE hidden = 0", [.text(name)]).compactMap { $0[0].string }
+                    schema.virtualTables[name.lowercased()] = VirtualTable(name: name, sql: SQL.normalize(sql), columns: columns)
                     continue
                 }
                 let t = try table(name, tokens: tokens)

@@ -74,7 +74,39 @@ public enum Planner {
         case let .createVirtualTable(v): return [PlannedStatement(v.sql)]
         // The module drops its shadow tables with it.
         case let .dropVirtualTable(v): return [PlannedStatement("DROP TABLE \(DDL.q(v.name))")]
+        case let .alterVirtualTable(from, to): return alterVirtualTable(from: from, to: to)
         }
+    }
+
+    /// SQLite cannot alter a virtual table: the old one is renamed aside, the
+    /// new one created, the columns both have copied across (for the modules
+    /// known to allow it: full-text search and R*Tree), and the old one
+    /// dropped with its shadow tables. Legacy mode keeps the rename from
+    /// rewriting views and triggers that name the table.
+    static func alterVirtualTable(from: VirtualTable, to: VirtualTable) -> [PlannedStatement] {
+        let family: (String?) -> String? = { m in
+            guard let m else { return nil }
+            return ["fts3", "fts4", "fts5"].contains(m) ? "fts" : m == "rtree" ? "rtree" : nil
+        }
+        guard let kind = family(from.module), kind == family(to.module) else {
+            return [PlannedStatement("DROP TABLE \(DDL.q(from.name))"), PlannedStatement(to.sql)]
+        }
+        let aside = "_strata_old_\(to.name)"
+        let common = to.columns.filter { c in from.columns.contains { $0.lowercased() == c.lowercased() } }
+        // A full-text table's rows are identified by rowid; an R*Tree's id is a column.
+        let targets = (kind == "fts" ? ["rowid"] : []) + common.map(DDL.q)
+        var plan = [
+            PlannedStatement("PRAGMA legacy_alter_table = ON"),
+            PlannedStatement("ALTER TABLE \(DDL.q(from.name)) RENAME TO \(DDL.q(aside))"),
+            PlannedStatement("PRAGMA legacy_alter_table = OFF"),
+            PlannedStatement(to.sql),
+        ]
+        if !common.isEmpty {
+            let list = targets.joined(separator: ", ")
+            plan.append(PlannedStatement("INSERT INTO \(DDL.q(to.name)) (\(list)) SELECT \(list) FROM \(DDL.q(aside))"))
+        }
+        plan.append(PlannedStatement("DROP TABLE \(DDL.q(aside))"))
+        return plan
     }
 
     /// `ALTER TABLE ... ADD COLUMN` works only for a column SQLite can fill

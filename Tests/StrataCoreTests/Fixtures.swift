@@ -15,7 +15,7 @@ enum Fixtures {
     static let emailIndex = Index(name: "ix_users_name", table: "users", unique: false, terms: ["name"], predicate: "email IS NOT NULL")
     static let view = View(name: "v_users", sql: "CREATE VIEW v_users AS SELECT id, name FROM users")
     static let trigger = Trigger(name: "tr_posts", table: "posts", sql: "CREATE TRIGGER tr_posts AFTER INSERT ON posts BEGIN SELECT 1; END")
-    static let search = VirtualTable(name: "search", sql: "CREATE VIRTUAL TABLE search USING fts5(name, email)")
+    static let search = VirtualTable(name: "search", sql: "CREATE VIRTUAL TABLE search USING fts5(name, email)", columns: ["name", "email"])
 
     static var schema: Schema {
         var s = Schema()
@@ -52,6 +52,7 @@ enum Fixtures {
             .dropTrigger(trigger),
             .createVirtualTable(VirtualTable(name: "docs", sql: "CREATE VIRTUAL TABLE docs USING fts5(body)")),
             .dropVirtualTable(search),
+            .alterVirtualTable(from: search, to: VirtualTable(name: "search", sql: "CREATE VIRTUAL TABLE search USING fts5(name)", columns: ["name"])),
         ]
     }
 }

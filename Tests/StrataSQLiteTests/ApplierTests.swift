@@ -263,9 +263,11 @@ final class ApplierTests: XCTestCase {
         }
     }
 
-    /// A virtual table is kept as its statement; its module's shadow tables
-    /// are left to the module. A changed definition is a drop and a create,
-    /// and a trigger that feeds it survives a rebuild of its table.
+    /// A virtual table is kept as its statement and columns; its module's
+    /// shadow tables are left to the module. A changed definition renames
+    /// the old one aside and copies its rows into the new one, for both an
+    /// external-content and a contentful full-text table, and a trigger that
+    /// feeds it survives a rebuild of its table.
     func testVirtualTables() throws {
         let dir = try TempDir()
         let db = try TargetDatabase(path: dir.path("a.db"))
@@ -273,33 +275,48 @@ final class ApplierTests: XCTestCase {
         let v1 = try models("""
             CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT);
             CREATE VIRTUAL TABLE posts_fts USING fts5(title, content='posts', content_rowid='id');
+            CREATE VIRTUAL TABLE notes USING fts5(body);
             \(feed)
             """)
         XCTAssertEqual(Array(v1.tables.keys), ["posts"], "no shadow tables")
-        XCTAssertEqual(v1.virtualTables["posts_fts"]?.sql, "CREATE VIRTUAL TABLE posts_fts USING fts5(title, content = 'posts', content_rowid = 'id')")
+        XCTAssertEqual(v1.virtualTables["posts_fts"],
+                       VirtualTable(name: "posts_fts", sql: "CREATE VIRTUAL TABLE posts_fts USING fts5(title, content = 'posts', content_rowid = 'id')",
+                                    columns: ["title"]))
         let e1 = try migrate(db, .empty, to: v1)
         XCTAssertEqual(try db.schema(), v1)
-        try db.connection.execute("INSERT INTO posts (title) VALUES ('hello world')")
+        try db.connection.execute("INSERT INTO posts (title) VALUES ('hello world'); INSERT INTO notes (rowid, body) VALUES (7, 'running notes')")
         XCTAssertEqual(try db.connection.scalar("SELECT rowid FROM posts_fts WHERE posts_fts MATCH 'world'")?.int, 1)
 
         let v2 = try models("""
             CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT NOT NULL DEFAULT '');
             CREATE VIRTUAL TABLE posts_fts USING fts5(title, content='posts', content_rowid='id', tokenize='porter');
+            CREATE VIRTUAL TABLE notes USING fts5(body, tokenize='porter');
             \(feed)
             """)
-        XCTAssertEqual(try v1.diff(to: v2).map(\.summary),
-                       ["drop virtual table posts_fts", "alter column posts.title: set NOT NULL, default none -> ''", "create virtual table posts_fts"])
+        let ops = try v1.diff(to: v2)
+        XCTAssertEqual(ops.map(\.summary),
+                       ["alter column posts.title: set NOT NULL, default none -> ''", "alter virtual table notes", "alter virtual table posts_fts"])
+        XCTAssertEqual(try Planner.statements(for: ops[1], in: try v1.applying([ops[0]])).map(\.sql), [
+            "PRAGMA legacy_alter_table = ON",
+            "ALTER TABLE notes RENAME TO _strata_old_notes",
+            "PRAGMA legacy_alter_table = OFF",
+            "CREATE VIRTUAL TABLE notes USING fts5(body, tokenize = 'porter')",
+            "INSERT INTO notes (rowid, body) SELECT rowid, body FROM _strata_old_notes",
+            "DROP TABLE _strata_old_notes",
+        ])
         let e2 = try migrate(db, v1, to: v2, from: e1.id)
         XCTAssertEqual(try db.schema(), v2)
-        try db.connection.execute("INSERT INTO posts_fts (posts_fts) VALUES ('rebuild'); INSERT INTO posts (title) VALUES ('worlds apart')")
+        XCTAssertEqual(try db.connection.scalar("SELECT rowid FROM notes WHERE notes MATCH 'run'")?.int, 7, "rows kept, and stemmed now")
+        try db.connection.execute("INSERT INTO posts (title) VALUES ('worlds apart')")
         XCTAssertEqual(try db.connection.scalar("SELECT count(*) FROM posts_fts WHERE posts_fts MATCH 'world'")?.int, 2, "porter stems worlds")
 
         let plan = try Migrator.plan(start: v2, from: e2.id, to: nil,
-                                     steps: [MigrationStep(event(try v1.diff(to: v2), parent: e1.id), .down), MigrationStep(e1, .down)],
+                                     steps: [MigrationStep(event(ops, parent: e1.id), .down), MigrationStep(e1, .down)],
                                      context: context)
         try db.apply(plan)
         XCTAssertEqual(try db.schema(), .empty)
-        XCTAssertEqual(try db.connection.scalar("SELECT count(*) FROM sqlite_master WHERE name LIKE 'posts%'")?.int, 0, "shadow tables gone too")
+        XCTAssertEqual(try db.connection.scalar("SELECT count(*) FROM sqlite_master WHERE name LIKE 'posts%' OR name LIKE 'notes%' OR name LIKE '_strata%'")?.int, 0,
+                       "shadow tables gone too")
     }
 
     func testAFailedRunLeavesTheDatabaseExactlyAsItWasAndSaysWhere() throws {
