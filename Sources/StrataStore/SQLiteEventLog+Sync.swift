@@ -58,11 +58,13 @@ extension SQLiteEventLog {
         let remove: (Connection) throws -> Void = { db in
             var parents = Set<String>()
             for id in ids {
-                parents.formUnion(try db.query("SELECT parent FROM edges WHERE project = ? AND child = ?", [project, .text(id)]).compactMap { $0[0].string })
+                for parent in try self.event(id).parents {
+                    parents.insert(parent)
+                    try db.query("DELETE FROM edges WHERE project = ? AND parent = ? AND child = ?", [project, .text(parent), .text(id)])
+                }
                 for table in ["events", "snapshots", "heads"] {
                     try db.query("DELETE FROM \(table) WHERE project = ? AND id = ?", [project, .text(id)])
                 }
-                try db.query("DELETE FROM edges WHERE project = ? AND child = ?", [project, .text(id)])
             }
             // Parents left with no child become heads again.
             for parent in parents.subtracting(doomed)

@@ -41,7 +41,6 @@ public final class SQLiteEventLog: EventLog {
         "CREATE INDEX IF NOT EXISTS events_by_seq ON events (project, seq)",
         "CREATE TABLE IF NOT EXISTS heads (project TEXT NOT NULL DEFAULT '', id TEXT NOT NULL, PRIMARY KEY (project, id))",
         edgesTable,
-        edgesByChild,
         "CREATE TABLE IF NOT EXISTS snapshots (project TEXT NOT NULL DEFAULT '', id TEXT NOT NULL, state BLOB NOT NULL, PRIMARY KEY (project, id))",
         """
         CREATE TABLE IF NOT EXISTS remote (
@@ -55,15 +54,15 @@ public final class SQLiteEventLog: EventLog {
         "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, project TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL, body TEXT NOT NULL)",
     ]
 
-    /// Parent links, both ways: who builds on an event is a point lookup,
-    /// not a scan of every event's parents (rebase, drop of unpushed work).
+    /// Parent links: who builds on an event is a point lookup, not a scan of
+    /// every event's parents (rebase, drop of unpushed work). An event's own
+    /// parents are in its body, so no second index is kept.
     static let edgesTable = """
         CREATE TABLE IF NOT EXISTS edges (
             project TEXT NOT NULL DEFAULT '', parent TEXT NOT NULL, child TEXT NOT NULL,
             PRIMARY KEY (project, parent, child)
         ) WITHOUT ROWID
         """
-    static let edgesByChild = "CREATE INDEX IF NOT EXISTS edges_by_child ON edges (project, child)"
     static let edgesFromEvents = """
         INSERT OR IGNORE INTO edges (project, parent, child)
         SELECT e.project, p.value, e.id FROM events e, json_each(json_extract(CAST(e.body AS TEXT), '$.parents')) p
@@ -93,7 +92,6 @@ public final class SQLiteEventLog: EventLog {
             if try db.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'edges'") == nil {
                 try db.transaction {
                     try db.execute(SQLiteEventLog.edgesTable)
-                    try db.execute(SQLiteEventLog.edgesByChild)
                     try db.execute(SQLiteEventLog.edgesFromEvents)
                 }
             }
