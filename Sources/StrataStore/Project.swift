@@ -216,10 +216,10 @@ public final class Project {
     /// registry's head) to the models file: how local work that conflicts
     /// with the registry's is redone. Nil when the models file already equals
     /// the state at `base` (the local events are then simply dropped).
-    public func redo(_ pending: [Event], onto base: String?, now: Int64) throws -> NewRevision? {
+    public func redo(_ pending: [Event], onto base: String?, renames: RenameHints = RenameHints(), now: Int64) throws -> NewRevision? {
         let before = try log.state(at: base)
         let wanted = try modelsSchema()
-        let ops = try before.diff(to: wanted)
+        let ops = try before.diff(to: wanted, renames: renames)
         guard !ops.isEmpty else {
             try log.replaceUnpublished(pending.map(\.id), with: [])
             return nil

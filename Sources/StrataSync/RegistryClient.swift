@@ -32,8 +32,9 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
             return "your unpushed revision\(local.count == 1 ? "" : "s") (\(local.joined(separator: ", "))) and the registry's head \(registry) "
                 + "change the same objects in different ways (\(reason)), so they can be neither rebased nor merged; "
                 + "nothing was pushed. \(local.count == 1 ? "It was" : "They were") never published, so edit the models file to the schema you want on top of "
-                + "\(registry) (`strata schema --at \(registry)` shows it) and run `strata sync --redo`: it replaces \(local.count == 1 ? "it" : "them") with one "
-                + "revision from \(registry) to the models file and pushes it"
+                + "\(registry) (`strata schema --at \(registry)` shows it) and run `strata sync --redo` (with --rename TABLE.OLD=NEW for a "
+                + "renamed column, as for `revision`): it replaces \(local.count == 1 ? "it" : "them") with one revision from \(registry) "
+                + "to the models file and pushes it"
         case let .rejected(status, message):
             return "the registry rejected the request (\(status)): \(message)"
         case let .badResponse(message):

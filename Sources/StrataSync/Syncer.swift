@@ -93,19 +93,20 @@ public final class Syncer {
     /// Pull; then rebase the unpushed local events onto the registry's head
     /// when they still apply (they are re-hashed: nobody has seen them), or
     /// else record a merge event; then push. A lost race (someone pushed in
-    /// between) starts over. With `redo`, the unpushed events are instead
-    /// replaced by one revision from the registry's head to the models file.
-    public func sync(preferMerge: Bool = false, redo: Bool = false, now: Int64) throws -> SyncResult {
+    /// between) starts over. With `redo` (and its rename hints), the unpushed
+    /// events are instead replaced by one revision from the registry's head
+    /// to the models file.
+    public func sync(preferMerge: Bool = false, redo: RenameHints? = nil, now: Int64) throws -> SyncResult {
         var result = SyncResult()
         flushOutbox()
         for attempt in 0..<12 {
             result.pulled += try pull()
             let remote = try remoteHead
-            if redo {
+            if let renames = redo {
                 let pending = try log.unpublished()
                 if !pending.isEmpty {
                     result.replaced += pending.count
-                    result.redone = try project.redo(pending, onto: remote, now: now)?.event.id
+                    result.redone = try project.redo(pending, onto: remote, renames: renames, now: now)?.event.id
                 }
             } else if try log.heads().count > 1 {
                 if !preferMerge, let rebased = try rebaseUnpublished(onto: remote) {

@@ -157,6 +157,37 @@ final class SyncTests: XCTestCase {
         XCTAssertEqual(try beta.ok("heads").lines.count, 1)
     }
 
+    /// `sync --redo` takes rename hints, so redone work keeps a renamed
+    /// column's data instead of dropping and adding it.
+    func testRedoKeepsRenames() throws {
+        let registry = try RegistryProcess()
+        let alpha = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
+        let beta = try CLI.node("beta", registry: registry, token: "s3cret-bo")
+        try alpha.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n")
+        try alpha.ok("revision", "--autogenerate", "-m", "users")
+        try alpha.ok("sync")
+        try alpha.ok("upgrade", "head")
+        _ = try alpha.sqlite("app.db", "INSERT INTO users (name) VALUES ('ana')")
+        try beta.ok("sync")
+        try alpha.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER);\n")
+        try alpha.ok("revision", "--autogenerate", "-m", "age int")
+        try alpha.ok("sync")
+        try beta.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, full_name TEXT, age TEXT);\n")
+        try beta.ok("revision", "--autogenerate", "-m", "full name, age text", "--rename", "users.name=full_name")
+        XCTAssertEqual(try beta.run("sync").status, 3)
+        let usage = try beta.run("sync", "--rename", "users.name=full_name")
+        XCTAssertEqual(usage.status, 2)
+        XCTAssertTrue(usage.stderr.contains("--rename goes with --redo"), usage.stderr)
+
+        try beta.ok("sync", "--redo", "--rename", "users.name=full_name")
+        let history = try beta.json("history", "--json") as! [[String: Any]]
+        let ops = (history.first?["ops"] as? [[String: Any]] ?? []).compactMap { $0["op"] as? String }
+        XCTAssertEqual(ops, ["renameColumn", "alterColumn"])
+        try alpha.ok("sync")
+        try alpha.ok("upgrade", "head")
+        XCTAssertEqual(try alpha.sqlite("app.db", "SELECT full_name FROM users"), "ana", "renamed, not dropped and added")
+    }
+
     func testSixNodesRacingConvergeWithNothingLostOrDuplicated() throws {
         let registry = try RegistryProcess()
         let tokens = ["s3cret-ana", "s3cret-bo", "s3cret-cy", "s3cret-ana", "s3cret-bo", "s3cret-cy"]
