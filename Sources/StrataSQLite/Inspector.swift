@@ -152,44 +152,33 @@ struct CreateTableText {
         guard let open = tokens.firstIndex(where: { $0.text == "(" }), let close = SQL.matchingParen(tokens, from: open) else {
             throw InspectionError("cannot read the definition of table \(table) (CREATE TABLE ... AS SELECT is not supported)")
         }
-        for part in SQL.splitTopLevel(tokens[(open + 1)..<close]) {
+        for slice in SQL.splitTopLevel(tokens[(open + 1)..<close]) {
+            let part = Array(slice)
             guard let first = part.first else { continue }
             let isTableConstraint = ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"].contains { first.isKeyword($0) }
-            var i = part.startIndex
             let columnName = isTableConstraint ? nil : first.identifier?.lowercased()
-            readDeferredForeignKeys(Array(part), column: columnName)
-            if !isTableConstraint { i += 1 }
-            while i < part.endIndex {
+            readDeferredForeignKeys(part, column: columnName)
+            var i = isTableConstraint ? 0 : 1
+            while i < part.count {
                 let t = part[i]
-                if t.isKeyword("CHECK"), i + 1 < part.endIndex, part[i + 1].text == "(" {
-                    let all = Array(part)
-                    let local = i + 1 - part.startIndex
-                    if let end = SQL.matchingParen(all, from: local) {
+                // A parenthesised group: CHECK's and a generated column's
+                // expressions are read, any other (types, defaults,
+                // references) skipped.
+                if t.text == "(" && t.kind == .punct {
+                    let end = SQL.matchingParen(part, from: i) ?? part.count - 1
+                    let inside = SQL.join(part[(i + 1)..<max(i + 1, end)])
+                    if i >= 1, part[i - 1].isKeyword("CHECK") {
                         // `CONSTRAINT name CHECK (...)`: the name comes just before.
-                        let named = i - part.startIndex >= 2 && all[i - part.startIndex - 2].isKeyword("CONSTRAINT")
-                        checks.append(Check(SQL.join(all[(local + 1)..<end]), name: named ? all[i - part.startIndex - 1].identifier : nil))
-                        i = part.startIndex + end + 1
-                        continue
+                        let named = i >= 3 && part[i - 3].isKeyword("CONSTRAINT")
+                        checks.append(Check(inside, name: named ? part[i - 2].identifier : nil))
+                    } else if let columnName, i >= 1, part[i - 1].isKeyword("AS") {
+                        // `[GENERATED ALWAYS] AS (expression) [VIRTUAL | STORED]`
+                        generated[columnName] = inside
                     }
-                }
-                if let columnName, t.isKeyword("AS"), i + 1 < part.endIndex, part[i + 1].text == "(" {
-                    // `[GENERATED ALWAYS] AS (expression) [VIRTUAL | STORED]`
-                    let all = Array(part)
-                    let local = i + 1 - part.startIndex
-                    if let end = SQL.matchingParen(all, from: local) {
-                        generated[columnName] = SQL.join(all[(local + 1)..<end])
-                        i = part.startIndex + end + 1
-                        continue
-                    }
-                }
-                if t.kind == .punct && t.text == "(" {
-                    // Skip any other parenthesised group (types, defaults, references).
-                    let all = Array(part)
-                    let local = i - part.startIndex
-                    i = part.startIndex + (SQL.matchingParen(all, from: local) ?? (all.count - 1)) + 1
+                    i = end + 1
                     continue
                 }
-                if let columnName, t.isKeyword("COLLATE"), i + 1 < part.endIndex, let c = part[i + 1].identifier {
+                if let columnName, t.isKeyword("COLLATE"), i + 1 < part.count, let c = part[i + 1].identifier {
                     let upper = c.uppercased()
                     if upper != "BINARY" { collations[columnName] = upper }
                     i += 2

@@ -78,6 +78,15 @@ public enum Planner {
         }
     }
 
+    /// `ALTER TABLE ... RENAME` that leaves every other object's text as
+    /// written and re-checks none of them (`legacy_alter_table`, for this
+    /// one statement).
+    static func legacyRename(_ from: String, to: String) -> [PlannedStatement] {
+        [PlannedStatement("PRAGMA legacy_alter_table = ON"),
+         PlannedStatement("ALTER TABLE \(DDL.q(from)) RENAME TO \(DDL.q(to))"),
+         PlannedStatement("PRAGMA legacy_alter_table = OFF")]
+    }
+
     /// SQLite cannot alter a virtual table: the old one is renamed aside, the
     /// new one created, the columns both have copied across (for the modules
     /// known to allow it: full-text search and R*Tree), and the old one
@@ -95,12 +104,7 @@ public enum Planner {
         let common = to.columns.filter { c in from.columns.contains { $0.lowercased() == c.lowercased() } }
         // A full-text table's rows are identified by rowid; an R*Tree's id is a column.
         let targets = (kind == "fts" ? ["rowid"] : []) + common.map(DDL.q)
-        var plan = [
-            PlannedStatement("PRAGMA legacy_alter_table = ON"),
-            PlannedStatement("ALTER TABLE \(DDL.q(from.name)) RENAME TO \(DDL.q(aside))"),
-            PlannedStatement("PRAGMA legacy_alter_table = OFF"),
-            PlannedStatement(to.sql),
-        ]
+        var plan = legacyRename(from.name, to: aside) + [PlannedStatement(to.sql)]
         if !common.isEmpty {
             let list = targets.joined(separator: ", ")
             plan.append(PlannedStatement("INSERT INTO \(DDL.q(to.name)) (\(list)) SELECT \(list) FROM \(DDL.q(aside))"))
@@ -186,9 +190,7 @@ public enum Planner {
         //    tables' REFERENCES X exactly as written (they name X, which
         //    exists again) and does not re-check every view of the schema, so
         //    a broken view elsewhere cannot block the rebuild.
-        plan.append(PlannedStatement("PRAGMA legacy_alter_table = ON"))
-        plan.append(PlannedStatement("ALTER TABLE \(DDL.q(temp)) RENAME TO \(DDL.q(new.name))"))
-        plan.append(PlannedStatement("PRAGMA legacy_alter_table = OFF"))
+        plan += legacyRename(temp, to: new.name)
         // 8. Recreate the indexes and triggers of X.
         for i in after.indexes(on: new.name) { plan.append(PlannedStatement(DDL.createIndex(i))) }
         for t in after.triggers(on: new.name) { plan.append(PlannedStatement(t.sql)) }

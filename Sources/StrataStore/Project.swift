@@ -146,18 +146,24 @@ public final class Project {
     }
 
     func record(_ ops: [Op], message: String, parents: [String], before: Schema, expected: Schema, now: Int64) throws -> NewRevision {
+        let event = try provenEvent(ops, message: message, parents: parents, before: before, expected: expected, now: now)
+        try log.append([event], expectedHeads: parents)
+        return NewRevision(event: event, warnings: Project.warnings(for: event))
+    }
+
+    /// A new event by this node's author, proved before anything stores it.
+    func provenEvent(_ ops: [Op], message: String, parents: [String], before: Schema, expected: Schema, now: Int64) throws -> Event {
         let trimmed = message.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ProjectError("a revision needs a message: -m \"what changed\"") }
         let event = Event(parents: parents, author: config.author, timestamp: now, message: trimmed, ops: ops)
         try Project.prove(event, before: before, expected: expected)
-        try log.append([event], expectedHeads: parents)
-        return NewRevision(event: event, warnings: Project.warnings(for: event))
+        return event
     }
 
     /// Proves an event before it is appended: in a scratch in-memory database
     /// holding `before`, its SQL must produce `expected`, and its inverse's
     /// SQL must bring `before` back.
-    static func prove(_ event: Event, before: Schema, expected: Schema) throws {
+    public static func prove(_ event: Event, before: Schema, expected: Schema) throws {
         let context = MigrationContext(appliedBy: "strata", node: "proof", now: event.timestamp)
         let db = try TargetDatabase(path: ":memory:")
         try db.create(before)
@@ -224,9 +230,8 @@ public final class Project {
             try log.replaceUnpublished(pending.map(\.id), with: [])
             return nil
         }
-        let event = Event(parents: base.map { [$0] } ?? [], author: config.author, timestamp: now,
-                          message: pending.map(\.message).joined(separator: "; "), ops: ops)
-        try Project.prove(event, before: before, expected: wanted)
+        let event = try provenEvent(ops, message: pending.map(\.message).joined(separator: "; "), parents: base.map { [$0] } ?? [],
+                                    before: before, expected: wanted, now: now)
         try log.replaceUnpublished(pending.map(\.id), with: [event])
         return NewRevision(event: event, warnings: Project.warnings(for: event))
     }

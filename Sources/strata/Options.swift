@@ -27,6 +27,21 @@ struct DatabaseOptions: ParsableArguments {
     func paths(in project: Project) throws -> [String] { try project.databasePaths(db, all: all) }
 }
 
+/// `--rename TABLE.OLD=NEW` / `--rename OLD=NEW` (repeatable): renames a
+/// diff cannot guess, for `revision --autogenerate` and `sync --redo`.
+struct RenameOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A rename the diff cannot guess: TABLE.OLD=NEW or OLD=NEW (repeatable).", valueName: "SPEC"))
+    var rename: [String] = []
+
+    var isEmpty: Bool { rename.isEmpty }
+
+    func hints() throws -> RenameHints {
+        var hints = RenameHints()
+        for spec in rename { try hints.add(spec) }
+        return hints
+    }
+}
+
 struct JSONOption: ParsableArguments {
     @Flag(name: .long, help: "Print one JSON document on stdout.")
     var json = false

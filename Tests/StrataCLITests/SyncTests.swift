@@ -103,19 +103,28 @@ final class SyncTests: XCTestCase {
         XCTAssertTrue(try nodes[2].ok("blame", "users.age").stdout.contains("v2"))
     }
 
+    /// A registry and two nodes, alpha and beta, that share one pushed
+    /// revision of `models` (alpha wrote it; beta pulled it). The registry
+    /// process stops when the caller lets go of it.
+    func twoNodes(sharing models: String) throws -> (RegistryProcess, CLI, CLI) {
+        let registry = try RegistryProcess()
+        let alpha = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
+        let beta = try CLI.node("beta", registry: registry, token: "s3cret-bo")
+        try alpha.write("models.sql", models)
+        try alpha.ok("revision", "--autogenerate", "-m", "users")
+        try alpha.ok("sync")
+        try beta.ok("sync")
+        return (registry, alpha, beta)
+    }
+
     /// Unpushed work that changes what the registry's head already changed
     /// differently can be neither rebased nor merged: sync says so (exit 3,
     /// nothing pushed), and `sync --redo` replaces it with one revision from
     /// the registry's head to the models file. The database, migrated to the
     /// replaced revision, still finds its way to the new head.
     func testConflictingWorkIsRefusedClearlyThenRedone() throws {
-        let registry = try RegistryProcess()
-        let alpha = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
-        let beta = try CLI.node("beta", registry: registry, token: "s3cret-bo")
-        try alpha.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);\n")
-        try alpha.ok("revision", "--autogenerate", "-m", "users")
-        try alpha.ok("sync")
-        try beta.ok("sync")
+        let (registry, alpha, beta) = try twoNodes(sharing: "CREATE TABLE users (id INTEGER PRIMARY KEY);\n")
+        defer { withExtendedLifetime(registry) {} }
         try alpha.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, x INTEGER);\n")
         try alpha.ok("revision", "--autogenerate", "-m", "x int")
         try alpha.ok("sync")
@@ -160,15 +169,10 @@ final class SyncTests: XCTestCase {
     /// `sync --redo` takes rename hints, so redone work keeps a renamed
     /// column's data instead of dropping and adding it.
     func testRedoKeepsRenames() throws {
-        let registry = try RegistryProcess()
-        let alpha = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
-        let beta = try CLI.node("beta", registry: registry, token: "s3cret-bo")
-        try alpha.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n")
-        try alpha.ok("revision", "--autogenerate", "-m", "users")
-        try alpha.ok("sync")
+        let (registry, alpha, beta) = try twoNodes(sharing: "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n")
+        defer { withExtendedLifetime(registry) {} }
         try alpha.ok("upgrade", "head")
         _ = try alpha.sqlite("app.db", "INSERT INTO users (name) VALUES ('ana')")
-        try beta.ok("sync")
         try alpha.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER);\n")
         try alpha.ok("revision", "--autogenerate", "-m", "age int")
         try alpha.ok("sync")

@@ -19,12 +19,11 @@ extension StrataCommand {
         @Option(help: ArgumentHelp("Hand-written DDL to record instead of a diff.", valueName: "DDL"))
         var sql: String?
 
-        @Option(help: ArgumentHelp("A rename the diff cannot guess: TABLE.OLD=NEW or OLD=NEW (repeatable).", valueName: "SPEC"))
-        var rename: [String] = []
+        @OptionGroup var renames: RenameOptions
 
         func validate() throws {
             if autogenerate == (sql != nil) { throw ValidationError("give exactly one of --autogenerate and --sql") }
-            if sql != nil && !rename.isEmpty { throw ValidationError("--rename goes with --autogenerate; with --sql write ALTER TABLE ... RENAME") }
+            if sql != nil && !renames.isEmpty { throw ValidationError("--rename goes with --autogenerate; with --sql write ALTER TABLE ... RENAME") }
         }
 
         func run() throws {
@@ -33,9 +32,7 @@ extension StrataCommand {
             if let sql {
                 result = try p.handwritten(message: message, sql: sql, now: Clock.nowMillis)
             } else {
-                var hints = RenameHints()
-                for spec in rename { try hints.add(spec) }
-                guard let r = try p.autogenerate(message: message, renames: hints, now: Clock.nowMillis) else {
+                guard let r = try p.autogenerate(message: message, renames: try renames.hints(), now: Clock.nowMillis) else {
                     print("No changes detected")
                     return
                 }

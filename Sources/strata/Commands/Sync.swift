@@ -17,8 +17,8 @@ extension StrataCommand {
         @Flag(help: "Replace the unpushed events with one revision from the registry's head to the models file (when they conflict with the registry's).")
         var redo = false
 
-        @Option(help: ArgumentHelp("With --redo: a rename the diff cannot guess, TABLE.OLD=NEW or OLD=NEW (repeatable).", valueName: "SPEC"))
-        var rename: [String] = []
+        /// With --redo.
+        @OptionGroup var renames: RenameOptions
 
         @Flag(help: "Migrate this node's databases to the environment's target afterwards.")
         var apply = false
@@ -29,15 +29,13 @@ extension StrataCommand {
         func validate() throws {
             if apply != (env != nil) { throw ValidationError("--apply and --env go together") }
             if merge && redo { throw ValidationError("give either --merge or --redo, not both") }
-            if !rename.isEmpty && !redo { throw ValidationError("--rename goes with --redo") }
+            if !renames.isEmpty && !redo { throw ValidationError("--rename goes with --redo") }
         }
 
         func run() throws {
             let p = try project.open()
             let syncer = try p.syncer()
-            var hints = RenameHints()
-            for spec in rename { try hints.add(spec) }
-            let r = try syncer.sync(preferMerge: merge, redo: redo ? hints : nil, now: Clock.nowMillis)
+            let r = try syncer.sync(preferMerge: merge, redo: redo ? try renames.hints() : nil, now: Clock.nowMillis)
             var parts = ["pulled \(r.pulled)"]
             if r.rebased > 0 { parts.append("rebased \(r.rebased)") }
             if let m = r.merged { parts.append("merged as \(m.short)") }
