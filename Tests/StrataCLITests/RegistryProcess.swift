@@ -94,7 +94,9 @@ extension CLI {
         (try JSONSerialization.jsonObject(with: Data(try ok("history", "--json").stdout.utf8)) as! [[String: Any]]).map { $0["id"] as! String }
     }
 
-    func json(_ args: String...) throws -> Any {
+    func json(_ args: String...) throws -> Any { try json(args) }
+
+    func json(_ args: [String]) throws -> Any {
         try JSONSerialization.jsonObject(with: Data(try run(args).stdout.utf8))
     }
 }

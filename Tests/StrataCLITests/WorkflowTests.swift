@@ -13,6 +13,26 @@ final class WorkflowTests: XCTestCase {
 
         """
 
+    /// Every read command takes --json and prints one JSON document.
+    func testReadCommandsPrintJSON() throws {
+        let cli = try CLI()
+        try cli.ok("init", "--models", "models.sql", "--db", "app.db", "--author", "ana@example.com")
+        try cli.write("models.sql", WorkflowTests.users)
+        let r1 = try cli.ok("revision", "--autogenerate", "-m", "create users").lines[0]
+        try cli.ok("upgrade", "head")
+        func object(_ args: String...) throws -> [String: Any] { try cli.json(args) as! [String: Any] }
+        func array(_ args: String...) throws -> [[String: Any]] { try cli.json(args) as! [[String: Any]] }
+        XCTAssertEqual(try object("show", "head", "--json")["id"] as? String, r1)
+        XCTAssertEqual(try object("show", "head", "--json")["downgrade_sql"] as? [String], ["DROP TABLE users"])
+        XCTAssertEqual(try object("current", "--json")["revision"] as? String, r1)
+        XCTAssertEqual((try object("schema", "--json")["tables"] as? [[String: Any]])?.first?["name"] as? String, "users")
+        XCTAssertEqual((try object("check", "--json")["drift"] as? [Any])?.count, 0)
+        XCTAssertEqual(try object("verify", "--json")["ok"] as? Bool, true)
+        XCTAssertEqual(try array("heads", "--json").map { $0["id"] as? String }, [r1])
+        XCTAssertEqual(try array("blame", "users.email", "--json").map { $0["id"] as? String }, [r1])
+        XCTAssertEqual(try array("history", "--json").map { $0["id"] as? String }, [r1])
+    }
+
     func testTheAlembicWorkflowEndToEnd() throws {
         let cli = try CLI()
         try cli.ok("init", "--models", "app/models.sql", "--db", "app.db", "--author", "ana@example.com")
