@@ -1,8 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Layers (DESIGN.md): each target depends only on the ones above it, so the
-// compiler enforces the direction core <- sqlite <- store <- sync <- registry <- cli.
+// Layers (docs/CONTRACT.md): each target depends only on the ones above it, so
+// the compiler enforces the direction core <- sqlite <- store <- wire <- sync,
+// registry <- cli. The registry does not link the client (libcurl), and the
+// client does not link the server.
 let package = Package(
     name: "strata",
     platforms: [.macOS(.v14)],
@@ -23,14 +25,15 @@ let package = Package(
         .target(name: "StrataCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "StrataSQLite", dependencies: ["CSQLite", "StrataCore"]),
         .target(name: "StrataStore", dependencies: ["StrataCore", "StrataSQLite", .product(name: "TOMLKit", package: "TOMLKit")]),
-        .target(name: "StrataSync", dependencies: ["CCurl", "StrataCore", "StrataSQLite", "StrataStore"]),
+        .target(name: "StrataWire", dependencies: ["StrataCore"]),
+        .target(name: "StrataSync", dependencies: ["CCurl", "StrataCore", "StrataSQLite", "StrataStore", "StrataWire"]),
         .target(name: "StrataRegistry", dependencies: [
-            "StrataCore", "StrataSQLite", "StrataStore", "StrataSync",
+            "StrataCore", "StrataSQLite", "StrataStore", "StrataWire",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "strata", dependencies: [
-            "StrataCore", "StrataSQLite", "StrataStore", "StrataSync", "StrataRegistry",
+            "StrataCore", "StrataSQLite", "StrataStore", "StrataWire", "StrataSync", "StrataRegistry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
@@ -38,11 +41,11 @@ let package = Package(
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
         .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataCore", "StrataSQLite", "StrataStore"]),
         .testTarget(name: "StrataRegistryTests", dependencies: [
-            "StrataCore", "StrataStore", "StrataSync", "StrataRegistry",
+            "StrataCore", "StrataSQLite", "StrataStore", "StrataWire", "StrataSync", "StrataRegistry",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "StrataCLITests", dependencies: ["strata", "StrataCore", "StrataSQLite", "StrataStore", "StrataSync"]),
+        .testTarget(name: "StrataCLITests", dependencies: ["strata", "StrataCore", "StrataSQLite", "StrataStore", "StrataWire", "StrataSync"]),
     ]
 )

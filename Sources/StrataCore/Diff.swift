@@ -73,7 +73,7 @@ extension Schema {
 
         // Triggers that go or change (those of dropped tables go with them;
         // those of changed views must go first, as SQLite drops them with the view).
-        for tr in cur.triggersSorted where target.triggers[tr.name.lowercased()] != tr
+        for tr in cur.triggersByName where target.triggers[tr.name.lowercased()] != tr
             || changedViews.contains(tr.table.lowercased()) {
             if droppedTables.contains(tr.table.lowercased()) && target.triggers[tr.name.lowercased()] == nil { continue }
             try emit(.dropTrigger(tr))
@@ -81,13 +81,13 @@ extension Schema {
         for v in cur.viewsInDependencyOrder.reversed() where changedViews.contains(v.name.lowercased()) {
             try emit(.dropView(v))
         }
-        for i in cur.indexes.values.sorted(by: { $0.name.lowercased() < $1.name.lowercased() })
+        for i in cur.indexesByName
         where target.indexes[i.name.lowercased()] != i {
             if droppedTables.contains(i.table.lowercased()) && target.indexes[i.name.lowercased()] == nil { continue }
             try emit(.dropIndex(i))
         }
         // A virtual table that goes is dropped (one that changes is altered below).
-        for v in cur.virtualTablesSorted where target.virtualTables[v.name.lowercased()] == nil {
+        for v in cur.virtualTablesByName where target.virtualTables[v.name.lowercased()] == nil {
             try emit(.dropVirtualTable(v))
         }
 
@@ -131,7 +131,7 @@ extension Schema {
         for t in cur.tablesInDependencyOrder.reversed() where droppedTables.contains(t.name.lowercased()) {
             try emit(.dropTable(t, indexes: cur.indexes(on: t.name), triggers: cur.triggers(on: t.name)))
         }
-        for v in target.virtualTablesSorted where cur.virtualTables[v.name.lowercased()] != v {
+        for v in target.virtualTablesByName where cur.virtualTables[v.name.lowercased()] != v {
             if let old = cur.virtualTables[v.name.lowercased()] {
                 try emit(.alterVirtualTable(from: old, to: v))
             } else {
@@ -139,14 +139,14 @@ extension Schema {
             }
         }
 
-        for i in target.indexes.values.sorted(by: { $0.name.lowercased() < $1.name.lowercased() })
+        for i in target.indexesByName
         where cur.indexes[i.name.lowercased()] == nil {
             try emit(.createIndex(i))
         }
         for v in target.viewsInDependencyOrder where cur.views[v.name.lowercased()] == nil {
             try emit(.createView(v))
         }
-        for tr in target.triggersSorted where cur.triggers[tr.name.lowercased()] == nil {
+        for tr in target.triggersByName where cur.triggers[tr.name.lowercased()] == nil {
             try emit(.createTrigger(tr))
         }
 

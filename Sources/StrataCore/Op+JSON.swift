@@ -8,34 +8,34 @@ extension Op {
     public var json: JSON {
         switch self {
         case let .createTable(t, indexes, triggers):
-            return .object(["op": "createTable", "table": t.json, "indexes": .array(indexes.map(\.json)),
+            return .object(["op": .string(kind.rawValue), "table": t.json, "indexes": .array(indexes.map(\.json)),
                             "triggers": .array(triggers.map(\.json))])
         case let .dropTable(t, indexes, triggers):
-            return .object(["op": "dropTable", "table": t.json, "indexes": .array(indexes.map(\.json)),
+            return .object(["op": .string(kind.rawValue), "table": t.json, "indexes": .array(indexes.map(\.json)),
                             "triggers": .array(triggers.map(\.json))])
         case let .renameTable(from, to):
-            return .object(["op": "renameTable", "from": .string(from), "to": .string(to)])
+            return .object(["op": .string(kind.rawValue), "from": .string(from), "to": .string(to)])
         case let .addColumn(table, column, position):
-            return .object(["op": "addColumn", "table": .string(table), "column": column.json, "position": .int(Int64(position))])
+            return .object(["op": .string(kind.rawValue), "table": .string(table), "column": column.json, "position": .int(Int64(position))])
         case let .dropColumn(table, column, position):
-            return .object(["op": "dropColumn", "table": .string(table), "column": column.json, "position": .int(Int64(position))])
+            return .object(["op": .string(kind.rawValue), "table": .string(table), "column": column.json, "position": .int(Int64(position))])
         case let .renameColumn(table, from, to):
-            return .object(["op": "renameColumn", "table": .string(table), "from": .string(from), "to": .string(to)])
+            return .object(["op": .string(kind.rawValue), "table": .string(table), "from": .string(from), "to": .string(to)])
         case let .alterColumn(table, from, to):
-            return .object(["op": "alterColumn", "table": .string(table), "from": from.json, "to": to.json])
+            return .object(["op": .string(kind.rawValue), "table": .string(table), "from": from.json, "to": to.json])
         case let .alterConstraints(table, from, to):
-            return .object(["op": "alterConstraints", "table": .string(table), "from": from.json, "to": to.json])
+            return .object(["op": .string(kind.rawValue), "table": .string(table), "from": from.json, "to": to.json])
         case let .reorderColumns(table, from, to):
-            return .object(["op": "reorderColumns", "table": .string(table), "from": .strings(from), "to": .strings(to)])
-        case let .createIndex(i): return .object(["op": "createIndex", "index": i.json])
-        case let .dropIndex(i): return .object(["op": "dropIndex", "index": i.json])
-        case let .createView(v): return .object(["op": "createView", "view": v.json])
-        case let .dropView(v): return .object(["op": "dropView", "view": v.json])
-        case let .createTrigger(t): return .object(["op": "createTrigger", "trigger": t.json])
-        case let .dropTrigger(t): return .object(["op": "dropTrigger", "trigger": t.json])
-        case let .createVirtualTable(v): return .object(["op": "createVirtualTable", "virtualTable": v.json])
-        case let .dropVirtualTable(v): return .object(["op": "dropVirtualTable", "virtualTable": v.json])
-        case let .alterVirtualTable(from, to): return .object(["op": "alterVirtualTable", "from": from.json, "to": to.json])
+            return .object(["op": .string(kind.rawValue), "table": .string(table), "from": .strings(from), "to": .strings(to)])
+        case let .createIndex(i): return .object(["op": .string(kind.rawValue), "index": i.json])
+        case let .dropIndex(i): return .object(["op": .string(kind.rawValue), "index": i.json])
+        case let .createView(v): return .object(["op": .string(kind.rawValue), "view": v.json])
+        case let .dropView(v): return .object(["op": .string(kind.rawValue), "view": v.json])
+        case let .createTrigger(t): return .object(["op": .string(kind.rawValue), "trigger": t.json])
+        case let .dropTrigger(t): return .object(["op": .string(kind.rawValue), "trigger": t.json])
+        case let .createVirtualTable(v): return .object(["op": .string(kind.rawValue), "virtualTable": v.json])
+        case let .dropVirtualTable(v): return .object(["op": .string(kind.rawValue), "virtualTable": v.json])
+        case let .alterVirtualTable(from, to): return .object(["op": .string(kind.rawValue), "from": from.json, "to": to.json])
         }
     }
 }
@@ -134,13 +134,13 @@ extension Schema {
     public var json: JSON {
         var fields: [String: JSON] = [
             "tables": .array(tablesInDependencyOrder.map(\.json)),
-            "indexes": .array(indexes.values.sorted { $0.name < $1.name }.map(\.json)),
+            "indexes": .array(Schema.inEncodingOrder(indexes.values).map(\.json)),
             "views": .array(viewsInDependencyOrder.map(\.json)),
-            "triggers": .array(triggersSorted.map(\.json)),
+            "triggers": .array(triggersByName.map(\.json)),
         ]
         // Only when there are some, so snapshots written before virtual
         // tables were modelled read the same.
-        if !virtualTables.isEmpty { fields["virtualTables"] = .array(virtualTablesSorted.map(\.json)) }
+        if !virtualTables.isEmpty { fields["virtualTables"] = .array(virtualTablesByName.map(\.json)) }
         return .object(fields)
     }
 
@@ -301,57 +301,58 @@ extension Trigger {
 extension Op {
     public init(json: JSON) throws {
         let r = Reader(json, path: "op")
-        let kind = try r.string("op")
+        let name = try r.string("op")
+        guard let kind = Kind(rawValue: name) else {
+            throw EventDecodingError("unknown op \"\(name)\" (written by a newer strata? upgrade this one)")
+        }
         switch kind {
-        case "createTable", "dropTable":
+        case .createTable, .dropTable:
             try r.exactly(["op", "table", "indexes", "triggers"])
             let t = try Table(try r.value("table"))
             let indexes = try r.array("indexes").map(Index.init)
             let triggers = try r.array("triggers").map(Trigger.init)
-            self = kind == "createTable" ? .createTable(t, indexes: indexes, triggers: triggers)
+            self = kind == .createTable ? .createTable(t, indexes: indexes, triggers: triggers)
                 : .dropTable(t, indexes: indexes, triggers: triggers)
-        case "renameTable":
+        case .renameTable:
             try r.exactly(["op", "from", "to"])
             self = .renameTable(from: try r.string("from"), to: try r.string("to"))
-        case "addColumn", "dropColumn":
+        case .addColumn, .dropColumn:
             try r.exactly(["op", "table", "column", "position"])
             let table = try r.string("table"), column = try Column(try r.value("column")), position = try r.int("position")
-            self = kind == "addColumn" ? .addColumn(table: table, column: column, position: position)
+            self = kind == .addColumn ? .addColumn(table: table, column: column, position: position)
                 : .dropColumn(table: table, column: column, position: position)
-        case "renameColumn":
+        case .renameColumn:
             try r.exactly(["op", "table", "from", "to"])
             self = .renameColumn(table: try r.string("table"), from: try r.string("from"), to: try r.string("to"))
-        case "alterColumn":
+        case .alterColumn:
             try r.exactly(["op", "table", "from", "to"])
             self = .alterColumn(table: try r.string("table"), from: try Column(try r.value("from")), to: try Column(try r.value("to")))
-        case "alterConstraints":
+        case .alterConstraints:
             try r.exactly(["op", "table", "from", "to"])
             self = .alterConstraints(table: try r.string("table"), from: try TableConstraints(try r.value("from")),
                                      to: try TableConstraints(try r.value("to")))
-        case "reorderColumns":
+        case .reorderColumns:
             try r.exactly(["op", "table", "from", "to"])
             self = .reorderColumns(table: try r.string("table"), from: try r.strings("from"), to: try r.strings("to"))
-        case "createIndex", "dropIndex":
+        case .createIndex, .dropIndex:
             try r.exactly(["op", "index"])
             let i = try Index(try r.value("index"))
-            self = kind == "createIndex" ? .createIndex(i) : .dropIndex(i)
-        case "createView", "dropView":
+            self = kind == .createIndex ? .createIndex(i) : .dropIndex(i)
+        case .createView, .dropView:
             try r.exactly(["op", "view"])
             let v = try View(try r.value("view"))
-            self = kind == "createView" ? .createView(v) : .dropView(v)
-        case "createTrigger", "dropTrigger":
+            self = kind == .createView ? .createView(v) : .dropView(v)
+        case .createTrigger, .dropTrigger:
             try r.exactly(["op", "trigger"])
             let t = try Trigger(try r.value("trigger"))
-            self = kind == "createTrigger" ? .createTrigger(t) : .dropTrigger(t)
-        case "createVirtualTable", "dropVirtualTable":
+            self = kind == .createTrigger ? .createTrigger(t) : .dropTrigger(t)
+        case .createVirtualTable, .dropVirtualTable:
             try r.exactly(["op", "virtualTable"])
             let v = try VirtualTable(try r.value("virtualTable"))
-            self = kind == "createVirtualTable" ? .createVirtualTable(v) : .dropVirtualTable(v)
-        case "alterVirtualTable":
+            self = kind == .createVirtualTable ? .createVirtualTable(v) : .dropVirtualTable(v)
+        case .alterVirtualTable:
             try r.exactly(["op", "from", "to"])
             self = .alterVirtualTable(from: try VirtualTable(try r.value("from")), to: try VirtualTable(try r.value("to")))
-        default:
-            throw EventDecodingError("unknown op \"\(kind)\" (written by a newer strata? upgrade this one)")
         }
     }
 }

@@ -1,3 +1,8 @@
+/// Which way an event is applied: its ops (`up`) or their inverses (`down`).
+public enum Direction: String, Sendable, CaseIterable {
+    case up, down
+}
+
 /// One structured schema operation. Every case carries the before-image it
 /// destroys, so `inverse` never needs a lookup and never fails, and
 /// `op.inverse.inverse == op` for every op.
@@ -25,6 +30,38 @@ public enum Op: Hashable, Sendable {
     /// A new definition for a virtual table of the same name; its rows are
     /// carried across where the module allows (see the planner).
     case alterVirtualTable(from: VirtualTable, to: VirtualTable)
+
+    /// The op's name in the canonical encoding. The encoder writes it and the
+    /// decoder switches on it with no `default`, so a new case must be given
+    /// a name and a decoder before anything compiles.
+    public enum Kind: String, Sendable, CaseIterable {
+        case createTable, dropTable, renameTable, addColumn, dropColumn, renameColumn, alterColumn, alterConstraints
+        case reorderColumns, createIndex, dropIndex, createView, dropView, createTrigger, dropTrigger
+        case createVirtualTable, dropVirtualTable, alterVirtualTable
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .createTable: return .createTable
+        case .dropTable: return .dropTable
+        case .renameTable: return .renameTable
+        case .addColumn: return .addColumn
+        case .dropColumn: return .dropColumn
+        case .renameColumn: return .renameColumn
+        case .alterColumn: return .alterColumn
+        case .alterConstraints: return .alterConstraints
+        case .reorderColumns: return .reorderColumns
+        case .createIndex: return .createIndex
+        case .dropIndex: return .dropIndex
+        case .createView: return .createView
+        case .dropView: return .dropView
+        case .createTrigger: return .createTrigger
+        case .dropTrigger: return .dropTrigger
+        case .createVirtualTable: return .createVirtualTable
+        case .dropVirtualTable: return .dropVirtualTable
+        case .alterVirtualTable: return .alterVirtualTable
+        }
+    }
 
     public var inverse: Op {
         switch self {

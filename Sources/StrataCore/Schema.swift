@@ -224,18 +224,39 @@ public struct Schema: Hashable, Sendable {
 
     public func table(_ name: String) -> Table? { tables[name.lowercased()] }
 
+    /// A table's indexes in encoding order: they are written into events
+    /// (`createTable`, `dropTable`), so this order is part of their ids.
     public func indexes(on table: String) -> [Index] {
-        indexes.values.filter { $0.table.lowercased() == table.lowercased() }.sorted { $0.name < $1.name }
+        Schema.inEncodingOrder(indexes.values.filter { $0.table.lowercased() == table.lowercased() })
     }
 
+    /// A table's triggers in encoding order (written into events, like its indexes).
     public func triggers(on table: String) -> [Trigger] {
-        triggers.values.filter { $0.table.lowercased() == table.lowercased() }.sorted { $0.name < $1.name }
+        Schema.inEncodingOrder(triggers.values.filter { $0.table.lowercased() == table.lowercased() })
     }
+
+    // MARK: - The two name orders
+
+    /// Name order as SQLite compares names (case-insensitive): the order of
+    /// DDL scripts, diffs and plans. Free to change: nothing hashed depends on it.
+    public static func byName<S: Sequence>(_ objects: S) -> [S.Element] where S.Element: NamedObject {
+        objects.sorted { $0.name.lowercased() < $1.name.lowercased() }
+    }
+
+    /// Name order by the bytes as written (case-sensitive): the order of
+    /// objects inside the canonical encoding. Changing it would change event
+    /// ids, which the golden encoding test guards.
+    public static func inEncodingOrder<S: Sequence>(_ objects: S) -> [S.Element] where S.Element: NamedObject {
+        objects.sorted { $0.name < $1.name }
+    }
+
+    /// Every index, in name order.
+    public var indexesByName: [Index] { Schema.byName(indexes.values) }
 
     /// Tables ordered so that a table comes after the tables its foreign keys
     /// reference (cycles are broken by name order).
     public var tablesInDependencyOrder: [Table] {
-        let sorted = tables.values.sorted { $0.name.lowercased() < $1.name.lowercased() }
+        let sorted = Schema.byName(tables.values)
         var placed = Set<String>()
         var result: [Table] = []
         var visiting = Set<String>()
@@ -256,7 +277,7 @@ public struct Schema: Hashable, Sendable {
 
     /// Views ordered so that a view comes after the views it reads.
     public var viewsInDependencyOrder: [View] {
-        let sorted = views.values.sorted { $0.name.lowercased() < $1.name.lowercased() }
+        let sorted = Schema.byName(views.values)
         var placed = Set<String>()
         var visiting = Set<String>()
         var result: [View] = []
@@ -285,13 +306,14 @@ public struct Schema: Hashable, Sendable {
             views.append(v)
             names.insert(v.name.lowercased())
         }
-        let triggers = triggersSorted.filter { t in
+        let triggers = triggersByName.filter { t in
             t.table.lowercased() != name.lowercased() && names.contains { SQL.mentions(bodyOf: t, name: $0) }
         }
         return (views, triggers)
     }
 
-    var triggersSorted: [Trigger] { triggers.values.sorted { $0.name.lowercased() < $1.name.lowercased() } }
+    /// Every trigger, in name order.
+    public var triggersByName: [Trigger] { Schema.byName(triggers.values) }
 
     /// Whether any name (table, index or view) is taken; they share SQLite's namespace.
     func nameIsTaken(_ name: String) -> Bool {
@@ -299,7 +321,8 @@ public struct Schema: Hashable, Sendable {
         return tables[key] != nil || indexes[key] != nil || views[key] != nil || virtualTables[key] != nil
     }
 
-    var virtualTablesSorted: [VirtualTable] { virtualTables.values.sorted { $0.name.lowercased() < $1.name.lowercased() } }
+    /// Every virtual table, in name order.
+    public var virtualTablesByName: [VirtualTable] { Schema.byName(virtualTables.values) }
 }
 
 extension SQL {
@@ -319,3 +342,15 @@ extension SQL {
         return tokens[start...].contains { $0.identifier?.lowercased() == name.lowercased() }
     }
 }
+
+/// A schema object with a name (tables, indexes, views, triggers, virtual
+/// tables), for the two name orders.
+public protocol NamedObject {
+    var name: String { get }
+}
+
+extension Table: NamedObject {}
+extension Index: NamedObject {}
+extension View: NamedObject {}
+extension Trigger: NamedObject {}
+extension VirtualTable: NamedObject {}

@@ -1,6 +1,6 @@
 import StrataCore
 import StrataStore
-import StrataSync
+import StrataWire
 
 /// The registry's storage in memory: the second implementation, run through
 /// the same tests as the SQLite one.

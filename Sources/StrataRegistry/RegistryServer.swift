@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 import StrataCore
 import StrataSQLite
-import StrataSync
+import StrataWire
 
 /// Serialises access to the storage (one SQLite connection per project log)
 /// and answers in JSON.
@@ -22,28 +22,32 @@ public actor RegistryService {
         if tokens.isEmpty {
             // With no tokens file the registry is read-only and open.
             guard role == .read else {
-                throw HTTPFailure(.unauthorized, "this registry has no tokens: writes need `strata registry serve --tokens FILE`")
+                throw HTTPFailure(.unauthorized, "this registry has no tokens: writes need `strata registry serve --tokens FILE`", code: "auth.no_tokens")
             }
             return Identity(name: "anonymous", role: .read)
         }
-        guard authorization != nil else { throw HTTPFailure(.unauthorized, "a bearer token is required (Authorization: Bearer ...)") }
-        guard let who = tokens.identify(authorization: authorization) else { throw HTTPFailure(.unauthorized, "unknown token") }
+        guard authorization != nil else { throw HTTPFailure(.unauthorized, "a bearer token is required (Authorization: Bearer ...)", code: "auth.missing") }
+        guard let who = tokens.identify(authorization: authorization) else { throw HTTPFailure(.unauthorized, "unknown token", code: "auth.unknown") }
         guard who.role >= role else {
-            throw HTTPFailure(.forbidden, "\(who.name) has the \(who.role) role; this needs \(role)")
+            throw HTTPFailure(.forbidden, "\(who.name) has the \(who.role) role; this needs \(role)", code: "auth.role")
         }
         return who
     }
 }
 
-/// An answer other than 200, with its JSON body.
+/// An answer other than 200, with its JSON body (`ErrorBody`: a message and a stable code).
 struct HTTPFailure: Error {
     let status: HTTPResponse.Status
-    let body: JSON
-    init(_ status: HTTPResponse.Status, _ message: String, extra: [String: JSON] = [:]) {
+    let body: ErrorBody
+
+    init(_ status: HTTPResponse.Status, _ message: String, code: String) {
         self.status = status
-        var fields = extra
-        fields["error"] = .string(message)
-        body = .object(fields)
+        body = ErrorBody(message: message, code: code)
+    }
+
+    init(_ status: HTTPResponse.Status, _ error: StrataError, head: String?? = nil) {
+        self.status = status
+        body = ErrorBody(message: error.description, code: error.errorCode, head: head)
     }
 }
 
@@ -72,15 +76,14 @@ func failure(for error: Error) -> HTTPFailure {
     case let f as HTTPFailure: return f
     case let e as RegistryError:
         switch e {
-        case .unknownProject: return HTTPFailure(.notFound, e.description)
-        case .projectExists: return HTTPFailure(.conflict, e.description)
-        case .conflict(let head):
-            return HTTPFailure(.conflict, e.description, extra: ["head": head.map(JSON.string) ?? .null])
-        case .invalid: return HTTPFailure(.badRequest, e.description)
-        case .notFound: return HTTPFailure(.notFound, e.description)
+        case .unknownProject, .notFound: return HTTPFailure(.notFound, e)
+        case .projectExists: return HTTPFailure(.conflict, e)
+        case .conflict(let head): return HTTPFailure(.conflict, e, head: .some(head))
+        case .invalid: return HTTPFailure(.badRequest, e)
         }
-    case let e as EventDecodingError: return HTTPFailure(.badRequest, "invalid event: \(e.message)")
-    default: return HTTPFailure(.internalServerError, "internal error: \(error)")
+    case let e as WireError: return HTTPFailure(.badRequest, e)
+    case let e as EventDecodingError: return HTTPFailure(.badRequest, "invalid event: \(e.message)", code: e.errorCode)
+    default: return HTTPFailure(.internalServerError, "internal error: \(error)", code: "internal")
     }
 }
 
@@ -88,17 +91,17 @@ func failure(for error: Error) -> HTTPFailure {
 func answer(_ body: () async throws -> Response) async -> Response {
     do { return try await body() } catch {
         let f = failure(for: error)
-        return json(f.status, f.body)
+        return json(f.status, f.body.json)
     }
 }
 
 func readJSON(_ request: inout Request, limit: Int) async throws -> JSON {
     let buffer: ByteBuffer
     do { buffer = try await request.collectBody(upTo: limit) } catch {
-        throw HTTPFailure(.contentTooLarge, "the request body is larger than \(limit) bytes")
+        throw HTTPFailure(.contentTooLarge, "the request body is larger than \(limit) bytes", code: "request.too_large")
     }
     do { return try JSON.parse(Array(buffer.readableBytesView)) } catch {
-        throw HTTPFailure(.badRequest, "malformed JSON: \(error)")
+        throw HTTPFailure(.badRequest, "malformed JSON: \(error)", code: "json.malformed")
     }
 }
 
@@ -125,13 +128,12 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             _ = try service.identify(request.headers[.authorization], needs: .read)
             let after = request.uri.queryParameters["after"].map(String.init)
             let max = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 1000
-            guard (1...5000).contains(max) else { throw HTTPFailure(.badRequest, "limit must be between 1 and 5000") }
-            let page = try await service.withStore { store -> JSON in
+            guard (1...5000).contains(max) else { throw HTTPFailure(.badRequest, "limit must be between 1 and 5000", code: "request.invalid") }
+            let page = try await service.withStore { store -> EventsPage in
                 let (events, more) = try store.events(of: project, after: after, limit: max)
-                return .object(["events": .array(events.map(\.json)), "more": .bool(more),
-                                "head": try store.head(of: project).map(JSON.string) ?? .null])
+                return EventsPage(events: events, more: more, head: try store.head(of: project))
             }
-            return json(.ok, page)
+            return json(.ok, page.json)
         }
     }
 
@@ -140,34 +142,10 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             var request = request
             let project = try context.parameters.require("project")
             let who = try service.identify(request.headers[.authorization], needs: .push)
-            let body = try await readJSON(&request, limit: limit)
-            guard case .object = body, let items = body["events"]?.arrayValue, !items.isEmpty else {
-                throw HTTPFailure(.badRequest, "expected {\"base\": ID or null, \"events\": [EVENT, ...]} with at least one event")
-            }
-            let base: String?
-            switch body["base"] {
-            case .string(let b)?: base = b
-            case .null?, nil: base = nil
-            default: throw HTTPFailure(.badRequest, "base must be an event id or null")
-            }
-            // Re-validate: recompute every id from the event's own fields.
-            let events = try items.enumerated().map { n, item -> Event in
-                guard case .object(var fields) = item, let claimed = fields.removeValue(forKey: "id")?.stringValue else {
-                    throw HTTPFailure(.badRequest, "event \(n): expected an object with an id")
-                }
-                let event: Event
-                do { event = try Event(body: .object(fields)) } catch {
-                    throw HTTPFailure(.badRequest, "event \(n) (\(claimed.prefix(12))): \(error)")
-                }
-                guard event.id == claimed else {
-                    throw HTTPFailure(.badRequest, "event \(n): its id \(claimed.prefix(12)) is not the SHA-256 of its contents (\(event.id.prefix(12)))")
-                }
-                return event
-            }
+            let push = try PushRequest(json: try await readJSON(&request, limit: limit))
             let time = now()
-            let head = try await service.withStore { try $0.push(events, to: project, base: base, by: who.name, at: time) }
-            return json(.ok, .object(["head": .string(head), "accepted": .int(Int64(events.count)),
-                                      "pushed_by": .string(who.name), "pushed_at": .string(time)]))
+            let head = try await service.withStore { try $0.push(push.events, to: project, base: push.base, by: who.name, at: time) }
+            return json(.ok, PushResponse(head: head, accepted: push.events.count, pushedBy: who.name, pushedAt: time).json)
         }
     }
 
@@ -176,10 +154,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             var request = request
             let project = try context.parameters.require("project")
             let who = try service.identify(request.headers[.authorization], needs: .push)
-            let report: Report
-            do { report = try Report(json: try await readJSON(&request, limit: limit)) } catch let e as EventDecodingError {
-                throw HTTPFailure(.badRequest, e.message)
-            }
+            let report = try Report(json: try await readJSON(&request, limit: limit))
             try await service.withStore { try $0.record(report, of: project, by: who.name, at: now()) }
             return json(.ok, .object(["ok": .bool(true)]))
         }
@@ -189,32 +164,16 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
         await answer {
             let project = try context.parameters.require("project")
             _ = try service.identify(request.headers[.authorization], needs: .read)
-            return json(.ok, try await service.withStore { store -> JSON in
+            let fleet = try await service.withStore { store -> Fleet in
                 let targets = try store.targets(of: project)
                 let byEnv = Dictionary(uniqueKeysWithValues: targets.map { ($0.name, $0.revision) })
-                return .object([
-                    "project": .string(project),
-                    "head": try store.head(of: project).map(JSON.string) ?? .null,
-                    "environments": .array(targets.map {
-                        .object(["name": .string($0.name), "revision": .string($0.revision), "set_by": .string($0.setBy), "set_at": .string($0.setAt)])
-                    }),
-                    "databases": .array(try store.reports(of: project).map { r in
-                        var fields: [String: JSON] = ["node": .string(r.report.node), "database": .string(r.report.database),
-                                                      "revision": .string(r.report.revision), "direction": .string(r.report.direction),
-                                                      "at": .string(r.report.at), "reported_by": .string(r.reportedBy),
-                                                      "reported_at": .string(r.reportedAt),
-                                                      "environment": r.report.environment.map(JSON.string) ?? .null]
-                        if let env = r.report.environment, let target = byEnv[env] {
-                            fields["target"] = .string(target)
-                            fields["behind"] = .bool(target != r.report.revision)
-                        } else {
-                            fields["target"] = .null
-                            fields["behind"] = .null
-                        }
-                        return .object(fields)
-                    }),
-                ])
-            })
+                return Fleet(project: project, head: try store.head(of: project), environments: targets,
+                             databases: try store.reports(of: project).map {
+                                 FleetDatabase(report: $0.report, reportedBy: $0.reportedBy, reportedAt: $0.reportedAt,
+                                               target: $0.report.environment.flatMap { byEnv[$0] })
+                             })
+            }
+            return json(.ok, fleet.json)
         }
     }
 
@@ -224,11 +183,10 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             let project = try context.parameters.require("project")
             let environment = try context.parameters.require("environment")
             let who = try service.identify(request.headers[.authorization], needs: .admin)
-            guard let revision = try await readJSON(&request, limit: limit)["revision"]?.stringValue else {
-                throw HTTPFailure(.badRequest, "expected {\"revision\": ID}")
-            }
-            try await service.withStore { try $0.setTarget(revision, environment: environment, of: project, by: who.name, at: now()) }
-            return json(.ok, .object(["environment": .string(environment), "revision": .string(revision), "set_by": .string(who.name)]))
+            let revision = try TargetRequest(json: try await readJSON(&request, limit: limit)).revision
+            let target = EnvironmentTarget(name: environment, revision: revision, setBy: who.name, setAt: now())
+            try await service.withStore { try $0.setTarget(revision, environment: environment, of: project, by: who.name, at: target.setAt) }
+            return json(.ok, target.json(nameKey: "environment"))
         }
     }
 
@@ -238,9 +196,11 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             let environment = try context.parameters.require("environment")
             _ = try service.identify(request.headers[.authorization], needs: .read)
             let target = try await service.withStore { try $0.targets(of: project).first { $0.name == environment } }
-            guard let target else { throw HTTPFailure(.notFound, "environment \(environment) has no target; an admin sets one with `strata promote REV --env \(environment)`") }
-            return json(.ok, .object(["environment": .string(environment), "revision": .string(target.revision),
-                                      "set_by": .string(target.setBy), "set_at": .string(target.setAt)]))
+            guard let target else {
+                throw HTTPFailure(.notFound, "environment \(environment) has no target; an admin sets one with `strata promote REV --env \(environment)`",
+                                  code: "environment.no_target")
+            }
+            return json(.ok, target.json(nameKey: "environment"))
         }
     }
 
@@ -248,12 +208,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
         await answer {
             let project = try context.parameters.require("project")
             _ = try service.identify(request.headers[.authorization], needs: .read)
-            return json(.ok, .object(["records": .array(try await service.withStore { store in
-                try store.audit(of: project).map {
-                    .object(["seq": .int($0.seq), "action": .string($0.action), "identity": .string($0.identity),
-                             "at": .string($0.at), "detail": $0.detail])
-                }
-            })]))
+            return json(.ok, AuditTrail(records: try await service.withStore { try $0.audit(of: project) }).json)
         }
     }
     return router

@@ -1,5 +1,5 @@
 import StrataCore
-import StrataSync
+import StrataWire
 
 /// A refusal by the registry's storage, mapped to an HTTP status by the server.
 public enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -20,25 +20,17 @@ public enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 }
 
-public struct EnvironmentTarget: Sendable, Equatable {
-    public let name: String
-    public let revision: String
-    public let setBy: String
-    public let setAt: String
-}
-
+/// A node's last report on one database, and who delivered it when.
 public struct StoredReport: Sendable, Equatable {
     public let report: Report
     public let reportedBy: String
     public let reportedAt: String
-}
 
-public struct AuditRecord: Sendable, Equatable {
-    public let seq: Int64
-    public let action: String
-    public let identity: String
-    public let at: String
-    public let detail: JSON
+    public init(report: Report, reportedBy: String, reportedAt: String) {
+        self.report = report
+        self.reportedBy = reportedBy
+        self.reportedAt = reportedAt
+    }
 }
 
 /// The registry's storage: one log per project plus the fleet's state and an
@@ -59,4 +51,17 @@ public protocol RegistryStore: AnyObject {
     func record(_ report: Report, of project: String, by identity: String, at time: String) throws
     func reports(of project: String) throws -> [StoredReport]
     func audit(of project: String) throws -> [AuditRecord]
+}
+
+extension RegistryError: StrataError {
+    public var exitStatus: ExitStatus { .usage }
+    public var errorCode: String {
+        switch self {
+        case .unknownProject: return "project.unknown"
+        case .projectExists: return "project.exists"
+        case .conflict: return "push.stale_head"
+        case .invalid: return "request.invalid"
+        case .notFound: return "not_found"
+        }
+    }
 }

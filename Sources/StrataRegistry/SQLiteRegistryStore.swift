@@ -2,7 +2,7 @@ import Foundation
 import StrataCore
 import StrataSQLite
 import StrataStore
-import StrataSync
+import StrataWire
 
 /// The registry's default storage: one SQLite file. Each project's events
 /// live in the same tables as a local log (scoped by project), so pushes get
@@ -142,7 +142,7 @@ public final class SQLiteRegistryStore: RegistryStore {
             try db.query("""
                 INSERT OR REPLACE INTO reports (project, node, database, revision, direction, environment, at, reported_by, reported_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [.text(project), .text(report.node), .text(report.database), .text(report.revision), .text(report.direction),
+                """, [.text(project), .text(report.node), .text(report.database), .text(report.revision), .text(Report.wireName(report.direction)),
                       report.environment.map(Value.text) ?? .null, .text(report.at), .text(identity), .text(time)])
             try SQLiteRegistryStore.audit(db, project, "report", identity, time, report.json)
         }
@@ -154,7 +154,7 @@ public final class SQLiteRegistryStore: RegistryStore {
             SELECT node, database, revision, direction, at, environment, reported_by, reported_at FROM reports WHERE project = ? ORDER BY node, database
             """, [.text(project)]).map {
             StoredReport(report: Report(node: $0[0].string ?? "", database: $0[1].string ?? "", revision: $0[2].string ?? "",
-                                        direction: $0[3].string ?? "", at: $0[4].string ?? "", environment: $0[5].string),
+                                        direction: $0[3].string.flatMap(Direction.init(rawValue:)), at: $0[4].string ?? "", environment: $0[5].string),
                          reportedBy: $0[6].string ?? "", reportedAt: $0[7].string ?? "")
         }
     }

@@ -1,4 +1,5 @@
 import CSQLite
+import StrataCore
 import Foundation
 
 /// A value read from or bound to SQLite.
@@ -186,4 +187,9 @@ public final class Connection: @unchecked Sendable {
             throw error
         }
     }
+}
+
+extension SQLiteError: StrataError {
+    public var exitStatus: ExitStatus { .usage }
+    public var errorCode: String { isBusy ? "sqlite.busy" : "sqlite.error" }
 }

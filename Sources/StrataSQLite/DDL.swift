@@ -69,12 +69,12 @@ public enum DDL {
     public static func script(_ schema: Schema) -> [String] {
         var statements: [String] = []
         for t in schema.tablesInDependencyOrder { statements.append(createTable(t)) }
-        for v in schema.virtualTables.values.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) { statements.append(v.sql) }
-        for i in schema.indexes.values.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
+        for v in schema.virtualTablesByName { statements.append(v.sql) }
+        for i in schema.indexesByName {
             statements.append(createIndex(i))
         }
         for v in schema.viewsInDependencyOrder { statements.append(v.sql) }
-        for t in schema.triggers.values.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
+        for t in schema.triggersByName {
             statements.append(t.sql)
         }
         return statements

@@ -215,3 +215,8 @@ struct CreateTableText {
         }
     }
 }
+
+extension InspectionError: StrataError {
+    public var exitStatus: ExitStatus { .usage }
+    public var errorCode: String { "database.unsupported" }
+}

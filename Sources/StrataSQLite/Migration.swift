@@ -1,9 +1,5 @@
 import StrataCore
 
-public enum Direction: String, Sendable {
-    case up, down
-}
-
 public struct MigrationStep: Sendable {
     public let event: Event
     public let direction: Direction
@@ -159,6 +155,18 @@ public enum MigrationError: Error, CustomStringConvertible, Sendable {
             return "the database moved from \(expected ?? "base") to \(found ?? "base") while this command was planning (another migration ran); run the command again"
         case let .foreignKeyViolations(rows):
             return "the migration would leave rows that break foreign keys, so nothing was changed:\n  " + rows.joined(separator: "\n  ")
+        }
+    }
+}
+
+extension MigrationError: StrataError {
+    public var exitStatus: ExitStatus { .usage }
+    public var errorCode: String {
+        switch self {
+        case .event: return "migration.failed"
+        case .locked: return "migration.locked"
+        case .moved: return "migration.moved"
+        case .foreignKeyViolations: return "migration.foreign_keys"
         }
     }
 }

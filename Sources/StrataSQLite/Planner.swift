@@ -18,6 +18,18 @@ public struct PlannedStatement: Hashable, Sendable {
 /// Turns an op into SQLite statements (Atlas's "plan"). Pure: it reads the
 /// state before the op, never the database.
 public enum Planner {
+    /// The statements that apply `ops` in order, each planned against the
+    /// state the ones before it leave (`show`'s SQL both ways).
+    public static func statements(for ops: [Op], in before: Schema) throws -> [PlannedStatement] {
+        var state = before
+        var plan: [PlannedStatement] = []
+        for op in ops {
+            plan += try statements(for: op, in: state)
+            try state.apply(op)
+        }
+        return plan
+    }
+
     /// The statements that apply `op` to a database whose schema is `before`.
     public static func statements(for op: Op, in before: Schema) throws -> [PlannedStatement] {
         let after = try before.applying(op)
@@ -133,13 +145,13 @@ public enum Planner {
     /// statement and recreated as the state after the op says they are.
     static func aroundViewsAndTriggers(before: Schema, after: Schema, _ statements: [String]) -> [PlannedStatement] {
         var plan: [PlannedStatement] = []
-        for t in before.triggers.values.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
+        for t in before.triggersByName {
             plan.append(PlannedStatement("DROP TRIGGER \(DDL.q(t.name))"))
         }
         for v in before.viewsInDependencyOrder.reversed() { plan.append(PlannedStatement("DROP VIEW \(DDL.q(v.name))")) }
         plan += statements.map { PlannedStatement($0) }
         for v in after.viewsInDependencyOrder { plan.append(PlannedStatement(v.sql)) }
-        for t in after.triggers.values.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
+        for t in after.triggersByName {
             plan.append(PlannedStatement(t.sql))
         }
         return plan

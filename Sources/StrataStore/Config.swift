@@ -1,3 +1,4 @@
+import StrataCore
 import Foundation
 import TOMLKit
 
@@ -84,4 +85,9 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+extension ConfigError: StrataError {
+    public var exitStatus: ExitStatus { .usage }
+    public var errorCode: String { "config.invalid" }
 }

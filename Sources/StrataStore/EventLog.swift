@@ -155,3 +155,18 @@ struct Overlay: EventSource {
         return try range(from: nil, to: id).reduce(into: Schema.empty) { s, e in try s.apply(e.ops) }
     }
 }
+
+extension LogError: StrataError {
+    /// A corrupt log is a difference found (as `verify` reports one); the rest are refusals.
+    public var exitStatus: ExitStatus { kind == .corrupt ? .difference : .usage }
+    public var errorCode: String {
+        switch kind {
+        case .notFound: return "log.not_found"
+        case .ambiguous: return "log.ambiguous"
+        case .invalid: return "log.invalid"
+        case .conflict: return "log.conflict"
+        case .corrupt: return "log.corrupt"
+        case .locked: return "log.locked"
+        }
+    }
+}

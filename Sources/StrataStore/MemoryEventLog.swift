@@ -1,13 +1,22 @@
 import StrataCore
 
-/// A log in memory: the second implementation of `EventLog`, run through the
-/// same tests as the SQLite one.
-public final class MemoryEventLog: EventLog {
+/// A log in memory: the second implementation of `EventLog` and `SyncLog`,
+/// run through the same tests as the SQLite one, and the log of the
+/// syncer's unit tests.
+public final class MemoryEventLog: SyncLog {
     private var graph = EventGraph()
     private var snapshots: [String: Schema] = [:]
+    private var metadata: [String: String] = [:]
+    private var pushed: [String: (by: String, at: String)] = [:]
+    private var outbox: [(seq: Int64, kind: String, body: String)] = []
+    private var outboxSeq: Int64 = 0
     public let snapshotInterval: Int
 
     public init(snapshotInterval: Int = 0) { self.snapshotInterval = snapshotInterval }
+
+    public var location: String { "(memory)" }
+
+    // MARK: - Events
 
     public func count() throws -> Int { graph.order.count }
     public func contains(_ id: String) throws -> Bool { graph.events[id] != nil }
@@ -28,11 +37,80 @@ public final class MemoryEventLog: EventLog {
         }
         var validator = AppendValidator(log: self)
         var staged = graph
+        var newSnapshots: [String: Schema] = [:]
         for e in events where staged.events[e.id] == nil {
             let state = try validator.check(e, cachedParentState: nil)
             try staged.add(e)
-            if snapshotInterval > 0, try staged.height(e.id) % snapshotInterval == 0 { snapshots[e.id] = state }
+            if snapshotInterval > 0, try staged.height(e.id) % snapshotInterval == 0 { newSnapshots[e.id] = state }
         }
         graph = staged
+        snapshots.merge(newSnapshots) { $1 }
+    }
+
+    // MARK: - Sync bookkeeping
+
+    public func meta(_ key: String) throws -> String? { metadata[key] }
+    public func setMeta(_ key: String, _ value: String?) throws { metadata[key] = value }
+
+    public func unpublished() throws -> [Event] {
+        var found = Set<String>()
+        var stack = graph.heads
+        while let id = stack.popLast() {
+            guard pushed[id] == nil, found.insert(id).inserted, let e = graph.events[id] else { continue }
+            stack += e.parents
+        }
+        return graph.order.filter(found.contains).map { graph.events[$0]! }
+    }
+
+    public func replaceUnpublished(_ ids: [String], with events: [Event]) throws {
+        let doomed = Set(ids)
+        for id in ids {
+            if pushed[id] != nil { throw LogError(.invalid, "event \(id.prefix(12)) was pushed to the registry and can never be rewritten") }
+            if let child = graph.order.first(where: { !doomed.contains($0) && graph.events[$0]!.parents.contains(id) }) {
+                throw LogError(.invalid, "event \(child.prefix(12)) builds on an event being replaced; replace it too")
+            }
+        }
+        let before = (graph, snapshots)
+        graph = EventGraph(graph.order.filter { !doomed.contains($0) }.map { graph.events[$0]! })
+        snapshots = snapshots.filter { !doomed.contains($0.key) }
+        do { try append(events, expectedHeads: nil) } catch {
+            (graph, snapshots) = before
+            throw error
+        }
+    }
+
+    public func markPushed(_ receipts: [PushReceipt]) throws {
+        for r in receipts { pushed[r.id] = (r.by, r.at) }
+    }
+
+    public func pushedInfo() throws -> [String: (by: String, at: String)] { pushed }
+
+    public func appendPulled(_ events: [Event], receipts: [PushReceipt]) throws {
+        try append(events, expectedHeads: nil)
+        try markPushed(receipts)
+    }
+
+    public func enqueue(kind: String, body: String) throws {
+        outboxSeq += 1
+        outbox.append((outboxSeq, kind, body))
+    }
+
+    public func queued() throws -> [(seq: Int64, kind: String, body: String)] { outbox }
+
+    public func dequeue(_ seq: Int64) throws { outbox.removeAll { $0.seq == seq } }
+
+    /// Events in memory cannot be changed behind the log's back; what is
+    /// left to check is that every id is its event's hash and every event folds.
+    public func verify() throws -> [LogProblem] {
+        var problems: [LogProblem] = []
+        for (n, id) in graph.order.enumerated() {
+            let e = graph.events[id]!
+            let recomputed = Event(parents: e.parents, author: e.author, timestamp: e.timestamp, message: e.message, ops: e.ops)
+            if recomputed.id != id { problems.append(LogProblem(seq: Int64(n + 1), id: id, reason: "its id does not match its contents")) }
+            do { _ = try state(at: id) } catch {
+                problems.append(LogProblem(seq: Int64(n + 1), id: id, reason: "its ops do not apply: \(error)"))
+            }
+        }
+        return problems
     }
 }

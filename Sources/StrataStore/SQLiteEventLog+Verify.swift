@@ -1,25 +1,17 @@
 import StrataCore
 
 extension SQLiteEventLog {
-    /// One problem `verify` found, naming the event and why.
-    public struct Problem: CustomStringConvertible, Sendable {
-        public let seq: Int64
-        public let id: String
-        public let reason: String
-        public var description: String { "event #\(seq) \(id.prefix(12)): \(reason)" }
-    }
-
     /// Recomputes every id from the stored bytes, checks every parent link and
     /// height, folds every event onto the state before it, and compares the
     /// derived tables (heads, snapshots) with what the events say.
-    public func verify() throws -> [Problem] {
-        var problems: [Problem] = []
+    public func verify() throws -> [LogProblem] {
+        var problems: [LogProblem] = []
         var heights: [String: Int] = [:]
         var hasChild = Set<String>()
         var previous: (id: String, state: Schema)?
         var graph = EventGraph()
         for row in try rawRows() {
-            func problem(_ reason: String) { problems.append(Problem(seq: row.seq, id: row.id, reason: reason)) }
+            func problem(_ reason: String) { problems.append(LogProblem(seq: row.seq, id: row.id, reason: reason)) }
             let event: Event
             do { event = try Event(canonical: row.body) } catch {
                 problem("its stored bytes are not a valid event (\(error)); the log was changed outside strata")
@@ -64,7 +56,7 @@ extension SQLiteEventLog {
         let expectedHeads = Set(heights.keys).subtracting(hasChild)
         let storedHeads = Set(try heads())
         if expectedHeads != storedHeads {
-            problems.append(Problem(seq: 0, id: "", reason: "the heads table lists \(storedHeads.count) heads but the events have \(expectedHeads.count)"))
+            problems.append(LogProblem(seq: 0, id: "", reason: "the heads table lists \(storedHeads.count) heads but the events have \(expectedHeads.count)"))
         }
         return problems
     }

@@ -10,7 +10,7 @@ import StrataSQLite
 /// event and `verify` recomputes every id and link from them. The `heads` and
 /// `snapshots` tables are derived data, written in the same transaction as the
 /// events they follow and rebuilt from them by `rebuildDerivedData()`.
-public final class SQLiteEventLog: EventLog {
+public final class SQLiteEventLog: SyncLog {
     public let path: String
     let db: Connection
     public let snapshotInterval: Int
@@ -226,18 +226,21 @@ public final class SQLiteEventLog: EventLog {
 
     // MARK: - Registry bookkeeping
 
-    /// Records that the registry accepted `id` from `identity`.
-    public func markPushed(_ id: String, by identity: String, at time: String) throws {
-        try markPushed([(id, identity, time)])
+    public var location: String { path }
+
+    /// Records acknowledgements in one transaction (one fsync, not one each).
+    public func markPushed(_ receipts: [PushReceipt]) throws {
+        guard !receipts.isEmpty else { return }
+        try db.transaction { try Self.recordPushed(db, project: project, receipts) }
     }
 
-    /// Records several acknowledgements in one transaction (one fsync, not one each).
-    public func markPushed(_ entries: [(id: String, by: String, at: String)]) throws {
-        guard !entries.isEmpty else { return }
-        try db.transaction { try Self.recordPushed(db, project: project, entries) }
+    public func appendPulled(_ events: [Event], receipts: [PushReceipt]) throws {
+        try append(events, expectedHeads: nil, alsoInTransaction: { [project] db, _ in
+            try SQLiteEventLog.recordPushed(db, project: project, receipts)
+        })
     }
 
-    public static func recordPushed(_ db: Connection, project: String, _ entries: [(id: String, by: String, at: String)]) throws {
+    static func recordPushed(_ db: Connection, project: String, _ entries: [PushReceipt]) throws {
         for e in entries {
             try db.query("INSERT OR REPLACE INTO remote (project, id, pushed_by, pushed_at) VALUES (?, ?, ?, ?)",
                          [.text(project), .text(e.id), .text(e.by), .text(e.at)])

@@ -1,4 +1,5 @@
 import CCurl
+import StrataCore
 import Foundation
 
 /// An HTTP request as the registry client sends it.
@@ -172,4 +173,9 @@ public final class ThreadedTransport: @unchecked Sendable {
             condition.unlock()
         }
     }
+}
+
+extension TransportError: StrataError {
+    public var exitStatus: ExitStatus { .unreachable }
+    public var errorCode: String { "registry.transport" }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import StrataCore
+import StrataSQLite
 import StrataStore
-import StrataSync
+import StrataWire
 
 extension Project {
     /// The registry client from strata.toml, with the token from
@@ -28,15 +29,9 @@ extension Project {
 
     public func syncer() throws -> Syncer { Syncer(project: self, client: try registryClient()) }
 
-    /// The name a database is reported under: its path relative to the project.
-    public func databaseName(_ path: String) -> String {
-        let prefix = root.path.hasSuffix("/") ? root.path : root.path + "/"
-        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
-    }
-
     /// Tells the registry (if one is configured) where a database is now.
     /// Returns why the report was queued instead of delivered, or nil.
-    public func reportMigration(database path: String, revision: String?, direction: String, environment: String? = nil,
+    public func reportMigration(database path: String, revision: String?, direction: Direction?, environment: String? = nil,
                                 now: Int64) -> Error? {
         guard config.registry != nil else { return nil }
         let syncer: Syncer
@@ -44,5 +39,44 @@ extension Project {
         let report = Report(node: config.node, database: databaseName(path), revision: revision ?? "base", direction: direction,
                             at: Timestamp.iso8601(now), environment: environment)
         return syncer.report(report)
+    }
+
+    /// `migrate`, then a report to the registry for every database that
+    /// moved (and, for an environment's run, every one already there).
+    /// `queued` hears of each report that waits in the outbox, and why.
+    public func migrateAndReport(_ paths: [String], to goal: MigrationGoal, sqlOnly: Bool, environment: String? = nil,
+                                 each: (MigrationOutcome) -> Void, queued: (String, Error) -> Void) throws {
+        try migrate(paths, to: goal, sqlOnly: sqlOnly) { outcome in
+            each(outcome)
+            let report: (revision: String?, direction: Direction?)
+            switch outcome {
+            case .script: return
+            case let .unchanged(_, revision, _):
+                guard environment != nil else { return }
+                report = (revision, nil)
+            case let .migrated(_, plan): report = (plan.toRevision, plan.direction)
+            }
+            if let error = reportMigration(database: outcome.database, revision: report.revision, direction: report.direction,
+                                           environment: environment, now: Clock.nowMillis) {
+                queued(databaseName(outcome.database), error)
+            }
+        }
+    }
+
+    /// Sets an environment's target on the registry to a revision of this log.
+    public func promote(_ revision: String, environment: String) throws -> EnvironmentTarget {
+        try registryClient().setTarget(environment: environment, revision: try revisionID(revision, purpose: "promoted"))
+    }
+}
+
+extension Syncer {
+    /// `sync --apply --env ENV`: brings every configured database to the
+    /// environment's target, up or down, and reports each. Returns the target.
+    public func apply(environment: String, announce: (String) -> Void, each: (MigrationOutcome) -> Void,
+                      queued: (String, Error) -> Void) throws {
+        let target = try client.target(environment: environment)
+        announce(target)
+        try project.migrateAndReport(try project.databasePaths([], all: true), to: .move(to: target), sqlOnly: false,
+                                     environment: environment, each: each, queued: queued)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import StrataCore
+import StrataWire
 
 /// Why a registry call failed; the CLI maps each to DESIGN.md's exit code.
 public enum SyncError: Error, CustomStringConvertible, Sendable {
@@ -42,62 +43,6 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
         case .notConfigured:
             return "no registry is configured: add `registry = \"http://HOST:PORT\"` to strata.toml (or `strata init --registry URL`)"
         }
-    }
-}
-
-/// An event as the registry serves it: the event plus who pushed it, when.
-public struct PushedEvent: Sendable {
-    public let event: Event
-    public let pushedBy: String
-    public let pushedAt: String
-
-    public init(event: Event, pushedBy: String, pushedAt: String) {
-        self.event = event
-        self.pushedBy = pushedBy
-        self.pushedAt = pushedAt
-    }
-
-    /// The wire form: the event with its id, plus who pushed it and when.
-    public var json: JSON {
-        guard case .object(var fields) = event.jsonWithID else { return event.jsonWithID }
-        fields["pushed_by"] = .string(pushedBy)
-        fields["pushed_at"] = .string(pushedAt)
-        return .object(fields)
-    }
-}
-
-/// What a node reports after it migrated a database.
-public struct Report: Sendable, Equatable {
-    public var node: String
-    public var database: String
-    public var revision: String
-    public var direction: String
-    public var at: String
-    public var environment: String?
-
-    public init(node: String, database: String, revision: String, direction: String, at: String, environment: String?) {
-        self.node = node
-        self.database = database
-        self.revision = revision
-        self.direction = direction
-        self.at = at
-        self.environment = environment
-    }
-
-    public var json: JSON {
-        .object(["node": .string(node), "database": .string(database), "revision": .string(revision),
-                 "direction": .string(direction), "at": .string(at), "environment": environment.map(JSON.string) ?? .null])
-    }
-
-    public init(json: JSON) throws {
-        guard let node = json["node"]?.stringValue, let database = json["database"]?.stringValue,
-              let revision = json["revision"]?.stringValue, let direction = json["direction"]?.stringValue,
-              let at = json["at"]?.stringValue else {
-            throw EventDecodingError("a report needs node, database, revision, direction and at (strings)")
-        }
-        let env = json["environment"]
-        guard env == nil || env == .null || env?.stringValue != nil else { throw EventDecodingError("environment must be a string or null") }
-        self.init(node: node, database: database, revision: revision, direction: direction, at: at, environment: env?.stringValue)
     }
 }
 
@@ -150,13 +95,14 @@ public final class RegistryClient {
                 continue
             }
             let json = try? JSON.parse(response.body)
-            let message = json?["error"]?.stringValue ?? String(decoding: response.body.prefix(300), as: UTF8.self)
+            let error = ErrorBody(json: json)
+            let message = error?.message ?? String(decoding: response.body.prefix(300), as: UTF8.self)
             switch response.status {
             case 200..<300:
                 guard let json else { throw SyncError.badResponse("not JSON") }
                 return json
             case 401, 403: throw SyncError.refused(response.status, message)
-            case 409: throw SyncError.conflict(head: json?["head"]?.stringValue, message)
+            case 409: throw SyncError.conflict(head: error?.head ?? nil, message)
             case 400..<500: throw SyncError.rejected(response.status, message)
             default: throw SyncError.unreachable(baseURL, "HTTP \(response.status): \(message)")
             }
@@ -166,51 +112,64 @@ public final class RegistryClient {
     // MARK: - Events
 
     /// One page of events appended after `after` (from the start when nil).
-    public func events(after: String?, limit: Int = 1000) throws -> (events: [PushedEvent], head: String?, more: Bool) {
+    public func events(after: String?, limit: Int = 1000) throws -> EventsPage {
         var url = "\(projectURL)/events?limit=\(limit)"
         if let after { url += "&after=\(after)" }
-        let json = try call("GET", url)
-        guard let items = json["events"]?.arrayValue else { throw SyncError.badResponse("no events array") }
-        let events = try items.map { item -> PushedEvent in
-            guard case .object(var fields) = item, let id = fields.removeValue(forKey: "id")?.stringValue,
-                  let by = fields.removeValue(forKey: "pushed_by")?.stringValue,
-                  let at = fields.removeValue(forKey: "pushed_at")?.stringValue else {
-                throw SyncError.badResponse("an event lacks id, pushed_by or pushed_at")
-            }
-            let event = try Event(body: .object(fields))
-            guard event.id == id else { throw SyncError.badResponse("event \(id.prefix(12)) does not hash to its id") }
-            return PushedEvent(event: event, pushedBy: by, pushedAt: at)
-        }
-        return (events, json["head"]?.stringValue, json["more"]?.boolValue ?? false)
+        return try decoded(try call("GET", url), as: EventsPage.init(json:))
     }
 
     /// Pushes events that build on `base` (the registry's head as this node
     /// last saw it). Returns the new head and who the registry says pushed.
-    public func push(_ events: [Event], base: String?) throws -> (head: String, pushedBy: String, pushedAt: String) {
-        let body = JSON.object(["base": base.map(JSON.string) ?? .null, "events": .array(events.map(\.jsonWithID))])
-        let json = try call("POST", "\(projectURL)/events", body: body)
-        guard let head = json["head"]?.stringValue, let by = json["pushed_by"]?.stringValue, let at = json["pushed_at"]?.stringValue else {
-            throw SyncError.badResponse("a push answer needs head, pushed_by and pushed_at")
-        }
-        return (head, by, at)
+    public func push(_ events: [Event], base: String?) throws -> PushResponse {
+        try decoded(try call("POST", "\(projectURL)/events", body: PushRequest(base: base, events: events).json), as: PushResponse.init(json:))
     }
 
     // MARK: - Fleet
 
     public func report(_ report: Report) throws { _ = try call("POST", "\(projectURL)/reports", body: report.json) }
 
-    public func fleet() throws -> JSON { try call("GET", "\(projectURL)/fleet") }
+    public func fleet() throws -> Fleet { try decoded(try call("GET", "\(projectURL)/fleet"), as: Fleet.init(json:)) }
 
-    public func setTarget(environment: String, revision: String) throws -> JSON {
-        try call("PUT", "\(projectURL)/environments/\(RegistryClient.escape(environment))", body: .object(["revision": .string(revision)]))
+    public func setTarget(environment: String, revision: String) throws -> EnvironmentTarget {
+        try decoded(try call("PUT", environmentURL(environment), body: TargetRequest(revision: revision).json),
+                    as: { try EnvironmentTarget(json: $0, nameKey: "environment") })
     }
 
-    /// The environment's target revision (nil when none is set).
-    public func target(environment: String) throws -> String? {
-        try call("GET", "\(projectURL)/environments/\(RegistryClient.escape(environment))")["revision"]?.stringValue
+    /// The environment's target revision (the registry answers 404 when none is set).
+    public func target(environment: String) throws -> String {
+        try decoded(try call("GET", environmentURL(environment)), as: { try EnvironmentTarget(json: $0, nameKey: "environment") }).revision
     }
 
-    public func audit() throws -> JSON { try call("GET", "\(projectURL)/audit") }
+    public func audit() throws -> AuditTrail { try decoded(try call("GET", "\(projectURL)/audit"), as: AuditTrail.init(json:)) }
+
+    func environmentURL(_ environment: String) -> String { "\(projectURL)/environments/\(RegistryClient.escape(environment))" }
+
+    /// A 2xx answer whose body does not have its documented shape is a bad response, not bad input.
+    func decoded<T>(_ json: JSON, as read: (JSON) throws -> T) throws -> T {
+        do { return try read(json) } catch { throw SyncError.badResponse("\(error)") }
+    }
 
     public func createProject() throws { _ = try call("PUT", projectURL, body: .object([:])) }
+}
+
+extension SyncError: StrataError {
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .conflict, .diverged: return .conflict
+        case .unreachable, .refused, .badResponse: return .unreachable
+        case .rejected, .notConfigured: return .usage
+        }
+    }
+
+    public var errorCode: String {
+        switch self {
+        case .unreachable: return "registry.unreachable"
+        case .refused: return "registry.refused"
+        case .conflict: return "registry.conflict"
+        case .diverged: return "sync.diverged"
+        case .rejected: return "registry.rejected"
+        case .badResponse: return "registry.bad_response"
+        case .notConfigured: return "registry.not_configured"
+        }
+    }
 }

@@ -2,12 +2,13 @@ import Foundation
 import StrataCore
 import StrataSQLite
 import StrataStore
+import StrataWire
 
 /// Exchanges a project's events with the registry.
 public final class Syncer {
     public let project: Project
     public let client: RegistryClient
-    var log: SQLiteEventLog { project.log }
+    var log: any SyncLog { project.log }
 
     public init(project: Project, client: RegistryClient) {
         self.project = project
@@ -19,6 +20,23 @@ public final class Syncer {
 
     // MARK: - Pull
 
+    public struct PullResult: Sendable {
+        /// Events this log did not have.
+        public let pulled: Int
+        /// The registry's head after the pull.
+        public let remoteHead: String?
+        /// How many heads the local log has now (more than one: unpushed
+        /// local work to rebase or merge with `sync`).
+        public let localHeads: Int
+    }
+
+    /// Pulls, and says where the log stands afterwards.
+    public func pullAndReport() throws -> PullResult {
+        flushOutbox()
+        let n = try pull()
+        return PullResult(pulled: n, remoteHead: try remoteHead, localHeads: try log.heads().count)
+    }
+
     /// Brings in the registry's events this log lacks, page by page, from
     /// where the last pull or push ended: its cost grows with what is new,
     /// not with the log's length.
@@ -28,7 +46,7 @@ public final class Syncer {
         if let a = after, !(try log.contains(a)) { after = nil }
         var added = 0
         while true {
-            let page: (events: [PushedEvent], head: String?, more: Bool)
+            let page: EventsPage
             do {
                 page = try client.events(after: after)
             } catch SyncError.rejected(404, let message) where after != nil && message.contains("unknown event") {
@@ -39,9 +57,7 @@ public final class Syncer {
             let acknowledged = page.events.map { (id: $0.event.id, by: $0.pushedBy, at: $0.pushedAt) }
             if !new.isEmpty {
                 // The events and who pushed them, in one transaction.
-                try log.append(new.map(\.event), expectedHeads: nil, alsoInTransaction: { [project = log.project] db, _ in
-                    try SQLiteEventLog.recordPushed(db, project: project, acknowledged)
-                })
+                try log.appendPulled(new.map(\.event), receipts: acknowledged)
                 added += new.count
             } else {
                 try log.markPushed(acknowledged)
@@ -59,6 +75,12 @@ public final class Syncer {
     public struct PushResult: Sendable {
         public let pushed: Int
         public let head: String?
+    }
+
+    /// What `strata push` does: delivers queued reports, then pushes.
+    public func publish() throws -> PushResult {
+        flushOutbox()
+        return try push()
     }
 
     /// Sends the events the registry has not acknowledged. The push names the
@@ -88,6 +110,8 @@ public final class Syncer {
         public var replaced = 0
         public var redone: String?
         public var pushed = 0
+        /// The registry's head once the sync is done.
+        public var remoteHead: String?
     }
 
     /// Pull; then rebase the unpushed local events onto the registry's head
@@ -117,6 +141,7 @@ public final class Syncer {
             }
             do {
                 result.pushed += try push().pushed
+                result.remoteHead = try remoteHead
                 return result
             } catch SyncError.conflict {
                 // Someone pushed between our pull and our push: again, after a pause.

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
+import StrataCore
 
 /// Entry point: parses, runs, and turns every error into `error: ...` on
-/// stderr with the exit code DESIGN.md assigns (see ExitCodes.swift).
+/// stderr with the exit code its type declares (see ExitCodes.swift).
 @main
 enum Main {
     /// `strata -C DIR COMMAND ...` (git's order) means `strata COMMAND -C DIR ...`.
@@ -12,11 +13,12 @@ enum Main {
     }
 
     static func main() async {
+        let arguments = leadingDirectoryMoved(Array(CommandLine.arguments.dropFirst()))
         do {
-            var command = try StrataCommand.parseAsRoot(leadingDirectoryMoved(Array(CommandLine.arguments.dropFirst())))
+            var command = try StrataCommand.parseAsRoot(arguments)
             if var async = command as? AsyncParsableCommand { try await async.run() } else { try command.run() }
         } catch {
-            if ExitCodes.code(for: error) != nil { report(error) }
+            if let (status, code) = ExitCodes.classify(error) { report(error, status: status, code: code, json: arguments.contains("--json")) }
             // What is left comes from ArgumentParser: help, version, an
             // ExitCode a command chose, or a usage error.
             if error is ExitCode || StrataCommand.exitCode(for: error) == .success {
@@ -24,7 +26,7 @@ enum Main {
             }
             let message = StrataCommand.message(for: error)
             FileHandle.standardError.write(Data("error: \(message)\nrun `strata --help` (or `strata COMMAND --help`) for usage\n".utf8))
-            exit(ExitCodes.usage)
+            exit(ExitStatus.usage.rawValue)
         }
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import StrataCore
-import StrataSQLite
 import StrataStore
 
 /// `-C DIR`: every command runs in a project directory.
@@ -46,35 +45,3 @@ struct JSONOption: ParsableArguments {
     @Flag(name: .long, help: "Print one JSON document on stdout.")
     var json = false
 }
-
-enum Clock {
-    static var nowMillis: Int64 {
-        if let fixed = ProcessInfo.processInfo.environment["STRATA_NOW"], let ms = Timestamp.parse(fixed) { return ms }
-        return Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-    }
-}
-
-extension Project {
-    /// Who is migrating: `STRATA_USER`, else the configured author.
-    var migrationContext: MigrationContext {
-        let env = ProcessInfo.processInfo.environment
-        return MigrationContext(appliedBy: env["STRATA_USER"] ?? config.author, node: config.node, now: Clock.nowMillis)
-    }
-
-    /// Opens a database that must exist (for commands that only read it).
-    /// Read-write even so: after a migration was killed mid-transaction, SQLite
-    /// must roll back its hot journal on open, which a read-only connection
-    /// cannot do (SQLITE_READONLY_ROLLBACK).
-    func existingDatabase(_ path: String) throws -> TargetDatabase {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ProjectError("no database at \(path); run `strata upgrade head` to create it, or pass --db")
-        }
-        return try TargetDatabase(path: path, create: false)
-    }
-}
-
-extension String {
-    var short: String { String(prefix(12)) }
-}
-
-func printJSON(_ value: JSON) { print(value.prettyString) }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import StrataCore
 import StrataStore
 import StrataSync
 
@@ -11,15 +10,9 @@ extension StrataCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let p = try project.open()
-            let audit = try p.registryClient().audit()
-            if output.json {
-                printJSON(audit)
-                return
-            }
-            for r in audit["records"]?.arrayValue ?? [] {
-                print("\(r["at"]?.stringValue ?? "?")  \(r["identity"]?.stringValue ?? "?")  \(r["action"]?.stringValue ?? "?")  \(r["detail"]?.canonicalString ?? "")")
-            }
+            let audit = try project.open().registryClient().audit()
+            if output.json { return printJSON(audit.json) }
+            for r in audit.records { print("\(r.at)  \(r.identity)  \(r.action)  \(r.detail.canonicalString)") }
         }
     }
 }

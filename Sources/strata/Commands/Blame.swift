@@ -11,24 +11,17 @@ extension StrataCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let p = try project.open()
-            let parts = target.split(separator: ".", maxSplits: 1).map(String.init)
-            guard let head = try p.log.head() else { throw ProjectError("the log is empty: nothing to blame") }
-            let events = try p.log.range(from: nil, to: head)
-            let entries = StrataCore.Blame.entries(table: parts[0], column: parts.count > 1 ? parts[1] : nil, in: events)
-            guard !entries.isEmpty else { throw ProjectError("no event in the history of head touches \(target)") }
-            let pushed = try p.log.pushedInfo()
+            let entries = try project.open().blame(target)
             if output.json {
-                printJSON(.array(entries.map { entry in
+                return printJSON(.array(entries.map { entry in
                     var fields: [String: JSON] = [
                         "id": .string(entry.event.id), "author": .string(entry.event.author),
                         "timestamp": .string(Timestamp.iso8601(entry.event.timestamp)), "message": .string(entry.event.message),
                         "ops": .array(entry.ops.map { .string($0.summary) }),
                     ]
-                    if let info = pushed[entry.event.id] { fields["pushed_by"] = .string(info.by) }
+                    if let pushed = entry.pushed { fields["pushed_by"] = .string(pushed.by) }
                     return .object(fields)
                 }))
-                return
             }
             for entry in entries {
                 let e = entry.event

@@ -13,32 +13,23 @@ extension StrataCommand {
 
         func run() throws {
             let p = try project.open()
-            var drifted = false
-            var reports: [JSON] = []
-            for path in try databases.paths(in: p) {
-                let db = try p.existingDatabase(path)
-                let revision = try db.currentRevision()
-                let source = try p.source(for: db)
-                if let revision, !(try source.contains(revision)) {
-                    throw ProjectError("database \(path) is at revision \(revision.short), which neither the local log nor the database's own records hold; pull it first")
+            let drifts = try databases.paths(in: p).map { try p.drift(of: $0) }
+            if output.json {
+                let reports = drifts.map { d -> JSON in
+                    .object(["database": .string(d.database), "revision": .string(d.revision ?? "base"), "drift": .array(d.changes.map(JSON.string))])
                 }
-                let expected = try source.state(at: revision)
-                let actual = try db.schema()
-                let changes = expected == actual ? [] : ((try? expected.diff(to: actual)).map { $0.map(\.summary) } ?? ["the schema differs in a way strata cannot describe"])
-                drifted = drifted || !changes.isEmpty
-                reports.append(.object(["database": .string(path), "revision": .string(revision ?? "base"),
-                                        "drift": .array(changes.map(JSON.string))]))
-                if !output.json {
-                    if changes.isEmpty {
-                        print("\(path): matches \(revision?.short ?? "base")")
+                printJSON(reports.count == 1 ? reports[0] : .array(reports))
+            } else {
+                for d in drifts {
+                    if d.isClean {
+                        print("\(d.database): matches \(d.revision?.short ?? "base")")
                     } else {
-                        print("\(path): differs from \(revision?.short ?? "base"); to get from the recorded schema to the real one:")
-                        for c in changes { print("  \(c)") }
+                        print("\(d.database): differs from \(d.revision?.short ?? "base"); to get from the recorded schema to the real one:")
+                        for c in d.changes { print("  \(c)") }
                     }
                 }
             }
-            if output.json { printJSON(reports.count == 1 ? reports[0] : .array(reports)) }
-            if drifted { throw ExitCode(ExitCodes.difference) }
+            if drifts.contains(where: { !$0.isClean }) { throw ExitCode(ExitStatus.difference.rawValue) }
         }
     }
 }

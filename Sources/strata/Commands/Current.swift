@@ -12,14 +12,12 @@ extension StrataCommand {
 
         func run() throws {
             let p = try project.open()
-            let paths = try databases.paths(in: p)
-            var rows: [JSON] = []
-            for path in paths {
-                let revision = try p.existingDatabase(path).currentRevision()
-                rows.append(.object(["database": .string(path), "revision": .string(revision ?? "base")]))
-                if !output.json { print(paths.count == 1 ? revision ?? "base" : "\(path): \(revision ?? "base")") }
+            let rows = try p.currentRevisions(try databases.paths(in: p))
+            if output.json {
+                let objects = rows.map { JSON.object(["database": .string($0.database), "revision": .string($0.revision ?? "base")]) }
+                return printJSON(objects.count == 1 ? objects[0] : .array(objects))
             }
-            if output.json { printJSON(rows.count == 1 ? rows[0] : .array(rows)) }
+            for row in rows { print(rows.count == 1 ? row.revision ?? "base" : "\(row.database): \(row.revision ?? "base")") }
         }
     }
 }

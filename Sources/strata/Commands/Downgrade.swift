@@ -1,5 +1,6 @@
 import ArgumentParser
 import StrataStore
+import StrataSync
 
 extension StrataCommand {
     struct Downgrade: ParsableCommand {
@@ -28,9 +29,7 @@ extension StrataCommand {
         func run() throws {
             let p = try project.open()
             let goal = try Project.parseDowngradeTarget(target)
-            try migrate(p, databases: try databases.paths(in: p), sqlOnly: sql) { db in
-                try p.planDowngrade(db, to: goal, context: p.migrationContext)
-            }
+            try p.migrateAndReport(try databases.paths(in: p), to: .downgrade(goal), sqlOnly: sql, each: printOutcome, queued: warnQueued)
         }
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import StrataCore
 import StrataStore
 import StrataSync
 
@@ -11,23 +10,17 @@ extension StrataCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let p = try project.open()
-            let fleet = try p.registryClient().fleet()
-            if output.json {
-                printJSON(fleet)
-                return
+            let fleet = try project.open().registryClient().fleet()
+            if output.json { return printJSON(fleet.json) }
+            print("project \(fleet.project); registry head \(fleet.head?.short ?? "base")")
+            for env in fleet.environments {
+                print("environment \(env.name) -> \(env.revision.short) (set by \(env.setBy) at \(env.setAt))")
             }
-            print("project \(fleet["project"]?.stringValue ?? p.config.project); registry head \(fleet["head"]?.stringValue?.short ?? "base")")
-            for env in fleet["environments"]?.arrayValue ?? [] {
-                print("environment \(env["name"]?.stringValue ?? "?") -> \(env["revision"]?.stringValue?.short ?? "?") (set by \(env["set_by"]?.stringValue ?? "?") at \(env["set_at"]?.stringValue ?? "?"))")
-            }
-            let rows = fleet["databases"]?.arrayValue ?? []
-            if rows.isEmpty { print("no database has reported yet") }
-            for r in rows {
-                var status = ""
-                if let behind = r["behind"]?.boolValue { status = behind ? "BEHIND \(r["target"]?.stringValue?.short ?? "")" : "at target" }
-                let env = r["environment"]?.stringValue.map { " [\($0)]" } ?? ""
-                print("\(r["node"]?.stringValue ?? "?")\t\(r["database"]?.stringValue ?? "?")\t\(r["revision"]?.stringValue?.short ?? "?")\t\(r["reported_at"]?.stringValue ?? "?")\(env) \(status)")
+            if fleet.databases.isEmpty { print("no database has reported yet") }
+            for d in fleet.databases {
+                let status = d.behind.map { $0 ? "BEHIND \(d.target?.short ?? "")" : "at target" } ?? ""
+                let env = d.report.environment.map { " [\($0)]" } ?? ""
+                print("\(d.report.node)\t\(d.report.database)\t\(d.report.revision.short)\t\(d.reportedAt)\(env) \(status)")
             }
         }
     }

@@ -10,11 +10,9 @@ extension StrataCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let p = try project.open()
-            let heads = try p.log.heads().map { try p.log.event($0) }
+            let heads = try project.open().headEvents()
             if output.json {
-                printJSON(.array(heads.map { .object(["id": .string($0.id), "message": .string($0.message), "author": .string($0.author)]) }))
-                return
+                return printJSON(.array(heads.map { .object(["id": .string($0.id), "message": .string($0.message), "author": .string($0.author)]) }))
             }
             for e in heads { print("\(e.id)  \(e.message)") }
             if heads.count > 1 { print("\(heads.count) heads: run `strata merge -m MESSAGE` to join them") }

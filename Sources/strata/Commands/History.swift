@@ -17,29 +17,26 @@ extension StrataCommand {
         }
 
         func run() throws {
-            let p = try project.open()
-            let events = Array(try p.log.allEvents().reversed().prefix(limit ?? Int.max))
-            let heads = Set(try p.log.heads())
-            let pushed = try p.log.pushedInfo()
+            let entries = try project.open().history(limit: limit)
             if output.json {
-                printJSON(.array(events.map { e in
-                    guard case .object(var fields) = e.jsonWithID else { return e.jsonWithID }
-                    fields["summary"] = .array(e.ops.map { .string($0.summary) })
-                    if let info = pushed[e.id] {
-                        fields["pushed_by"] = .string(info.by)
-                        fields["pushed_at"] = .string(info.at)
+                return printJSON(.array(entries.map { entry in
+                    guard case .object(var fields) = entry.event.jsonWithID else { return entry.event.jsonWithID }
+                    fields["summary"] = .array(entry.event.ops.map { .string($0.summary) })
+                    if let pushed = entry.pushed {
+                        fields["pushed_by"] = .string(pushed.by)
+                        fields["pushed_at"] = .string(pushed.at)
                     }
                     return .object(fields)
                 }))
-                return
             }
-            if events.isEmpty { print("(no revisions yet)") }
-            for e in events {
+            if entries.isEmpty { print("(no revisions yet)") }
+            for entry in entries {
+                let e = entry.event
                 var line = "\(e.id.short)"
-                if heads.contains(e.id) { line += " (head)" }
+                if entry.isHead { line += " (head)" }
                 if e.parents.count > 1 { line += " merge \(e.parents.map(\.short).joined(separator: " + "))" }
                 line += "  \(Timestamp.iso8601(e.timestamp))  \(e.author)"
-                if let info = pushed[e.id] { line += "  pushed by \(info.by) at \(info.at)" }
+                if let pushed = entry.pushed { line += "  pushed by \(pushed.by) at \(pushed.at)" }
                 print(line)
                 print("    \(e.message)")
                 for op in e.ops { print("      \(op.summary)") }

@@ -1,6 +1,4 @@
 import ArgumentParser
-import Foundation
-import StrataSQLite
 import StrataStore
 
 extension StrataCommand {
@@ -13,20 +11,9 @@ extension StrataCommand {
 
         func run() throws {
             let p = try project.open()
-            let id = try p.log.resolve(revision)
-            let path = p.path(out)
-            guard !FileManager.default.fileExists(atPath: path) else {
-                throw ProjectError("\(path) exists; materialize writes a new file only (remove it or pick another name)")
-            }
-            do {
-                let db = try TargetDatabase(path: path, create: true)
-                try db.create(try p.log.state(at: id))
-                try db.stamp(id, events: try p.lineage(of: id), context: p.migrationContext)
-            } catch {
-                try? FileManager.default.removeItem(atPath: path)
-                throw error
-            }
-            print("\(path): materialized at \(id ?? "base")")
+            let file = p.path(out)
+            let id = try p.materialize(revision, to: file)
+            print("\(file): materialized at \(id ?? "base")")
         }
     }
 }

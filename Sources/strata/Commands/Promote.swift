@@ -11,10 +11,8 @@ extension StrataCommand {
         @Option(help: "The environment, e.g. prod.") var env: String
 
         func run() throws {
-            let p = try project.open()
-            guard let id = try p.log.resolve(revision) else { throw ProjectError("base cannot be promoted; name a revision") }
-            _ = try p.registryClient().setTarget(environment: env, revision: id)
-            print("environment \(env) now targets \(id)")
+            let target = try project.open().promote(revision, environment: env)
+            print("environment \(env) now targets \(target.revision)")
         }
     }
 }

@@ -9,14 +9,10 @@ extension StrataCommand {
         @OptionGroup var project: ProjectOptions
 
         func run() throws {
-            let p = try project.open()
-            let syncer = try p.syncer()
-            syncer.flushOutbox()
-            let n = try syncer.pull()
-            print(n == 0 ? "Already up to date (registry head \(try syncer.remoteHead?.short ?? "base"))"
-                  : "pulled \(n) event\(n == 1 ? "" : "s"); registry head \(try syncer.remoteHead?.short ?? "base")")
-            let heads = try p.log.heads()
-            if heads.count > 1 { print("the local log now has \(heads.count) heads: run `strata sync` to rebase or merge your unpushed work") }
+            let r = try project.open().syncer().pullAndReport()
+            let head = r.remoteHead?.short ?? "base"
+            print(r.pulled == 0 ? "Already up to date (registry head \(head))" : "pulled \(r.pulled) event\(r.pulled == 1 ? "" : "s"); registry head \(head)")
+            if r.localHeads > 1 { print("the local log now has \(r.localHeads) heads: run `strata sync` to rebase or merge your unpushed work") }
         }
     }
 }

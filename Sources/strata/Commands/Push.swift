@@ -9,10 +9,7 @@ extension StrataCommand {
         @OptionGroup var project: ProjectOptions
 
         func run() throws {
-            let p = try project.open()
-            let syncer = try p.syncer()
-            syncer.flushOutbox()
-            let result = try syncer.push()
+            let result = try project.open().syncer().publish()
             if result.pushed == 0 {
                 print("Everything up to date (registry head \(result.head?.short ?? "base"))")
             } else {

@@ -13,13 +13,8 @@ extension StrataCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let p = try project.open()
-            let id = try p.log.resolve(at)
-            let schema = try p.log.state(at: id)
-            if output.json {
-                printJSON(schema.json)
-                return
-            }
+            let (id, schema) = try project.open().schema(at: at)
+            if output.json { return printJSON(schema.json) }
             print("-- schema at \(id ?? "base")")
             for statement in DDL.script(schema) { print(statement + ";\n") }
         }

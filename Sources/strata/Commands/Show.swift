@@ -1,6 +1,5 @@
 import ArgumentParser
 import StrataCore
-import StrataSQLite
 import StrataStore
 
 extension StrataCommand {
@@ -12,30 +11,14 @@ extension StrataCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let p = try project.open()
-            guard let id = try p.log.resolve(revision) else { throw ProjectError("base is not an event; name a revision") }
-            let e = try p.log.event(id)
-            let before = try p.stateBefore(e)
-            let after = try before.applying(e.ops)
-            var up: [String] = []
-            var state = before
-            for op in e.ops {
-                up += try Planner.statements(for: op, in: state).map(\.sql)
-                try state.apply(op)
-            }
-            var down: [String] = []
-            state = after
-            for op in e.ops.inverted {
-                down += try Planner.statements(for: op, in: state).map(\.sql)
-                try state.apply(op)
-            }
+            let d = try project.open().details(of: revision)
+            let e = d.event
             if output.json {
                 guard case .object(var fields) = e.jsonWithID else { return }
-                fields["inverse"] = .array(e.ops.inverted.map(\.json))
-                fields["upgrade_sql"] = .array(up.map(JSON.string))
-                fields["downgrade_sql"] = .array(down.map(JSON.string))
-                printJSON(.object(fields))
-                return
+                fields["inverse"] = .array(d.inverse.map(\.json))
+                fields["upgrade_sql"] = .array(d.upgradeSQL.map(JSON.string))
+                fields["downgrade_sql"] = .array(d.downgradeSQL.map(JSON.string))
+                return printJSON(.object(fields))
             }
             print("revision \(e.id)")
             print("parents  \(e.parents.isEmpty ? "(root)" : e.parents.joined(separator: " "))")
@@ -45,11 +28,11 @@ extension StrataCommand {
             print("ops:")
             for op in e.ops { print("  \(op.summary)") }
             print("inverse ops:")
-            for op in e.ops.inverted { print("  \(op.summary)") }
+            for op in d.inverse { print("  \(op.summary)") }
             print("\n-- upgrade")
-            for s in up { print(s + ";") }
+            for s in d.upgradeSQL { print(s + ";") }
             print("\n-- downgrade")
-            for s in down { print(s + ";") }
+            for s in d.downgradeSQL { print(s + ";") }
         }
     }
 }

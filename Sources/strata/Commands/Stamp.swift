@@ -1,4 +1,3 @@
-import StrataSQLite
 import ArgumentParser
 import StrataStore
 
@@ -13,13 +12,7 @@ extension StrataCommand {
 
         func run() throws {
             let p = try project.open()
-            let id = try p.log.resolve(revision)
-            let lineage = try p.lineage(of: id)
-            for path in try databases.paths(in: p) {
-                let db = try TargetDatabase(path: path, create: true)
-                try db.stamp(id, events: lineage, context: p.migrationContext)
-                print("\(path): stamped \(id ?? "base")")
-            }
+            try p.stamp(try databases.paths(in: p), at: revision) { path, id in print("\(path): stamped \(id ?? "base")") }
         }
     }
 }

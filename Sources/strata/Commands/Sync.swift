@@ -1,5 +1,4 @@
 import ArgumentParser
-import StrataCore
 import StrataStore
 import StrataSync
 
@@ -33,8 +32,7 @@ extension StrataCommand {
         }
 
         func run() throws {
-            let p = try project.open()
-            let syncer = try p.syncer()
+            let syncer = try project.open().syncer()
             let r = try syncer.sync(preferMerge: merge, redo: redo ? try renames.hints() : nil, now: Clock.nowMillis)
             var parts = ["pulled \(r.pulled)"]
             if r.rebased > 0 { parts.append("rebased \(r.rebased)") }
@@ -44,19 +42,10 @@ extension StrataCommand {
                 parts.append(r.redone.map { "replaced \(what) with \($0.short)" } ?? "dropped \(what) (the models file equals the registry's head)")
             }
             parts.append("pushed \(r.pushed)")
-            print("\(parts.joined(separator: ", ")); registry head \(try syncer.remoteHead?.short ?? "base")")
+            print("\(parts.joined(separator: ", ")); registry head \(r.remoteHead?.short ?? "base")")
             guard apply, let env else { return }
-            guard let target = try syncer.client.target(environment: env) else {
-                throw ProjectError("environment \(env) has no target revision")
-            }
-            print("environment \(env) targets \(target.short)")
-            try migrate(p, databases: try p.databasePaths([], all: true), sqlOnly: false, environment: env) { db in
-                guard let plan = try p.planMove(db, to: target, context: p.migrationContext) else {
-                    report(p, database: db.path, revision: target, direction: "none", environment: env)
-                    return nil
-                }
-                return plan
-            }
+            try syncer.apply(environment: env, announce: { print("environment \(env) targets \($0.short)") },
+                             each: printOutcome, queued: warnQueued)
         }
     }
 }

@@ -11,21 +11,19 @@ extension StrataCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let p = try project.open()
-            let problems = try p.log.verify()
-            let count = try p.log.count()
+            let v = try project.open().verifyLog()
             if output.json {
                 printJSON(.object([
-                    "ok": .bool(problems.isEmpty), "events": .int(Int64(count)),
-                    "problems": .array(problems.map { .object(["seq": .int($0.seq), "id": .string($0.id), "reason": .string($0.reason)]) }),
+                    "ok": .bool(v.problems.isEmpty), "events": .int(Int64(v.events)),
+                    "problems": .array(v.problems.map { .object(["seq": .int($0.seq), "id": .string($0.id), "reason": .string($0.reason)]) }),
                 ]))
-            } else if problems.isEmpty {
-                print("ok: \(count) events, ids and links verified")
+            } else if v.problems.isEmpty {
+                print("ok: \(v.events) events, ids and links verified")
             } else {
-                for problem in problems { print("MISMATCH \(problem)") }
-                print("\(problems.count) problem\(problems.count == 1 ? "" : "s") in \(p.log.path)")
+                for problem in v.problems { print("MISMATCH \(problem)") }
+                print("\(v.problems.count) problem\(v.problems.count == 1 ? "" : "s") in \(v.location)")
             }
-            if !problems.isEmpty { throw ExitCode(ExitCodes.difference) }
+            if !v.problems.isEmpty { throw ExitCode(ExitStatus.difference.rawValue) }
         }
     }
 }

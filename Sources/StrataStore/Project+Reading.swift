@@ -1,0 +1,116 @@
+import StrataCore
+import StrataSQLite
+
+/// One event as `history` and `blame` list it: with whether it is a head
+/// and who pushed it, when it was acknowledged by the registry.
+public struct HistoryEntry {
+    public let event: Event
+    public let isHead: Bool
+    public let pushed: (by: String, at: String)?
+    /// For `blame`: the ops of the event that touch the target.
+    public let ops: [Op]
+}
+
+/// One event with what `show` prints: its inverse and the SQL both ways.
+public struct EventDetails {
+    public let event: Event
+    public let inverse: [Op]
+    public let upgradeSQL: [String]
+    public let downgradeSQL: [String]
+}
+
+/// A database's real schema against the state at its recorded revision.
+public struct Drift {
+    public let database: String
+    public let revision: String?
+    /// The changes that lead from the recorded schema to the real one; empty when they match.
+    public let changes: [String]
+    public var isClean: Bool { changes.isEmpty }
+}
+
+/// The outcome of `verify`: every id and link recomputed.
+public struct LogVerification {
+    public let location: String
+    public let events: Int
+    public let problems: [LogProblem]
+}
+
+/// Reading: history, schema at a revision, drift, verification. Nothing
+/// here writes the log or a database.
+extension Project {
+    /// Events newest first, at most `limit`.
+    public func history(limit: Int? = nil) throws -> [HistoryEntry] {
+        let events = try log.allEvents().reversed().prefix(limit ?? Int.max)
+        let heads = Set(try log.heads())
+        let pushed = try log.pushedInfo()
+        return events.map { HistoryEntry(event: $0, isHead: heads.contains($0.id), pushed: pushed[$0.id], ops: $0.ops) }
+    }
+
+    /// The log's heads, oldest first (more than one after concurrent work).
+    public func headEvents() throws -> [Event] { try log.heads().map { try log.event($0) } }
+
+    /// Which events in the history of head created and changed `target`
+    /// (`TABLE` or `TABLE.COLUMN`), newest first, following renames.
+    public func blame(_ target: String) throws -> [HistoryEntry] {
+        let parts = target.split(separator: ".", maxSplits: 1).map(String.init)
+        guard let head = try log.head() else { throw ProjectError("the log is empty: nothing to blame") }
+        let entries = Blame.entries(table: parts.first ?? target, column: parts.count > 1 ? parts[1] : nil, in: try log.range(from: nil, to: head))
+        guard !entries.isEmpty else { throw ProjectError("no event in the history of head touches \(target)") }
+        let pushed = try log.pushedInfo()
+        return entries.map { HistoryEntry(event: $0.event, isHead: $0.event.id == head, pushed: pushed[$0.event.id], ops: $0.ops) }
+    }
+
+    /// The state at a revision (`head`, `base` or an id prefix), from the log alone.
+    public func schema(at revision: String) throws -> (id: String?, schema: Schema) {
+        let id = try log.resolve(revision)
+        return (id, try log.state(at: id))
+    }
+
+    /// The state before an event's ops (for a merge: first parent plus the second branch).
+    public func stateBefore(_ e: Event) throws -> Schema {
+        try log.stateBefore(e) { try log.state(at: $0) }
+    }
+
+    /// One event with its inverse and the exact SQL each way, planned
+    /// against the states before and after it.
+    public func details(of revision: String) throws -> EventDetails {
+        guard let id = try log.resolve(revision) else { throw ProjectError("base is not an event; name a revision") }
+        let e = try log.event(id)
+        let before = try stateBefore(e)
+        let after = try before.applying(e.ops)
+        return EventDetails(event: e, inverse: e.ops.inverted,
+                            upgradeSQL: try Planner.statements(for: e.ops, in: before).map(\.sql),
+                            downgradeSQL: try Planner.statements(for: e.ops.inverted, in: after).map(\.sql))
+    }
+
+    /// The revision each database is at (nil for base).
+    public func currentRevisions(_ paths: [String]) throws -> [(database: String, revision: String?)] {
+        try paths.map { ($0, try existingDatabase($0).currentRevision()) }
+    }
+
+    /// Drift: the database's real schema against the state at its recorded
+    /// revision (from the log, or from the database's own copies of events).
+    public func drift(of path: String) throws -> Drift {
+        let db = try existingDatabase(path)
+        let revision = try db.currentRevision()
+        let source = try source(for: db)
+        if let revision, !(try source.contains(revision)) {
+            throw ProjectError("database \(path) is at revision \(revision.prefix(12)), which neither the local log nor the database's own records hold; pull it first")
+        }
+        let expected = try source.state(at: revision)
+        let actual = try db.schema()
+        let changes = expected == actual ? [] : ((try? expected.diff(to: actual)).map { $0.map(\.summary) } ?? ["the schema differs in a way strata cannot describe"])
+        return Drift(database: path, revision: revision, changes: changes)
+    }
+
+    /// Recomputes every id and parent link of the log.
+    public func verifyLog() throws -> LogVerification {
+        LogVerification(location: log.location, events: try log.count(), problems: try log.verify())
+    }
+
+    /// A revision named by `head` or an id prefix, as a full id; base is refused.
+    public func revisionID(_ revision: String, purpose: String) throws -> String {
+        guard let id = try log.resolve(revision) else { throw ProjectError("base cannot be \(purpose); name a revision") }
+        return id
+    }
+}

@@ -1,0 +1,145 @@
+import StrataCore
+
+/// An event as the registry serves it: the event plus who pushed it, when.
+public struct PushedEvent: Sendable, Equatable {
+    public let event: Event
+    public let pushedBy: String
+    public let pushedAt: String
+
+    public init(event: Event, pushedBy: String, pushedAt: String) {
+        self.event = event
+        self.pushedBy = pushedBy
+        self.pushedAt = pushedAt
+    }
+
+    /// The wire form: the event with its id, plus who pushed it and when.
+    public var json: JSON {
+        guard case .object(var fields) = event.jsonWithID else { return event.jsonWithID }
+        fields["pushed_by"] = .string(pushedBy)
+        fields["pushed_at"] = .string(pushedAt)
+        return .object(fields)
+    }
+
+    /// Reads one served event; its id must be the hash of its contents.
+    public init(json: JSON) throws {
+        guard case .object(var fields) = json, let id = fields.removeValue(forKey: "id")?.stringValue,
+              let by = fields.removeValue(forKey: "pushed_by")?.stringValue,
+              let at = fields.removeValue(forKey: "pushed_at")?.stringValue else {
+            throw WireError("an event lacks id, pushed_by or pushed_at")
+        }
+        let event = try Event(body: .object(fields))
+        guard event.id == id else { throw WireError("event \(id.prefix(12)) does not hash to its id") }
+        self.init(event: event, pushedBy: by, pushedAt: at)
+    }
+}
+
+/// `GET /v1/projects/{project}/events`: one page of events after a cursor.
+public struct EventsPage: Sendable, Equatable {
+    public var events: [PushedEvent]
+    public var more: Bool
+    public var head: String?
+
+    public init(events: [PushedEvent], more: Bool, head: String?) {
+        self.events = events
+        self.more = more
+        self.head = head
+    }
+
+    public var json: JSON { .object(["events": .array(events.map(\.json)), "more": .bool(more), "head": .optional(head)]) }
+
+    public init(json: JSON) throws {
+        let f = try Fields(json, "events page")
+        self.init(events: try f.array("events").map(PushedEvent.init(json:)), more: try f.optionalBool("more") ?? false,
+                  head: try f.optionalString("head"))
+    }
+}
+
+/// `POST /v1/projects/{project}/events`: events that build on `base`, the
+/// registry head the node last saw (compare-and-swap).
+public struct PushRequest: Sendable, Equatable {
+    public var base: String?
+    public var events: [Event]
+
+    public init(base: String?, events: [Event]) {
+        self.base = base
+        self.events = events
+    }
+
+    public var json: JSON { .object(["base": .optional(base), "events": .array(events.map(\.jsonWithID))]) }
+
+    /// Re-validates every event: its id is recomputed from its own fields.
+    public init(json: JSON) throws {
+        guard case .object = json, let items = json["events"]?.arrayValue, !items.isEmpty else {
+            throw WireError("expected {\"base\": ID or null, \"events\": [EVENT, ...]} with at least one event")
+        }
+        switch json["base"] {
+        case .string(let b)?: base = b
+        case .null?, nil: base = nil
+        default: throw WireError("base must be an event id or null")
+        }
+        events = try items.enumerated().map { n, item -> Event in
+            guard case .object(var fields) = item, let claimed = fields.removeValue(forKey: "id")?.stringValue else {
+                throw WireError("event \(n): expected an object with an id")
+            }
+            let event: Event
+            do { event = try Event(body: .object(fields)) } catch {
+                throw WireError("event \(n) (\(claimed.prefix(12))): \(error)")
+            }
+            guard event.id == claimed else {
+                throw WireError("event \(n): its id \(claimed.prefix(12)) is not the SHA-256 of its contents (\(event.id.prefix(12)))")
+            }
+            return event
+        }
+    }
+}
+
+/// The answer to a push: the new head and who the registry says pushed.
+public struct PushResponse: Sendable, Equatable {
+    public var head: String
+    public var accepted: Int
+    public var pushedBy: String
+    public var pushedAt: String
+
+    public init(head: String, accepted: Int, pushedBy: String, pushedAt: String) {
+        self.head = head
+        self.accepted = accepted
+        self.pushedBy = pushedBy
+        self.pushedAt = pushedAt
+    }
+
+    public var json: JSON {
+        .object(["head": .string(head), "accepted": .int(Int64(accepted)), "pushed_by": .string(pushedBy), "pushed_at": .string(pushedAt)])
+    }
+
+    public init(json: JSON) throws {
+        let f = try Fields(json, "push answer")
+        self.init(head: try f.string("head"), accepted: Int(try f.int("accepted")), pushedBy: try f.string("pushed_by"),
+                  pushedAt: try f.string("pushed_at"))
+    }
+}
+
+/// Every answer other than 2xx: a message for people and a stable code for
+/// machines (and, on 409, the registry's head).
+public struct ErrorBody: Sendable, Equatable {
+    public var message: String
+    public var code: String
+    public var head: String??
+
+    public init(message: String, code: String, head: String?? = nil) {
+        self.message = message
+        self.code = code
+        self.head = head
+    }
+
+    public var json: JSON {
+        var fields: [String: JSON] = ["error": .string(message), "code": .string(code)]
+        if let head { fields["head"] = .optional(head) }
+        return .object(fields)
+    }
+
+    /// Lenient: any answer with an `error` string (a proxy's body has none).
+    public init?(json: JSON?) {
+        guard let json, let message = json["error"]?.stringValue else { return nil }
+        self.init(message: message, code: json["code"]?.stringValue ?? "", head: json["head"].map { $0.stringValue })
+    }
+}

@@ -1,0 +1,173 @@
+import StrataCore
+
+/// What a node reports after it migrated a database (or found it already
+/// at its target: no direction).
+public struct Report: Sendable, Equatable {
+    public var node: String
+    public var database: String
+    public var revision: String
+    public var direction: Direction?
+    public var at: String
+    public var environment: String?
+
+    public init(node: String, database: String, revision: String, direction: Direction?, at: String, environment: String?) {
+        self.node = node
+        self.database = database
+        self.revision = revision
+        self.direction = direction
+        self.at = at
+        self.environment = environment
+    }
+
+    /// The wire name of a direction; `none` when the database did not move.
+    public static func wireName(_ direction: Direction?) -> String { direction?.rawValue ?? "none" }
+
+    public var json: JSON {
+        .object(["node": .string(node), "database": .string(database), "revision": .string(revision),
+                 "direction": .string(Report.wireName(direction)), "at": .string(at), "environment": .optional(environment)])
+    }
+
+    public init(json: JSON) throws {
+        let f = try Fields(json, "report")
+        let direction = try f.string("direction")
+        guard direction == "none" || Direction(rawValue: direction) != nil else {
+            throw WireError("report: \"direction\" must be up, down or none")
+        }
+        self.init(node: try f.string("node"), database: try f.string("database"), revision: try f.string("revision"),
+                  direction: Direction(rawValue: direction), at: try f.string("at"), environment: try f.optionalString("environment"))
+    }
+}
+
+/// An environment's target revision and who set it.
+public struct EnvironmentTarget: Sendable, Equatable {
+    public let name: String
+    public let revision: String
+    public let setBy: String
+    public let setAt: String
+
+    public init(name: String, revision: String, setBy: String, setAt: String) {
+        self.name = name
+        self.revision = revision
+        self.setBy = setBy
+        self.setAt = setAt
+    }
+
+    /// As `GET /environments/{environment}` answers (`environment`) or as the
+    /// fleet lists it (`name`).
+    public func json(nameKey: String = "name") -> JSON {
+        .object([nameKey: .string(name), "revision": .string(revision), "set_by": .string(setBy), "set_at": .string(setAt)])
+    }
+
+    public init(json: JSON, nameKey: String = "name") throws {
+        let f = try Fields(json, "environment")
+        self.init(name: try f.string(nameKey), revision: try f.string("revision"), setBy: try f.string("set_by"), setAt: try f.string("set_at"))
+    }
+}
+
+/// `PUT /environments/{environment}`'s body.
+public struct TargetRequest: Sendable, Equatable {
+    public var revision: String
+    public init(revision: String) { self.revision = revision }
+    public var json: JSON { .object(["revision": .string(revision)]) }
+    public init(json: JSON) throws {
+        guard let revision = json["revision"]?.stringValue else { throw WireError("expected {\"revision\": ID}") }
+        self.revision = revision
+    }
+}
+
+/// One database in the fleet: its last report, and how it stands against
+/// its environment's target.
+public struct FleetDatabase: Sendable, Equatable {
+    public var report: Report
+    public var reportedBy: String
+    public var reportedAt: String
+    /// The target of the report's environment; nil when it has none.
+    public var target: String?
+
+    public init(report: Report, reportedBy: String, reportedAt: String, target: String?) {
+        self.report = report
+        self.reportedBy = reportedBy
+        self.reportedAt = reportedAt
+        self.target = target
+    }
+
+    /// Whether the database is not at its environment's target (nil without one).
+    public var behind: Bool? { target.map { $0 != report.revision } }
+
+    public var json: JSON {
+        .object(["node": .string(report.node), "database": .string(report.database), "revision": .string(report.revision),
+                 "direction": .string(Report.wireName(report.direction)), "at": .string(report.at),
+                 "reported_by": .string(reportedBy), "reported_at": .string(reportedAt), "environment": .optional(report.environment),
+                 "target": .optional(target), "behind": behind.map(JSON.bool) ?? .null])
+    }
+
+    public init(json: JSON) throws {
+        let f = try Fields(json, "fleet database")
+        self.init(report: try Report(json: json), reportedBy: try f.string("reported_by"), reportedAt: try f.string("reported_at"),
+                  target: try f.optionalString("target"))
+    }
+}
+
+/// `GET /fleet`: the project's head, its environments and every database's last report.
+public struct Fleet: Sendable, Equatable {
+    public var project: String
+    public var head: String?
+    public var environments: [EnvironmentTarget]
+    public var databases: [FleetDatabase]
+
+    public init(project: String, head: String?, environments: [EnvironmentTarget], databases: [FleetDatabase]) {
+        self.project = project
+        self.head = head
+        self.environments = environments
+        self.databases = databases
+    }
+
+    public var json: JSON {
+        .object(["project": .string(project), "head": .optional(head), "environments": .array(environments.map { $0.json() }),
+                 "databases": .array(databases.map(\.json))])
+    }
+
+    public init(json: JSON) throws {
+        let f = try Fields(json, "fleet")
+        self.init(project: try f.string("project"), head: try f.optionalString("head"),
+                  environments: try f.array("environments").map { try EnvironmentTarget(json: $0) },
+                  databases: try f.array("databases").map(FleetDatabase.init(json:)))
+    }
+}
+
+/// One entry of the registry's append-only audit trail.
+public struct AuditRecord: Sendable, Equatable {
+    public let seq: Int64
+    public let action: String
+    public let identity: String
+    public let at: String
+    public let detail: JSON
+
+    public init(seq: Int64, action: String, identity: String, at: String, detail: JSON) {
+        self.seq = seq
+        self.action = action
+        self.identity = identity
+        self.at = at
+        self.detail = detail
+    }
+
+    public var json: JSON {
+        .object(["seq": .int(seq), "action": .string(action), "identity": .string(identity), "at": .string(at), "detail": detail])
+    }
+
+    public init(json: JSON) throws {
+        let f = try Fields(json, "audit record")
+        self.init(seq: try f.int("seq"), action: try f.string("action"), identity: try f.string("identity"), at: try f.string("at"),
+                  detail: try f.value("detail"))
+    }
+}
+
+/// `GET /audit`.
+public struct AuditTrail: Sendable, Equatable {
+    public var records: [AuditRecord]
+    public init(records: [AuditRecord]) { self.records = records }
+    public var json: JSON { .object(["records": .array(records.map(\.json))]) }
+    public init(json: JSON) throws {
+        self.init(records: try Fields(json, "audit").array("records").map(AuditRecord.init(json:)))
+    }
+}
