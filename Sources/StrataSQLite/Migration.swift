@@ -47,15 +47,18 @@ public struct MigrationPlan: Sendable {
     public var script: String {
         var out = "-- strata: \(fromRevision ?? "base") -> \(toRevision ?? "base")\n"
         out += "PRAGMA foreign_keys = OFF;\nBEGIN IMMEDIATE;\n"
+        var group: [PlannedStatement] = []
         var currentEvent: String?
         for item in items {
             if item.event != currentEvent, let e = item.event {
+                out += PlannedStatement.script(group)
+                group = []
                 out += "\n-- event \(e)\n"
                 currentEvent = e
             }
-            if let reason = item.statement.guardReason { out += "-- requires: \(reason)\n" }
-            out += item.statement.sql + ";\n"
+            group.append(item.statement)
         }
+        out += PlannedStatement.script(group)
         out += "PRAGMA foreign_key_check;\nCOMMIT;\n"
         return out
     }
@@ -111,7 +114,9 @@ public enum Migrator {
     /// Plans steps from `start` (the state at `from`) to `to`.
     public static func plan(start: Schema, from: String?, to: String?, steps: [MigrationStep],
                             context: MigrationContext) throws -> MigrationPlan {
-        var items = Bookkeeping.createTables.map { MigrationPlan.Item(event: nil, statement: PlannedStatement($0)) }
+        var items = Bookkeeping.createTables.map {
+            MigrationPlan.Item(event: nil, statement: PlannedStatement($0, "strata's own tables, if missing"))
+        }
         var state = start
         for step in steps {
             let e = step.event
@@ -125,12 +130,13 @@ public enum Migrator {
                 }
                 items += statements.map { MigrationPlan.Item(event: e.id, statement: $0, direction: step.direction, message: e.message) }
             }
-            items.append(.init(event: e.id, statement: PlannedStatement(Bookkeeping.recordEvent(e)), direction: step.direction, message: e.message))
+            items.append(.init(event: e.id, statement: PlannedStatement(Bookkeeping.recordEvent(e), "keep a copy of the event"),
+                               direction: step.direction, message: e.message))
             items.append(.init(event: e.id, statement: PlannedStatement(
-                Bookkeeping.recordHistory(revision: e.id, direction: step.direction.rawValue, context: context)),
+                Bookkeeping.recordHistory(revision: e.id, direction: step.direction.rawValue, context: context), "record it in the history"),
                 direction: step.direction, message: e.message))
         }
-        items.append(.init(event: nil, statement: PlannedStatement(Bookkeeping.setVersion(to, context: context))))
+        items.append(.init(event: nil, statement: PlannedStatement(Bookkeeping.setVersion(to, context: context), "set the database's revision")))
         return MigrationPlan(fromRevision: from, toRevision: to, direction: steps.first?.direction ?? .up,
                              items: items, finalState: state)
     }

@@ -1,17 +1,40 @@
 import StrataCore
 
-/// One statement of a plan. A guard, when present, is checked by the applier
-/// before the statement runs, so an op that cannot succeed on this database's
-/// rows fails with a message that says why instead of an SQLite constraint error.
+/// One statement of a plan, with a short label that says what it is for
+/// ("rebuild users: copy rows"); `--sql` prints the labels as comments.
+/// A guard, when present, is checked by the applier before the statement
+/// runs, so an op that cannot succeed on this database's rows fails with a
+/// message that says why instead of an SQLite constraint error.
 public struct PlannedStatement: Hashable, Sendable {
     public var sql: String
+    public var label: String
     public var guardEmptyTable: String?
     public var guardReason: String?
 
-    init(_ sql: String, guardEmptyTable: String? = nil, reason: String? = nil) {
+    init(_ sql: String, _ label: String, guardEmptyTable: String? = nil, reason: String? = nil) {
         self.sql = sql
+        self.label = label
         self.guardEmptyTable = guardEmptyTable
         self.guardReason = reason
+    }
+}
+
+extension PlannedStatement {
+    /// Statements as `--sql` prints them: each label once as a comment above
+    /// the statements that share it (a rebuild's rename is three), a guard's
+    /// requirement as a comment, every statement ended by `;`.
+    public static func script(_ statements: [PlannedStatement]) -> String {
+        var out = ""
+        var currentLabel: String?
+        for s in statements {
+            if s.label != currentLabel {
+                out += "-- \(s.label)\n"
+                currentLabel = s.label
+            }
+            if let reason = s.guardReason { out += "-- requires: \(reason)\n" }
+            out += s.sql + ";\n"
+        }
+        return out
     }
 }
 
@@ -35,25 +58,27 @@ public enum Planner {
         let after = try before.applying(op)
         switch op {
         case let .createTable(t, indexes, triggers):
-            return [PlannedStatement(DDL.createTable(t))] + indexes.map { PlannedStatement(DDL.createIndex($0)) }
-                + triggers.map { PlannedStatement($0.sql) }
+            return [PlannedStatement(DDL.createTable(t), "create table \(t.name)")]
+                + indexes.map { PlannedStatement(DDL.createIndex($0), "create index \($0.name)") }
+                + triggers.map { PlannedStatement($0.sql, "create trigger \($0.name)") }
 
         case let .dropTable(t, _, _):
             // Its indexes and triggers go with it.
-            return [PlannedStatement("DROP TABLE \(DDL.q(t.name))")]
+            return [PlannedStatement("DROP TABLE \(DDL.q(t.name))", "drop table \(t.name) with its indexes and triggers")]
 
         case let .renameTable(from, to):
             return aroundViewsAndTriggers(before: before, after: after,
-                                          ["ALTER TABLE \(DDL.q(from)) RENAME TO \(DDL.q(to))"])
+                                          PlannedStatement("ALTER TABLE \(DDL.q(from)) RENAME TO \(DDL.q(to))", "rename table \(from) to \(to)"))
 
         case let .renameColumn(table, from, to):
             return aroundViewsAndTriggers(before: before, after: after,
-                                          ["ALTER TABLE \(DDL.q(table)) RENAME COLUMN \(DDL.q(from)) TO \(DDL.q(to))"])
+                                          PlannedStatement("ALTER TABLE \(DDL.q(table)) RENAME COLUMN \(DDL.q(from)) TO \(DDL.q(to))",
+                                                           "rename column \(table).\(from) to \(to)"))
 
         case let .addColumn(table, column, position):
             let t = before.table(table)!
             if position == t.columns.count && canAddInPlace(column) {
-                return [PlannedStatement("ALTER TABLE \(DDL.q(table)) ADD COLUMN \(DDL.columnDefinition(column))")]
+                return [PlannedStatement("ALTER TABLE \(DDL.q(table)) ADD COLUMN \(DDL.columnDefinition(column))", "add column \(table).\(column.name)")]
             }
             var plan = rebuild(table: table, before: before, after: after)
             if column.notNull && column.generated == nil && (column.defaultValue == nil || column.defaultValue == "NULL") {
@@ -70,22 +95,23 @@ public enum Planner {
             let t = before.table(table)!
             if !t.constraints.withoutRowid && !t.constraints.strict {
                 return aroundViewsAndTriggers(before: before, after: after,
-                                              ["ALTER TABLE \(DDL.q(table)) DROP COLUMN \(DDL.q(column.name))"])
+                                              PlannedStatement("ALTER TABLE \(DDL.q(table)) DROP COLUMN \(DDL.q(column.name))",
+                                                               "drop column \(table).\(column.name)"))
             }
             return rebuild(table: table, before: before, after: after)
 
         case let .alterColumn(table, _, _), let .alterConstraints(table, _, _), let .reorderColumns(table, _, _):
             return rebuild(table: table, before: before, after: after)
 
-        case let .createIndex(i): return [PlannedStatement(DDL.createIndex(i))]
-        case let .dropIndex(i): return [PlannedStatement("DROP INDEX \(DDL.q(i.name))")]
-        case let .createView(v): return [PlannedStatement(v.sql)]
-        case let .dropView(v): return [PlannedStatement("DROP VIEW \(DDL.q(v.name))")]
-        case let .createTrigger(t): return [PlannedStatement(t.sql)]
-        case let .dropTrigger(t): return [PlannedStatement("DROP TRIGGER \(DDL.q(t.name))")]
-        case let .createVirtualTable(v): return [PlannedStatement(v.sql)]
+        case let .createIndex(i): return [PlannedStatement(DDL.createIndex(i), "create index \(i.name)")]
+        case let .dropIndex(i): return [PlannedStatement("DROP INDEX \(DDL.q(i.name))", "drop index \(i.name)")]
+        case let .createView(v): return [PlannedStatement(v.sql, "create view \(v.name)")]
+        case let .dropView(v): return [PlannedStatement("DROP VIEW \(DDL.q(v.name))", "drop view \(v.name)")]
+        case let .createTrigger(t): return [PlannedStatement(t.sql, "create trigger \(t.name)")]
+        case let .dropTrigger(t): return [PlannedStatement("DROP TRIGGER \(DDL.q(t.name))", "drop trigger \(t.name)")]
+        case let .createVirtualTable(v): return [PlannedStatement(v.sql, "create virtual table \(v.name)")]
         // The module drops its shadow tables with it.
-        case let .dropVirtualTable(v): return [PlannedStatement("DROP TABLE \(DDL.q(v.name))")]
+        case let .dropVirtualTable(v): return [PlannedStatement("DROP TABLE \(DDL.q(v.name))", "drop virtual table \(v.name) with its shadow tables")]
         case let .alterVirtualTable(from, to): return alterVirtualTable(from: from, to: to)
         }
     }
@@ -93,10 +119,10 @@ public enum Planner {
     /// `ALTER TABLE ... RENAME` that leaves every other object's text as
     /// written and re-checks none of them (`legacy_alter_table`, for this
     /// one statement).
-    static func legacyRename(_ from: String, to: String) -> [PlannedStatement] {
-        [PlannedStatement("PRAGMA legacy_alter_table = ON"),
-         PlannedStatement("ALTER TABLE \(DDL.q(from)) RENAME TO \(DDL.q(to))"),
-         PlannedStatement("PRAGMA legacy_alter_table = OFF")]
+    static func legacyRename(_ from: String, to: String, label: String) -> [PlannedStatement] {
+        [PlannedStatement("PRAGMA legacy_alter_table = ON", label),
+         PlannedStatement("ALTER TABLE \(DDL.q(from)) RENAME TO \(DDL.q(to))", label),
+         PlannedStatement("PRAGMA legacy_alter_table = OFF", label)]
     }
 
     /// SQLite cannot alter a virtual table: the old one is renamed aside, the
@@ -109,19 +135,22 @@ public enum Planner {
             guard let m else { return nil }
             return ["fts3", "fts4", "fts5"].contains(m) ? "fts" : m == "rtree" ? "rtree" : nil
         }
+        let what = "alter virtual table \(to.name)"
         guard let kind = family(from.module), kind == family(to.module) else {
-            return [PlannedStatement("DROP TABLE \(DDL.q(from.name))"), PlannedStatement(to.sql)]
+            return [PlannedStatement("DROP TABLE \(DDL.q(from.name))", "\(what): drop the old one (its module cannot keep rows)"),
+                    PlannedStatement(to.sql, "\(what): create the new one")]
         }
         let aside = "_strata_old_\(to.name)"
         let common = to.columns.filter { c in from.columns.contains { $0.lowercased() == c.lowercased() } }
         // A full-text table's rows are identified by rowid; an R*Tree's id is a column.
         let targets = (kind == "fts" ? ["rowid"] : []) + common.map(DDL.q)
-        var plan = legacyRename(from.name, to: aside) + [PlannedStatement(to.sql)]
+        var plan = legacyRename(from.name, to: aside, label: "\(what): set the old one aside")
+            + [PlannedStatement(to.sql, "\(what): create the new one")]
         if !common.isEmpty {
             let list = targets.joined(separator: ", ")
-            plan.append(PlannedStatement("INSERT INTO \(DDL.q(to.name)) (\(list)) SELECT \(list) FROM \(DDL.q(aside))"))
+            plan.append(PlannedStatement("INSERT INTO \(DDL.q(to.name)) (\(list)) SELECT \(list) FROM \(DDL.q(aside))", "\(what): copy rows"))
         }
-        plan.append(PlannedStatement("DROP TABLE \(DDL.q(aside))"))
+        plan.append(PlannedStatement("DROP TABLE \(DDL.q(aside))", "\(what): drop the old one"))
         return plan
     }
 
@@ -143,17 +172,17 @@ public enum Planner {
     /// of the schema and fail if any of them does not resolve, even one that
     /// has nothing to do with the table. They are dropped around the
     /// statement and recreated as the state after the op says they are.
-    static func aroundViewsAndTriggers(before: Schema, after: Schema, _ statements: [String]) -> [PlannedStatement] {
+    static func aroundViewsAndTriggers(before: Schema, after: Schema, _ statement: PlannedStatement) -> [PlannedStatement] {
         var plan: [PlannedStatement] = []
         for t in before.triggersByName {
-            plan.append(PlannedStatement("DROP TRIGGER \(DDL.q(t.name))"))
+            plan.append(PlannedStatement("DROP TRIGGER \(DDL.q(t.name))", "set trigger \(t.name) aside (SQLite re-checks every trigger)"))
         }
-        for v in before.viewsInDependencyOrder.reversed() { plan.append(PlannedStatement("DROP VIEW \(DDL.q(v.name))")) }
-        plan += statements.map { PlannedStatement($0) }
-        for v in after.viewsInDependencyOrder { plan.append(PlannedStatement(v.sql)) }
-        for t in after.triggersByName {
-            plan.append(PlannedStatement(t.sql))
+        for v in before.viewsInDependencyOrder.reversed() {
+            plan.append(PlannedStatement("DROP VIEW \(DDL.q(v.name))", "set view \(v.name) aside (SQLite re-checks every view)"))
         }
+        plan.append(statement)
+        for v in after.viewsInDependencyOrder { plan.append(PlannedStatement(v.sql, "recreate view \(v.name)")) }
+        for t in after.triggersByName { plan.append(PlannedStatement(t.sql, "recreate trigger \(t.name)")) }
         return plan
     }
 
@@ -165,15 +194,16 @@ public enum Planner {
         let old = before.table(name)!
         let new = after.table(name)!
         let temp = "_strata_new_\(new.name)"
+        let what = "rebuild \(new.name)"
         var plan: [PlannedStatement] = []
         // 3. The indexes and triggers of X are in `after`. Views that read X
         //    and other tables' triggers that name it are dropped here and
         //    recreated in step 9.
         let dependents = before.dependents(ofTable: name)
-        for t in dependents.triggers { plan.append(PlannedStatement("DROP TRIGGER \(DDL.q(t.name))")) }
-        for v in dependents.views.reversed() { plan.append(PlannedStatement("DROP VIEW \(DDL.q(v.name))")) }
+        for t in dependents.triggers { plan.append(PlannedStatement("DROP TRIGGER \(DDL.q(t.name))", "\(what): drop trigger \(t.name) that reads it")) }
+        for v in dependents.views.reversed() { plan.append(PlannedStatement("DROP VIEW \(DDL.q(v.name))", "\(what): drop view \(v.name) that reads it")) }
         // 4. "CREATE TABLE new_X (...)" in the desired revised format.
-        plan.append(PlannedStatement(DDL.createTable(new, as: temp)))
+        plan.append(PlannedStatement(DDL.createTable(new, as: temp), "\(what): create the new table"))
         // 5. "INSERT INTO new_X SELECT ... FROM X": columns that exist on both
         //    sides are copied; a new column takes its default.
         var targets: [String] = []
@@ -188,27 +218,33 @@ public enum Planner {
             }
         }
         if !targets.isEmpty {
-            plan.append(PlannedStatement("INSERT INTO \(DDL.q(temp)) (\(targets.joined(separator: ", "))) SELECT \(sources.joined(separator: ", ")) FROM \(DDL.q(old.name))"))
+            plan.append(PlannedStatement("INSERT INTO \(DDL.q(temp)) (\(targets.joined(separator: ", "))) SELECT \(sources.joined(separator: ", ")) FROM \(DDL.q(old.name))",
+                                         "\(what): copy rows"))
         }
         //    AUTOINCREMENT's high-water mark lives in sqlite_sequence; the
         //    copy only sets it to the largest surviving id, so carry it over.
         if old.constraints.autoincrement && new.constraints.autoincrement {
-            plan.append(PlannedStatement("DELETE FROM sqlite_sequence WHERE name = \(SQL.literal(temp))"))
-            plan.append(PlannedStatement("INSERT INTO sqlite_sequence (name, seq) SELECT \(SQL.literal(temp)), seq FROM sqlite_sequence WHERE name = \(SQL.literal(old.name))"))
+            let counter = "\(what): carry the AUTOINCREMENT counter over"
+            plan.append(PlannedStatement("DELETE FROM sqlite_sequence WHERE name = \(SQL.literal(temp))", counter))
+            plan.append(PlannedStatement("INSERT INTO sqlite_sequence (name, seq) SELECT \(SQL.literal(temp)), seq FROM sqlite_sequence WHERE name = \(SQL.literal(old.name))", counter))
         }
         // 6. "DROP TABLE X" (its indexes and triggers go with it).
-        plan.append(PlannedStatement("DROP TABLE \(DDL.q(old.name))"))
+        plan.append(PlannedStatement("DROP TABLE \(DDL.q(old.name))", "\(what): drop the old table"))
         // 7. "ALTER TABLE new_X RENAME TO X". Legacy mode leaves other
         //    tables' REFERENCES X exactly as written (they name X, which
         //    exists again) and does not re-check every view of the schema, so
         //    a broken view elsewhere cannot block the rebuild.
-        plan += legacyRename(temp, to: new.name)
+        plan += legacyRename(temp, to: new.name, label: "\(what): rename the new table into place")
         // 8. Recreate the indexes and triggers of X.
-        for i in after.indexes(on: new.name) { plan.append(PlannedStatement(DDL.createIndex(i))) }
-        for t in after.triggers(on: new.name) { plan.append(PlannedStatement(t.sql)) }
+        for i in after.indexes(on: new.name) { plan.append(PlannedStatement(DDL.createIndex(i), "\(what): recreate index \(i.name)")) }
+        for t in after.triggers(on: new.name) { plan.append(PlannedStatement(t.sql, "\(what): recreate trigger \(t.name)")) }
         // 9. Recreate the views and other triggers that read X, as `after` has them.
-        for v in dependents.views { if let v = after.views[v.name.lowercased()] { plan.append(PlannedStatement(v.sql)) } }
-        for t in dependents.triggers { if let t = after.triggers[t.name.lowercased()] { plan.append(PlannedStatement(t.sql)) } }
+        for v in dependents.views {
+            if let v = after.views[v.name.lowercased()] { plan.append(PlannedStatement(v.sql, "\(what): recreate view \(v.name)")) }
+        }
+        for t in dependents.triggers {
+            if let t = after.triggers[t.name.lowercased()] { plan.append(PlannedStatement(t.sql, "\(what): recreate trigger \(t.name)")) }
+        }
         return plan
     }
 }

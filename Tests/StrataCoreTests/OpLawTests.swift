@@ -2,6 +2,20 @@ import StrataCore
 import XCTest
 
 final class OpLawTests: XCTestCase {
+    /// A new op kind must get a fixture here, so every law below covers it.
+    func testTheFixturesCoverEveryOpKind() {
+        XCTAssertEqual(Fixtures.opsOfEveryKind.map(\.kind), Op.Kind.allCases)
+        for op in Fixtures.opsOfEveryKind + Fixtures.opsOfEveryKind.map(\.inverse) {
+            XCTAssertEqual(op.json["op"], .string(op.kind.rawValue), "the encoder writes the kind's name")
+        }
+    }
+
+    func testAnUnknownOpKindIsRefusedByName() {
+        XCTAssertThrowsError(try Op(json: .object(["op": "splitTable"]))) {
+            XCTAssertEqual("\($0)", "unknown op \"splitTable\" (written by a newer strata? upgrade this one)")
+        }
+    }
+
     func testInverseOfInverseIsIdentityForEveryKind() {
         for op in Fixtures.opsOfEveryKind {
             XCTAssertEqual(op.inverse.inverse, op, op.summary)
