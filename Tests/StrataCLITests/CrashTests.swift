@@ -4,24 +4,78 @@ import StrataSQLite
 import StrataStore
 import XCTest
 
-/// Kills strata at random instants while it appends and while it migrates:
+/// SplitMix64: a seeded generator, so a failing trial can be replayed
+/// (`STRATA_CRASH_SEED=N swift test --filter CrashTests`).
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    static func fromEnvironment() -> (seed: UInt64, generator: SeededGenerator) {
+        let seed = ProcessInfo.processInfo.environment["STRATA_CRASH_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64(UInt32.max))
+        return (seed, SeededGenerator(seed: seed))
+    }
+}
+
+/// Kills strata at drawn instants while it appends and while it migrates:
 /// the log stays readable with a prefix of its events, and the database is
 /// at its old or its new revision with a matching schema.
+///
+/// The instants are not guesses: an unkilled run is timed first, and kills
+/// are drawn across that measured span, so a loaded machine (where a process
+/// takes longer to start) stretches the span instead of making every kill
+/// land before the work. Each trial is classified by what the kill left:
+/// nothing written yet, a hot rollback journal (the kill hit the write
+/// transaction), or the work committed. The trials go on until each class
+/// has been seen (up to a cap), and the test asserts that they were: a test
+/// whose kills all land before the work proves nothing.
 final class CrashTests: XCTestCase {
-    func kill(_ p: Process, afterMicroseconds delay: UInt32) {
-        usleep(delay)
+    enum Landing: String, CaseIterable { case before = "before the write", inside = "inside the write", after = "after the commit" }
+
+    /// Milliseconds an unkilled run takes (the median of three); `run(n)`
+    /// gives the arguments of the n-th run after resetting what it needs.
+    func measure(_ cli: CLI, _ run: (Int) throws -> [String]) throws -> Double {
+        var times: [Double] = []
+        for n in 0..<3 {
+            let args = try run(n)
+            let start = Date()
+            let r = try cli.run(args)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            times.append(Date().timeIntervalSince(start) * 1000)
+        }
+        return times.sorted()[1]
+    }
+
+    func killed(_ cli: CLI, _ args: [String], afterMilliseconds delay: Double, journal: String) throws -> Bool {
+        let p = cli.process(args)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        usleep(UInt32(delay * 1000))
         if p.isRunning { Foundation.kill(p.processIdentifier, SIGKILL) }
         p.waitUntilExit()
+        // Before anything opens the file again (which would roll it back).
+        let size = (try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0
+        return size > 0
     }
 
     func testKilledMigrationsLeaveTheOldOrTheNewRevision() throws {
+        let (seed, generator) = SeededGenerator.fromEnvironment()
+        var rng = generator
         let cli = try CLI()
         try cli.ok("init", "--models", "models.sql", "--db", "app.db")
         // A long log, written through the library for speed.
         let log = try SQLiteEventLog(path: cli.path(".strata/log.db"))
         var parent: String?
         var events: [Event] = []
-        for n in 0..<150 {
+        for n in 0..<400 {
             let t = Table(name: "t\(n)", columns: [Column(name: "id", type: "INTEGER"), Column(name: "v", type: "TEXT")],
                           constraints: TableConstraints(primaryKey: ["id"]))
             let e = Event(parents: parent.map { [$0] } ?? [], author: "crash", timestamp: Int64(n), message: "t\(n)",
@@ -30,49 +84,121 @@ final class CrashTests: XCTestCase {
             parent = e.id
         }
         try log.append(events, expectedHeads: [])
+        let head = try XCTUnwrap(parent)
         // The database exists at base, so a kill before the first write still reads as base.
         try cli.ok("stamp", "base")
-        var rng = SystemRandomNumberGenerator()
-        var outcomes: [String: Int] = [:]
-        for trial in 0..<30 {
+        let span = (up: try measure(cli) { _ in try cli.ok("downgrade", "base"); return ["upgrade", "head"] },
+                    down: try measure(cli) { _ in try cli.ok("upgrade", "head"); return ["downgrade", "base"] })
+        try cli.ok("downgrade", "base")
+
+        var landings: [Landing: Int] = [:]
+        var trial = 0
+        while trial < 150 && (trial < 30 || Landing.allCases.contains { (landings[$0] ?? 0) < 2 }) {
             let up = trial % 2 == 0
-            let p = cli.process(up ? ["upgrade", "head"] : ["downgrade", "base"])
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            kill(p, afterMicroseconds: UInt32.random(in: 1_000...120_000, using: &rng))
+            let (from, to) = up ? ("base", head) : (head, "base")
+            let delay = Double.random(in: 0...((up ? span.up : span.down) * 1.1), using: &rng)
+            let hot = try killed(cli, up ? ["upgrade", "head"] : ["downgrade", "base"], afterMilliseconds: delay, journal: cli.path("app.db-journal"))
+            let what = "seed \(seed), trial \(trial), kill at \(Int(delay)) ms of \(Int(up ? span.up : span.down))"
             let current = try cli.run("current").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            XCTAssertTrue(current == "base" || current == parent, "trial \(trial): \(current)")
-            outcomes[current == "base" ? "base" : "head", default: 0] += 1
+            XCTAssertTrue(current == from || current == to, "\(what): \(current)")
+            if hot { XCTAssertEqual(current, from, "\(what): a rolled-back run leaves the old revision") }
+            landings[hot ? .inside : current == from ? .before : .after, default: 0] += 1
             let check = try cli.run("check")
-            XCTAssertEqual(check.status, 0, "trial \(trial): \(check.stdout) \(check.stderr)")
+            XCTAssertEqual(check.status, 0, "\(what): \(check.stdout) \(check.stderr)")
             // Finish the move so the next trial starts from a known place.
-            if up { try cli.ok("upgrade", "head") } else { try cli.ok("downgrade", "base") }
+            try cli.ok(up ? "upgrade" : "downgrade", up ? "head" : "base")
+            trial += 1
         }
-        print("migration kills: \(outcomes)")
+        let summary = Landing.allCases.map { "\($0.rawValue): \(landings[$0] ?? 0)" }.joined(separator: ", ")
+        print("migration kills (seed \(seed), \(trial) trials, up \(Int(span.up)) ms, down \(Int(span.down)) ms): \(summary)")
+        for landing in Landing.allCases {
+            XCTAssertGreaterThanOrEqual(landings[landing] ?? 0, 2, "seed \(seed): too few kills landed \(landing.rawValue) (\(summary))")
+        }
     }
 
     func testKilledAppendsLeaveAReadablePrefix() throws {
+        let (seed, generator) = SeededGenerator.fromEnvironment()
+        var rng = generator
         let cli = try CLI()
         try cli.ok("init", "--models", "models.sql", "--db", "app.db")
-        var rng = SystemRandomNumberGenerator()
-        var expected = 0
-        var outcomes: [String: Int] = [:]
-        for trial in 0..<30 {
-            let p = cli.process(["revision", "-m", "trial \(trial)", "--sql", "CREATE TABLE c\(trial) (id INTEGER PRIMARY KEY, v TEXT);"])
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            kill(p, afterMicroseconds: UInt32.random(in: 1_000...40_000, using: &rng))
+        // A revision of 60 tables: an event large enough that appending it
+        // (and the snapshot it may bring) is a write worth hitting.
+        func revision(_ n: Int) -> [String] {
+            let ddl = (0..<60).map { "CREATE TABLE c\(n)_\($0) (id INTEGER PRIMARY KEY, v TEXT, w TEXT);" }.joined(separator: " ")
+            return ["revision", "-m", "trial \(n)", "--sql", ddl]
+        }
+        let span = try measure(cli) { revision(1000 + $0) }
+        var expected = try cli.ok("verify").stdout.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? -1
+        var landings: [Landing: Int] = [:]
+        var trial = 0
+        while trial < 120 && (trial < 30 || [Landing.before, .after].contains { (landings[$0] ?? 0) < 2 }) {
+            let delay = Double.random(in: 0...(span * 1.1), using: &rng)
+            let hot = try killed(cli, revision(trial), afterMilliseconds: delay, journal: cli.path(".strata/log.db-journal"))
+            let what = "seed \(seed), trial \(trial), kill at \(Int(delay)) ms of \(Int(span))"
             let verify = try cli.run("verify")
-            XCTAssertEqual(verify.status, 0, "trial \(trial): \(verify.stdout)")
+            XCTAssertEqual(verify.status, 0, "\(what): \(verify.stdout)")
             let count = (try JSONSerialization.jsonObject(with: Data(try cli.ok("history", "--json").stdout.utf8)) as! [Any]).count
-            XCTAssertTrue(count == expected || count == expected + 1, "trial \(trial): \(count) events, expected \(expected) or one more")
-            outcomes[count == expected ? "old" : "new", default: 0] += 1
+            XCTAssertTrue(count == expected || count == expected + 1, "\(what): \(count) events, expected \(expected) or one more")
+            if hot { XCTAssertEqual(count, expected, "\(what): a rolled-back append adds nothing") }
+            landings[hot ? .inside : count == expected ? .before : .after, default: 0] += 1
             expected = count
+            trial += 1
         }
         try cli.ok("upgrade", "head")
         try cli.ok("check")
-        print("append kills: \(outcomes)")
+        let summary = Landing.allCases.map { "\($0.rawValue): \(landings[$0] ?? 0)" }.joined(separator: ", ")
+        print("append kills (seed \(seed), \(trial) trials, unkilled run \(Int(span)) ms): \(summary)")
+        XCTAssertGreaterThanOrEqual(landings[.before] ?? 0, 2, "seed \(seed): too few kills landed before the append (\(summary))")
+        XCTAssertGreaterThanOrEqual(landings[.after] ?? 0, 2, "seed \(seed): too few kills landed after the append (\(summary))")
+    }
+
+    /// A pull appends page by page (1000 events a transaction): a kill
+    /// leaves a whole number of pages, never part of one.
+    func testKilledPullsLeaveWholePages() throws {
+        let (seed, generator) = SeededGenerator.fromEnvironment()
+        var rng = generator
+        let registry = try RegistryProcess()
+        let alpha = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
+        let log = try SQLiteEventLog(path: alpha.path(".strata/log.db"))
+        var parent: String?
+        var events: [Event] = []
+        for n in 0..<2000 {
+            let e = Event(parents: parent.map { [$0] } ?? [], author: "a", timestamp: Int64(n), message: "e\(n)",
+                          ops: [.createTable(Table(name: "t\(n)", columns: [Column(name: "id", type: "INTEGER")]), indexes: [], triggers: [])])
+            events.append(e)
+            parent = e.id
+        }
+        try log.append(events, expectedHeads: [])
+        try alpha.ok("push")
+        let beta = try CLI.node("beta", registry: registry, token: "s3cret-bo")
+        let logPath = beta.path(".strata/log.db")
+        let empty = try Data(contentsOf: URL(fileURLWithPath: logPath))
+        func reset() throws {
+            try? FileManager.default.removeItem(atPath: logPath + "-journal")
+            try empty.write(to: URL(fileURLWithPath: logPath))
+        }
+        let span = try measure(beta) { _ in try reset(); return ["pull"] }
+
+        var landings: [Landing: Int] = [:]
+        var trial = 0
+        while trial < 60 && (trial < 12 || Landing.allCases.contains { (landings[$0] ?? 0) < 1 }) {
+            try reset()
+            let delay = Double.random(in: 0...(span * 1.1), using: &rng)
+            let hot = try killed(beta, ["pull"], afterMilliseconds: delay, journal: logPath + "-journal")
+            let what = "seed \(seed), trial \(trial), kill at \(Int(delay)) ms of \(Int(span))"
+            let verify = try beta.run("verify")
+            XCTAssertEqual(verify.status, 0, "\(what): \(verify.stdout)")
+            let count = try beta.ids().count
+            XCTAssertTrue(count % 1000 == 0, "\(what): \(count) events, not a whole number of pages")
+            landings[hot ? .inside : count < 2000 ? .before : .after, default: 0] += 1
+            trial += 1
+        }
+        try beta.ok("pull")
+        XCTAssertEqual(try beta.ids().count, 2000, "a later pull completes what a kill cut off")
+        let summary = Landing.allCases.map { "\($0.rawValue): \(landings[$0] ?? 0)" }.joined(separator: ", ")
+        print("pull kills (seed \(seed), \(trial) trials, unkilled run \(Int(span)) ms): \(summary)")
+        for landing in Landing.allCases {
+            XCTAssertGreaterThanOrEqual(landings[landing] ?? 0, 1, "seed \(seed): no kill landed \(landing.rawValue) (\(summary))")
+        }
     }
 }
