@@ -187,7 +187,12 @@ public final class Syncer {
     /// cannot be delivered, to be sent by a later command. Returns why it
     /// was queued, or nil when it was delivered.
     public func report(_ report: Report) -> Error? {
-        flushOutbox()
+        // Queued reports go first: the registry keeps the latest report per
+        // database, so a newer one must never overtake an older one.
+        if let blocked = flush().error {
+            try? log.enqueue(kind: "report", body: report.json.canonicalString)
+            return blocked
+        }
         do {
             try client.report(report)
             return nil
@@ -199,9 +204,11 @@ public final class Syncer {
 
     /// Sends queued reports, oldest first; stops at the first failure.
     @discardableResult
-    public func flushOutbox() -> Int {
+    public func flushOutbox() -> Int { flush().sent }
+
+    private func flush() -> (sent: Int, error: Error?) {
         var sent = 0
-        guard let queued = try? log.queued() else { return 0 }
+        guard let queued = try? log.queued() else { return (0, nil) }
         for item in queued where item.kind == "report" {
             guard let json = try? JSON.parse(item.body), let r = try? Report(json: json) else {
                 try? log.dequeue(item.seq)
@@ -212,9 +219,9 @@ public final class Syncer {
                 try log.dequeue(item.seq)
                 sent += 1
             } catch {
-                break
+                return (sent, error)
             }
         }
-        return sent
+        return (sent, nil)
     }
 }
