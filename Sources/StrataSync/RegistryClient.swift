@@ -2,7 +2,7 @@ import Foundation
 import StrataCore
 import StrataWire
 
-/// Why a registry call failed; the CLI maps each to DESIGN.md's exit code.
+/// Why a registry call failed; each declares its exit code (docs/CONTRACT.md).
 public enum SyncError: Error, CustomStringConvertible, Sendable {
     /// The registry could not be reached (after retries). Exit 4.
     case unreachable(String, String)

@@ -4,7 +4,7 @@ import StrataStore
 import XCTest
 
 /// Bad input: a clear `error:` that says what to do, the exit code of
-/// DESIGN.md, and no change to any log or database.
+/// docs/CONTRACT.md, and no change to any log or database.
 final class BadInputTests: XCTestCase {
     var cli: CLI!
     var r1 = ""
