@@ -38,15 +38,19 @@ let package = Package(
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(name: "strata-bench", dependencies: ["StrataCore", "StrataStore", "StrataRegistry"]),
+        // Shared by the test targets: a seeded generator and event chains.
+        .target(name: "StrataTestSupport", dependencies: ["StrataCore"], path: "Tests/StrataTestSupport"),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
-        .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataCore", "StrataSQLite", "StrataStore"]),
+        .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataCore", "StrataSQLite", "StrataStore", "StrataTestSupport"]),
         .testTarget(name: "StrataRegistryTests", dependencies: [
-            "StrataCore", "StrataSQLite", "StrataStore", "StrataWire", "StrataSync", "StrataRegistry",
+            "StrataCore", "StrataSQLite", "StrataStore", "StrataWire", "StrataSync", "StrataRegistry", "StrataTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "StrataSyncTests", dependencies: ["StrataCore", "StrataStore", "StrataWire", "StrataSync"]),
-        .testTarget(name: "StrataCLITests", dependencies: ["strata", "StrataCore", "StrataSQLite", "StrataStore", "StrataWire", "StrataSync"]),
+        .testTarget(name: "StrataCLITests", dependencies: [
+            "strata", "StrataCore", "StrataSQLite", "StrataStore", "StrataWire", "StrataSync", "StrataTestSupport",
+        ]),
     ]
 )

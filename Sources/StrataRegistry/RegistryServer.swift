@@ -224,3 +224,19 @@ public func buildApplication(service: RegistryService, options: RegistryOptions,
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? options.port) },
         logger: logger)
 }
+
+/// `strata registry serve`: opens the store and the tokens, creates the
+/// named projects if missing, and serves until SIGINT or SIGTERM.
+/// `onListening` receives the bound port once the server accepts requests.
+public func serveRegistry(storePath: String, tokensPath: String?, projects: [String], options: RegistryOptions,
+                          onListening: @escaping @Sendable (Int) async -> Void) async throws {
+    let table = try tokensPath.map { try TokenTable.load(path: $0) } ?? TokenTable(text: "", source: "")
+    let store = try SQLiteRegistryStore(path: storePath)
+    for name in projects where !(try store.hasProject(name)) {
+        try store.createProject(name, by: "registry serve --project", at: registryTimestamp())
+    }
+    var logger = Logger(label: "strata-registry")
+    logger.logLevel = .info
+    let app = buildApplication(service: RegistryService(store: store, tokens: table), options: options, logger: logger, onRunning: onListening)
+    try await app.runService()
+}

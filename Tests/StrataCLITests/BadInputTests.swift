@@ -134,4 +134,21 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual((json["problems"] as? [[String: Any]])?.first?["id"] as? String, r1)
         XCTAssertTrue(r.stdout.contains("MISMATCH event #1 \(r1.prefix(12)): its id does not match the SHA-256 of its contents"), r.stdout)
     }
+
+    /// With --json a failure is also one JSON document on stdout: the stable
+    /// code, the message and the exit code, for scripts.
+    func testAFailureWithJSONPrintsItsCode() throws {
+        let r = try cli.run("show", "ffff", "--json")
+        XCTAssertEqual(r.status, 2)
+        let error = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["error"] as? [String: Any])
+        XCTAssertEqual(error["code"] as? String, "log.not_found")
+        XCTAssertEqual(error["exit"] as? Int, 2)
+        XCTAssertEqual(error["message"] as? String, "no revision starts with ffff in the local log (see `strata history`)")
+        XCTAssertEqual(r.stderr, "error: no revision starts with ffff in the local log (see `strata history`)\n")
+
+        _ = try cli.sqlite("app.db", "CREATE TABLE extra (x)")
+        let drift = try cli.run("check", "--json")
+        XCTAssertEqual(drift.status, 1, "a difference found is not an error: no error document")
+        XCTAssertFalse(drift.stdout.contains("\"error\""), drift.stdout)
+    }
 }

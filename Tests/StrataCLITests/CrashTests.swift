@@ -2,27 +2,8 @@ import Foundation
 import StrataCore
 import StrataSQLite
 import StrataStore
+import StrataTestSupport
 import XCTest
-
-/// SplitMix64: a seeded generator, so a failing trial can be replayed
-/// (`STRATA_CRASH_SEED=N swift test --filter CrashTests`).
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    static func fromEnvironment() -> (seed: UInt64, generator: SeededGenerator) {
-        let seed = ProcessInfo.processInfo.environment["STRATA_CRASH_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64(UInt32.max))
-        return (seed, SeededGenerator(seed: seed))
-    }
-}
 
 /// Kills strata at drawn instants while it appends and while it migrates:
 /// the log stays readable with a prefix of its events, and the database is
@@ -31,7 +12,8 @@ struct SeededGenerator: RandomNumberGenerator {
 /// The instants are not guesses: an unkilled run is timed first, and kills
 /// are drawn across that measured span, so a loaded machine (where a process
 /// takes longer to start) stretches the span instead of making every kill
-/// land before the work. Each trial is classified by what the kill left:
+/// land before the work. A failure names its seed; `STRATA_CRASH_SEED=N`
+/// replays the same delays. Each trial is classified by what the kill left:
 /// nothing written yet, a hot rollback journal (the kill hit the write
 /// transaction), or the work committed. The trials go on until each class
 /// has been seen (up to a cap), and the test asserts that they were: a test
@@ -67,8 +49,8 @@ final class CrashTests: XCTestCase {
     }
 
     func testKilledMigrationsLeaveTheOldOrTheNewRevision() throws {
-        let (seed, generator) = SeededGenerator.fromEnvironment()
-        var rng = generator
+        let seed = SeededRandom.seed(from: "STRATA_CRASH_SEED")
+        var rng = SeededRandom(seed: seed)
         let cli = try CLI()
         try cli.ok("init", "--models", "models.sql", "--db", "app.db")
         // A long log, written through the library for speed.
@@ -117,8 +99,8 @@ final class CrashTests: XCTestCase {
     }
 
     func testKilledAppendsLeaveAReadablePrefix() throws {
-        let (seed, generator) = SeededGenerator.fromEnvironment()
-        var rng = generator
+        let seed = SeededRandom.seed(from: "STRATA_CRASH_SEED")
+        var rng = SeededRandom(seed: seed)
         let cli = try CLI()
         try cli.ok("init", "--models", "models.sql", "--db", "app.db")
         // A revision of 60 tables: an event large enough that appending it
@@ -155,20 +137,11 @@ final class CrashTests: XCTestCase {
     /// A pull appends page by page (1000 events a transaction): a kill
     /// leaves a whole number of pages, never part of one.
     func testKilledPullsLeaveWholePages() throws {
-        let (seed, generator) = SeededGenerator.fromEnvironment()
-        var rng = generator
+        let seed = SeededRandom.seed(from: "STRATA_CRASH_SEED")
+        var rng = SeededRandom(seed: seed)
         let registry = try RegistryProcess()
         let alpha = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
-        let log = try SQLiteEventLog(path: alpha.path(".strata/log.db"))
-        var parent: String?
-        var events: [Event] = []
-        for n in 0..<2000 {
-            let e = Event(parents: parent.map { [$0] } ?? [], author: "a", timestamp: Int64(n), message: "e\(n)",
-                          ops: [.createTable(Table(name: "t\(n)", columns: [Column(name: "id", type: "INTEGER")]), indexes: [], triggers: [])])
-            events.append(e)
-            parent = e.id
-        }
-        try log.append(events, expectedHeads: [])
+        try SQLiteEventLog(path: alpha.path(".strata/log.db")).append(eventChain(2000), expectedHeads: [])
         try alpha.ok("push")
         let beta = try CLI.node("beta", registry: registry, token: "s3cret-bo")
         let logPath = beta.path(".strata/log.db")

@@ -2,6 +2,7 @@ import Foundation
 import StrataCore
 import StrataStore
 import StrataSync
+import StrataTestSupport
 import XCTest
 
 /// The registry going away, being killed mid-push, and being sent garbage.
@@ -88,16 +89,7 @@ final class RegistryFaultTests: XCTestCase {
             let registry = try RegistryProcess()
             let alpha = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
             // 3000 events, written straight into alpha's log (unpushed).
-            let log = try SQLiteEventLog(path: alpha.path(".strata/log.db"))
-            var parent: String?
-            var events: [Event] = []
-            for n in 0..<3000 {
-                let e = Event(parents: parent.map { [$0] } ?? [], author: "a", timestamp: Int64(n), message: "e\(n)",
-                              ops: [.createTable(Table(name: "t\(n)", columns: [Column(name: "id", type: "INTEGER")]), indexes: [], triggers: [])])
-                events.append(e)
-                parent = e.id
-            }
-            try log.append(events, expectedHeads: [])
+            try SQLiteEventLog(path: alpha.path(".strata/log.db")).append(eventChain(3000), expectedHeads: [])
             let push = alpha.process(["push"])
             push.standardOutput = FileHandle.nullDevice
             push.standardError = FileHandle.nullDevice
@@ -127,13 +119,7 @@ final class RegistryFaultTests: XCTestCase {
         let registry = try RegistryProcess()
         let transport = CurlTransport()
         let client = RegistryClient(baseURL: registry.url, project: "shop", token: "s3cret-ana", transport: transport)
-        var parent: String?
-        let events = (0..<23).map { n in
-            let e = Event(parents: parent.map { [$0] } ?? [], author: "a", timestamp: Int64(n), message: "e\(n)",
-                          ops: [.createTable(Table(name: "t\(n)", columns: [Column(name: "id")]), indexes: [], triggers: [])])
-            parent = e.id
-            return e
-        }
+        let events = eventChain(23)
         _ = try client.push(events, base: nil)
         var after: String?
         var pages = 0
@@ -203,5 +189,37 @@ final class RegistryFaultTests: XCTestCase {
         XCTAssertEqual(try beta.ids(), [head])
         (status, _) = try send("POST", "/v1/projects/shop/events", body: goodBody)
         XCTAssertEqual(status, 200, "the same registry still takes a good push")
+    }
+
+    /// Every refusal carries a stable `code` beside its message.
+    func testErrorBodiesCarryAStableCode() throws {
+        let registry = try RegistryProcess()
+        let transport = CurlTransport()
+        func send(_ method: String, _ path: String, token: String?, _ body: String? = nil) throws -> (Int, [String: Any]) {
+            var headers = ["Content-Type": "application/json"]
+            if let token { headers["Authorization"] = "Bearer \(token)" }
+            let r = try transport.send(HTTPRequest(method: method, url: registry.url + path, headers: headers, body: body.map { Array($0.utf8) }))
+            return (r.status, try JSONSerialization.jsonObject(with: Data(r.body)) as! [String: Any])
+        }
+        let events = eventChain(2)
+        let push = { (base: String?, e: Event) in
+            "{\"base\":\(base.map { "\"\($0)\"" } ?? "null"),\"events\":[\(e.jsonWithID.canonicalString)]}"
+        }
+        XCTAssertEqual(try send("POST", "/v1/projects/shop/events", token: "s3cret-ana", push(nil, events[0])).0, 200)
+        let cases: [(status: Int, code: String, response: (Int, [String: Any]))] = [
+            (401, "auth.missing", try send("GET", "/v1/projects/shop/events", token: nil)),
+            (401, "auth.unknown", try send("GET", "/v1/projects/shop/events", token: "nope")),
+            (403, "auth.role", try send("PUT", "/v1/projects/other", token: "s3cret-ana", "{}")),
+            (404, "project.unknown", try send("GET", "/v1/projects/other/events", token: "s3cret-view")),
+            (409, "push.stale_head", try send("POST", "/v1/projects/shop/events", token: "s3cret-ana", push(nil, events[0]))),
+            (400, "json.malformed", try send("POST", "/v1/projects/shop/reports", token: "s3cret-ana", "{")),
+            (400, "request.invalid", try send("POST", "/v1/projects/shop/reports", token: "s3cret-ana", "{\"node\":\"n\"}")),
+        ]
+        for c in cases {
+            XCTAssertEqual(c.response.0, c.status, "\(c.code): \(c.response.1)")
+            XCTAssertEqual(c.response.1["code"] as? String, c.code, "\(c.response.1)")
+            XCTAssertNotNil(c.response.1["error"] as? String)
+        }
+        XCTAssertEqual(cases[4].response.1["head"] as? String, events[0].id, "a stale push is told the registry's head")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import StrataCore
 import StrataRegistry
+import StrataTestSupport
 import StrataWire
 import XCTest
 
@@ -9,17 +10,7 @@ import XCTest
 struct RegistryStoreContract {
     let make: () throws -> RegistryStore
 
-    static func chain(_ n: Int, from parent: String? = nil, tag: String = "t") -> [Event] {
-        var events: [Event] = []
-        var p = parent
-        for i in 0..<n {
-            let e = Event(parents: p.map { [$0] } ?? [], author: "a", timestamp: Int64(i), message: "\(tag)\(i)",
-                          ops: [.createTable(Table(name: "\(tag)\(i)", columns: [Column(name: "id")]), indexes: [], triggers: [])])
-            events.append(e)
-            p = e.id
-        }
-        return events
-    }
+    static func chain(_ n: Int, from parent: String? = nil, tag: String = "t") -> [Event] { eventChain(n, from: parent, tag: tag) }
 
     func pushIsCompareAndSwapAndAllOrNothing() throws {
         let store = try make()

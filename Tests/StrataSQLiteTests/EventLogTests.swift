@@ -1,24 +1,14 @@
 import StrataCore
 import StrataStore
+import StrataTestSupport
 import XCTest
 
 /// One suite, run against every EventLog implementation. (Explicit test
 /// methods in each class call it: Linux's test discovery skips inherited tests.)
 struct EventLogContract {
-    let makeLog: () throws -> EventLog
+    let makeLog: () throws -> any SyncLog
 
-    func chain(_ n: Int, from parent: String? = nil, tag: String = "t") -> [Event] {
-        var events: [Event] = []
-        var p = parent
-        for i in 0..<n {
-            let t = Table(name: "\(tag)\(i)", columns: [Column(name: "id", type: "INTEGER")])
-            let e = Event(parents: p.map { [$0] } ?? [], author: "a", timestamp: Int64(i), message: "\(tag)\(i)",
-                          ops: [.createTable(t, indexes: [], triggers: [])])
-            events.append(e)
-            p = e.id
-        }
-        return events
-    }
+    func chain(_ n: Int, from parent: String? = nil, tag: String = "t") -> [Event] { eventChain(n, from: parent, tag: tag) }
 
     func testAppendHeadsAndCompareAndSwap() throws {
         let log = try makeLog()
@@ -73,6 +63,57 @@ struct EventLogContract {
         XCTAssertThrowsError(try log.resolve(shared)) { XCTAssertTrue("\($0)".contains("is ambiguous"), "\($0)") }
         XCTAssertThrowsError(try log.resolve("abc")) { XCTAssertTrue("\($0)".contains("4 or more hex digits")) }
     }
+
+    func testPushedEventsAreNeverRewrittenAndUnpublishedOnesAreReplacedWhole() throws {
+        let log = try makeLog()
+        let events = chain(4)
+        try log.append(events, expectedHeads: [])
+        try log.markPushed([(id: events[0].id, by: "ana", at: "t"), (id: events[1].id, by: "ana", at: "t")])
+        XCTAssertEqual(try log.unpublished().map(\.id), [events[2].id, events[3].id])
+        XCTAssertThrowsError(try log.replaceUnpublished([events[1].id], with: [])) {
+            XCTAssertEqual("\($0)", "event \(events[1].id.prefix(12)) was pushed to the registry and can never be rewritten")
+        }
+        XCTAssertThrowsError(try log.replaceUnpublished([events[2].id], with: [])) {
+            XCTAssertEqual("\($0)", "event \(events[3].id.prefix(12)) builds on an event being replaced; replace it too")
+        }
+        // Re-parented copies of the two unpublished events (as a rebase makes them).
+        let moved = chain(2, from: events[1].id, tag: "moved")
+        try log.replaceUnpublished([events[2].id, events[3].id], with: moved)
+        XCTAssertEqual(try log.allEvents().map(\.id), events.prefix(2).map(\.id) + moved.map(\.id))
+        XCTAssertEqual(try log.heads(), [moved[1].id])
+        XCTAssertEqual(try log.verify().map(\.description), [])
+        // Dropped without replacement: their parent is the head again.
+        try log.replaceUnpublished(moved.map(\.id), with: [])
+        XCTAssertEqual(try log.heads(), [events[1].id])
+        XCTAssertEqual(try log.count(), 2)
+        XCTAssertEqual(try log.verify().map(\.description), [])
+    }
+
+    /// What syncing keeps beside the events: settings, receipts, the outbox.
+    func testSyncBookkeeping() throws {
+        let log = try makeLog()
+        XCTAssertNil(try log.meta("remote_head"))
+        try log.setMeta("remote_head", "abc")
+        XCTAssertEqual(try log.meta("remote_head"), "abc")
+        try log.setMeta("remote_head", nil)
+        XCTAssertNil(try log.meta("remote_head"))
+
+        let events = chain(3)
+        try log.appendPulled(Array(events.prefix(2)), receipts: [(events[0].id, "bo", "t1"), (events[1].id, "bo", "t2")])
+        try log.append([events[2]], expectedHeads: [events[1].id])
+        XCTAssertEqual(try log.pushedInfo().mapValues { "\($0.by) \($0.at)" }, [events[0].id: "bo t1", events[1].id: "bo t2"])
+        XCTAssertEqual(try log.unpublished().map(\.id), [events[2].id])
+        XCTAssertThrowsError(try log.appendPulled(chain(1, from: String(repeating: "0", count: 64), tag: "x"), receipts: [("x", "bo", "t")]))
+        XCTAssertNil(try log.pushedInfo()["x"], "a refused pull records no receipt")
+
+        try log.enqueue(kind: "report", body: "r1")
+        try log.enqueue(kind: "report", body: "r2")
+        let queued = try log.queued()
+        XCTAssertEqual(queued.map(\.body), ["r1", "r2"])
+        try log.dequeue(queued[0].seq)
+        XCTAssertEqual(try log.queued().map(\.body), ["r2"])
+        XCTAssertEqual(try log.verify().map(\.description), [])
+    }
 }
 
 final class SQLiteEventLogTests: XCTestCase {
@@ -89,32 +130,11 @@ final class SQLiteEventLogTests: XCTestCase {
     func testAnEventThatDoesNotApplyIsRefusedWhole() throws { try contract.testAnEventThatDoesNotApplyIsRefusedWhole() }
     func testStateAtEveryRevisionEqualsTheFold() throws { try contract.testStateAtEveryRevisionEqualsTheFold() }
     func testRevisionsResolveByUniquePrefix() throws { try contract.testRevisionsResolveByUniquePrefix() }
-
     func testPushedEventsAreNeverRewrittenAndUnpublishedOnesAreReplacedWhole() throws {
-        let dir = try TempDir()
-        let log = try SQLiteEventLog(path: dir.path("log.db"), create: true)
-        let events = contract.chain(4)
-        try log.append(events, expectedHeads: [])
-        try log.markPushed([(id: events[0].id, by: "ana", at: "t"), (id: events[1].id, by: "ana", at: "t")])
-        XCTAssertEqual(try log.unpublished().map(\.id), [events[2].id, events[3].id])
-        XCTAssertThrowsError(try log.replaceUnpublished([events[1].id], with: [])) {
-            XCTAssertTrue("\($0)".contains("was pushed to the registry and can never be rewritten"), "\($0)")
-        }
-        XCTAssertThrowsError(try log.replaceUnpublished([events[2].id], with: [])) {
-            XCTAssertTrue("\($0)".contains("builds on an event being replaced"), "\($0)")
-        }
-        // Re-parented copies of the two unpublished events (as a rebase makes them).
-        let moved = contract.chain(2, from: events[1].id, tag: "moved")
-        try log.replaceUnpublished([events[2].id, events[3].id], with: moved)
-        XCTAssertEqual(try log.allEvents().map(\.id), events.prefix(2).map(\.id) + moved.map(\.id))
-        XCTAssertEqual(try log.heads(), [moved[1].id])
-        XCTAssertEqual(try log.verify().map(\.description), [])
-        // Dropped without replacement: their parent is the head again.
-        try log.replaceUnpublished(moved.map(\.id), with: [])
-        XCTAssertEqual(try log.heads(), [events[1].id])
-        XCTAssertEqual(try log.count(), 2)
-        XCTAssertEqual(try log.verify().map(\.description), [])
+        try contract.testPushedEventsAreNeverRewrittenAndUnpublishedOnesAreReplacedWhole()
     }
+    func testSyncBookkeeping() throws { try contract.testSyncBookkeeping() }
+
 
     /// A log written before the edges table existed gets it on open, filled
     /// from the events, and replacing unpublished events then works.
@@ -153,4 +173,8 @@ final class MemoryEventLogTests: XCTestCase {
     func testAnEventThatDoesNotApplyIsRefusedWhole() throws { try contract.testAnEventThatDoesNotApplyIsRefusedWhole() }
     func testStateAtEveryRevisionEqualsTheFold() throws { try contract.testStateAtEveryRevisionEqualsTheFold() }
     func testRevisionsResolveByUniquePrefix() throws { try contract.testRevisionsResolveByUniquePrefix() }
+    func testPushedEventsAreNeverRewrittenAndUnpublishedOnesAreReplacedWhole() throws {
+        try contract.testPushedEventsAreNeverRewrittenAndUnpublishedOnesAreReplacedWhole()
+    }
+    func testSyncBookkeeping() throws { try contract.testSyncBookkeeping() }
 }

@@ -68,6 +68,14 @@ final class SyncerTests: XCTestCase {
         return (Syncer(project: project, client: client), log, transport)
     }
 
+    /// `log` holds `published` as acknowledged by the registry (its last
+    /// one the registry head last seen), then `local` unpushed.
+    func seed(_ log: MemoryEventLog, published: [Event], local: [Event] = []) throws {
+        try log.append(published + local, expectedHeads: [])
+        try log.markPushed(published.map { ($0.id, "bo", Self.time) })
+        try log.setMeta("remote_head", published.last?.id)
+    }
+
     func page(_ events: [Event], more: Bool, head: String?, by: String = "bo") -> JSON {
         EventsPage(events: events.map { PushedEvent(event: $0, pushedBy: by, pushedAt: Self.time) }, more: more, head: head).json
     }
@@ -92,9 +100,7 @@ final class SyncerTests: XCTestCase {
             Self.status("GET", "/events?limit=1000&after=\(a.id)", 404, ErrorBody(message: "unknown event \(a.id)", code: "not_found").json),
             Self.ok("GET", "/events?limit=1000", page([a], more: false, head: a.id)),
         ])
-        try log.append([a], expectedHeads: [])
-        try log.markPushed([(a.id, "bo", Self.time)])
-        try log.setMeta("remote_head", a.id)
+        try seed(log, published: [a])
         XCTAssertEqual(try syncer.pull(), 0, "nothing new, but the cursor is reset")
         XCTAssertEqual(try syncer.remoteHead, a.id)
     }
@@ -104,9 +110,7 @@ final class SyncerTests: XCTestCase {
         let (syncer, log, transport) = make([
             Self.ok("POST", "/events", PushResponse(head: c.id, accepted: 2, pushedBy: "ana", pushedAt: Self.time).json),
         ])
-        try log.append([a, b, c], expectedHeads: [])
-        try log.markPushed([(a.id, "bo", Self.time)])
-        try log.setMeta("remote_head", a.id)
+        try seed(log, published: [a], local: [b, c])
         let result = try syncer.push()
         XCTAssertEqual(result.pushed, 2)
         XCTAssertEqual(transport.bodies, [PushRequest(base: a.id, events: [b, c]).json])
@@ -140,9 +144,7 @@ final class SyncerTests: XCTestCase {
             Self.ok("GET", "/events?limit=1000&after=\(a.id)", page([theirs], more: false, head: theirs.id)),
             Self.ok("POST", "/events", PushResponse(head: rebased.id, accepted: 1, pushedBy: "ana", pushedAt: Self.time).json),
         ])
-        try log.append([a, mine], expectedHeads: [])
-        try log.markPushed([(a.id, "bo", Self.time)])
-        try log.setMeta("remote_head", a.id)
+        try seed(log, published: [a], local: [mine])
         let r = try syncer.sync(now: 0)
         XCTAssertEqual([r.pulled, r.rebased, r.pushed], [1, 1, 1])
         XCTAssertNil(r.merged)
@@ -163,9 +165,7 @@ final class SyncerTests: XCTestCase {
             Self.ok("GET", "/events?limit=1000&after=\(a.id)", page([theirs], more: false, head: theirs.id)),
             Self.ok("POST", "/events", PushResponse(head: rebased.id, accepted: 1, pushedBy: "ana", pushedAt: Self.time).json),
         ])
-        try log.append([a, mine], expectedHeads: [])
-        try log.markPushed([(a.id, "bo", Self.time)])
-        try log.setMeta("remote_head", a.id)
+        try seed(log, published: [a], local: [mine])
         let r = try syncer.sync(now: 0)
         XCTAssertEqual([r.pulled, r.rebased, r.pushed], [1, 1, 1])
         XCTAssertEqual(transport.bodies, [PushRequest(base: a.id, events: [mine]).json, PushRequest(base: theirs.id, events: [rebased]).json])
@@ -182,9 +182,7 @@ final class SyncerTests: XCTestCase {
         }
         let mine = add("TEXT", after: a.id, by: "ana"), theirs = add("INTEGER", after: a.id, by: "bo")
         let (syncer, log, transport) = make([Self.ok("GET", "/events?limit=1000&after=\(a.id)", page([theirs], more: false, head: theirs.id))])
-        try log.append([a, mine], expectedHeads: [])
-        try log.markPushed([(a.id, "bo", Self.time)])
-        try log.setMeta("remote_head", a.id)
+        try seed(log, published: [a], local: [mine])
         XCTAssertThrowsError(try syncer.sync(now: 0)) { error in
             guard case SyncError.diverged(let local, let head, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(local, ["\(mine.id.prefix(12)) \"x TEXT\""])

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
 import StrataRegistry
 
 extension StrataCommand {
@@ -20,25 +19,16 @@ extension StrataCommand {
             @Option(help: "Largest request body accepted, in bytes.") var maxBody: Int = 32 << 20
 
             func run() async throws {
-                let table = try tokens.map { try TokenTable.load(path: $0) } ?? TokenTable(text: "", source: "")
-                let store = try SQLiteRegistryStore(path: store)
-                for name in project where !(try store.hasProject(name)) {
-                    try store.createProject(name, by: "registry serve --project", at: registryTimestamp())
-                }
                 var options = RegistryOptions()
                 options.host = host
                 options.port = port
                 options.maxBodyBytes = maxBody
-                var logger = Logger(label: "strata-registry")
-                logger.logLevel = .info
                 let boundHost = host
-                let app = buildApplication(service: RegistryService(store: store, tokens: table), options: options, logger: logger) { port in
+                try await serveRegistry(storePath: store, tokensPath: tokens, projects: project, options: options) { port in
                     // Unbuffered: a script waits for this line.
                     FileHandle.standardOutput.write(Data("strata registry listening on http://\(boundHost):\(port)\n".utf8))
                 }
-                try await app.runService()
             }
         }
     }
 }
-
