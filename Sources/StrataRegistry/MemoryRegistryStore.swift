@@ -73,10 +73,12 @@ public final class MemoryRegistryStore: RegistryStore {
 
     public func targets(of name: String) throws -> [EnvironmentTarget] { try project(name).targets.values.sorted { $0.name < $1.name } }
 
-    public func record(_ report: Report, of name: String, by identity: String, at time: String) throws {
+    public func record(_ reports: [Report], of name: String, by identity: String, at time: String) throws {
         _ = try project(name)
-        projects[name]!.reports["\(report.node)\u{1}\(report.database)"] = StoredReport(report: report, reportedBy: identity, reportedAt: time)
-        audit(name, "report", identity, time, report.json)
+        for report in reports {
+            projects[name]!.reports["\(report.node)\u{1}\(report.database)"] = StoredReport(report: report, reportedBy: identity, reportedAt: time)
+            audit(name, "report", identity, time, report.json)
+        }
     }
 
     public func reports(of name: String) throws -> [StoredReport] {

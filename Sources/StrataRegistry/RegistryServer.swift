@@ -154,9 +154,9 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             var request = request
             let project = try context.parameters.require("project")
             let who = try service.identify(request.headers[.authorization], needs: .push)
-            let report = try Report(json: try await readJSON(&request, limit: limit))
-            try await service.withStore { try $0.record(report, of: project, by: who.name, at: now()) }
-            return json(.ok, .object(["ok": .bool(true)]))
+            let reports = try Report.batch(json: try await readJSON(&request, limit: limit))
+            try await service.withStore { try $0.record(reports, of: project, by: who.name, at: now()) }
+            return json(.ok, .object(["ok": .bool(true), "recorded": .int(Int64(reports.count))]))
         }
     }
 

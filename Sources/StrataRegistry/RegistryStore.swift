@@ -48,7 +48,9 @@ public protocol RegistryStore: AnyObject {
     func push(_ events: [Event], to project: String, base: String?, by identity: String, at time: String) throws -> String
     func setTarget(_ revision: String, environment: String, of project: String, by identity: String, at time: String) throws
     func targets(of project: String) throws -> [EnvironmentTarget]
-    func record(_ report: Report, of project: String, by identity: String, at time: String) throws
+    /// Records reports (a node's run over many databases sends them
+    /// together), all or none, each with its audit entry.
+    func record(_ reports: [Report], of project: String, by identity: String, at time: String) throws
     func reports(of project: String) throws -> [StoredReport]
     func audit(of project: String) throws -> [AuditRecord]
 }

@@ -136,15 +136,17 @@ public final class SQLiteRegistryStore: RegistryStore {
         }
     }
 
-    public func record(_ report: Report, of project: String, by identity: String, at time: String) throws {
+    public func record(_ reports: [Report], of project: String, by identity: String, at time: String) throws {
         _ = try log(project)
         try db.transaction {
+            for report in reports {
             try db.query("""
                 INSERT OR REPLACE INTO reports (project, node, database, revision, direction, environment, at, reported_by, reported_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [.text(project), .text(report.node), .text(report.database), .text(report.revision), .text(Report.wireName(report.direction)),
                       report.environment.map(Value.text) ?? .null, .text(report.at), .text(identity), .text(time)])
             try SQLiteRegistryStore.audit(db, project, "report", identity, time, report.json)
+            }
         }
     }
 

@@ -41,6 +41,9 @@ public struct MigrationPlan: Sendable {
     public let toRevision: String?
     public let direction: Direction
     public let items: [Item]
+    /// The schema the plan starts from: what the database must hold (drift
+    /// is checked against it inside the migration's transaction).
+    public let startState: Schema
     public let finalState: Schema
 
     /// The plan as a script for the sqlite3 shell (or a DBA's review).
@@ -138,7 +141,7 @@ public enum Migrator {
         }
         items.append(.init(event: nil, statement: PlannedStatement(Bookkeeping.setVersion(to, context: context), "set the database's revision")))
         return MigrationPlan(fromRevision: from, toRevision: to, direction: steps.first?.direction ?? .up,
-                             items: items, finalState: state)
+                             items: items, startState: start, finalState: state)
     }
 }
 
@@ -148,6 +151,14 @@ public enum MigrationError: Error, CustomStringConvertible, Sendable {
     case locked(String)
     case moved(expected: String?, found: String?)
     case foreignKeyViolations([String])
+    /// The file is not an SQLite database (SQLite's own words).
+    case notADatabase(String, String)
+    /// The file cannot be written.
+    case readOnly(String)
+    /// The real schema differs from the state at the recorded revision.
+    case drifted(String, revision: String?, changes: [String])
+    /// A revision that neither the log nor the database's copies hold.
+    case unknownRevision(String, String)
 
     public var description: String {
         switch self {
@@ -161,6 +172,15 @@ public enum MigrationError: Error, CustomStringConvertible, Sendable {
             return "the database moved from \(expected ?? "base") to \(found ?? "base") while this command was planning (another migration ran); run the command again"
         case let .foreignKeyViolations(rows):
             return "the migration would leave rows that break foreign keys, so nothing was changed:\n  " + rows.joined(separator: "\n  ")
+        case let .notADatabase(path, detail):
+            return "\(path) is not an SQLite database (\(detail)); remove it, or change `databases` so that it is not matched"
+        case let .readOnly(path):
+            return "database \(path) cannot be written (read-only file or directory); fix its permissions and run the command again"
+        case let .drifted(path, revision, changes):
+            return "database \(path) has drifted from its recorded revision \(revision.map { String($0.prefix(12)) } ?? "base") (\(changes.joined(separator: "; "))), "
+                + "so nothing was run; `strata check` shows the difference: bring the schema back, or pass --ignore-drift to migrate it as it is"
+        case let .unknownRevision(path, id):
+            return "database \(path) is at revision \(id.prefix(12)), which neither the local log nor the database's own records hold; pull from the registry, or `strata stamp` it with its real revision"
         }
     }
 }
@@ -173,6 +193,10 @@ extension MigrationError: StrataError {
         case .locked: return "migration.locked"
         case .moved: return "migration.moved"
         case .foreignKeyViolations: return "migration.foreign_keys"
+        case .notADatabase: return "database.not_sqlite"
+        case .readOnly: return "database.read_only"
+        case .drifted: return "database.drifted"
+        case .unknownRevision: return "database.unknown_revision"
         }
     }
 }

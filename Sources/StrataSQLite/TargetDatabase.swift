@@ -7,21 +7,38 @@ public final class TargetDatabase {
     public let path: String
 
     /// Opens an existing database, or creates one when `create` is set.
-    public init(path: String, create: Bool = true, readOnly: Bool = false) throws {
+    /// Locks are refused at once unless `waitSeconds` says how long to wait.
+    public init(path: String, create: Bool = true, readOnly: Bool = false, waitSeconds: Double = 0) throws {
         self.path = path
         connection = try Connection(path: path, readOnly: readOnly, create: create)
-        connection.setBusyTimeout(milliseconds: 0)
+        connection.setBusyTimeout(milliseconds: Int32(min(waitSeconds * 1000, Double(Int32.max))))
     }
 
+    /// Whether strata's tables are here. The first read of the file: one
+    /// that is not a database fails here, and says so.
     var hasBookkeeping: Bool {
-        (try? connection.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'strata_version'")?.int) == 1
+        get throws {
+            do {
+                return try connection.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'strata_version'")?.int == 1
+            } catch let e as SQLiteError where e.code & 0xFF == SQLITE_NOTADB {
+                throw MigrationError.notADatabase(path, e.message)
+            } catch let e as SQLiteError where e.isBusy {
+                throw MigrationError.locked(path)
+            }
+        }
+    }
+
+    /// Whether the copies of applied events are here (a database stamped by
+    /// hand may have `strata_version` alone).
+    var hasEventCopies: Bool {
+        get throws { try connection.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'strata_events'")?.int == 1 }
     }
 
     // MARK: - Reading
 
     /// The revision the database is at; nil for base.
     public func currentRevision() throws -> String? {
-        guard hasBookkeeping else { return nil }
+        guard try hasBookkeeping else { return nil }
         guard let rev = try connection.scalar("SELECT revision FROM strata_version WHERE id = 1")?.string,
               rev != Bookkeeping.base else { return nil }
         return rev
@@ -29,7 +46,7 @@ public final class TargetDatabase {
 
     /// The copies of every event ever applied here.
     public func storedEvents() throws -> [Event] {
-        guard hasBookkeeping else { return [] }
+        guard try hasBookkeeping, try hasEventCopies else { return [] }
         return try connection.query("SELECT body FROM strata_events").map { row in
             try Event(canonical: row[0].bytes ?? [])
         }
@@ -37,13 +54,13 @@ public final class TargetDatabase {
 
     /// The copy of one event applied here, if the database has it.
     public func storedEvent(_ id: String) throws -> Event? {
-        guard hasBookkeeping, let body = try connection.scalar("SELECT body FROM strata_events WHERE id = ?", [.text(id)])?.bytes else { return nil }
+        guard try hasBookkeeping, try hasEventCopies, let body = try connection.scalar("SELECT body FROM strata_events WHERE id = ?", [.text(id)])?.bytes else { return nil }
         return try Event(canonical: body)
     }
 
     /// Ids of stored copies that start with `prefix`.
     public func storedEventIDs(withPrefix prefix: String) throws -> [String] {
-        guard hasBookkeeping else { return [] }
+        guard try hasBookkeeping, try hasEventCopies else { return [] }
         return try connection.query("SELECT id FROM strata_events WHERE id >= ? AND id < ? LIMIT 5", [.text(prefix), .text(prefix + "g")]).compactMap { $0[0].string }
     }
 
@@ -56,8 +73,17 @@ public final class TargetDatabase {
     }
 
     public func appliedHistory() throws -> [HistoryRow] {
-        guard hasBookkeeping else { return [] }
+        guard try hasBookkeeping else { return [] }
         return try connection.query("SELECT revision, direction, applied_at, applied_by, node FROM strata_history ORDER BY seq").map {
+            HistoryRow(revision: $0[0].string ?? "", direction: $0[1].string ?? "", appliedAt: $0[2].string ?? "",
+                       appliedBy: $0[3].string ?? "", node: $0[4].string ?? "")
+        }
+    }
+
+    /// The newest row of the applied history, if any.
+    public func lastApplied() throws -> HistoryRow? {
+        guard try hasBookkeeping else { return nil }
+        return try connection.query("SELECT revision, direction, applied_at, applied_by, node FROM strata_history ORDER BY seq DESC LIMIT 1").first.map {
             HistoryRow(revision: $0[0].string ?? "", direction: $0[1].string ?? "", appliedAt: $0[2].string ?? "",
                        appliedBy: $0[3].string ?? "", node: $0[4].string ?? "")
         }
@@ -70,7 +96,10 @@ public final class TargetDatabase {
 
     /// Runs a plan in one transaction: it reaches the plan's target or leaves
     /// the database exactly as it was (schema, rows, recorded revision).
-    public func apply(_ plan: MigrationPlan) throws {
+    /// With `checkingDrift`, the real schema must be the plan's start state,
+    /// checked inside the transaction so that no writer can change it between
+    /// the check and the change.
+    public func apply(_ plan: MigrationPlan, checkingDrift: Bool = false) throws {
         let foreignKeysWereOn = try connection.scalar("PRAGMA foreign_keys")?.int == 1
         // Step 1 of SQLite's rebuild procedure: inside a transaction this
         // PRAGMA is silently ignored, and cascades would delete rows.
@@ -83,10 +112,19 @@ public final class TargetDatabase {
             try connection.execute("BEGIN IMMEDIATE")
         } catch let e as SQLiteError where e.isBusy {
             throw MigrationError.locked(path)
+        } catch let e as SQLiteError where e.code & 0xFF == SQLITE_READONLY {
+            throw MigrationError.readOnly(path)
         }
         do {
             let found = try currentRevision()
             guard found == plan.fromRevision else { throw MigrationError.moved(expected: plan.fromRevision, found: found) }
+            if checkingDrift {
+                let actual = try schema()
+                if actual != plan.startState {
+                    let changes = (try? plan.startState.diff(to: actual))?.map(\.summary) ?? ["the schema differs in a way strata cannot describe"]
+                    throw MigrationError.drifted(path, revision: found, changes: changes)
+                }
+            }
             for item in plan.items {
                 let s = item.statement
                 if let table = s.guardEmptyTable,
@@ -97,6 +135,7 @@ public final class TargetDatabase {
                     try connection.execute(s.sql)
                 } catch let e as SQLiteError {
                     if e.isBusy { throw MigrationError.locked(path) }
+                    if e.code & 0xFF == SQLITE_READONLY { throw MigrationError.readOnly(path) }
                     throw MigrationError.event(item.event ?? "(bookkeeping)", plan.direction, e.message, sql: s.sql)
                 }
             }
@@ -124,6 +163,10 @@ public final class TargetDatabase {
             }
         } catch let e as SQLiteError where e.isBusy {
             throw MigrationError.locked(path)
+        } catch let e as SQLiteError where e.code & 0xFF == SQLITE_READONLY {
+            throw MigrationError.readOnly(path)
+        } catch let e as SQLiteError where e.code & 0xFF == SQLITE_NOTADB {
+            throw MigrationError.notADatabase(path, e.message)
         }
     }
 

@@ -10,7 +10,7 @@ public enum MigrationGoal: Equatable, Sendable {
     case move(to: String?)
 }
 
-/// What a run did to one database.
+/// What a run did to one database that did not fail.
 public enum MigrationOutcome: Sendable {
     /// `--sql`: the script a run would execute; nothing was touched.
     case script(database: String, String)
@@ -26,7 +26,8 @@ public enum MigrationOutcome: Sendable {
     }
 }
 
-/// Running plans over databases: each database in its own transaction.
+/// Running plans over databases: each database in its own transaction, and
+/// a database that fails does not stop the others (unless `failFast`).
 extension Project {
     /// The plan that brings `db` to `goal`; nil when it is there already.
     public func plan(_ goal: MigrationGoal, for db: TargetDatabase, context: MigrationContext) throws -> MigrationPlan? {
@@ -38,48 +39,89 @@ extension Project {
     }
 
     /// Plans and runs (or with `sqlOnly` prints) the way to `goal` for each
-    /// database in turn, telling `each` what happened as it happens. Stops
-    /// at the first failure; a database this run created and could not
-    /// migrate is removed again.
-    public func migrate(_ paths: [String], to goal: MigrationGoal, sqlOnly: Bool, each: (MigrationOutcome) -> Void) throws {
+    /// database, telling `each` what happened to each as it happens. Every
+    /// database is checked for drift inside its migration's transaction
+    /// (unless `ignoreDrift`); a database this run created and could not
+    /// migrate is removed again. Returns the failures. Errors that concern
+    /// the log rather than a database (no head to go to) are thrown first.
+    public func migrate(_ paths: [String], to goal: MigrationGoal, sqlOnly: Bool, options: RunOptions = RunOptions(),
+                        each: @escaping (Result<MigrationOutcome, DatabaseFailure>) -> Void) throws -> [DatabaseFailure] {
+        try checkGoal(goal)
         let context = migrationContext
-        for path in paths {
-            let exists = FileManager.default.fileExists(atPath: path)
+        return run(paths, options: options, work: { project, path in
+            project.migrateOne(path, to: goal, sqlOnly: sqlOnly, options: options, context: context)
+        }, each: each)
+    }
+
+    func checkGoal(_ goal: MigrationGoal) throws {
+        switch goal {
+        case .upgrade(.head), .upgrade(.relative):
+            guard try log.head() != nil else {
+                throw ProjectError("the log is empty: there is no head to upgrade to; run `strata revision --autogenerate -m MESSAGE` first")
+            }
+        default: break
+        }
+    }
+
+    func migrateOne(_ path: String, to goal: MigrationGoal, sqlOnly: Bool, options: RunOptions,
+                    context: MigrationContext) -> Result<MigrationOutcome, DatabaseFailure> {
+        let exists = FileManager.default.fileExists(atPath: path)
+        do {
             if sqlOnly {
                 // Plan against the file if there is one, else from base; never create it.
                 let db = exists ? try TargetDatabase(path: path, create: false) : try TargetDatabase(path: ":memory:")
-                if let planned = try plan(goal, for: db, context: context) {
-                    each(.script(database: path, planned.script))
-                } else {
-                    each(.unchanged(database: path, revision: try db.currentRevision(), sqlOnly: true))
-                }
-                continue
+                if let planned = try cachedPlan(goal, for: db, context: context) { return .success(.script(database: path, planned.script)) }
+                return .success(.unchanged(database: path, revision: try db.currentRevision(), sqlOnly: true))
             }
-            let db = try TargetDatabase(path: path, create: true)
+            let db = try TargetDatabase(path: path, create: true, waitSeconds: options.waitSeconds)
             do {
-                guard let planned = try plan(goal, for: db, context: context) else {
-                    each(.unchanged(database: path, revision: try db.currentRevision(), sqlOnly: false))
-                    continue
+                guard let planned = try cachedPlan(goal, for: db, context: context) else {
+                    return .success(.unchanged(database: path, revision: try db.currentRevision(), sqlOnly: false))
                 }
-                try db.apply(planned)
-                each(.migrated(database: path, planned))
+                try db.apply(planned, checkingDrift: !options.ignoreDrift)
+                return .success(.migrated(database: path, planned))
             } catch {
                 if !exists, (try? db.currentRevision()) == nil { try? FileManager.default.removeItem(atPath: path) }
                 throw error
             }
+        } catch {
+            return .failure(DatabaseFailure(database: path, kind: FailureKind(error), error: error))
         }
     }
 
+    /// Databases at the same revision (one the log holds) going to the same
+    /// goal get the same plan: it is made once per run, not once per
+    /// database, and the cache holds one plan per revision met.
+    func cachedPlan(_ goal: MigrationGoal, for db: TargetDatabase, context: MigrationContext) throws -> MigrationPlan? {
+        let current = try db.currentRevision()
+        var cacheable = try current.map { try log.contains($0) } ?? true
+        switch goal {
+        case .upgrade(.revision(let r)), .downgrade(.revision(let r)): cacheable = cacheable && (try? log.resolve(r)) != nil
+        default: break
+        }
+        let key = "\(goal) from \(current ?? "base") at \(context.now)"
+        if cacheable, let hit = planCache[key] { return hit }
+        let planned = try plan(goal, for: db, context: context)
+        if cacheable { planCache[key] = .some(planned) }
+        return planned
+    }
+
     /// Records `revision` in each database without running anything
-    /// (adopting an existing database); `each` hears of each one stamped.
-    public func stamp(_ paths: [String], at revision: String, each: (String, String?) -> Void) throws {
+    /// (adopting an existing database); `each` hears of each one.
+    public func stamp(_ paths: [String], at revision: String, options: RunOptions = RunOptions(),
+                      each: @escaping (Result<(database: String, revision: String?), DatabaseFailure>) -> Void) throws -> [DatabaseFailure] {
         let id = try log.resolve(revision)
         let lineage = try lineage(of: id)
-        for path in paths {
-            let db = try TargetDatabase(path: path, create: true)
-            try db.stamp(id, events: lineage, context: migrationContext)
-            each(path, id)
-        }
+        let context = migrationContext
+        return run(paths, options: options, work: { _, path in
+            do {
+                let db = try TargetDatabase(path: path, create: true, waitSeconds: options.waitSeconds)
+                try db.stamp(id, events: lineage, context: context)
+                return .success((path, id))
+            } catch {
+                return .failure(DatabaseFailure(database: path, kind: FailureKind(error), error: error))
+            }
+        }, each: each)
     }
 
     /// Writes a new database file whose schema is the state at `revision`,
@@ -98,5 +140,20 @@ extension Project {
             throw error
         }
         return id
+    }
+}
+
+extension Project {
+    /// The databases the last run of `command` left failed (for `--retry-failed`).
+    public func lastFailures(of command: String) throws -> [String] {
+        guard let text = try log.meta("failed/\(command)"), let list = try JSON.parse(text).arrayValue else { return [] }
+        return list.compactMap(\.stringValue)
+    }
+
+    /// Remembers which databases a run of `command` left failed (none
+    /// clears it). The log is written only when the list changes.
+    public func rememberFailures(_ paths: [String], of command: String) throws {
+        guard try lastFailures(of: command) != paths else { return }
+        try log.setMeta("failed/\(command)", paths.isEmpty ? nil : JSON.array(paths.map(JSON.string)).canonicalString)
     }
 }

@@ -144,9 +144,7 @@ extension Project {
         }
     }
 
-    func unknownRevision(_ id: String, _ db: TargetDatabase) -> ProjectError {
-        ProjectError("database \(db.path) is at revision \(id.prefix(12)), which neither the local log nor the database's own records hold; pull from the registry, or `strata stamp` it with its real revision")
-    }
+    func unknownRevision(_ id: String, _ db: TargetDatabase) -> MigrationError { .unknownRevision(db.path, id) }
 
     /// The events from base to `id`, for stamping and materializing.
     public func lineage(of id: String?) throws -> [Event] {

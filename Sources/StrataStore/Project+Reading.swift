@@ -20,7 +20,7 @@ public struct EventDetails {
 }
 
 /// A database's real schema against the state at its recorded revision.
-public struct Drift {
+public struct Drift: Sendable {
     public let database: String
     public let revision: String?
     /// The changes that lead from the recorded schema to the real one; empty when they match.
@@ -94,13 +94,51 @@ extension Project {
         let db = try existingDatabase(path)
         let revision = try db.currentRevision()
         let source = try source(for: db)
-        if let revision, !(try source.contains(revision)) {
-            throw ProjectError("database \(path) is at revision \(revision.prefix(12)), which neither the local log nor the database's own records hold; pull it first")
-        }
+        if let revision, !(try source.contains(revision)) { throw MigrationError.unknownRevision(path, revision) }
         let expected = try source.state(at: revision)
         let actual = try db.schema()
         let changes = expected == actual ? [] : ((try? expected.diff(to: actual)).map { $0.map(\.summary) } ?? ["the schema differs in a way strata cannot describe"])
         return Drift(database: path, revision: revision, changes: changes)
+    }
+
+    /// Drift of each database, going on past one that cannot be read.
+    public func drifts(_ paths: [String], options: RunOptions = RunOptions(),
+                       each: @escaping (Result<Drift, DatabaseFailure>) -> Void) -> [DatabaseFailure] {
+        run(paths, options: options, work: { project, path in
+            do { return .success(try project.drift(of: path)) } catch {
+                return .failure(DatabaseFailure(database: path, kind: FailureKind(error), error: error))
+            }
+        }, each: each)
+    }
+
+    /// Where each database stands: its revision against head, drift, and
+    /// the last time strata changed it.
+    public func status(_ paths: [String], options: RunOptions = RunOptions(),
+                       each: @escaping (Result<DatabaseStatus, DatabaseFailure>) -> Void) throws -> [DatabaseFailure] {
+        let head = try log.head()
+        return run(paths, options: options, work: { project, path in
+            do { return .success(try project.status(of: path, head: head)) } catch {
+                return .failure(DatabaseFailure(database: path, kind: FailureKind(error), error: error))
+            }
+        }, each: each)
+    }
+
+    func status(of path: String, head: String?) throws -> DatabaseStatus {
+        let drift = try drift(of: path)
+        let db = try existingDatabase(path)
+        let source = try source(for: db)
+        let current = drift.revision
+        var behind: Int?, ahead: Int?
+        func leads(_ from: String?, to: String) throws -> Bool { try from.map { try source.isAncestor($0, of: to) } ?? true }
+        if current == head {
+            (behind, ahead) = (0, 0)
+        } else if let head, try leads(current, to: head) {
+            (behind, ahead) = (try source.range(from: current, to: head).count, 0)
+        } else if let current, try leads(head, to: current) {
+            (behind, ahead) = (0, try source.range(from: head, to: current).count)
+        }
+        return DatabaseStatus(database: path, revision: current, head: head, behind: behind, ahead: ahead, drift: drift.changes,
+                              lastApplied: try db.lastApplied())
     }
 
     /// Recomputes every id and parent link of the log.
@@ -113,4 +151,18 @@ extension Project {
         guard let id = try log.resolve(revision) else { throw ProjectError("base cannot be \(purpose); name a revision") }
         return id
     }
+}
+
+/// Where one database stands (`strata status`).
+public struct DatabaseStatus: Sendable {
+    public let database: String
+    public let revision: String?
+    public let head: String?
+    /// Events it lacks to reach head, and events it has that head lacks;
+    /// both nil when it is on another branch.
+    public let behind: Int?
+    public let ahead: Int?
+    /// The changes from the recorded schema to the real one; empty when clean.
+    public let drift: [String]
+    public let lastApplied: TargetDatabase.HistoryRow?
 }

@@ -23,6 +23,8 @@ public final class Project {
     public let root: URL
     public let config: Config
     public let log: any SyncLog
+    /// Plans made during this command, by goal and starting revision.
+    var planCache: [String: MigrationPlan?] = [:]
 
     /// A project over any log (the SQLite file in use, memory in unit tests).
     public init(root: URL, config: Config, log: any SyncLog) {
@@ -92,13 +94,43 @@ public final class Project {
 
     // MARK: - Databases
 
-    /// The databases a command acts on: `--db` paths, all configured with `--all`, else the first configured.
-    public func databasePaths(_ overrides: [String], all: Bool) throws -> [String] {
-        if !overrides.isEmpty { return overrides.map { path($0) } }
-        guard !config.databases.isEmpty else {
-            throw ProjectError("no database is configured: pass --db PATH or add `databases = [\"app.db\"]` to \(Config.fileName)")
+    /// The databases a command acts on: the `--db` entries, every configured
+    /// entry with `--all`, else the first configured one. Entries may be
+    /// patterns (`tenants/*.db`, `data/**/*.sqlite`), expanded in a stable
+    /// order; strata's own log and SQLite's `-wal`, `-journal` and `-shm`
+    /// files are never taken for databases. A pattern that matches nothing is
+    /// a warning. Without `--db` or `--all`, a first entry that matches
+    /// several databases is refused: which one was meant?
+    public func selectDatabases(_ overrides: [String], all: Bool) throws -> DatabaseSelection {
+        let entries: [String]
+        if !overrides.isEmpty {
+            entries = overrides
+        } else {
+            guard !config.databases.isEmpty else {
+                throw ProjectError("no database is configured: pass --db PATH or add `databases = [\"app.db\"]` to \(Config.fileName)")
+            }
+            entries = all ? config.databases : [config.databases[0]]
         }
-        return (all ? config.databases : [config.databases[0]]).map { path($0) }
+        let logPath = path(config.log)
+        var selection = DatabaseSelection(paths: [], warnings: [])
+        var seen = Set<String>()
+        for entry in entries {
+            let absolute = path(entry)
+            guard Glob.isPattern(entry) else {
+                guard absolute != logPath else { throw ProjectError("\(entry) is strata's own log, not a database to migrate") }
+                if seen.insert(absolute).inserted { selection.paths.append(absolute) }
+                continue
+            }
+            let matches = Glob.expand(absolute).filter { path in
+                path != logPath && !["-wal", "-journal", "-shm"].contains { path.hasSuffix($0) }
+            }
+            if matches.isEmpty { selection.warnings.append("\(entry) matches no database") }
+            if overrides.isEmpty && !all && matches.count > 1 {
+                throw ProjectError("\(entry) matches \(matches.count) databases; pass --all to act on every one, or --db PATH for one")
+            }
+            for m in matches where seen.insert(m).inserted { selection.paths.append(m) }
+        }
+        return selection
     }
 
     /// Opens a database that must exist (for commands that only read it).
@@ -117,6 +149,13 @@ public final class Project {
     public var migrationContext: MigrationContext {
         MigrationContext(appliedBy: ProcessInfo.processInfo.environment["STRATA_USER"] ?? config.author, node: config.node, now: Clock.nowMillis)
     }
+}
+
+/// The databases a command acts on, and what is worth saying about how
+/// they were found (a pattern that matched nothing).
+public struct DatabaseSelection: Sendable {
+    public var paths: [String]
+    public var warnings: [String]
 }
 
 /// The time strata records: `STRATA_NOW` when set (ISO 8601), else now, in UTC milliseconds.

@@ -29,38 +29,43 @@ extension Project {
 
     public func syncer() throws -> Syncer { Syncer(project: self, client: try registryClient()) }
 
-    /// Tells the registry (if one is configured) where a database is now.
-    /// Returns why the report was queued instead of delivered, or nil.
-    public func reportMigration(database path: String, revision: String?, direction: Direction?, environment: String? = nil,
-                                now: Int64) -> Error? {
-        guard config.registry != nil else { return nil }
-        let syncer: Syncer
-        do { syncer = try self.syncer() } catch { return error }
-        let report = Report(node: config.node, database: databaseName(path), revision: revision ?? "base", direction: direction,
-                            at: Timestamp.iso8601(now), environment: environment)
-        return syncer.report(report)
+    /// A report of where a database is now, by this node.
+    func report(database path: String, revision: String?, direction: Direction?, environment: String?, now: Int64) -> Report {
+        Report(node: config.node, database: databaseName(path), revision: revision ?? "base", direction: direction,
+               at: Timestamp.iso8601(now), environment: environment)
     }
 
-    /// `migrate`, then a report to the registry for every database that
-    /// moved (and, for an environment's run, every one already there).
-    /// `queued` hears of each report that waits in the outbox, and why.
-    public func migrateAndReport(_ paths: [String], to goal: MigrationGoal, sqlOnly: Bool, environment: String? = nil,
-                                 each: (MigrationOutcome) -> Void, queued: (String, Error) -> Void) throws {
-        try migrate(paths, to: goal, sqlOnly: sqlOnly) { outcome in
-            each(outcome)
-            let report: (revision: String?, direction: Direction?)
+    /// Tells the registry (if one is configured) where databases are now.
+    /// Returns why the reports were queued instead of delivered, or nil.
+    public func deliver(_ reports: [Report]) -> Error? {
+        guard config.registry != nil, !reports.isEmpty else { return nil }
+        let syncer: Syncer
+        do { syncer = try self.syncer() } catch { return error }
+        return syncer.report(reports)
+    }
+
+    /// `migrate`, then reports to the registry for every database that
+    /// moved (and, for an environment's run, every one already there), sent
+    /// together once the run is over. `queued` hears which databases'
+    /// reports wait in the outbox, and why.
+    public func migrateAndReport(_ paths: [String], to goal: MigrationGoal, sqlOnly: Bool, options: RunOptions = RunOptions(),
+                                 environment: String? = nil, each: @escaping (Result<MigrationOutcome, DatabaseFailure>) -> Void,
+                                 queued: ([String], Error) -> Void) throws -> [DatabaseFailure] {
+        var reports: [Report] = []
+        let now = Clock.nowMillis
+        let failures = try migrate(paths, to: goal, sqlOnly: sqlOnly, options: options) { [self] result in
+            each(result)
+            guard case .success(let outcome) = result else { return }
             switch outcome {
             case .script: return
-            case let .unchanged(_, revision, _):
-                guard environment != nil else { return }
-                report = (revision, nil)
-            case let .migrated(_, plan): report = (plan.toRevision, plan.direction)
-            }
-            if let error = reportMigration(database: outcome.database, revision: report.revision, direction: report.direction,
-                                           environment: environment, now: Clock.nowMillis) {
-                queued(databaseName(outcome.database), error)
+            case let .unchanged(path, revision, _):
+                if environment != nil { reports.append(report(database: path, revision: revision, direction: nil, environment: environment, now: now)) }
+            case let .migrated(path, plan):
+                reports.append(report(database: path, revision: plan.toRevision, direction: plan.direction, environment: environment, now: now))
             }
         }
+        if let error = deliver(reports) { queued(reports.map(\.database), error) }
+        return failures
     }
 
     /// Sets an environment's target on the registry to a revision of this log.
@@ -70,13 +75,14 @@ extension Project {
 }
 
 extension Syncer {
-    /// `sync --apply --env ENV`: brings every configured database to the
-    /// environment's target, up or down, and reports each. Returns the target.
-    public func apply(environment: String, announce: (String) -> Void, each: (MigrationOutcome) -> Void,
-                      queued: (String, Error) -> Void) throws {
+    /// `sync --apply --env ENV`: brings the databases to the environment's
+    /// target, up or down, and reports each. `announce` hears the target first.
+    public func apply(environment: String, databases paths: [String], options: RunOptions = RunOptions(), announce: (String) -> Void,
+                      each: @escaping (Result<MigrationOutcome, DatabaseFailure>) -> Void,
+                      queued: ([String], Error) -> Void) throws -> [DatabaseFailure] {
         let target = try client.target(environment: environment)
         announce(target)
-        try project.migrateAndReport(try project.databasePaths([], all: true), to: .move(to: target), sqlOnly: false,
-                                     environment: environment, each: each, queued: queued)
+        return try project.migrateAndReport(paths, to: .move(to: target), sqlOnly: false, options: options, environment: environment,
+                                            each: each, queued: queued)
     }
 }

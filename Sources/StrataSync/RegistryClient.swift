@@ -128,6 +128,12 @@ public final class RegistryClient {
 
     public func report(_ report: Report) throws { _ = try call("POST", "\(projectURL)/reports", body: report.json) }
 
+    /// Several reports in one request (at most `Report.pageSize`).
+    public func report(_ reports: [Report]) throws {
+        if reports.count == 1 { return try report(reports[0]) }
+        _ = try call("POST", "\(projectURL)/reports", body: Report.batchJSON(reports))
+    }
+
     public func fleet() throws -> Fleet { try decoded(try call("GET", "\(projectURL)/fleet"), as: Fleet.init(json:)) }
 
     public func setTarget(environment: String, revision: String) throws -> EnvironmentTarget {

@@ -186,41 +186,54 @@ public final class Syncer {
     /// Tells the registry where a database is now; queues the report when it
     /// cannot be delivered, to be sent by a later command. Returns why it
     /// was queued, or nil when it was delivered.
-    public func report(_ report: Report) -> Error? {
+    public func report(_ report: Report) -> Error? { self.report([report]) }
+
+    /// Reports from a run over many databases, a page of them per request.
+    /// What cannot be delivered waits in the outbox, in order.
+    public func report(_ reports: [Report]) -> Error? {
+        guard !reports.isEmpty else { return nil }
         // Queued reports go first: the registry keeps the latest report per
         // database, so a newer one must never overtake an older one.
         if let blocked = flush().error {
-            try? log.enqueue(kind: "report", body: report.json.canonicalString)
+            enqueue(reports[...])
             return blocked
         }
-        do {
-            try client.report(report)
-            return nil
-        } catch {
-            try? log.enqueue(kind: "report", body: report.json.canonicalString)
-            return error
+        var rest = reports[...]
+        while !rest.isEmpty {
+            let page = Array(rest.prefix(Report.pageSize))
+            do { try client.report(page) } catch {
+                enqueue(rest)
+                return error
+            }
+            rest = rest.dropFirst(page.count)
         }
+        return nil
     }
 
-    /// Sends queued reports, oldest first; stops at the first failure.
+    private func enqueue(_ reports: ArraySlice<Report>) {
+        for r in reports { try? log.enqueue(kind: "report", body: r.json.canonicalString) }
+    }
+
+    /// Sends queued reports, oldest first, a page per request; stops at the first failure.
     @discardableResult
     public func flushOutbox() -> Int { flush().sent }
 
     private func flush() -> (sent: Int, error: Error?) {
-        var sent = 0
         guard let queued = try? log.queued() else { return (0, nil) }
+        var pending: [(seq: Int64, report: Report)] = []
         for item in queued where item.kind == "report" {
             guard let json = try? JSON.parse(item.body), let r = try? Report(json: json) else {
                 try? log.dequeue(item.seq)
                 continue
             }
-            do {
-                try client.report(r)
-                try log.dequeue(item.seq)
-                sent += 1
-            } catch {
-                return (sent, error)
-            }
+            pending.append((item.seq, r))
+        }
+        var sent = 0
+        while sent < pending.count {
+            let page = pending[sent..<min(sent + Report.pageSize, pending.count)]
+            do { try client.report(page.map(\.report)) } catch { return (sent, error) }
+            for item in page { try? log.dequeue(item.seq) }
+            sent += page.count
         }
         return (sent, nil)
     }

@@ -38,6 +38,25 @@ public struct Report: Sendable, Equatable {
     }
 }
 
+extension Report {
+    /// How many reports go in one request at most.
+    public static let pageSize = 500
+
+    /// The body of a request carrying several reports.
+    public static func batchJSON(_ reports: [Report]) -> JSON { .object(["reports": .array(reports.map(\.json))]) }
+
+    /// One report, or `{"reports": [REPORT, ...]}`: every one valid, or none taken.
+    public static func batch(json: JSON) throws -> [Report] {
+        guard let items = json["reports"] else { return [try Report(json: json)] }
+        guard let array = items.arrayValue, !array.isEmpty, array.count <= pageSize else {
+            throw WireError("reports: expected an array of 1 to \(pageSize) reports")
+        }
+        return try array.enumerated().map { n, item in
+            do { return try Report(json: item) } catch { throw WireError("reports[\(n)]: \(error)") }
+        }
+    }
+}
+
 /// An environment's target revision and who set it.
 public struct EnvironmentTarget: Sendable, Equatable {
     public let name: String
@@ -122,9 +141,24 @@ public struct Fleet: Sendable, Equatable {
         self.databases = databases
     }
 
+    /// Each node's databases counted by revision (a node may hold thousands).
+    public var nodes: [NodeSummary] {
+        var byNode: [String: [String: (count: Int, behind: Int)]] = [:]
+        for d in databases {
+            var entry = byNode[d.report.node, default: [:]][d.report.revision] ?? (0, 0)
+            entry.count += 1
+            if d.behind == true { entry.behind += 1 }
+            byNode[d.report.node, default: [:]][d.report.revision] = entry
+        }
+        return byNode.keys.sorted().map { node in
+            NodeSummary(node: node, revisions: byNode[node]!.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }
+                .map { NodeSummary.Revision(revision: $0.key, databases: $0.value.count, behind: $0.value.behind) })
+        }
+    }
+
     public var json: JSON {
         .object(["project": .string(project), "head": .optional(head), "environments": .array(environments.map { $0.json() }),
-                 "databases": .array(databases.map(\.json))])
+                 "databases": .array(databases.map(\.json)), "nodes": .array(nodes.map(\.json))])
     }
 
     public init(json: JSON) throws {
@@ -132,6 +166,25 @@ public struct Fleet: Sendable, Equatable {
         self.init(project: try f.string("project"), head: try f.optionalString("head"),
                   environments: try f.array("environments").map { try EnvironmentTarget(json: $0) },
                   databases: try f.array("databases").map(FleetDatabase.init(json:)))
+    }
+}
+
+/// A node's databases by revision: `480 at 2d32b0ab, 18 at 1a2b3c4d`.
+public struct NodeSummary: Sendable, Equatable {
+    public struct Revision: Sendable, Equatable {
+        public let revision: String
+        public let databases: Int
+        /// How many of them are behind their environment's target.
+        public let behind: Int
+    }
+
+    public let node: String
+    public let revisions: [Revision]
+
+    public var json: JSON {
+        .object(["node": .string(node), "revisions": .array(revisions.map {
+            .object(["revision": .string($0.revision), "databases": .int(Int64($0.databases)), "behind": .int(Int64($0.behind))])
+        })])
     }
 }
 

@@ -13,17 +13,29 @@ struct ProjectOptions: ParsableArguments {
 
 /// `--db PATH` (repeatable) or `--all`.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("A database to act on instead of the configured one (repeatable).", valueName: "PATH"))
+    @Option(name: .long, help: ArgumentHelp("A database (or a pattern such as 'tenants/*.db') to act on instead of the configured one (repeatable).", valueName: "PATH"))
     var db: [String] = []
 
-    @Flag(name: .long, help: "Act on every configured database.")
+    @Flag(name: .long, help: "Act on every configured database (patterns in `databases` are expanded).")
     var all = false
+
+    init() {}
+
+    init(db: [String], all: Bool) {
+        self.db = db
+        self.all = all
+    }
 
     func validate() throws {
         if all && !db.isEmpty { throw ValidationError("give either --db or --all, not both") }
     }
 
-    func paths(in project: Project) throws -> [String] { try project.databasePaths(db, all: all) }
+    /// The selected databases; a pattern that matched nothing is a warning.
+    func paths(in project: Project) throws -> [String] {
+        let selection = try project.selectDatabases(db, all: all)
+        selection.warnings.forEach(warn)
+        return selection.paths
+    }
 }
 
 /// `--rename TABLE.OLD=NEW` / `--rename OLD=NEW` (repeatable): renames a

@@ -80,8 +80,8 @@ struct RegistryStoreContract {
         _ = try store.push(events, to: "shop", base: nil, by: "ana", at: "t1")
         XCTAssertThrowsError(try store.setTarget(String(repeating: "e", count: 64), environment: "prod", of: "shop", by: "root", at: "t2"))
         try store.setTarget(events[0].id, environment: "prod", of: "shop", by: "root", at: "t2")
-        try store.record(Report(node: "n1", database: "app.db", revision: events[0].id, direction: .up, at: "t3", environment: "prod"), of: "shop", by: "ana", at: "t3")
-        try store.record(Report(node: "n1", database: "app.db", revision: events[1].id, direction: .up, at: "t4", environment: "prod"), of: "shop", by: "ana", at: "t4")
+        try store.record([Report(node: "n1", database: "app.db", revision: events[0].id, direction: .up, at: "t3", environment: "prod")], of: "shop", by: "ana", at: "t3")
+        try store.record([Report(node: "n1", database: "app.db", revision: events[1].id, direction: .up, at: "t4", environment: "prod")], of: "shop", by: "ana", at: "t4")
         XCTAssertEqual(try store.targets(of: "shop").map(\.revision), [events[0].id])
         XCTAssertEqual(try store.reports(of: "shop").map(\.report.revision), [events[1].id], "the latest report per database")
         XCTAssertEqual(try store.audit(of: "shop").map { "\($0.identity):\($0.action)" },

@@ -9,27 +9,24 @@ extension StrataCommand {
 
         @OptionGroup var project: ProjectOptions
         @OptionGroup var databases: DatabaseOptions
+        @OptionGroup var runFlags: RunFlags
         @OptionGroup var output: JSONOption
 
         func run() throws {
             let p = try project.open()
-            let drifts = try databases.paths(in: p).map { try p.drift(of: $0) }
-            if output.json {
-                let reports = drifts.map { d -> JSON in
-                    .object(["database": .string(d.database), "revision": .string(d.revision ?? "base"), "drift": .array(d.changes.map(JSON.string))])
-                }
-                printJSON(reports.count == 1 ? reports[0] : .array(reports))
-            } else {
-                for d in drifts {
-                    if d.isClean {
-                        print("\(d.database): matches \(d.revision?.short ?? "base")")
-                    } else {
-                        print("\(d.database): differs from \(d.revision?.short ?? "base"); to get from the recorded schema to the real one:")
-                        for c in d.changes { print("  \(c)") }
-                    }
-                }
+            let paths = try runFlags.paths(databases, in: p, command: "check")
+            var drifted = false
+            let printer = RunPrinter(paths: paths, json: output.json, rowsOnly: true) { (d: Drift) in
+                drifted = drifted || !d.isClean
+                let json = JSON.object(["database": .string(d.database), "revision": .string(d.revision ?? "base"),
+                                        "drift": .array(d.changes.map(JSON.string))])
+                if d.isClean { return ("clean", ["\(d.database): matches \(d.revision?.short ?? "base")"], json) }
+                return ("drifted", ["\(d.database): differs from \(d.revision?.short ?? "base"); to get from the recorded schema to the real one:"]
+                    + d.changes.map { "  \($0)" }, json)
             }
-            if drifts.contains(where: { !$0.isClean }) { throw ExitCode(ExitStatus.difference.rawValue) }
+            let failed = p.drifts(paths, options: runFlags.options, each: printer.handle)
+            try printer.finish(failed, order: ["clean", "drifted"], project: p, command: "check")
+            if drifted { throw ExitCode(ExitStatus.difference.rawValue) }
         }
     }
 }

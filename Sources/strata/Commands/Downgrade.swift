@@ -10,6 +10,8 @@ extension StrataCommand {
 
         @OptionGroup var project: ProjectOptions
         @OptionGroup var databases: DatabaseOptions
+        @OptionGroup var runFlags: RunFlags
+        @OptionGroup var output: JSONOption
 
         // `.allUnrecognized`, or ArgumentParser would read `-1` as an option.
         @Argument(parsing: .allUnrecognized, help: "-N, REV or base.")
@@ -29,7 +31,11 @@ extension StrataCommand {
         func run() throws {
             let p = try project.open()
             let goal = try Project.parseDowngradeTarget(target)
-            try p.migrateAndReport(try databases.paths(in: p), to: .downgrade(goal), sqlOnly: sql, each: printOutcome, queued: warnQueued)
+            let paths = try runFlags.paths(databases, in: p, command: "downgrade")
+            let unchanged = goal == .base ? "already at base" : "already at the target"
+            let printer = RunPrinter(paths: paths, json: output.json, describe: describeMigration("downgraded", unchanged: unchanged, several: paths.count > 1))
+            let failed = try p.migrateAndReport(paths, to: .downgrade(goal), sqlOnly: sql, options: runFlags.options, each: printer.handle, queued: warnQueued)
+            try printer.finish(failed, order: ["downgraded", unchanged, "planned"], project: p, command: sql ? nil : "downgrade")
         }
     }
 }

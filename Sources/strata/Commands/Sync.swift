@@ -25,14 +25,23 @@ extension StrataCommand {
         @Option(help: "The environment whose target --apply reaches.")
         var env: String?
 
+        /// With --apply: every configured database unless --db narrows it.
+        @OptionGroup var databases: DatabaseOptions
+        @OptionGroup var runFlags: RunFlags
+        @OptionGroup var output: JSONOption
+
         func validate() throws {
             if apply != (env != nil) { throw ValidationError("--apply and --env go together") }
             if merge && redo { throw ValidationError("give either --merge or --redo, not both") }
             if !renames.isEmpty && !redo { throw ValidationError("--rename goes with --redo") }
+            if !apply && (!databases.db.isEmpty || databases.all || runFlags.retryFailed) {
+                throw ValidationError("--db, --all and --retry-failed go with --apply")
+            }
         }
 
         func run() throws {
-            let syncer = try project.open().syncer()
+            let p = try project.open()
+            let syncer = try p.syncer()
             let r = try syncer.sync(preferMerge: merge, redo: redo ? try renames.hints() : nil, now: Clock.nowMillis)
             var parts = ["pulled \(r.pulled)"]
             if r.rebased > 0 { parts.append("rebased \(r.rebased)") }
@@ -42,10 +51,16 @@ extension StrataCommand {
                 parts.append(r.redone.map { "replaced \(what) with \($0.short)" } ?? "dropped \(what) (the models file equals the registry's head)")
             }
             parts.append("pushed \(r.pushed)")
-            print("\(parts.joined(separator: ", ")); registry head \(r.remoteHead?.short ?? "base")")
+            if !output.json { print("\(parts.joined(separator: ", ")); registry head \(r.remoteHead?.short ?? "base")") }
             guard apply, let env else { return }
-            try syncer.apply(environment: env, announce: { print("environment \(env) targets \($0.short)") },
-                             each: printOutcome, queued: warnQueued)
+            let all = DatabaseOptions(db: databases.db, all: databases.db.isEmpty)
+            let paths = try runFlags.paths(runFlags.retryFailed ? databases : all, in: p, command: "sync --apply")
+            let printer = RunPrinter(paths: paths, json: output.json,
+                                     describe: describeMigration("migrated", unchanged: "already at the target", several: paths.count > 1))
+            let failed = try syncer.apply(environment: env, databases: paths, options: runFlags.options,
+                                          announce: { if !output.json { print("environment \(env) targets \($0.short)") } },
+                                          each: printer.handle, queued: warnQueued)
+            try printer.finish(failed, order: ["migrated", "already at the target"], project: p, command: "sync --apply")
         }
     }
 }

@@ -6,10 +6,15 @@ extension StrataCommand {
     struct Upgrade: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Apply events to the database, in one transaction.",
-            discussion: "TARGET is head, a revision (4+ hex digits), or +N.")
+            discussion: """
+                TARGET is head, a revision (4+ hex digits), or +N. Over several databases (--all, patterns), each is its own \
+                transaction; one that fails does not stop the others, a summary closes the run, and the exit code is 2 when any failed.
+                """)
 
         @OptionGroup var project: ProjectOptions
         @OptionGroup var databases: DatabaseOptions
+        @OptionGroup var runFlags: RunFlags
+        @OptionGroup var output: JSONOption
 
         @Argument(help: "head, REV or +N.")
         var target = "head"
@@ -20,7 +25,11 @@ extension StrataCommand {
         func run() throws {
             let p = try project.open()
             let goal = try Project.parseUpgradeTarget(target)
-            try p.migrateAndReport(try databases.paths(in: p), to: .upgrade(goal), sqlOnly: sql, each: printOutcome, queued: warnQueued)
+            let paths = try runFlags.paths(databases, in: p, command: "upgrade")
+            let unchanged = goal == .head ? "already at head" : "already at the target"
+            let printer = RunPrinter(paths: paths, json: output.json, describe: describeMigration("upgraded", unchanged: unchanged, several: paths.count > 1))
+            let failed = try p.migrateAndReport(paths, to: .upgrade(goal), sqlOnly: sql, options: runFlags.options, each: printer.handle, queued: warnQueued)
+            try printer.finish(failed, order: ["upgraded", unchanged, "planned"], project: p, command: sql ? nil : "upgrade")
         }
     }
 }
