@@ -142,4 +142,45 @@ final class TenantTests: XCTestCase {
         XCTAssertEqual(waiting.terminationStatus, 0)
         XCTAssertEqual(try revision("tenants/t001.db"), head)
     }
+
+    /// A run over many databases reports to the registry in one request, and
+    /// the fleet shows the node's databases by revision; `sync --apply` goes
+    /// on past a bad tenant too.
+    func testTheFleetHearsOfManyDatabasesInOneRequest() throws {
+        let registry = try RegistryProcess()
+        let node = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
+        try node.write("strata.toml", try node.read("strata.toml").replacingOccurrences(of: "databases = [\"app.db\"]", with: "databases = [\"t/*.db\"]"))
+        let head = try node.ok("revision", "-m", "one", "--sql", "CREATE TABLE one (id INTEGER PRIMARY KEY);").lines[0]
+        try node.ok("push")
+        try FileManager.default.createDirectory(atPath: node.path("t"), withIntermediateDirectories: true)
+        for n in 0..<40 { FileManager.default.createFile(atPath: node.path("t/\(n).db"), contents: Data()) }
+        try node.write("t/zz_garbage.db", "garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage")
+
+        let r = try node.run("upgrade", "head", "--all")
+        XCTAssertEqual(r.lines.last, "40 upgraded, 1 failed (1 not a database)")
+        registry.stop()
+        let requests = try String(contentsOfFile: registry.logPath, encoding: .utf8).components(separatedBy: "hb.request.method=POST hb.request.path=/v1/projects/shop/reports").count - 1
+        XCTAssertEqual(requests, 1, "40 reports, one request")
+        try registry.start()
+
+        let fleet = try node.ok("fleet")
+        XCTAssertTrue(fleet.lines.contains("alpha\t40 at \(head.prefix(12))"), fleet.stdout)
+        let json = try XCTUnwrap(try node.json("fleet", "--json") as? [String: Any])
+        let nodes = try XCTUnwrap(json["nodes"] as? [[String: Any]])
+        XCTAssertEqual(nodes.count, 1)
+        XCTAssertEqual((nodes[0]["revisions"] as? [[String: Any]])?.map { $0["databases"] as? Int }, [40])
+
+        // An environment one revision back: every tenant moves down, the bad one is named.
+        let admin = try CLI.node("root", registry: registry, token: "s3cret-root")
+        try admin.ok("pull")
+        try node.ok("revision", "-m", "two", "--sql", "CREATE TABLE two (id INTEGER PRIMARY KEY);")
+        try node.ok("push")
+        try admin.ok("pull")
+        try admin.ok("promote", String(head.prefix(12)), "--env", "prod")
+        XCTAssertEqual(try node.run("upgrade", "head", "--all").lines.last, "40 upgraded, 1 failed (1 not a database)")
+        let apply = try node.run("sync", "--apply", "--env", "prod", "--jobs", "2")
+        XCTAssertEqual(apply.status, 2, apply.stderr)
+        XCTAssertEqual(apply.lines.last, "40 migrated, 1 failed (1 not a database)")
+        XCTAssertEqual(try TargetDatabase(path: node.path("t/7.db"), create: false).currentRevision(), head)
+    }
 }
