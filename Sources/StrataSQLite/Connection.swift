@@ -69,8 +69,12 @@ public final class Connection: @unchecked Sendable {
     /// `PRAGMA table_list` (3.37).
     public static let minimumVersion: Int32 = 3_037_000
 
+    /// Process-wide settings, made once before the library initialises.
+    private static let configured: Void = { _ = strata_sqlite_disable_memstatus() }()
+
     /// Opens (and with `create`, creates) a database file; ":memory:" for a scratch one.
     public init(path: String, readOnly: Bool = false, create: Bool = true) throws {
+        _ = Connection.configured
         guard sqlite3_libversion_number() >= Connection.minimumVersion else {
             throw SQLiteError(code: SQLITE_MISUSE, message: "strata needs SQLite 3.37 or newer, and this system's is \(String(cString: sqlite3_libversion())); "
                 + "install a newer libsqlite3", sql: nil)

@@ -53,9 +53,10 @@ extension Project {
                                  queued: ([String], Error) -> Void) throws -> [DatabaseFailure] {
         var reports: [Report] = []
         let now = Clock.nowMillis
+        let reporting = config.registry != nil && !sqlOnly
         let failures = try migrate(paths, to: goal, sqlOnly: sqlOnly, options: options) { [self] result in
             each(result)
-            guard case .success(let outcome) = result else { return }
+            guard reporting, case .success(let outcome) = result else { return }
             switch outcome {
             case .script: return
             case let .unchanged(path, revision, _):

@@ -82,7 +82,8 @@ final class RunPrinter<Value> {
         self.json = json
         self.rowsOnly = rowsOnly
         self.describe = describe
-        order = Dictionary(paths.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        // Only a JSON document needs the rows in path order (and keeps them).
+        order = json ? Dictionary(paths.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) : [:]
         progress = paths.count > 1 && !json && isatty(2) == 1 ? Progress(total: paths.count) : nil
     }
 

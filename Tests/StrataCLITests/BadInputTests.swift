@@ -77,21 +77,9 @@ final class BadInputTests: XCTestCase {
     func testASecondMigrationAtTheSameTimeIsRefused() throws {
         try cli.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER);\n")
         try cli.ok("revision", "--autogenerate", "-m", "v2")
-        // The lock is held by another process: POSIX releases a process's
-        // locks on a file when it closes any descriptor of it, which the
-        // test's own file reads would do.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        holder.arguments = [cli.path("app.db")]
-        let input = Pipe(), output = Pipe()
-        holder.standardInput = input
-        holder.standardOutput = output
-        try holder.run()
-        input.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\n.print ready\n".utf8))
-        _ = output.fileHandleForReading.availableData // "ready": the lock is held
+        let holder = try LockHolder(cli.path("app.db"))
         try refuse("upgrade", "head", saying: "is locked by another process (another migration?); wait for it to finish and run the command again")
-        input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
-        holder.waitUntilExit()
+        holder.release()
         try cli.ok("upgrade", "head")
     }
 

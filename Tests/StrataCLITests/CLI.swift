@@ -106,3 +106,31 @@ final class CLI: @unchecked Sendable {
         return result
     }
 }
+
+/// Another process holding the write lock of a database (`BEGIN IMMEDIATE`
+/// in the sqlite3 shell) until `release()`. A separate process: POSIX drops
+/// a process's locks on a file when it closes any descriptor of it, which
+/// the test's own reads of the file would do.
+final class LockHolder {
+    private let process = Process()
+    private let input = Pipe()
+
+    init(_ path: String) throws {
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [path]
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\n.print ready\n".utf8))
+        _ = output.fileHandleForReading.availableData // "ready": the lock is held
+    }
+
+    func release() {
+        guard process.isRunning else { return }
+        input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
+        process.waitUntilExit()
+    }
+
+    deinit { release() }
+}

@@ -99,15 +99,7 @@ final class TenantTests: XCTestCase {
 
     func testLockedAndReadOnlyTenantsFailAndTheOthersGoOn() throws {
         // A lock held by another process: refused at once...
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        holder.arguments = [cli.path("tenants/t001.db")]
-        let input = Pipe(), output = Pipe()
-        holder.standardInput = input
-        holder.standardOutput = output
-        try holder.run()
-        input.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\n.print ready\n".utf8))
-        _ = output.fileHandleForReading.availableData
+        let holder = try LockHolder(cli.path("tenants/t001.db"))
         // ...and a file that cannot be written (immutable even for root).
         let frozen = cli.path("tenants/t002.db")
         let chattr = Process()
@@ -136,8 +128,7 @@ final class TenantTests: XCTestCase {
         waiting.standardError = FileHandle.nullDevice
         try waiting.run()
         usleep(300_000)
-        input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
-        holder.waitUntilExit()
+        holder.release()
         waiting.waitUntilExit()
         XCTAssertEqual(waiting.terminationStatus, 0)
         XCTAssertEqual(try revision("tenants/t001.db"), head)
