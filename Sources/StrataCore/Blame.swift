@@ -50,7 +50,7 @@ public enum Blame {
         case .reorderColumns: return true
         case let .createVirtualTable(v), let .dropVirtualTable(v): return v.columns.contains { $0.lowercased() == column }
         case let .alterVirtualTable(from, to): return (from.columns + to.columns).contains { $0.lowercased() == column }
-        case .renameTable, .createView, .dropView, .createTrigger, .dropTrigger: return false
+        case .renameTable, .createView, .dropView, .createTrigger, .dropTrigger, .exec: return false
         }
     }
 }

@@ -36,6 +36,7 @@ extension Op {
         case let .createVirtualTable(v): return .object(["op": .string(kind.rawValue), "virtualTable": v.json])
         case let .dropVirtualTable(v): return .object(["op": .string(kind.rawValue), "virtualTable": v.json])
         case let .alterVirtualTable(from, to): return .object(["op": .string(kind.rawValue), "from": from.json, "to": to.json])
+        case let .exec(forward, reverse): return .object(["op": .string(kind.rawValue), "forward": .optional(forward), "reverse": .optional(reverse)])
         }
     }
 }
@@ -353,6 +354,11 @@ extension Op {
         case .alterVirtualTable:
             try r.exactly(["op", "from", "to"])
             self = .alterVirtualTable(from: try VirtualTable(try r.value("from")), to: try VirtualTable(try r.value("to")))
+        case .exec:
+            try r.exactly(["op", "forward", "reverse"])
+            let forward = try r.optionalString("forward"), reverse = try r.optionalString("reverse")
+            guard forward != nil || reverse != nil else { throw EventDecodingError("op: an exec step needs forward or reverse SQL") }
+            self = .exec(forward: forward, reverse: reverse)
         }
     }
 }

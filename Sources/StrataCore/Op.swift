@@ -30,6 +30,11 @@ public enum Op: Hashable, Sendable {
     /// A new definition for a virtual table of the same name; its rows are
     /// carried across where the module allows (see the planner).
     case alterVirtualTable(from: VirtualTable, to: VirtualTable)
+    /// A data step: SQL that changes rows, never the schema (`UPDATE`,
+    /// `INSERT`, `DELETE`), and the SQL that undoes it. Its inverse swaps the
+    /// two; a nil `forward` is the irreversible direction (no reverse was
+    /// given), which a downgrade refuses to pass unless told to.
+    case exec(forward: String?, reverse: String?)
 
     /// The op's name in the canonical encoding. The encoder writes it and the
     /// decoder switches on it with no `default`, so a new case must be given
@@ -37,7 +42,7 @@ public enum Op: Hashable, Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         case createTable, dropTable, renameTable, addColumn, dropColumn, renameColumn, alterColumn, alterConstraints
         case reorderColumns, createIndex, dropIndex, createView, dropView, createTrigger, dropTrigger
-        case createVirtualTable, dropVirtualTable, alterVirtualTable
+        case createVirtualTable, dropVirtualTable, alterVirtualTable, exec
     }
 
     public var kind: Kind {
@@ -60,6 +65,7 @@ public enum Op: Hashable, Sendable {
         case .createVirtualTable: return .createVirtualTable
         case .dropVirtualTable: return .dropVirtualTable
         case .alterVirtualTable: return .alterVirtualTable
+        case .exec: return .exec
         }
     }
 
@@ -83,6 +89,7 @@ public enum Op: Hashable, Sendable {
         case let .createVirtualTable(v): return .dropVirtualTable(v)
         case let .dropVirtualTable(v): return .createVirtualTable(v)
         case let .alterVirtualTable(from, to): return .alterVirtualTable(from: to, to: from)
+        case let .exec(forward, reverse): return .exec(forward: reverse, reverse: forward)
         }
     }
 
@@ -97,7 +104,7 @@ public enum Op: Hashable, Sendable {
         case let .createIndex(i), let .dropIndex(i): return i.table
         case let .createTrigger(t), let .dropTrigger(t): return t.table
         case let .createVirtualTable(v), let .dropVirtualTable(v), let .alterVirtualTable(v, _): return v.name
-        case .createView, .dropView: return nil
+        case .createView, .dropView, .exec: return nil
         }
     }
 
@@ -118,7 +125,7 @@ public enum Op: Hashable, Sendable {
         case let .renameColumn(table, from, to): return "rename column \(table).\(from) to \(to)"
         case let .alterColumn(table, from, to):
             var changes: [String] = []
-            if from.type != to.type { changes.append("type \(from.type.orNone) -> \(to.type.orNone)") }
+            if from.typeKey != to.typeKey { changes.append("type \(from.type.orNone) -> \(to.type.orNone)") }
             if from.notNull != to.notNull { changes.append(to.notNull ? "set NOT NULL" : "drop NOT NULL") }
             if from.defaultValue != to.defaultValue {
                 changes.append("default \(from.defaultValue ?? "none") -> \(to.defaultValue ?? "none")")
@@ -151,6 +158,11 @@ public enum Op: Hashable, Sendable {
         case let .createVirtualTable(v): return "create virtual table \(v.name)"
         case let .dropVirtualTable(v): return "drop virtual table \(v.name)"
         case let .alterVirtualTable(_, to): return "alter virtual table \(to.name)"
+        case let .exec(forward, reverse):
+            guard let forward else { return "data step that cannot be undone (it was recorded without reverse SQL)" }
+            let text = SQL.normalize(forward)
+            let shown = text.count > 60 ? String(text.prefix(57)) + "..." : text
+            return "data step: \(shown)" + (reverse == nil ? " (irreversible: no reverse SQL)" : "")
         }
     }
 }

@@ -270,6 +270,13 @@ public enum SQL {
     }
 
     /// A string literal.
+    /// SQL text without trailing whitespace and `;` (a plan adds its own).
+    public static func trimmingTrailingSemicolons(_ text: String) -> String {
+        var s = Substring(text)
+        while let last = s.last, last == ";" || last.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+
     public static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
 
     public static func isKeyword(_ word: String) -> Bool { keywords.contains(word.uppercased()) }

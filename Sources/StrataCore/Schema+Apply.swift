@@ -226,6 +226,10 @@ extension Schema {
             guard existing == v else { throw SchemaError("cannot drop virtual table \(v.name): its definition differs from the one recorded") }
             virtualTables[v.name.lowercased()] = nil
 
+        case .exec:
+            // Rows change; the schema does not (`revision` proves it).
+            break
+
         case let .alterVirtualTable(from, to):
             guard let existing = virtualTables[from.name.lowercased()] else {
                 throw SchemaError("cannot alter virtual table \(from.name): no such virtual table")

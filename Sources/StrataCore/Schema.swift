@@ -3,8 +3,13 @@ import Foundation
 /// One column of a table, as SQLite knows it.
 public struct Column: Hashable, Sendable {
     public var name: String
-    /// The declared type as written (`VARCHAR(50)`), "" when none.
-    public var type: String
+    /// The declared type exactly as written (`VARCHAR (50)` stays so), "" when
+    /// none. Compared ignoring whitespace, so that neither a cosmetic edit
+    /// of the models file nor a log written when strata normalised types
+    /// makes a difference (and a table rebuild).
+    public var type: String { didSet { typeKey = Column.typeKey(type) } }
+    /// `type` with its whitespace normalised: what equality compares.
+    public private(set) var typeKey: String
     public var notNull: Bool
     /// The default's SQL expression text, normalised (`0` and `'0'` differ).
     public var defaultValue: String?
@@ -17,10 +22,29 @@ public struct Column: Hashable, Sendable {
                 generated: Generated? = nil) {
         self.name = name
         self.type = type
+        self.typeKey = Column.typeKey(type)
         self.notNull = notNull
         self.defaultValue = defaultValue
         self.collation = collation
         self.generated = generated
+    }
+}
+
+extension Column {
+    static func typeKey(_ type: String) -> String { SQL.normalize(type) }
+
+    public static func == (a: Column, b: Column) -> Bool {
+        a.name == b.name && a.typeKey == b.typeKey && a.notNull == b.notNull && a.defaultValue == b.defaultValue
+            && a.collation == b.collation && a.generated == b.generated
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(typeKey)
+        hasher.combine(notNull)
+        hasher.combine(defaultValue)
+        hasher.combine(collation)
+        hasher.combine(generated)
     }
 }
 

@@ -19,15 +19,17 @@ public enum DDL {
     }
 
     /// SQLite keeps a default's text without the parentheses an expression
-    /// needs (`DEFAULT (lower('A'))` reads back as `lower('A')`): put them back.
+    /// needs (`DEFAULT (lower('A'))` reads back as `lower('A')`): put them back,
+    /// and only there. A lone name (`DEFAULT "text"`, as drizzle writes
+    /// strings, or `DEFAULT abc`) is a string to SQLite's grammar where it
+    /// stands, but a column reference in parentheses, which SQLite refuses.
     static func defaultClause(_ d: String) -> String {
         guard let tokens = try? SQL.tokenize(d) else { return d }
         let isLiteral: Bool
         switch tokens.count {
         case 1:
             let t = tokens[0]
-            isLiteral = t.kind == .string || t.kind == .number || t.kind == .blob
-                || (t.kind == .word && ["NULL", "TRUE", "FALSE", "CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"].contains(t.text.uppercased()))
+            isLiteral = t.kind == .string || t.kind == .number || t.kind == .blob || t.kind == .quotedName || t.kind == .word
         case 2: isLiteral = (tokens[0].text == "-" || tokens[0].text == "+") && tokens[1].kind == .number
         default: isLiteral = false
         }

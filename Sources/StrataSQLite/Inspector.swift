@@ -1,3 +1,4 @@
+import Foundation
 import StrataCore
 
 /// An object in the database that strata cannot model yet.
@@ -82,7 +83,8 @@ public struct Inspector {
             default:
                 throw InspectionError("column \(name).\(colName) is a hidden column; strata does not support those yet")
             }
-            var column = Column(name: colName, type: SQL.normalize(row[1].string ?? ""), notNull: row[2].int == 1,
+            // The type as declared (SQLite keeps its text); Column compares it ignoring whitespace.
+            var column = Column(name: colName, type: (row[1].string ?? "").trimmingCharacters(in: .whitespaces), notNull: row[2].int == 1,
                                 defaultValue: row[3].string.map(SQL.normalize),
                                 collation: parsed.collations[colName.lowercased()], generated: generated)
             if column.defaultValue?.uppercased() == "NULL" { column.defaultValue = "NULL" }

@@ -18,11 +18,14 @@ public struct MigrationContext: Sendable {
     public var appliedBy: String
     public var node: String
     public var now: Int64
+    /// Go past a data step that has no reverse SQL (its rows stay as they are).
+    public var allowIrreversible = false
 
-    public init(appliedBy: String, node: String, now: Int64) {
+    public init(appliedBy: String, node: String, now: Int64, allowIrreversible: Bool = false) {
         self.appliedBy = appliedBy
         self.node = node
         self.now = now
+        self.allowIrreversible = allowIrreversible
     }
 }
 
@@ -124,6 +127,7 @@ public enum Migrator {
         for step in steps {
             let e = step.event
             for op in step.ops {
+                if case .exec(nil, _) = op, !context.allowIrreversible { throw MigrationError.irreversible(e.id, e.message) }
                 let statements: [PlannedStatement]
                 do {
                     statements = try Planner.statements(for: op, in: state)
@@ -159,6 +163,8 @@ public enum MigrationError: Error, CustomStringConvertible, Sendable {
     case drifted(String, revision: String?, changes: [String])
     /// A revision that neither the log nor the database's copies hold.
     case unknownRevision(String, String)
+    /// The way passes a data step recorded without reverse SQL.
+    case irreversible(String, String)
 
     public var description: String {
         switch self {
@@ -181,6 +187,9 @@ public enum MigrationError: Error, CustomStringConvertible, Sendable {
                 + "so nothing was run; `strata check` shows the difference: bring the schema back, or pass --ignore-drift to migrate it as it is"
         case let .unknownRevision(path, id):
             return "database \(path) is at revision \(id.prefix(12)), which neither the local log nor the database's own records hold; pull from the registry, or `strata stamp` it with its real revision"
+        case let .irreversible(id, message):
+            return "the way back passes event \(id.prefix(12)) (\(message)), a data step recorded without reverse SQL, so its rows cannot be put back; "
+                + "nothing was run. Pass --allow-irreversible to go past it anyway (the schema goes back; the rows it changed stay as they are)"
         }
     }
 }
@@ -197,6 +206,7 @@ extension MigrationError: StrataError {
         case .readOnly: return "database.read_only"
         case .drifted: return "database.drifted"
         case .unknownRevision: return "database.unknown_revision"
+        case .irreversible: return "migration.irreversible"
         }
     }
 }

@@ -113,6 +113,9 @@ public enum Planner {
         // The module drops its shadow tables with it.
         case let .dropVirtualTable(v): return [PlannedStatement("DROP TABLE \(DDL.q(v.name))", "drop virtual table \(v.name) with its shadow tables")]
         case let .alterVirtualTable(from, to): return alterVirtualTable(from: from, to: to)
+        case let .exec(forward?, _): return [PlannedStatement(SQL.trimmingTrailingSemicolons(forward), "data step")]
+        // Nothing to run: the migrator refuses this step unless told to pass it.
+        case .exec(nil, _): return []
         }
     }
 

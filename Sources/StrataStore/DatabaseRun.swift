@@ -13,6 +13,8 @@ public struct RunOptions: Sendable {
     public var ignoreDrift = false
     /// How long to wait for a database another process has locked.
     public var waitSeconds: Double = 0
+    /// Go past data steps recorded without reverse SQL.
+    public var allowIrreversible = false
 
     public init() {}
 }
@@ -36,7 +38,7 @@ public enum FailureKind: String, Sendable, CaseIterable {
             case .unknownRevision: self = .unknownRevision
             case .drifted: self = .drifted
             case .readOnly: self = .readOnly
-            case .event, .moved, .foreignKeyViolations: self = .migrationFailed
+            case .event, .moved, .foreignKeyViolations, .irreversible: self = .migrationFailed
             }
         case let e as SQLiteError where e.isBusy: self = .locked
         default: self = .other

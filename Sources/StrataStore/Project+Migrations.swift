@@ -47,7 +47,9 @@ extension Project {
     public func migrate(_ paths: [String], to goal: MigrationGoal, sqlOnly: Bool, options: RunOptions = RunOptions(),
                         each: @escaping (Result<MigrationOutcome, DatabaseFailure>) -> Void) throws -> [DatabaseFailure] {
         try checkGoal(goal)
-        let context = migrationContext
+        var runContext = migrationContext
+        runContext.allowIrreversible = options.allowIrreversible
+        let context = runContext
         return run(paths, options: options, work: { project, path in
             project.migrateOne(path, to: goal, sqlOnly: sqlOnly, options: options, context: context)
         }, each: each)

@@ -60,8 +60,10 @@ extension Project {
         return entries.map { HistoryEntry(event: $0.event, isHead: $0.event.id == head, pushed: pushed[$0.event.id], ops: $0.ops) }
     }
 
-    /// The state at a revision (`head`, `base` or an id prefix), from the log alone.
+    /// The state at a revision (`head`, `base` or an id prefix), from the log
+    /// alone. An empty log's head is base: its schema is empty.
     public func schema(at revision: String) throws -> (id: String?, schema: Schema) {
+        if revision.lowercased() == "head", try log.count() == 0 { return (nil, .empty) }
         let id = try log.resolve(revision)
         return (id, try log.state(at: id))
     }

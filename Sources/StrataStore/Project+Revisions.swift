@@ -59,6 +59,20 @@ extension Project {
         return try record(ops, message: message, parents: head.map { [$0] } ?? [], before: before, expected: after, now: now)
     }
 
+    /// A data step: SQL that changes rows (`UPDATE`, `INSERT`, `DELETE`) and,
+    /// optionally, the SQL that undoes it. Proved like any revision: both
+    /// run on a scratch copy of the schema at head, which must not change.
+    public func dataStep(message: String, forward: String, reverse: String?, now: Int64) throws -> NewRevision {
+        let forward = SQL.trimmingTrailingSemicolons(forward)
+        let reverse = reverse.map(SQL.trimmingTrailingSemicolons)
+        guard !forward.isEmpty else { throw ProjectError("--exec needs the SQL of the data step") }
+        guard reverse?.isEmpty != true else { throw ProjectError("--reverse is empty; leave it out for a step that cannot be undone") }
+        let head = try log.head()
+        let before = try log.state(at: head)
+        return try record([.exec(forward: forward, reverse: reverse)], message: message, parents: head.map { [$0] } ?? [],
+                          before: before, expected: before, now: now)
+    }
+
     /// Renames written as `ALTER TABLE t RENAME [COLUMN] a TO b` / `ALTER TABLE a RENAME TO b`.
     static func renames(in sql: String) throws -> RenameHints {
         var hints = RenameHints()
@@ -98,7 +112,7 @@ extension Project {
     /// holding `before`, its SQL must produce `expected`, and its inverse's
     /// SQL must bring `before` back.
     public static func prove(_ event: Event, before: Schema, expected: Schema) throws {
-        let context = MigrationContext(appliedBy: "strata", node: "proof", now: event.timestamp)
+        let context = MigrationContext(appliedBy: "strata", node: "proof", now: event.timestamp, allowIrreversible: true)
         let db = try TargetDatabase(path: ":memory:")
         try db.create(before)
         try db.stamp(nil, events: [], context: context)
@@ -106,15 +120,25 @@ extension Project {
         guard up.finalState == expected else {
             throw ProjectError("internal error: the ops of the new revision do not reach the models schema; nothing was recorded")
         }
-        try db.apply(up)
+        let isDataStep = event.ops.contains { if case .exec = $0 { return true } else { return false } }
+        do { try db.apply(up) } catch let MigrationError.event(_, _, reason, sql) where isDataStep {
+            throw ProjectError("the data step does not run on the schema at head: \(reason)\(sql.map { " (in `\($0)`)" } ?? ""); nothing was recorded")
+        }
         let reached = try db.schema()
+        if isDataStep && reached != expected {
+            let d = (try? expected.diff(to: reached)).map { $0.map(\.summary).joined(separator: "; ") } ?? "?"
+            throw ProjectError("the data step changes the schema (\(d)); it may change rows only: record schema changes with --sql or --autogenerate; nothing was recorded")
+        }
         guard reached == expected else {
             let d = (try? reached.diff(to: expected)).map { $0.map(\.summary).joined(separator: "; ") } ?? "?"
             throw ProjectError("internal error: the SQL planned for the new revision does not produce the models schema (missing: \(d)); nothing was recorded")
         }
         let down = try Migrator.plan(start: expected, from: event.id, to: nil, steps: [MigrationStep(event, .down)], context: context)
-        try db.apply(down)
+        do { try db.apply(down) } catch let MigrationError.event(_, _, reason, sql) where isDataStep {
+            throw ProjectError("the reverse SQL does not run on the schema at head: \(reason)\(sql.map { " (in `\($0)`)" } ?? ""); nothing was recorded")
+        }
         guard try db.schema() == before else {
+            if isDataStep { throw ProjectError("the reverse SQL changes the schema; it may change rows only; nothing was recorded") }
             throw ProjectError("internal error: the inverse of the new revision does not restore the previous schema; nothing was recorded")
         }
     }

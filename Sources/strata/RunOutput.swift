@@ -22,6 +22,9 @@ struct RunFlags: ParsableArguments {
     @Flag(help: "Act only on the databases that failed in the last run of this command.")
     var retryFailed = false
 
+    @Flag(help: "Go past data steps recorded without reverse SQL (their rows stay as they are).")
+    var allowIrreversible = false
+
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if wait < 0 { throw ValidationError("--wait must not be negative") }
@@ -33,6 +36,7 @@ struct RunFlags: ParsableArguments {
         o.failFast = failFast
         o.ignoreDrift = ignoreDrift
         o.waitSeconds = wait
+        o.allowIrreversible = allowIrreversible
         return o
     }
 

@@ -84,7 +84,7 @@ final class BadInputTests: XCTestCase {
     }
 
     func testUsageErrors() throws {
-        try refuse("revision", "-m", "x", saying: "give exactly one of --autogenerate and --sql")
+        try refuse("revision", "-m", "x", saying: "give exactly one of --autogenerate, --sql and --exec")
         try refuse("revision", "--autogenerate", "-m", "x", "--rename", "nonsense", saying: "--rename nonsense: expected TABLE.OLD=NEW")
         try refuse("upgrade", "-1", saying: "Unknown option '-1'")
         try refuse("upgrade", "+0", saying: "+0: expected +N with N a positive number")

@@ -14,6 +14,55 @@ final class WorkflowTests: XCTestCase {
         """
 
     /// Every read command takes --json and prints one JSON document.
+    /// A data step is an event: it runs in the upgrade's transaction, in
+    /// order with schema changes; its reverse runs on the way down; one
+    /// without a reverse stops a downgrade unless told to pass it.
+    func testDataStepsAreEvents() throws {
+        let cli = try CLI()
+        try cli.ok("init", "--models", "models.sql", "--db", "app.db")
+        try cli.ok("revision", "-m", "users", "--sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT);")
+        try cli.ok("upgrade", "head")
+        _ = try cli.sqlite("app.db", "INSERT INTO users (name, email) VALUES ('ana', NULL), (NULL, 'b@x')")
+        let backfill = try cli.ok("revision", "-m", "backfill names", "--exec", "UPDATE users SET name = 'anonymous' WHERE name IS NULL",
+                                  "--reverse", "UPDATE users SET name = NULL WHERE name = 'anonymous'")
+        XCTAssertEqual(backfill.lines.dropFirst(), ["  data step: UPDATE users SET name = 'anonymous' WHERE name IS NULL"])
+        let lower = try cli.ok("revision", "-m", "lowercase", "--exec", "UPDATE users SET email = lower(email);").lines[0]
+        XCTAssertEqual(try cli.ok("show", String(lower.prefix(8))).stdout.components(separatedBy: "\n").filter { $0.contains("data step") },
+                       ["  data step: UPDATE users SET email = lower(email) (irreversible: no reverse SQL)",
+                        "  data step that cannot be undone (it was recorded without reverse SQL)"])
+        let sql = try cli.ok("upgrade", "head", "--sql").stdout
+        XCTAssertTrue(sql.contains("-- data step\nUPDATE users SET name = 'anonymous' WHERE name IS NULL;\n"), sql)
+        try cli.ok("upgrade", "head")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT name FROM users ORDER BY id"), "ana\nanonymous")
+
+        let refused = try cli.run("downgrade", "-2")
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertEqual(refused.stderr, "error: the way back passes event \(lower.prefix(12)) (lowercase), a data step recorded without reverse SQL, "
+            + "so its rows cannot be put back; nothing was run. Pass --allow-irreversible to go past it anyway (the schema goes back; the rows it changed stay as they are)\n")
+        XCTAssertEqual(try cli.ok("current").stdout, lower + "\n")
+        try cli.ok("downgrade", "-2", "--allow-irreversible")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT coalesce(name, 'NULL') FROM users ORDER BY id"), "ana\nNULL", "the backfill was undone")
+
+        // A data step may change rows only, and must run on the schema at head.
+        let before = try cli.tree()
+        let creates = try cli.run("revision", "-m", "x", "--exec", "CREATE TABLE sneaky (x)")
+        XCTAssertEqual(creates.status, 2)
+        XCTAssertEqual(creates.stderr, "error: the data step changes the schema (create table sneaky (x)); it may change rows only: "
+            + "record schema changes with --sql or --autogenerate; nothing was recorded\n")
+        let broken = try cli.run("revision", "-m", "x", "--exec", "UPDATE nope SET a = 1")
+        XCTAssertEqual(broken.status, 2)
+        XCTAssertEqual(broken.stderr, "error: the data step does not run on the schema at head: no such table: nope (in `UPDATE nope SET a = 1`); nothing was recorded\n")
+        XCTAssertEqual(try cli.tree(), before, "nothing was recorded")
+    }
+
+    /// Scripts start from `strata schema`: on an empty log it is empty, not an error.
+    func testTheSchemaOfAnEmptyLogIsEmpty() throws {
+        let cli = try CLI()
+        try cli.ok("init", "--models", "models.sql", "--db", "app.db")
+        XCTAssertEqual(try cli.ok("schema").stdout, "-- schema at base\n")
+        XCTAssertEqual(try cli.ok("schema", "--json").stdout, "{\n  \"indexes\": [],\n  \"tables\": [],\n  \"triggers\": [],\n  \"views\": []\n}\n")
+    }
+
     func testReadCommandsPrintJSON() throws {
         let cli = try CLI()
         try cli.ok("init", "--models", "models.sql", "--db", "app.db", "--author", "ana@example.com")

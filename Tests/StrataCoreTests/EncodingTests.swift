@@ -73,6 +73,21 @@ final class EncodingTests: XCTestCase {
         XCTAssertFalse(Op.addColumn(table: "t", column: Column(name: "c"), position: 1).json.canonicalString.contains("generated"))
     }
 
+    /// A data step: both SQL texts always written (null when absent); one
+    /// of them must be there.
+    func testAnExecStepIsEncodedWithBothDirections() throws {
+        let e = Event(parents: [], author: "ana@example.com", timestamp: 0, message: "backfill",
+                      ops: [.exec(forward: "UPDATE users SET name = 'x' WHERE name IS NULL", reverse: nil)])
+        XCTAssertEqual(e.body.canonicalString, #"""
+        {"author":"ana@example.com","format":1,"message":"backfill","ops":[{"forward":"UPDATE users SET name = 'x' WHERE name IS NULL","op":"exec","reverse":null}],"parents":[],"timestamp":"1970-01-01T00:00:00.000Z"}
+        """#)
+        // printf "%s" "<bytes above>" | sha256sum
+        XCTAssertEqual(e.id, "7958399d3f1311775090c606deb2ecdee995b16cf50b6e0e4c4e28dbfeea96c0")
+        XCTAssertThrowsError(try Op(json: try JSON.parse(#"{"forward":null,"op":"exec","reverse":null}"#))) {
+            XCTAssertEqual("\($0)", "op: an exec step needs forward or reverse SQL")
+        }
+    }
+
     func testStringEscapes() {
         XCTAssertEqual(JSON.string("a\"b\\c\n\u{1}é/").canonicalString, #""a\"b\\c\u000a\u0001é/""#)
         XCTAssertEqual(try JSON.parse(#""a\"b\\c\u000a\u0001é\/""#), .string("a\"b\\c\n\u{1}é/"))

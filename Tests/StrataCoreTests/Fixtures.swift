@@ -53,6 +53,7 @@ enum Fixtures {
             .createVirtualTable(VirtualTable(name: "docs", sql: "CREATE VIRTUAL TABLE docs USING fts5(body)")),
             .dropVirtualTable(search),
             .alterVirtualTable(from: search, to: VirtualTable(name: "search", sql: "CREATE VIRTUAL TABLE search USING fts5(name)", columns: ["name"])),
+            .exec(forward: "UPDATE users SET name = upper(name)", reverse: "UPDATE users SET name = lower(name)"),
         ]
     }
 }

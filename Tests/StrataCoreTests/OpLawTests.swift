@@ -34,7 +34,8 @@ final class OpLawTests: XCTestCase {
         for op in Fixtures.opsOfEveryKind {
             let start = { if case .dropColumn = op { return withoutUnique } else { return s } }()
             let after = try start.applying(op)
-            XCTAssertNotEqual(after, start, op.summary)
+            // A data step changes rows, never the schema.
+            if case .exec = op { XCTAssertEqual(after, start, op.summary) } else { XCTAssertNotEqual(after, start, op.summary) }
             XCTAssertEqual(try after.applying(op.inverse), start, op.summary)
         }
     }

@@ -90,6 +90,33 @@ final class ApplierTests: XCTestCase {
         XCTAssertEqual(try base.diff(to: partial).map(\.summary), ["drop index ix", "create index ix on t"])
     }
 
+    /// As real projects' migrations write them: drizzle puts string defaults
+    /// in double quotes, and types may have a space (`VARCHAR (64)`). Both
+    /// are kept as written, and the type compared ignoring whitespace.
+    func testDefaultsAndTypesAreKeptAsWritten() throws {
+        let dir = try TempDir()
+        let db = try TargetDatabase(path: dir.path("a.db"))
+        let v1 = try models(#"CREATE TABLE t (id INTEGER PRIMARY KEY, kind VARCHAR (64) DEFAULT "text", n TEXT DEFAULT abc);"#)
+        let t = try XCTUnwrap(v1.table("t"))
+        XCTAssertEqual(t.column("kind")?.type, "VARCHAR (64)")
+        XCTAssertEqual(t.column("kind")?.defaultValue, #""text""#)
+        XCTAssertEqual(DDL.createTable(t), "CREATE TABLE t (\n    id INTEGER PRIMARY KEY,\n    kind VARCHAR (64) DEFAULT \"text\",\n    n TEXT DEFAULT abc\n)")
+        try migrate(db, .empty, to: v1)
+        XCTAssertEqual(try db.schema(), v1)
+        XCTAssertEqual(try db.connection.scalar("SELECT type FROM pragma_table_info('t') WHERE name = 'kind'")?.string, "VARCHAR (64)")
+        try db.connection.execute("INSERT INTO t (id) VALUES (1)")
+        XCTAssertEqual(try db.connection.query("SELECT kind, n FROM t").first?.map(\.string), ["text", "abc"])
+
+        // A space less in the type is no change; a column with a quoted default is added in place.
+        let v2 = try models(#"CREATE TABLE t (id INTEGER PRIMARY KEY, kind VARCHAR(64) DEFAULT "text", n TEXT DEFAULT abc, m TEXT DEFAULT "x");"#)
+        let ops = try v1.diff(to: v2)
+        XCTAssertEqual(ops.map(\.summary), ["add column t.m TEXT"])
+        XCTAssertEqual(try Planner.statements(for: ops, in: v1).map(\.sql), [#"ALTER TABLE t ADD COLUMN m TEXT DEFAULT "x""#])
+        XCTAssertEqual(Column(name: "a", type: "VARCHAR(64)"), Column(name: "a", type: "VARCHAR (64)"))
+        XCTAssertEqual(Set([Column(name: "a", type: "VARCHAR(64)"), Column(name: "a", type: "VARCHAR ( 64 )")]).count, 1)
+        XCTAssertNotEqual(Column(name: "a", type: "VARCHAR(64)"), Column(name: "a", type: "VARCHAR(65)"))
+    }
+
     func testRebuildKeepsRowsForeignKeysAndTheAutoincrementHighWaterMark() throws {
         let dir = try TempDir()
         let db = try TargetDatabase(path: dir.path("a.db"))

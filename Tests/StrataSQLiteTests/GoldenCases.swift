@@ -7,6 +7,16 @@ enum GoldenCases {
     static func edited(_ old: String, _ new: String) -> String { PlannerGoldenTests.edited(old, new) }
 
     static let all: [Case] = [
+        Case(kind: .exec, before: base, after: base,
+             op: .exec(forward: "UPDATE users SET name = upper(name) WHERE name IS NOT NULL;", reverse: "UPDATE users SET name = lower(name)"),
+             up: #"""
+             -- data step
+             UPDATE users SET name = upper(name) WHERE name IS NOT NULL;
+             """#,
+             down: #"""
+             -- data step
+             UPDATE users SET name = lower(name);
+             """#),
         Case(kind: .createTable, before: base, after: base + "\nCREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT);\nCREATE INDEX ix_tags ON tags (label);",
              up: #"""
              -- create table tags

@@ -6,7 +6,12 @@ extension StrataCommand {
     struct Revision: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record a schema change as a new event.",
-            discussion: "With --autogenerate, diffs the models file against the schema at head. With --sql, runs hand-written DDL against a copy of the head schema and records the difference.")
+            discussion: """
+                With --autogenerate, diffs the models file against the schema at head. With --sql, runs hand-written DDL against a copy \
+                of the head schema and records the difference. With --exec, records a data step (UPDATE, INSERT, DELETE) that runs in \
+                the same transaction as the rest of an upgrade; --reverse gives the SQL that undoes it (without one, a downgrade past \
+                it needs --allow-irreversible).
+                """)
 
         @OptionGroup var project: ProjectOptions
 
@@ -19,17 +24,29 @@ extension StrataCommand {
         @Option(help: ArgumentHelp("Hand-written DDL to record instead of a diff.", valueName: "DDL"))
         var sql: String?
 
+        @Option(help: ArgumentHelp("A data step: SQL that changes rows, not the schema.", valueName: "SQL"))
+        var exec: String?
+
+        @Option(help: ArgumentHelp("With --exec: the SQL that undoes the data step.", valueName: "SQL"))
+        var reverse: String?
+
         @OptionGroup var renames: RenameOptions
 
         func validate() throws {
-            if autogenerate == (sql != nil) { throw ValidationError("give exactly one of --autogenerate and --sql") }
+            if [autogenerate, sql != nil, exec != nil].filter({ $0 }).count != 1 {
+                throw ValidationError("give exactly one of --autogenerate, --sql and --exec")
+            }
+            if reverse != nil && exec == nil { throw ValidationError("--reverse goes with --exec") }
+            if exec != nil && !renames.isEmpty { throw ValidationError("--rename goes with --autogenerate") }
             if sql != nil && !renames.isEmpty { throw ValidationError("--rename goes with --autogenerate; with --sql write ALTER TABLE ... RENAME") }
         }
 
         func run() throws {
             let p = try project.open()
             let result: Project.NewRevision
-            if let sql {
+            if let exec {
+                result = try p.dataStep(message: message, forward: exec, reverse: reverse, now: Clock.nowMillis)
+            } else if let sql {
                 result = try p.handwritten(message: message, sql: sql, now: Clock.nowMillis)
             } else {
                 guard let r = try p.autogenerate(message: message, renames: try renames.hints(), now: Clock.nowMillis) else {
