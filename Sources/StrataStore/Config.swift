@@ -14,11 +14,18 @@ public struct Config: Equatable, Sendable {
     public var tokenFile: String?
     /// CA certificates (PEM) trusted for an https registry instead of the system's.
     public var caFile: String?
+    /// The Python that renders a `models.py` (a virtualenv's, say); default `python3`.
+    public var python: String?
+    /// Where the models' SQLAlchemy `MetaData` is (`app.db:Base.metadata`), when guessing is ambiguous.
+    public var modelsMetadata: String?
+    /// A command that prints the desired schema as SQLite DDL (used instead of the models file).
+    public var modelsCommand: String?
 
     public static let fileName = "strata.toml"
 
     public init(project: String, node: String, author: String, models: String, databases: [String],
-                log: String = ".strata/log.db", registry: String? = nil, tokenFile: String? = nil, caFile: String? = nil) {
+                log: String = ".strata/log.db", registry: String? = nil, tokenFile: String? = nil, caFile: String? = nil,
+                python: String? = nil, modelsMetadata: String? = nil, modelsCommand: String? = nil) {
         self.project = project
         self.node = node
         self.author = author
@@ -28,6 +35,9 @@ public struct Config: Equatable, Sendable {
         self.registry = registry
         self.tokenFile = tokenFile
         self.caFile = caFile
+        self.python = python
+        self.modelsMetadata = modelsMetadata
+        self.modelsCommand = modelsCommand
     }
 
     public init(toml text: String, source: String) throws {
@@ -35,7 +45,8 @@ public struct Config: Equatable, Sendable {
         do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
             throw ConfigError("\(source): line \(e.source.begin.line): \(e.description)")
         }
-        let known: Set<String> = ["project", "node", "author", "models", "databases", "log", "registry", "token_file", "ca_file"]
+        let known: Set<String> = ["project", "node", "author", "models", "databases", "log", "registry", "token_file", "ca_file",
+                                  "python", "models_metadata", "models_command"]
         if let extra = table.keys.first(where: { !known.contains($0) }) {
             throw ConfigError("\(source): unknown setting \"\(extra)\" (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -58,7 +69,8 @@ public struct Config: Equatable, Sendable {
         }
         self.init(project: try required("project"), node: try required("node"), author: try required("author"),
                   models: try required("models"), databases: databases, log: try string("log") ?? ".strata/log.db",
-                  registry: try string("registry"), tokenFile: try string("token_file"), caFile: try string("ca_file"))
+                  registry: try string("registry"), tokenFile: try string("token_file"), caFile: try string("ca_file"),
+                  python: try string("python"), modelsMetadata: try string("models_metadata"), modelsCommand: try string("models_command"))
     }
 
     public var toml: String {
@@ -77,6 +89,9 @@ public struct Config: Equatable, Sendable {
         lines.append(registry.map { "registry = \(q($0))" } ?? "# registry = \"http://127.0.0.1:8080\"")
         lines.append(tokenFile.map { "token_file = \(q($0))" } ?? "# token_file = \"~/.strata/token\"   (or set STRATA_TOKEN)")
         if let caFile { lines.append("ca_file = \(q(caFile))") }
+        if let python { lines.append("python = \(q(python))") }
+        if let modelsMetadata { lines.append("models_metadata = \(q(modelsMetadata))") }
+        if let modelsCommand { lines.append("models_command = \(q(modelsCommand))") }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -23,15 +23,6 @@ extension MergeConflict: StrataError {
 /// Writing events: autogenerate, hand-written DDL, merge, redo. Every new
 /// event is proved on a scratch database before it is appended.
 extension Project {
-    /// The schema the models file declares.
-    public func modelsSchema() throws -> Schema {
-        let file = path(config.models)
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            throw ProjectError("cannot read the models file \(file); create it or fix `models` in \(Config.fileName)")
-        }
-        return try Models.schema(fromDDL: text, source: config.models)
-    }
-
     public struct NewRevision {
         public let event: Event
         public let warnings: [String]

@@ -67,8 +67,11 @@ public final class Project {
         let modelsPath = resolve(config.models, in: root)
         if !fm.fileExists(atPath: modelsPath) {
             try fm.createDirectory(atPath: (modelsPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try "-- The desired schema, as plain SQLite DDL (CREATE TABLE, INDEX, VIEW, TRIGGER).\n"
-                .write(toFile: modelsPath, atomically: true, encoding: .utf8)
+            let template = config.models.hasSuffix(".py")
+                ? "# The desired schema, as SQLAlchemy models; strata renders their MetaData for SQLite.\n"
+                    + "from sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n"
+                : "-- The desired schema, as plain SQLite DDL (CREATE TABLE, INDEX, VIEW, TRIGGER).\n"
+            try template.write(toFile: modelsPath, atomically: true, encoding: .utf8)
         }
         let logPath = resolve(config.log, in: root)
         try fm.createDirectory(atPath: (logPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

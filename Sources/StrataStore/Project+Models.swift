@@ -1,0 +1,151 @@
+import Foundation
+import StrataCore
+import StrataSQLite
+
+/// Where the desired schema comes from: a file of SQLite DDL, a Python file
+/// of SQLAlchemy models (rendered by SQLAlchemy itself, with no database),
+/// or any command that prints SQLite DDL. Whatever the source, the result is
+/// DDL that SQLite itself parses.
+extension Project {
+    /// The schema the models declare.
+    public func modelsSchema() throws -> Schema {
+        let (ddl, source) = try modelsDDL()
+        return try Models.schema(fromDDL: ddl, source: source)
+    }
+
+    /// The models as SQLite DDL, and how to name their source in an error.
+    public func modelsDDL() throws -> (ddl: String, source: String) {
+        if let command = config.modelsCommand { return (try commandDDL(command), "the output of models_command `\(command)`") }
+        if config.models.hasSuffix(".py") { return (try sqlalchemyDDL(), config.models) }
+        let file = path(config.models)
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw ProjectError("cannot read the models file \(file); create it or fix `models` in \(Config.fileName)")
+        }
+        return (text, config.models)
+    }
+
+    func commandDDL(_ command: String) throws -> String {
+        let run = try Subprocess.run("/bin/sh", ["-c", command], in: root.path)
+        guard run.status == 0 else {
+            throw ProjectError("models_command `\(command)` failed (exit \(run.status)): \(run.lastErrorLine); fix the command in \(Config.fileName) and run again")
+        }
+        return run.stdout
+    }
+
+    func sqlalchemyDDL() throws -> String {
+        let python = config.python ?? "python3"
+        let file = path(config.models)
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw ProjectError("cannot read the models file \(file); create it or fix `models` in \(Config.fileName)")
+        }
+        let run = try Subprocess.run("/usr/bin/env", [python, "-c", Project.renderScript, root.path, file, config.modelsMetadata ?? ""], in: root.path)
+        switch run.status {
+        case 0: return run.stdout
+        case 127:
+            throw ProjectError("cannot run `\(python)` to read \(config.models) (\(run.lastErrorLine)); install Python 3, or set `python = \"PATH\"` in \(Config.fileName) (a virtualenv's interpreter)")
+        case 3:
+            throw ProjectError("SQLAlchemy is not installed for `\(python)` (\(run.lastErrorLine)); run `\(python) -m pip install SQLAlchemy`, or set `python` in \(Config.fileName) to the interpreter of the virtualenv that has it")
+        case 4:
+            throw ProjectError("\(config.models) does not import: \(run.lastErrorLine); fix it (or what it imports) and run again")
+        default:
+            throw ProjectError("\(config.models): \(run.lastErrorLine)")
+        }
+    }
+
+    /// Imports the models module with the project root on `sys.path`, finds
+    /// its `MetaData` (a declarative base's, or a module-level one; or the one
+    /// `models_metadata` names) and prints what `create_all` would run on
+    /// SQLite, through a mock engine: no database is touched.
+    static let renderScript = #"""
+        import sys, os, importlib, importlib.util, traceback
+        root, path, spec = sys.argv[1], sys.argv[2], sys.argv[3]
+        sys.path.insert(0, root)
+        def fail(code, message):
+            sys.stderr.write(message.strip().splitlines()[-1] + "\n")
+            sys.exit(code)
+        try:
+            from sqlalchemy import MetaData, create_mock_engine
+        except ImportError as e:
+            fail(3, str(e))
+        def load(name):
+            try:
+                return importlib.import_module(name)
+            except BaseException:
+                fail(4, traceback.format_exc())
+        rel = os.path.relpath(path, root)
+        if spec:
+            module_name, _, attrs = spec.partition(":")
+            value = load(module_name)
+            for attr in attrs.split(".") if attrs else []:
+                if not hasattr(value, attr):
+                    fail(5, "models_metadata = \"%s\": %s has no attribute %s; name the MetaData as module:attribute.path" % (spec, value.__name__ if hasattr(value, "__name__") else value, attr))
+                value = getattr(value, attr)
+            if not isinstance(value, MetaData):
+                fail(5, "models_metadata = \"%s\" is not a SQLAlchemy MetaData (it is %s)" % (spec, type(value).__name__))
+            metadata = value
+        else:
+            if not rel.startswith(".."):
+                module = load(rel[:-3].replace(os.sep, "."))
+            else:
+                loader = importlib.util.spec_from_file_location("strata_models", path)
+                module = importlib.util.module_from_spec(loader)
+                try:
+                    loader.loader.exec_module(module)
+                except BaseException:
+                    fail(4, traceback.format_exc())
+            found = []
+            for name, value in sorted(vars(module).items()):
+                candidate = value if isinstance(value, MetaData) else getattr(value, "metadata", None)
+                if isinstance(candidate, MetaData) and not any(candidate is f for _, f in found):
+                    found.append((name, candidate))
+            if not found:
+                fail(5, "no SQLAlchemy MetaData found in %s (a declarative Base, or a module-level MetaData); name it with models_metadata = \"module:Base.metadata\" in strata.toml" % rel)
+            if len(found) > 1:
+                fail(5, "%s has %d MetaData objects (%s); name the one to use with models_metadata = \"module:attribute\" in strata.toml" % (rel, len(found), ", ".join(n for n, _ in found)))
+            metadata = found[0][1]
+        statements = []
+        def dump(sql, *multiparams, **params):
+            statements.append(str(sql.compile(dialect=engine.dialect)).strip())
+        engine = create_mock_engine("sqlite://", dump)
+        metadata.create_all(engine, checkfirst=False)
+        sys.stdout.write("".join(s + ";\n" for s in statements))
+        """#
+}
+
+/// A child process run to completion, its output read whole.
+struct Subprocess {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+
+    /// The last non-empty line of stderr: what the underlying tool said last.
+    var lastErrorLine: String {
+        stderr.split(separator: "\n").last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }).map(String.init) ?? "no message"
+    }
+
+    static func run(_ executable: String, _ arguments: [String], in directory: String) throws -> Subprocess {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        p.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        // stderr is read on its own thread, so that neither pipe fills up and blocks the child.
+        let errors = ErrorCollector()
+        let reader = Thread { errors.data = err.fileHandleForReading.readDataToEndOfFile(); errors.done.signal() }
+        reader.start()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        errors.done.wait()
+        p.waitUntilExit()
+        return Subprocess(status: p.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
+                          stderr: String(decoding: errors.data, as: UTF8.self))
+    }
+
+    private final class ErrorCollector: @unchecked Sendable {
+        var data = Data()
+        let done = DispatchSemaphore(value: 0)
+    }
+}
