@@ -51,6 +51,6 @@ let package = Package(
         .testTarget(name: "StrataSyncTests", dependencies: ["StrataCore", "StrataStore", "StrataWire", "StrataSync"]),
         .testTarget(name: "StrataCLITests", dependencies: [
             "strata", "StrataCore", "StrataSQLite", "StrataStore", "StrataWire", "StrataSync", "StrataTestSupport",
-        ]),
+        ], exclude: ["Fixtures"]),
     ]
 )

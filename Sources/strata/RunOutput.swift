@@ -148,7 +148,7 @@ private func describedDatabase(_ json: JSON) -> String { json["database"]?.strin
 
 /// `done/total, failed, rate, time left` on one line of a terminal's stderr.
 final class Progress {
-    let total: Int
+    var total: Int
     let start = Date()
     var last = Date.distantPast
     var shown = false

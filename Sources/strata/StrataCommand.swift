@@ -7,7 +7,7 @@ struct StrataCommand: AsyncParsableCommand {
         abstract: "An event-sourced schema history for SQLite databases.",
         version: "0.1.0",
         subcommands: [
-            Init.self, Revision.self, Upgrade.self, Downgrade.self, Current.self, History.self, Show.self,
+            Init.self, Revision.self, Import.self, Upgrade.self, Downgrade.self, Current.self, History.self, Show.self,
             SchemaCommand.self, Materialize.self, Check.self, Verify.self, Stamp.self, Heads.self, Merge.self,
             Blame.self, Status.self, Push.self, Pull.self, Sync.self, Fleet.self, Promote.self, Audit.self, Registry.self,
         ]

@@ -1,0 +1,2 @@
+ALTER TABLE users RENAME COLUMN fullname TO name;
+--> statement-breakpoint

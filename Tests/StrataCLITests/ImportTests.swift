@@ -1,0 +1,81 @@
+import Foundation
+import XCTest
+
+/// `strata import` on a hand-made folder per format: the same five
+/// migrations (a table with a spaced type, a data step, a column rename, a
+/// create-copy-drop-rename rebuild, a data step before two added columns,
+/// one with a double-quoted default), with each tool's quirks (BEGIN/COMMIT
+/// and PRAGMA lines, a statement without `;`, an empty migration, dialect
+/// files, an undo file, statement breakpoints).
+final class ImportTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    static let formats = ["diesel", "golang-migrate", "dbmate", "flyway", "sqitch", "drizzle"]
+
+    func imported(_ format: String) throws -> CLI {
+        let cli = try CLI()
+        try cli.ok("init", "--models", "models.sql", "--db", "app.db", "--author", "ana@example.com")
+        let r = try cli.ok("import", format, "\(Self.fixtures)/\(format)")
+        let skipped = format == "diesel" ? "1 skipped with nothing to record)\n  skipped 2024-01-09-000000_nothing" : "0 skipped with nothing to record)"
+        XCTAssertEqual(r.lines.dropLast().joined(separator: "\n"),
+                       "imported \(format == "diesel" ? 6 : 5) migrations as 5 events (1 rename kept, 2 data steps, \(skipped)", format)
+        return cli
+    }
+
+    func testEveryFormatImportsUpgradesAndGoesBackToBase() throws {
+        for format in Self.formats {
+            let cli = try imported(format)
+            let history = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try cli.ok("history", "--json").stdout.utf8)) as? [[String: Any]])
+            XCTAssertEqual(history.map { $0["summary"] as? [String] }, [
+                ["data step: UPDATE users SET name = upper(name) (irreversible: no reverse SQL)", "add column users.age INTEGER", "add column users.status TEXT"],
+                ["alter column users.email: set NOT NULL, default none -> ''"],
+                ["rename column users.fullname to name"],
+                ["data step: INSERT INTO users(fullname, email) VALUES ('Ana', 'a@x'),... (irreversible: no reverse SQL)"],
+                ["create table users (id, fullname, email) with 1 index"],
+            ], format)
+            XCTAssertEqual(history.map { $0["message"] as? String },
+                           ["shout then age", "require email", "rename fullname", "add people", "create users"], format)
+            try cli.ok("upgrade", "head")
+            // The rows inserted before the rename kept their names through it and through the rebuild.
+            XCTAssertEqual(try cli.sqlite("app.db", "SELECT id, name, email, coalesce(age, 'NULL'), status FROM users ORDER BY id"),
+                           "1|ANA|a@x|NULL|active\n2|BO||NULL|active", format)
+            XCTAssertEqual(try cli.sqlite("app.db", "SELECT type FROM pragma_table_info('users') WHERE name = 'name'"), "VARCHAR (64)", format)
+            try cli.ok("check")
+            try cli.ok("downgrade", "base", "--allow-irreversible")
+            XCTAssertEqual(try cli.ok("current").stdout, "base\n", format)
+            XCTAssertEqual(try cli.sqlite("app.db", "SELECT count(*) FROM sqlite_master WHERE name = 'users'"), "0", format)
+        }
+    }
+
+    /// Times come from the versions (or the epoch plus the step), never the
+    /// clock: two teammates importing the same folder get the same ids.
+    func testImportingIsDeterministic() throws {
+        for format in ["diesel", "flyway"] {
+            let a = try imported(format), b = try imported(format)
+            XCTAssertEqual(try a.ok("history", "--json").stdout, try b.ok("history", "--json").stdout, format)
+        }
+        let dated = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try imported("dbmate").ok("history", "--json").stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(dated.last?["timestamp"] as? String, "2024-01-01T12:00:00.000Z")
+    }
+
+    func testAFolderThatDoesNotApplyIsRefusedBeforeAnythingIsWritten() throws {
+        let cli = try imported("diesel")
+        let before = try cli.tree()
+        let again = try cli.run("import", "dbmate", "\(Self.fixtures)/dbmate")
+        XCTAssertEqual(again.status, 2)
+        // The line counts from the start of the migration's up section.
+        XCTAssertEqual(again.stderr, "error: dbmate migration 20240101120000_create_users: statement at line 4: table users already exists\n")
+        XCTAssertEqual(try cli.tree(), before, "nothing written")
+
+        let repeatable = try CLI()
+        try repeatable.ok("init", "--models", "models.sql", "--db", "app.db")
+        try repeatable.write("flyway/V1__a.sql", "CREATE TABLE a (id INTEGER PRIMARY KEY);")
+        try repeatable.write("flyway/R__views.sql", "CREATE VIEW v AS SELECT 1;")
+        let refused = try repeatable.run("import", "flyway", "flyway")
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertEqual(refused.stderr, "error: R__views.sql is a repeatable migration (R__), re-run by flyway whenever it changes; strata records changes once: "
+            + "move what it creates into a versioned migration, or leave it out of the folder to import\n")
+        let unknown = try repeatable.run("import", "liquibase", "flyway")
+        XCTAssertEqual(unknown.status, 2)
+        XCTAssertTrue(unknown.stderr.hasPrefix("error: unknown format liquibase; one of diesel, golang-migrate, dbmate, flyway, sqitch, drizzle, alembic"), unknown.stderr)
+    }
+}
