@@ -156,3 +156,12 @@ extension Schema {
         return ops
     }
 }
+
+extension Schema {
+    /// What leads from this schema to `other`, one line per op (`check`'s
+    /// drift, a failed proof); empty when they are equal.
+    public func differences(to other: Schema) -> [String] {
+        guard self != other else { return [] }
+        return (try? diff(to: other))?.map(\.summary) ?? ["the schema differs in a way strata cannot describe"]
+    }
+}

@@ -42,44 +42,12 @@ public enum Models {
     /// Runs statements one at a time, so each can be checked and an error can
     /// name its line.
     static func run(_ text: String, on db: Connection, source: String, allow: (SQLToken) -> Bool, what: String) throws {
-        var utf8 = Array(text.utf8CString)
-        try utf8.withUnsafeMutableBufferPointer { buffer in
-            let start = buffer.baseAddress!
-            var cursor: UnsafePointer<CChar>? = UnsafePointer(start)
-            while var current = cursor, current.pointee != 0 {
-                // Skip the whitespace after the previous statement, so that the
-                // line reported is the statement's own.
-                while [9, 10, 13, 32].contains(current.pointee) { current += 1 }
-                if current.pointee == 0 { break }
-                var stmt: OpaquePointer?
-                var tail: UnsafePointer<CChar>?
-                let line = 1 + UnsafeBufferPointer(start: UnsafePointer(start), count: current - UnsafePointer(start))
-                    .filter { $0 == 10 }.count
-                let rc = sqlite3_prepare_v2(db.handle, current, -1, &stmt, &tail)
-                guard rc == SQLITE_OK else {
-                    throw ModelsError("\(source): statement at line \(line): \(String(cString: sqlite3_errmsg(db.handle)))")
-                }
-                cursor = tail
-                guard let stmt else { continue } // whitespace or comments only
-                defer { sqlite3_finalize(stmt) }
-                let sql = String(cString: sqlite3_sql(stmt))
-                let firstLine = line + (sql.prefix { $0 == "\n" || $0 == " " }.filter { $0 == "\n" }.count)
-                guard let first = (try? SQL.tokenize(sql))?.first, allow(first) else {
-                    throw ModelsError("\(source): statement at line \(firstLine): \(what)")
-                }
-                if let tokens = try? SQL.tokenize(sql), tokens.count > 1, tokens[1].isKeyword("TEMP") || tokens[1].isKeyword("TEMPORARY") {
-                    throw ModelsError("\(source): statement at line \(firstLine): temporary objects do not belong in a schema")
-                }
-                let step = sqlite3_step(stmt)
-                guard step == SQLITE_DONE || step == SQLITE_ROW else {
-                    throw ModelsError("\(source): statement at line \(firstLine): \(String(cString: sqlite3_errmsg(db.handle)))")
-                }
+        try StatementRunner.each(text, on: db, source: source) { sql, first, _, line in
+            guard allow(first) else { throw ModelsError("\(source): statement at line \(line): \(what)") }
+            if let tokens = try? SQL.tokenize(sql), tokens.count > 1, tokens[1].isKeyword("TEMP") || tokens[1].isKeyword("TEMPORARY") {
+                throw ModelsError("\(source): statement at line \(line): temporary objects do not belong in a schema")
             }
+            return .run
         }
     }
-}
-
-extension ModelsError: StrataError {
-    public var exitStatus: ExitStatus { .usage }
-    public var errorCode: String { "models.invalid" }
 }

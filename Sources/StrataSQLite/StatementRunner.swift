@@ -11,7 +11,7 @@ public enum StatementRunner {
     public enum Decision { case run, skip }
 
     public static func each(_ text: String, on db: Connection, source: String,
-                            visit: (_ sql: String, _ first: SQLToken, _ rest: String) throws -> Decision) throws {
+                            visit: (_ sql: String, _ first: SQLToken, _ rest: String, _ line: Int) throws -> Decision) throws {
         var utf8 = Array(text.utf8CString)
         try utf8.withUnsafeMutableBufferPointer { buffer in
             let start = buffer.baseAddress!
@@ -32,7 +32,7 @@ public enum StatementRunner {
                 let sql = SQL.trimmingTrailingSemicolons(String(cString: sqlite3_sql(stmt)).trimmingCharacters(in: [" ", "\n", "\t", "\r"]))
                 guard let first = (try? SQL.tokenize(sql))?.first else { continue }
                 let rest = tail.map { String(cString: $0) } ?? ""
-                guard try visit(sql, first, rest) == .run else { continue }
+                guard try visit(sql, first, rest, line) == .run else { continue }
                 let step = sqlite3_step(stmt)
                 guard step == SQLITE_DONE || step == SQLITE_ROW else {
                     throw ModelsError("\(source): statement at line \(line): \(String(cString: sqlite3_errmsg(db.handle)))")

@@ -119,11 +119,8 @@ public final class TargetDatabase {
             let found = try currentRevision()
             guard found == plan.fromRevision else { throw MigrationError.moved(expected: plan.fromRevision, found: found) }
             if checkingDrift {
-                let actual = try schema()
-                if actual != plan.startState {
-                    let changes = (try? plan.startState.diff(to: actual))?.map(\.summary) ?? ["the schema differs in a way strata cannot describe"]
-                    throw MigrationError.drifted(path, revision: found, changes: changes)
-                }
+                let changes = plan.startState.differences(to: try schema())
+                if !changes.isEmpty { throw MigrationError.drifted(path, revision: found, changes: changes) }
             }
             for item in plan.items {
                 let s = item.statement

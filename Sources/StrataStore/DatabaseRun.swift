@@ -52,6 +52,12 @@ public struct DatabaseFailure: Error, @unchecked Sendable {
     public let kind: FailureKind
     /// The error itself (for a single database, the command fails with it).
     public let error: Error
+
+    init(_ database: String, _ error: Error) {
+        self.database = database
+        self.error = error
+        kind = FailureKind(error)
+    }
 }
 
 /// Runs `work` for each path on `options.jobs` workers, and hands each
@@ -75,7 +81,7 @@ func runEach<Result>(_ paths: [String], options: RunOptions, makeWorker: (@Senda
             let worker: Project
             do { worker = try makeWorker() } catch {
                 while let i = state.next() {
-                    state.record(i, .failure(DatabaseFailure(database: paths[i], kind: .other, error: error)))
+                    state.record(i, .failure(DatabaseFailure(paths[i], error)))
                 }
                 return
             }

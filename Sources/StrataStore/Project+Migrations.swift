@@ -87,7 +87,7 @@ extension Project {
                 throw error
             }
         } catch {
-            return .failure(DatabaseFailure(database: path, kind: FailureKind(error), error: error))
+            return .failure(DatabaseFailure(path, error))
         }
     }
 
@@ -121,7 +121,7 @@ extension Project {
                 try db.stamp(id, events: lineage, context: context)
                 return .success((path, id))
             } catch {
-                return .failure(DatabaseFailure(database: path, kind: FailureKind(error), error: error))
+                return .failure(DatabaseFailure(path, error))
             }
         }, each: each)
     }

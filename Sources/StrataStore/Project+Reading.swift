@@ -94,13 +94,13 @@ extension Project {
     /// revision (from the log, or from the database's own copies of events).
     public func drift(of path: String) throws -> Drift {
         let db = try existingDatabase(path)
+        return try drift(of: db, source: try source(for: db))
+    }
+
+    func drift(of db: TargetDatabase, source: CombinedSource) throws -> Drift {
         let revision = try db.currentRevision()
-        let source = try source(for: db)
-        if let revision, !(try source.contains(revision)) { throw MigrationError.unknownRevision(path, revision) }
-        let expected = try source.state(at: revision)
-        let actual = try db.schema()
-        let changes = expected == actual ? [] : ((try? expected.diff(to: actual)).map { $0.map(\.summary) } ?? ["the schema differs in a way strata cannot describe"])
-        return Drift(database: path, revision: revision, changes: changes)
+        if let revision, !(try source.contains(revision)) { throw MigrationError.unknownRevision(db.path, revision) }
+        return Drift(database: db.path, revision: revision, changes: try source.state(at: revision).differences(to: try db.schema()))
     }
 
     /// Drift of each database, going on past one that cannot be read.
@@ -108,7 +108,7 @@ extension Project {
                        each: @escaping (Result<Drift, DatabaseFailure>) -> Void) -> [DatabaseFailure] {
         run(paths, options: options, work: { project, path in
             do { return .success(try project.drift(of: path)) } catch {
-                return .failure(DatabaseFailure(database: path, kind: FailureKind(error), error: error))
+                return .failure(DatabaseFailure(path, error))
             }
         }, each: each)
     }
@@ -120,15 +120,15 @@ extension Project {
         let head = try log.head()
         return run(paths, options: options, work: { project, path in
             do { return .success(try project.status(of: path, head: head)) } catch {
-                return .failure(DatabaseFailure(database: path, kind: FailureKind(error), error: error))
+                return .failure(DatabaseFailure(path, error))
             }
         }, each: each)
     }
 
     func status(of path: String, head: String?) throws -> DatabaseStatus {
-        let drift = try drift(of: path)
         let db = try existingDatabase(path)
         let source = try source(for: db)
+        let drift = try drift(of: db, source: source)
         let current = drift.revision
         var behind: Int?, ahead: Int?
         func leads(_ from: String?, to: String) throws -> Bool { try from.map { try source.isAncestor($0, of: to) } ?? true }

@@ -117,11 +117,11 @@ extension Project {
         }
         let reached = try db.schema()
         if isDataStep && reached != expected {
-            let d = (try? expected.diff(to: reached)).map { $0.map(\.summary).joined(separator: "; ") } ?? "?"
+            let d = expected.differences(to: reached).joined(separator: "; ")
             throw ProjectError("the data step changes the schema (\(d)); it may change rows only: record schema changes with --sql or --autogenerate; nothing was recorded")
         }
         guard reached == expected else {
-            let d = (try? reached.diff(to: expected)).map { $0.map(\.summary).joined(separator: "; ") } ?? "?"
+            let d = reached.differences(to: expected).joined(separator: "; ")
             throw ProjectError("internal error: the SQL planned for the new revision does not produce the models schema (missing: \(d)); nothing was recorded")
         }
         let down = try Migrator.plan(start: expected, from: event.id, to: nil, steps: [MigrationStep(event, .down)], context: context)
@@ -157,7 +157,7 @@ extension Project {
             throw MergeConflict(heads: (a, b), reason: error.message)
         }
         guard viaA == viaB else {
-            let d = (try? viaA.diff(to: viaB)).map { $0.map(\.summary).joined(separator: "; ") } ?? ""
+            let d = viaA.differences(to: viaB).joined(separator: "; ")
             throw MergeConflict(heads: (a, b), reason: "one order gives what the other undoes: \(d)")
         }
         let trimmed = message.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -106,7 +106,10 @@ final class RunPrinter<Value> {
                 ])))
             } else if total > 1 {
                 progress?.clear()
-                FileHandle.standardError.write(Data("error: \(f.error)\n".utf8))
+                // Each line names its database (a migration's own error names only the event).
+                let message = "\(f.error)"
+                let line = message.contains(f.database) ? message : "\(f.database): \(message)"
+                FileHandle.standardError.write(Data("error: \(line)\n".utf8))
             }
         }
         progress?.update(done: succeeded.values.reduce(0, +) + failures.values.reduce(0, +), failed: failures.values.reduce(0, +))

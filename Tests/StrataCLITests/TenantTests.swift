@@ -174,4 +174,49 @@ final class TenantTests: XCTestCase {
         XCTAssertEqual(apply.lines.last, "40 migrated, 1 failed (1 not a database)")
         XCTAssertEqual(try TargetDatabase(path: node.path("t/7.db"), create: false).currentRevision(), head)
     }
+
+    /// downgrade, stamp and check go on past a bad file too; a tenant whose
+    /// own migration fails is named with the event and statement; a
+    /// terminal gets a progress line, a pipe none.
+    func testEveryCommandGoesOnPastAFailure() throws {
+        try cli.write("tenants/bad_garbage.db", String(repeating: "not a database ", count: 100))
+        // On a terminal (`script` gives the run one): a progress line on stderr.
+        let tty = Process()
+        tty.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        tty.arguments = ["-qec", "\(CLI.binary.path) upgrade head --all --jobs 2", "/dev/null"]
+        tty.currentDirectoryURL = cli.dir
+        let out = Pipe()
+        tty.standardOutput = out
+        try tty.run()
+        let screen = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        tty.waitUntilExit()
+        XCTAssertTrue(screen.contains("\(tenants + 1)/\(tenants + 1) done, 1 failed"), screen.suffix(300).description)
+        XCTAssertTrue(screen.contains("\(tenants) upgraded, 1 failed (1 not a database)"), screen.suffix(300).description)
+
+        let check = try cli.run("check", "--all")
+        XCTAssertEqual(check.status, 2)
+        XCTAssertEqual(check.lines.last, "\(tenants) clean, 1 failed (1 not a database)")
+        XCTAssertFalse(check.stderr.contains("\r"), "no progress line when stderr is not a terminal")
+
+        // One tenant's own migration fails: it is named, with the event and the statement.
+        _ = try cli.sqlite("tenants/t005.db", "INSERT INTO t0 (v) VALUES ('x'), ('x')")
+        let unique = try cli.ok("revision", "-m", "unique v", "--sql", "CREATE UNIQUE INDEX ux ON t0 (v);").lines[0]
+        let up = try cli.run("upgrade", "head", "--all")
+        XCTAssertEqual(up.lines.last, "\(tenants - 1) upgraded, 2 failed (1 not a database, 1 migration failed)")
+        XCTAssertTrue(up.stderr.contains("error: \(cli.path("tenants/t005.db")): upgrade failed at event \(unique.prefix(12)): UNIQUE constraint failed: t0.v\n"
+            + "  statement: CREATE UNIQUE INDEX ux ON t0 (v)\nthe database was left exactly as it was\n"), up.stderr)
+
+        let status = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try cli.run("status", "--all", "--json").stdout.utf8)) as? [String: Any])
+        let rows = try XCTUnwrap(status["databases"] as? [[String: Any]])
+        XCTAssertEqual(rows.first { $0["database"] as? String == cli.path("tenants/t005.db") }?["behind"] as? Int, 1)
+        XCTAssertEqual(rows.first { $0["database"] as? String == cli.path("tenants/t006.db") }?["behind"] as? Int, 0)
+        XCTAssertEqual(status["summary"] as? [String: Int], ["read": tenants, "failed": 1])
+
+        let down = try cli.run("downgrade", "base", "--all", "--jobs", "2")
+        XCTAssertEqual(down.status, 2)
+        XCTAssertEqual(down.lines.last, "\(tenants) downgraded, 1 failed (1 not a database)")
+        let stamp = try cli.run("stamp", "head", "--all")
+        XCTAssertEqual(stamp.status, 2)
+        XCTAssertEqual(stamp.lines.last, "\(tenants) stamped, 1 failed (1 not a database)")
+    }
 }

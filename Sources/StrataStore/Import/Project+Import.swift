@@ -73,7 +73,7 @@ enum Importer {
             groupStart = after
             pending = []
         }
-        try StatementRunner.each(sql, on: db, source: source) { statement, first, rest in
+        try StatementRunner.each(sql, on: db, source: source) { statement, first, rest, _ in
             let word = first.text.uppercased()
             switch word {
             case "CREATE", "DROP", "ALTER":

@@ -53,8 +53,9 @@ extension StrataCommand {
             parts.append("pushed \(r.pushed)")
             if !output.json { print("\(parts.joined(separator: ", ")); registry head \(r.remoteHead?.short ?? "base")") }
             guard apply, let env else { return }
-            let all = DatabaseOptions(db: databases.db, all: databases.db.isEmpty)
-            let paths = try runFlags.paths(runFlags.retryFailed ? databases : all, in: p, command: "sync --apply")
+            // Every configured database unless --db names some (or --retry-failed picks them).
+            let selected = DatabaseOptions(db: databases.db, all: databases.db.isEmpty && !runFlags.retryFailed)
+            let paths = try runFlags.paths(selected, in: p, command: "sync --apply")
             let printer = RunPrinter(paths: paths, json: output.json,
                                      describe: describeMigration("migrated", unchanged: "already at the target", several: paths.count > 1))
             let failed = try syncer.apply(environment: env, databases: paths, options: runFlags.options,
