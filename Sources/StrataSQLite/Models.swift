@@ -51,3 +51,8 @@ public enum Models {
         }
     }
 }
+
+extension ModelsError: StrataError {
+    public var exitStatus: ExitStatus { .usage }
+    public var errorCode: String { "models.invalid" }
+}

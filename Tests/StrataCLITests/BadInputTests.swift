@@ -30,6 +30,8 @@ final class BadInputTests: XCTestCase {
     func testInvalidSQLInTheModelsFile() throws {
         try cli.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\nCREATE TABLE broken (id INTEGER,, x);\n")
         try refuse("revision", "--autogenerate", "-m", "x", saying: "models.sql: statement at line 2: near \",\": syntax error")
+        // Exactly that: a models error is strata's own (StrataError), not a usage error with a pointer to --help.
+        XCTAssertEqual(try cli.run("revision", "--autogenerate", "-m", "x").stderr, "error: models.sql: statement at line 2: near \",\": syntax error\n")
     }
 
     func testUnknownAndMalformedRevisions() throws {
