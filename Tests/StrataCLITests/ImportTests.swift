@@ -78,4 +78,64 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(unknown.status, 2)
         XCTAssertTrue(unknown.stderr.hasPrefix("error: unknown format liquibase; one of diesel, golang-migrate, dbmate, flyway, sqitch, drizzle, alembic"), unknown.stderr)
     }
+
+    /// The folder's own downs, each run right after its up on a scratch
+    /// database: exact verdicts for every format, and nothing recorded.
+    func testCheckDownsReportsOnEveryFormatAndRecordsNothing() throws {
+        let expected: [String: [String]] = [
+            "diesel": ["returns  diesel migration 2024-01-01-000000_create_users", "returns  diesel migration 2024-01-02-000000_add_people",
+                       "returns  diesel migration 2024-01-03-000000_rename_fullname",
+                       "differs  diesel migration 2024-01-04-000000_require_email: still changed after it: alter column users.email: set NOT NULL, default none -> ''",
+                       "returns  diesel migration 2024-01-05-000000_shout_then_age", "returns  diesel migration 2024-01-09-000000_nothing",
+                       "5 return, 1 differ, 0 fail, 0 missing."],
+            "golang-migrate": ["returns  golang-migrate migration 000001_create_users",
+                               "fails    golang-migrate migration 000002_add_people: the down of golang-migrate migration 000002_add_people: statement at line 1: no such table: people",
+                               "returns  golang-migrate migration 000003_rename_fullname",
+                               "differs  golang-migrate migration 000004_require_email: still changed after it: alter column users.email: set NOT NULL, default none -> ''",
+                               "returns  golang-migrate migration 000005_shout_then_age", "3 return, 1 differ, 1 fail, 0 missing."],
+            "flyway": ["returns  flyway migration V1__create_users.sql", "missing  flyway migration V2__add_people.sql",
+                       "missing  flyway migration V2.1__rename_fullname.sql", "missing  flyway migration V3__require_email.sql",
+                       "missing  flyway migration V10__shout_then_age.sql", "1 return, 0 differ, 0 fail, 4 missing."],
+        ]
+        for format in Self.formats {
+            let cli = try CLI()
+            try cli.ok("init", "--models", "models.sql", "--db", "app.db")
+            let before = try cli.tree()
+            let r = try cli.ok("import", format, "\(Self.fixtures)/\(format)", "--check-downs")
+            XCTAssertEqual(try cli.tree(), before, "nothing recorded", file: #filePath, line: #line)
+            if format == "drizzle" {
+                XCTAssertEqual(r.stdout, "drizzle keeps no downs: its migrations only go forward. strata derives each event's way down; nothing recorded\n")
+                continue
+            }
+            XCTAssertEqual(r.lines.last, "Nothing recorded: strata derives each event's way down; run without --check-downs to import", format)
+            guard let lines = expected[format] else {
+                XCTAssertEqual(r.lines.filter { $0.hasPrefix("  differs") }.count, 1, "\(format): one down differs\n\(r.stdout)")
+                continue
+            }
+            XCTAssertEqual(Array(r.lines.dropFirst().dropLast()).map { $0.trimmingCharacters(in: .whitespaces) }, lines, format)
+        }
+    }
+
+    /// A rebuild's copy that moves a column under a new name
+    /// (`SELECT nick` into `handle`) is a rename: the data goes with it, and
+    /// a plain copy next to it is not mistaken for one.
+    func testAColumnCopiedUnderANewNameInARebuildIsARename() throws {
+        let cli = try CLI()
+        try cli.ok("init", "--models", "models.sql", "--db", "app.db")
+        try cli.write("m/000001_people.up.sql", "CREATE TABLE people (id INTEGER PRIMARY KEY, nick TEXT, note TEXT);\nINSERT INTO people (nick, note) VALUES ('ana', 'x');")
+        try cli.write("m/000002_handle.up.sql", """
+            CREATE TABLE people_new (id INTEGER PRIMARY KEY, handle TEXT NOT NULL DEFAULT '', note TEXT);
+            INSERT INTO people_new (id, handle, note) SELECT people.id, people.nick, note FROM people;
+            DROP TABLE people;
+            ALTER TABLE people_new RENAME TO people;
+            """)
+        XCTAssertEqual(try cli.ok("import", "golang-migrate", "m").lines.first,
+                       "imported 2 migrations as 2 events (1 rename kept, 1 data step, 0 skipped with nothing to record)")
+        let history = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try cli.ok("history", "--json").stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(history.first?["summary"] as? [String], ["rename column people.nick to handle", "alter column people.handle: set NOT NULL, default none -> ''"])
+        try cli.ok("upgrade", "head")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT id, handle, note FROM people"), "1|ana|x")
+        try cli.ok("downgrade", "-1")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT id, nick, note FROM people"), "1|ana|x")
+    }
 }

@@ -11,11 +11,18 @@ public struct FolderMigration: Sendable, Equatable {
     public let down: String?
     /// When the migration was written, if its version or plan says so (UTC ms).
     public let timestamp: Int64?
+    /// How its tool names it: the file, folder or change (`V1__users.sql`).
+    public let label: String
 }
 
 /// The folder layouts `strata import` reads.
 public enum ImportFormat: String, CaseIterable, Sendable {
     case diesel, golangMigrate = "golang-migrate", dbmate, flyway, sqitch, drizzle, alembic
+
+    /// How an error or a report names one of its migrations.
+    public func source(of m: FolderMigration) -> String {
+        self == .alembic ? "alembic revision \(m.label)" : "\(rawValue) migration \(m.label)"
+    }
 
     /// The migrations of `dir`, in the order the tool applies them.
     public func read(_ dir: String) throws -> [FolderMigration] {
@@ -31,7 +38,8 @@ public enum ImportFormat: String, CaseIterable, Sendable {
         case .sqitch: return try Folders.sqitch(dir)
         case .drizzle: return try Folders.drizzle(dir)
         case .alembic:
-            throw ProjectError("importing an Alembic project is not there yet; record its current schema as a baseline instead (README, \"Adopting strata\")")
+            // Python, not files: Project.importFolder runs it with Alembic.
+            throw ProjectError("an Alembic project is read by running it, not as files; use Project.importFolder")
         }
     }
 }
@@ -71,14 +79,14 @@ enum Folders {
             let (version, name) = split(sub)
             let down = "\(dir)/\(sub)/down.sql"
             return FolderMigration(version: version, name: name, up: try text("\(dir)/\(sub)/up.sql"),
-                                   down: FileManager.default.fileExists(atPath: down) ? try text(down) : nil, timestamp: timestamp(version))
+                                   down: FileManager.default.fileExists(atPath: down) ? try text(down) : nil, timestamp: timestamp(version), label: sub)
         }
     }
 
     /// `VERSION_name[.tag...].up.sql`: a `.sqlite3.` or `.sqlite.` file wins
     /// over the generic one of its version; other dialects are left out.
     static func golangMigrate(_ dir: String) throws -> [FolderMigration] {
-        struct Found { var up: String?; var down: String?; var sqlite = false; var name = "" }
+        struct Found { var up: String?; var down: String?; var sqlite = false; var name = ""; var stem = "" }
         var byVersion: [String: Found] = [:]
         for file in try files(dir) {
             let parts = file.split(separator: ".").map(String.init)
@@ -91,13 +99,14 @@ enum Folders {
             if f.sqlite && !sqlite { continue }
             if sqlite && !f.sqlite { f = Found(sqlite: true) }
             f.name = name
+            f.stem = parts[0]
             if parts[parts.count - 2] == "up" { f.up = "\(dir)/\(file)" } else { f.down = "\(dir)/\(file)" }
             byVersion[version] = f
         }
         return try byVersion.keys.sorted(by: versionOrder).compactMap { version in
             let f = byVersion[version]!
             guard let up = f.up else { return nil }
-            return FolderMigration(version: version, name: f.name, up: try text(up), down: try f.down.map(text), timestamp: timestamp(version))
+            return FolderMigration(version: version, name: f.name, up: try text(up), down: try f.down.map(text), timestamp: timestamp(version), label: f.stem)
         }
     }
 
@@ -112,7 +121,7 @@ enum Folders {
                 if marker.hasPrefix("-- migrate:down") { section = "down"; down = down ?? ""; continue }
                 if section == "up" { up += line + "\n" } else if section == "down" { down! += line + "\n" }
             }
-            return FolderMigration(version: version, name: name, up: up, down: down, timestamp: timestamp(version))
+            return FolderMigration(version: version, name: name, up: up, down: down, timestamp: timestamp(version), label: String(file.dropLast(4)))
         }
     }
 
@@ -134,7 +143,7 @@ enum Folders {
         return try all.filter { $0.hasPrefix("V") }.compactMap { file -> (String, String, String)? in
             parse(file).map { ($0.version, $0.name, file) }
         }.sorted { versionOrder($0.0, $1.0) }.map { version, name, file in
-            FolderMigration(version: version, name: name, up: try text("\(dir)/\(file)"), down: try undo[version].map(text), timestamp: timestamp(version))
+            FolderMigration(version: version, name: name, up: try text("\(dir)/\(file)"), down: try undo[version].map(text), timestamp: timestamp(version), label: file)
         }
     }
 
@@ -151,7 +160,7 @@ enum Folders {
             let revert = "\(dir)/revert/\(change).sql"
             result.append(FolderMigration(version: change, name: note ?? change, up: try text("\(dir)/deploy/\(change).sql"),
                                           down: FileManager.default.fileExists(atPath: revert) ? try text(revert) : nil,
-                                          timestamp: when.flatMap { Timestamp.parse($0.replacingOccurrences(of: "Z", with: ".000Z")) }))
+                                          timestamp: when.flatMap { Timestamp.parse($0.replacingOccurrences(of: "Z", with: ".000Z")) }, label: change))
         }
         return result
     }
@@ -164,7 +173,7 @@ enum Folders {
         return try entries.map { entry in
             guard let tag = entry["tag"]?.stringValue else { throw ProjectError("\(dir)/meta/_journal.json: an entry has no tag") }
             let (version, name) = split(tag)
-            return FolderMigration(version: version, name: name, up: try text("\(dir)/\(tag).sql"), down: nil, timestamp: entry["when"]?.intValue)
+            return FolderMigration(version: version, name: name, up: try text("\(dir)/\(tag).sql"), down: nil, timestamp: entry["when"]?.intValue, label: tag)
         }
     }
 }
