@@ -53,11 +53,8 @@ public struct DownCheck: Sendable, Equatable {
 extension Project {
     public func checkDowns(_ format: ImportFormat, _ dir: String, onto revision: String?,
                            progress: (Int, Int) -> Void = { _, _ in }) throws -> [DownCheck] {
-        let start = try log.state(at: try revision.map { try log.resolve($0) } ?? (try log.heads().isEmpty ? nil : try log.head()))
         if format == .alembic {
-            guard start.tables.isEmpty else {
-                throw ProjectError("checking an Alembic project's downs starts from an empty database; run it in a project with an empty log")
-            }
+            // Alembic's revisions start from an empty database, whatever the log holds.
             return try alembicRevisions(dir, checkDowns: true).compactMap { r in
                 guard let before = r.before else { return nil }
                 if let error = r.downError { return DownCheck(migration: r.label, verdict: .fails(error)) }
@@ -67,6 +64,7 @@ extension Project {
             }
         }
         guard format.hasDowns else { return [] }
+        let start = try log.state(at: try revision.map { try log.resolve($0) } ?? (try log.heads().isEmpty ? nil : try log.head()))
         let migrations = try format.read(dir)
         let db = try Connection.memory()
         for statement in DDL.script(start) { try db.execute(statement) }
