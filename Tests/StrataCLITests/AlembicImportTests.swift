@@ -150,4 +150,39 @@ final class AlembicImportTests: XCTestCase {
         try refuse("Alembic is not installed for `\(cli.path("bare-python"))` (No module named 'alembic'); "
             + "run `\(cli.path("bare-python")) -m pip install alembic`, or set `python` in strata.toml to the interpreter of the project's virtualenv")
     }
+
+    /// A branch and its merge: the revisions come in Alembic's order, the
+    /// empty merge is skipped, and a branch's downgrade is checked alone
+    /// (`REV@-1`), with the other branch applied.
+    func testABranchAndItsMerge() throws {
+        let cli = try CLI()
+        try cli.ok("init", "--models", "models.sql", "--db", "app.db")
+        try FileManager.default.copyItem(atPath: Self.project, toPath: cli.path("proj"))
+        try cli.write("proj/migrations/versions/8b_side.py", """
+            \"\"\"side table\"\"\"
+            from alembic import op
+            import sqlalchemy as sa
+            revision = "8b"
+            down_revision = "5e6f7a8b9c05"
+            def upgrade():
+                op.create_table("tags", sa.Column("id", sa.Integer, primary_key=True))
+            def downgrade():
+                op.drop_table("tags")
+
+            """)
+        try cli.write("proj/migrations/versions/9c_merge.py", "\"\"\"merge\"\"\"\nrevision = \"9c\"\ndown_revision = (\"8b\", \"6f7a8b9c0d06\")\ndef upgrade(): pass\ndef downgrade(): pass\n")
+        let r = try cli.ok("import", "alembic", "proj")
+        XCTAssertEqual(Array(r.lines.prefix(2)), ["imported 8 migrations as 7 events (3 renames kept, 4 data steps, 1 skipped with nothing to record)", "  skipped 9c (merge)"])
+        let history = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try cli.ok("history", "--json").stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(history.first?["message"] as? String, "side table")
+        XCTAssertEqual(history.first?["timestamp"] as? String, "1970-01-01T00:00:07.000Z", "no Create Date: the epoch plus the step")
+        try cli.ok("upgrade", "head")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'strata_%' ORDER BY name)"), "members tags")
+        let downs = try cli.ok("import", "alembic", "proj", "--check-downs")
+        XCTAssertEqual(downs.lines.suffix(4), [
+            "  fails    alembic revision 6f7a8b9c0d06 (members): (sqlite3.OperationalError) no such function: no_such_function",
+            "  returns  alembic revision 8b (side table)",
+            "4 return, 2 differ, 1 fail, 0 missing.",
+            "Nothing recorded: strata derives each event's way down; run without --check-downs to import"])
+    }
 }

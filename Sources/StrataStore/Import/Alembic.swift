@@ -187,7 +187,8 @@ extension Project {
                 shutil.copyfile(scratch, scratch + ".up")
                 entry["before"] = before
                 try:
-                    command.downgrade(cfg, r.down_revision or "base")
+                    # REV@-1 takes back this revision alone, whatever other branches are applied.
+                    command.downgrade(cfg, "%s@-1" % r.revision if r.down_revision else "base")
                     entry["down"] = dump()
                 except BaseException as e:
                     entry["downError"] = reason(e)
