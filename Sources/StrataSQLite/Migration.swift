@@ -20,6 +20,12 @@ public struct MigrationContext: Sendable {
     public var now: Int64
     /// Go past a data step that has no reverse SQL (its rows stay as they are).
     public var allowIrreversible = false
+    /// Keep what destructive ops remove (`strata_trash`), so that their
+    /// inverses bring it back.
+    public var keepDroppedData = true
+    /// An SQL literal for the rows of a restored NOT NULL column that have
+    /// no kept value.
+    public var fill: String?
 
     public init(appliedBy: String, node: String, now: Int64, allowIrreversible: Bool = false) {
         self.appliedBy = appliedBy
@@ -97,6 +103,7 @@ public enum Bookkeeping {
             inverse TEXT NOT NULL
         )
         """,
+        Trash.table,
     ]
 
     /// The revision value stored for "no revision".
@@ -126,11 +133,14 @@ public enum Migrator {
         var state = start
         for step in steps {
             let e = step.event
-            for op in step.ops {
+            let ops = step.ops
+            for (index, op) in ops.enumerated() {
                 if case .exec(nil, _) = op, !context.allowIrreversible { throw MigrationError.irreversible(e.id, e.message) }
                 let statements: [PlannedStatement]
+                let slots = TrashSlots(event: e.id, direction: step.direction, op: index, of: ops.count,
+                                       keep: context.keepDroppedData, fill: context.fill, now: context.now)
                 do {
-                    statements = try Planner.statements(for: op, in: state)
+                    statements = try Planner.statements(for: op, in: state, trash: slots)
                     try state.apply(op)
                 } catch let error as SchemaError {
                     throw MigrationError.event(e.id, step.direction, "\(op.summary): \(error.message)", sql: nil)

@@ -10,6 +10,11 @@ public struct PlannedStatement: Hashable, Sendable {
     public var label: String
     public var guardEmptyTable: String?
     public var guardReason: String?
+    /// A query that counts the rows the statement cannot handle; it must
+    /// count none (the reason's `{rows}` is replaced by the count).
+    public var guardCount: String?
+    /// Kept data this statement starts keeping or restoring.
+    public var trash: TrashNote?
 
     init(_ sql: String, _ label: String, guardEmptyTable: String? = nil, reason: String? = nil) {
         self.sql = sql
@@ -31,7 +36,11 @@ extension PlannedStatement {
                 out += "-- \(s.label)\n"
                 currentLabel = s.label
             }
-            if let reason = s.guardReason { out += "-- requires: \(reason)\n" }
+            if let count = s.guardCount {
+                out += "-- requires: `\(count)` counts no rows\n"
+            } else if let reason = s.guardReason {
+                out += "-- requires: \(reason)\n"
+            }
             out += s.sql + ";\n"
         }
         return out
@@ -51,6 +60,67 @@ public enum Planner {
             try state.apply(op)
         }
         return plan
+    }
+
+    /// The statements that apply `op` to a target database whose schema is
+    /// `before`, keeping what it destroys and bringing back what its inverse
+    /// kept (see `TrashSlots`).
+    public static func statements(for op: Op, in before: Schema, trash slots: TrashSlots) throws -> [PlannedStatement] {
+        let after = try before.applying(op)
+        switch op {
+        case let .dropColumn(table, column, _):
+            let plain = try statements(for: op, in: before)
+            guard let keep = slots.keep, column.generated == nil else { return plain }
+            return Trash.keepColumn(before.table(table)!, column, slots, stash: keep) + plain
+
+        case let .dropTable(t, _, _):
+            let plain = try statements(for: op, in: before)
+            guard let keep = slots.keep else { return plain }
+            return Trash.keepTable(t, slots, stash: keep) + plain
+
+        case let .addColumn(table, column, position):
+            guard column.generated == nil, let stash = slots.restore else { return try statements(for: op, in: before) }
+            let t = before.table(table)!
+            let open = Trash.openColumnStash(t, column, stash: stash)
+            guard column.notNull && (column.defaultValue == nil || column.defaultValue == "NULL") else {
+                return open + (try statements(for: op, in: before)) + Trash.restoreColumn(after.table(table)!, column, stash: stash)
+            }
+            // A NOT NULL column without a default takes its values in the
+            // rebuild's copy: the kept value, else --fill, else the row
+            // cannot be copied and the run is refused before it starts.
+            let found = "(SELECT s.\(DDL.q(column.name)) FROM \(DDL.q(stash)) AS s WHERE \(Trash.match(t, stash: "s", table: DDL.q(t.name))))"
+            let value = slots.fill.map { "coalesce(\(found), \($0))" } ?? found
+            var plan = open
+            plan.append(PlannedStatement("CREATE INDEX IF NOT EXISTS \(DDL.q(stash + "_keys")) ON \(DDL.q(stash)) (\(Trash.keyColumns(t).joined(separator: ", ")))",
+                                         "bring back the values of \(table).\(column.name)"))
+            var rebuilt = rebuild(table: table, before: before, after: after, fill: [column.name.lowercased(): value])
+            if slots.fill == nil {
+                rebuilt[0].guardCount = "SELECT count(*) FROM \(DDL.q(table)) WHERE \(found) IS NULL"
+                rebuilt[0].guardReason = "column \(table).\(column.name) is NOT NULL without a default, and nothing was kept of it for {rows} of \(table) "
+                    + "(rows inserted after it was dropped, or its data was not kept); pass --fill VALUE to give them one, or delete those rows first"
+            }
+            _ = position
+            return plan + rebuilt + Trash.discard(stash, label: "bring back the values of \(table).\(column.name)")
+
+        case let .createTable(t, indexes, triggers):
+            guard let stash = slots.restore else { return try statements(for: op, in: before) }
+            // The rows come back before the triggers exist, so none fires.
+            return [PlannedStatement(DDL.createTable(t), "create table \(t.name)")]
+                + Trash.restoreTable(t, stash: stash)
+                + indexes.map { PlannedStatement(DDL.createIndex($0), "create index \($0.name)") }
+                + triggers.map { PlannedStatement($0.sql, "create trigger \($0.name)") }
+
+        case let .alterColumn(table, from, to):
+            // What the inverse rewrote (and kept) comes back; what this one rewrites is kept.
+            let keep = slots.keep != nil && Trash.alterRewrites(from: from, to: to)
+            let restore = slots.restore != nil && Trash.alterRewrites(from: to, to: from)
+            let plain = try statements(for: op, in: before)
+            guard keep || restore else { return plain }
+            return Trash.alter(before.table(table)!, from, to, slots, rebuild: plain, keep: keep, restore: restore)
+
+        default:
+            return try statements(for: op, in: before)
+        }
     }
 
     /// The statements that apply `op` to a database whose schema is `before`.
@@ -193,7 +263,9 @@ public enum Planner {
     /// Steps 1-2 (foreign keys off, outside the transaction; begin) and 10-12
     /// (`PRAGMA foreign_key_check`, commit, foreign keys back) are the
     /// applier's, because they wrap the whole run.
-    static func rebuild(table name: String, before: Schema, after: Schema) -> [PlannedStatement] {
+    /// `fill` gives a new column's value as an expression over the old
+    /// table's row (lowercased column name -> SQL).
+    static func rebuild(table name: String, before: Schema, after: Schema, fill: [String: String] = [:]) -> [PlannedStatement] {
         let old = before.table(name)!
         let new = after.table(name)!
         let temp = "_strata_new_\(new.name)"
@@ -211,7 +283,18 @@ public enum Planner {
         //    sides are copied; a new column takes its default.
         var targets: [String] = []
         var sources: [String] = []
+        //    A table whose rowid is not a column keeps its rowids too, so
+        //    that a row is the same row after the rebuild.
+        if !old.constraints.withoutRowid && !new.constraints.withoutRowid && !Trash.isRowidAlias(old) && !Trash.isRowidAlias(new) {
+            targets.append("rowid")
+            sources.append("rowid")
+        }
         for c in new.columns where c.generated == nil {
+            if let value = fill[c.name.lowercased()] {
+                targets.append(DDL.q(c.name))
+                sources.append(value)
+                continue
+            }
             guard let was = old.column(c.name) else { continue }
             targets.append(DDL.q(c.name))
             if c.notNull && !was.notNull, let d = c.defaultValue, d != "NULL" {
@@ -220,7 +303,7 @@ public enum Planner {
                 sources.append(DDL.q(was.name))
             }
         }
-        if !targets.isEmpty {
+        if targets.contains(where: { $0 != "rowid" }) {
             plan.append(PlannedStatement("INSERT INTO \(DDL.q(temp)) (\(targets.joined(separator: ", "))) SELECT \(sources.joined(separator: ", ")) FROM \(DDL.q(old.name))",
                                          "\(what): copy rows"))
         }

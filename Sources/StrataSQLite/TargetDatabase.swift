@@ -99,7 +99,9 @@ public final class TargetDatabase {
     /// With `checkingDrift`, the real schema must be the plan's start state,
     /// checked inside the transaction so that no writer can change it between
     /// the check and the change.
-    public func apply(_ plan: MigrationPlan, checkingDrift: Bool = false) throws {
+    @discardableResult
+    public func apply(_ plan: MigrationPlan, checkingDrift: Bool = false) throws -> TrashReport {
+        var report = TrashReport()
         let foreignKeysWereOn = try connection.scalar("PRAGMA foreign_keys")?.int == 1
         // Step 1 of SQLite's rebuild procedure: inside a transaction this
         // PRAGMA is silently ignored, and cascades would delete rows.
@@ -128,6 +130,15 @@ public final class TargetDatabase {
                    try connection.scalar("SELECT EXISTS (SELECT 1 FROM \(DDL.q(table)))")?.int == 1 {
                     throw MigrationError.event(item.event ?? "", plan.direction, s.guardReason ?? "table \(table) is not empty", sql: nil)
                 }
+                if let count = s.guardCount, let n = try connection.scalar(count)?.int, n > 0 {
+                    throw MigrationError.event(item.event ?? "", plan.direction,
+                                               (s.guardReason ?? "{rows} cannot be handled").replacingOccurrences(of: "{rows}", with: "\(n) row\(n == 1 ? "" : "s")"), sql: nil)
+                }
+                // A way down expects what the way up kept; a way up finds something only after an earlier way down.
+                if case let .restores(stash, what)? = s.trash, item.direction == .down,
+                   try connection.scalar("SELECT count(*) FROM sqlite_master WHERE name = ?", [.text(stash)])?.int == 0 {
+                    report.notKept.append(what)
+                }
                 do {
                     try connection.execute(s.sql)
                 } catch let e as SQLiteError {
@@ -140,11 +151,17 @@ public final class TargetDatabase {
                 "table \(row[0].string ?? "?") row \(row[1].string ?? "?") references missing \(row[2].string ?? "?")"
             }
             guard violations.isEmpty else { throw MigrationError.foreignKeyViolations(violations) }
+            for item in plan.items {
+                guard case let .keeps(stash, what)? = item.statement.trash,
+                      let rows = try connection.scalar("SELECT rows FROM strata_trash WHERE stash = ?", [.text(stash)])?.int, rows > 0 else { continue }
+                report.kept.append(TrashReport.Kept(what: what, rows: Int(rows), event: item.event ?? ""))
+            }
             try connection.execute("COMMIT")
         } catch {
             if connection.isInTransaction { try? connection.execute("ROLLBACK") }
             throw error
         }
+        return report
     }
 
     /// Records `revision` without running anything (adopting a database), with

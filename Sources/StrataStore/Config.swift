@@ -20,6 +20,9 @@ public struct Config: Equatable, Sendable {
     public var modelsMetadata: String?
     /// A command that prints the desired schema as SQLite DDL (used instead of the models file).
     public var modelsCommand: String?
+    /// Keep what destructive ops remove in each database (`strata_trash`) so that
+    /// their inverses bring it back; default true.
+    public var keepDroppedData = true
 
     public static let fileName = "strata.toml"
 
@@ -46,7 +49,7 @@ public struct Config: Equatable, Sendable {
             throw ConfigError("\(source): line \(e.source.begin.line): \(e.description)")
         }
         let known: Set<String> = ["project", "node", "author", "models", "databases", "log", "registry", "token_file", "ca_file",
-                                  "python", "models_metadata", "models_command"]
+                                  "python", "models_metadata", "models_command", "keep_dropped_data"]
         if let extra = table.keys.first(where: { !known.contains($0) }) {
             throw ConfigError("\(source): unknown setting \"\(extra)\" (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -71,6 +74,10 @@ public struct Config: Equatable, Sendable {
                   models: try required("models"), databases: databases, log: try string("log") ?? ".strata/log.db",
                   registry: try string("registry"), tokenFile: try string("token_file"), caFile: try string("ca_file"),
                   python: try string("python"), modelsMetadata: try string("models_metadata"), modelsCommand: try string("models_command"))
+        if let v = table["keep_dropped_data"] {
+            guard let b = v.bool else { throw ConfigError("\(source): keep_dropped_data must be true or false") }
+            keepDroppedData = b
+        }
     }
 
     public var toml: String {
@@ -92,6 +99,7 @@ public struct Config: Equatable, Sendable {
         if let python { lines.append("python = \(q(python))") }
         if let modelsMetadata { lines.append("models_metadata = \(q(modelsMetadata))") }
         if let modelsCommand { lines.append("models_command = \(q(modelsCommand))") }
+        if !keepDroppedData { lines.append("keep_dropped_data = false") }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -15,6 +15,8 @@ public struct RunOptions: Sendable {
     public var waitSeconds: Double = 0
     /// Go past data steps recorded without reverse SQL.
     public var allowIrreversible = false
+    /// An SQL literal for restored NOT NULL columns' rows with nothing kept.
+    public var fill: String?
 
     public init() {}
 }

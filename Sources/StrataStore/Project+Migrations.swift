@@ -16,12 +16,12 @@ public enum MigrationOutcome: Sendable {
     case script(database: String, String)
     /// The database is at the goal already.
     case unchanged(database: String, revision: String?, sqlOnly: Bool)
-    /// The plan ran and committed.
-    case migrated(database: String, MigrationPlan)
+    /// The plan ran and committed; what it kept of the data it destroyed.
+    case migrated(database: String, MigrationPlan, TrashReport)
 
     public var database: String {
         switch self {
-        case let .script(database, _), let .unchanged(database, _, _), let .migrated(database, _): return database
+        case let .script(database, _), let .unchanged(database, _, _), let .migrated(database, _, _): return database
         }
     }
 }
@@ -49,6 +49,7 @@ extension Project {
         try checkGoal(goal)
         var runContext = migrationContext
         runContext.allowIrreversible = options.allowIrreversible
+        runContext.fill = options.fill
         let context = runContext
         return run(paths, options: options, work: { project, path in
             project.migrateOne(path, to: goal, sqlOnly: sqlOnly, options: options, context: context)
@@ -80,8 +81,8 @@ extension Project {
                 guard let planned = try cachedPlan(goal, for: db, context: context) else {
                     return .success(.unchanged(database: path, revision: try db.currentRevision(), sqlOnly: false))
                 }
-                try db.apply(planned, checkingDrift: !options.ignoreDrift)
-                return .success(.migrated(database: path, planned))
+                let trash = try db.apply(planned, checkingDrift: !options.ignoreDrift)
+                return .success(.migrated(database: path, planned, trash))
             } catch {
                 if !exists, (try? db.currentRevision()) == nil { try? FileManager.default.removeItem(atPath: path) }
                 throw error

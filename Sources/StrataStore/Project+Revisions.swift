@@ -138,7 +138,8 @@ extension Project {
         event.ops.compactMap { op in
             guard case let .dropColumn(table, column, _) = op, column.notNull,
                   column.defaultValue == nil || column.defaultValue == "NULL" else { return nil }
-            return "\(table).\(column.name) is NOT NULL without a default: downgrading this revision can restore it only while \(table) is empty"
+            return "\(table).\(column.name) is NOT NULL without a default: a downgrade of this revision brings its values back from what the upgrade keeps "
+                + "in each database (`strata trash`); rows added after the upgrade need `downgrade --fill VALUE`"
         }
     }
 

@@ -150,7 +150,9 @@ public final class Project {
     /// Who is migrating: `STRATA_USER`, else the configured author; when:
     /// `STRATA_NOW` (tests, reproducible demos), else the clock.
     public var migrationContext: MigrationContext {
-        MigrationContext(appliedBy: ProcessInfo.processInfo.environment["STRATA_USER"] ?? config.author, node: config.node, now: Clock.nowMillis)
+        var context = MigrationContext(appliedBy: ProcessInfo.processInfo.environment["STRATA_USER"] ?? config.author, node: config.node, now: Clock.nowMillis)
+        context.keepDroppedData = config.keepDroppedData
+        return context
     }
 }
 

@@ -61,7 +61,7 @@ extension Project {
             case .script: return
             case let .unchanged(path, revision, _):
                 if environment != nil { reports.append(report(database: path, revision: revision, direction: nil, environment: environment, now: now)) }
-            case let .migrated(path, plan):
+            case let .migrated(path, plan, _):
                 reports.append(report(database: path, revision: plan.toRevision, direction: plan.direction, environment: environment, now: now))
             }
         }

@@ -25,6 +25,9 @@ struct RunFlags: ParsableArguments {
     @Flag(help: "Go past data steps recorded without reverse SQL (their rows stay as they are).")
     var allowIrreversible = false
 
+    @Option(help: ArgumentHelp("A value for the rows of a restored NOT NULL column that have none kept (a number, else text).", valueName: "VALUE"))
+    var fill: String?
+
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if wait < 0 { throw ValidationError("--wait must not be negative") }
@@ -37,6 +40,7 @@ struct RunFlags: ParsableArguments {
         o.ignoreDrift = ignoreDrift
         o.waitSeconds = wait
         o.allowIrreversible = allowIrreversible
+        o.fill = fill.map { Double($0) != nil ? $0 : SQL.literal($0) }
         return o
     }
 
@@ -187,7 +191,7 @@ func describeMigration(_ verb: String, unchanged: String, several: Bool) -> (Mig
             let at = revision?.short ?? "base"
             return (unchanged, [sqlOnly ? "-- \(path) is already there" : "\(path): already at \(at)"],
                     .object(["database": .string(path), "outcome": "unchanged", "revision": .string(revision ?? "base")]))
-        case let .migrated(path, plan):
+        case let .migrated(path, plan, trash):
             var lines: [String] = []
             let steps = Set(plan.items.compactMap(\.event)).count
             if !several {
@@ -199,9 +203,17 @@ func describeMigration(_ verb: String, unchanged: String, several: Bool) -> (Mig
             }
             let move = "\(plan.fromRevision?.short ?? "base") -> \(plan.toRevision?.short ?? "base")"
             lines.append(several ? "\(path): \(move) (\(steps) \(plan.direction.rawValue))" : "\(path): \(move)")
+            for k in trash.kept {
+                lines.append("  kept \(k.rows) row\(k.rows == 1 ? "" : "s") of \(k.what) for a way back; `strata trash --purge \(k.event.short)` deletes them")
+            }
+            for what in trash.notKept {
+                lines.append("  warning: \(what) comes back without its old data: none was kept (keep_dropped_data = false, or purged)")
+            }
             return (verb, lines, .object(["database": .string(path), "outcome": "migrated", "from": .string(plan.fromRevision ?? "base"),
                                            "to": .string(plan.toRevision ?? "base"), "direction": .string(plan.direction.rawValue),
-                                           "events": .int(Int64(steps))]))
+                                           "events": .int(Int64(steps)),
+                                           "kept": .array(trash.kept.map { .object(["what": .string($0.what), "rows": .int(Int64($0.rows)), "event": .string($0.event)]) }),
+                                           "not_kept": .array(trash.notKept.map { .string($0) })]))
         }
     }
 }

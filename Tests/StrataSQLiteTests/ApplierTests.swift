@@ -400,7 +400,9 @@ final class ApplierTests: XCTestCase {
         XCTAssertEqual(try db.connection.scalar("SELECT count(*) FROM t")?.int, 2)
     }
 
-    func testRestoringANotNullColumnWithoutDefaultRefusesWhileRowsExist() throws {
+    /// Rows that have nothing kept for a NOT NULL column without a default
+    /// (inserted after the drop) cannot get it back: refused, with how many.
+    func testRestoringANotNullColumnWithoutDefaultRefusesRowsWithNothingKept() throws {
         let dir = try TempDir()
         let db = try TargetDatabase(path: dir.path("a.db"))
         let v1 = try models("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT NOT NULL, b TEXT);")
@@ -410,7 +412,9 @@ final class ApplierTests: XCTestCase {
         try db.connection.execute("INSERT INTO t (b) VALUES ('x')")
         let down = try Migrator.plan(start: v2, from: e2.id, to: e1.id, steps: [MigrationStep(e2, .down)], context: context)
         XCTAssertThrowsError(try db.apply(down)) { error in
-            XCTAssertTrue("\(error)".contains("column t.a is NOT NULL without a default, so it can only be restored into an empty table"), "\(error)")
+            XCTAssertEqual("\(error)", "downgrade failed at event \(e2.id.prefix(12)): column t.a is NOT NULL without a default, and nothing was kept of it for 1 row of t "
+                + "(rows inserted after it was dropped, or its data was not kept); pass --fill VALUE to give them one, or delete those rows first\n"
+                + "the database was left exactly as it was")
         }
         XCTAssertEqual(try db.schema(), v2)
         try db.connection.execute("DELETE FROM t")

@@ -1,0 +1,290 @@
+import StrataCore
+
+/// Where one op of a run keeps the data it destroys in the target database,
+/// and where its inverse finds it, so that a downgrade brings back the rows
+/// and values an upgrade removed.
+///
+/// On the way up, each op that destroys data fills a stash table named after
+/// its event and its place in the event (`strata_trash_<event>_u2`);
+/// `strata_trash` lists the stashes. On the way down, the inverse op
+/// restores from that stash and drops it. Names are deterministic, so the
+/// plan needs no look at the database: a restore first creates its stash if
+/// missing (empty), which makes it a no-op where nothing was kept. (A way
+/// down destroys what the way up created, as with every migration tool; it
+/// keeps nothing, so upgrades carry no restoring statements.)
+public struct TrashSlots: Sendable, Hashable {
+    /// The stash for what this op destroys (nil: keep nothing).
+    public var keep: String?
+    /// The stash the op of the way up filled, which this inverse restores.
+    public var restore: String?
+    /// An SQL literal for a NOT NULL column's rows that nothing restores.
+    public var fill: String?
+    public var event: String
+    public var direction: Direction
+    public var op: Int
+    public var now: Int64
+
+    public static func name(event: String, op: Int) -> String { "strata_trash_\(event.prefix(16))_u\(op)" }
+
+    /// The slots of op `index` of a step of `count` ops.
+    public init(event: String, direction: Direction, op index: Int, of count: Int, keep: Bool, fill: String?, now: Int64) {
+        self.event = event
+        self.direction = direction
+        self.op = index
+        self.now = now
+        self.fill = fill
+        // The way down runs the inverted ops newest first.
+        self.keep = direction == .up && keep ? TrashSlots.name(event: event, op: index) : nil
+        self.restore = direction == .down ? TrashSlots.name(event: event, op: count - 1 - index) : nil
+    }
+}
+
+/// What a plan says about kept data, for the applier to report.
+public enum TrashNote: Hashable, Sendable {
+    case keeps(stash: String, what: String)
+    case restores(stash: String, what: String)
+}
+
+enum Trash {
+    static let table = """
+        CREATE TABLE IF NOT EXISTS strata_trash (
+            stash TEXT PRIMARY KEY,
+            event TEXT NOT NULL,
+            direction TEXT NOT NULL,
+            op INTEGER NOT NULL,
+            what TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            sequence INTEGER,
+            kept_at TEXT NOT NULL
+        )
+        """
+
+    /// The expressions that identify a row of `t` across the run: its
+    /// primary key, or its rowid for a table without one (an INTEGER
+    /// PRIMARY KEY is the rowid).
+    static func rowKey(_ t: Table) -> [String] {
+        if t.constraints.withoutRowid { return t.constraints.primaryKey.map(DDL.q) }
+        if t.constraints.primaryKey.isEmpty || isRowidAlias(t) { return ["rowid"] }
+        return t.constraints.primaryKey.map(DDL.q)
+    }
+
+    static func isRowidAlias(_ t: Table) -> Bool {
+        guard !t.constraints.withoutRowid, t.constraints.primaryKey.count == 1, let c = t.column(t.constraints.primaryKey[0]) else { return false }
+        return c.type.trimmingCharacters(in: .whitespaces).uppercased() == "INTEGER"
+    }
+
+    static func keyColumns(_ t: Table) -> [String] { rowKey(t).indices.map { "strata_key_\($0)" } }
+
+    /// `s.strata_key_0 IS t.id AND ...`
+    static func match(_ t: Table, stash alias: String, table tableRef: String) -> String {
+        zip(keyColumns(t), rowKey(t)).map { "\(alias).\($0) IS \(tableRef).\($1)" }.joined(separator: " AND ")
+    }
+
+    static func record(_ slots: TrashSlots, stash: String, what: String, sequenceOf table: String? = nil) -> String {
+        let sequence = table.map { "(SELECT seq FROM sqlite_sequence WHERE name = \(SQL.literal($0)))" } ?? "NULL"
+        return "INSERT OR REPLACE INTO strata_trash (stash, event, direction, op, what, rows, sequence, kept_at) VALUES ("
+            + "\(SQL.literal(stash)), \(SQL.literal(slots.event)), \(SQL.literal(slots.direction.rawValue)), \(slots.op), \(SQL.literal(what)), "
+            + "(SELECT count(*) FROM \(DDL.q(stash))), \(sequence), \(SQL.literal(Timestamp.iso8601(slots.now))))"
+    }
+
+    static func discard(_ stash: String, label: String) -> [PlannedStatement] {
+        [PlannedStatement("DROP TABLE \(DDL.q(stash))", label),
+         PlannedStatement("DELETE FROM strata_trash WHERE stash = \(SQL.literal(stash))", label)]
+    }
+
+    /// A new stash (a later run past the same op replaces the old one).
+    static func create(_ stash: String, columns: [String], label: String, note: TrashNote?, ifMissing: Bool = false) -> [PlannedStatement] {
+        let create = "CREATE TABLE \(ifMissing ? "IF NOT EXISTS " : "")\(DDL.q(stash)) (\(columns.map(DDL.q).joined(separator: ", ")))"
+        var first = PlannedStatement(ifMissing ? create : "DROP TABLE IF EXISTS \(DDL.q(stash))", label)
+        first.trash = note
+        return ifMissing ? [first] : [first, PlannedStatement(create, label)]
+    }
+
+    // MARK: - A dropped column
+
+    static func columnStashColumns(_ t: Table, _ c: Column) -> [String] { keyColumns(t) + [c.name] }
+
+    static func keepColumn(_ t: Table, _ c: Column, _ slots: TrashSlots, stash: String) -> [PlannedStatement] {
+        let what = "\(t.name).\(c.name) (dropped column)"
+        let label = "keep the values of \(t.name).\(c.name)"
+        return create(stash, columns: columnStashColumns(t, c), label: label, note: .keeps(stash: stash, what: what))
+            + [PlannedStatement("INSERT INTO \(DDL.q(stash)) SELECT \((rowKey(t) + [DDL.q(c.name)]).joined(separator: ", ")) FROM \(DDL.q(t.name))", label),
+               PlannedStatement(record(slots, stash: stash, what: what), label)]
+    }
+
+    /// Brings the kept values back into rows that have the same key; rows
+    /// with nothing kept keep the default (or NULL).
+    static func restoreColumn(_ t: Table, _ c: Column, stash: String) -> [PlannedStatement] {
+        let label = "bring back the values of \(t.name).\(c.name)"
+        return [PlannedStatement("UPDATE \(DDL.q(t.name)) SET \(DDL.q(c.name)) = s.\(DDL.q(c.name)) FROM \(DDL.q(stash)) AS s WHERE \(match(t, stash: "s", table: DDL.q(t.name)))", label)]
+            + discard(stash, label: label)
+    }
+
+    /// The stash must exist for the plan's later statements to read it.
+    static func openColumnStash(_ t: Table, _ c: Column, stash: String) -> [PlannedStatement] {
+        create(stash, columns: columnStashColumns(t, c), label: "bring back the values of \(t.name).\(c.name)",
+               note: .restores(stash: stash, what: "\(t.name).\(c.name)"), ifMissing: true)
+    }
+
+    // MARK: - A dropped table
+
+    /// A rowid table keeps its rowids, unless its INTEGER PRIMARY KEY is the rowid.
+    static func tableStashColumns(_ t: Table) -> [String] {
+        (t.constraints.withoutRowid || isRowidAlias(t) ? [] : ["strata_rowid"]) + t.columns.filter { $0.generated == nil }.map(\.name)
+    }
+
+    static func keepTable(_ t: Table, _ slots: TrashSlots, stash: String) -> [PlannedStatement] {
+        let what = "table \(t.name) (dropped)"
+        let label = "keep the rows of \(t.name)"
+        let values = (t.constraints.withoutRowid || isRowidAlias(t) ? [] : ["rowid"]) + t.columns.filter { $0.generated == nil }.map { DDL.q($0.name) }
+        return create(stash, columns: tableStashColumns(t), label: label, note: .keeps(stash: stash, what: what))
+            + [PlannedStatement("INSERT INTO \(DDL.q(stash)) SELECT \(values.joined(separator: ", ")) FROM \(DDL.q(t.name))", label),
+               PlannedStatement(record(slots, stash: stash, what: what, sequenceOf: t.constraints.autoincrement ? t.name : nil), label)]
+    }
+
+    /// The rows with their rowids, and the AUTOINCREMENT counter as it was.
+    static func restoreTable(_ t: Table, stash: String) -> [PlannedStatement] {
+        let label = "bring back the rows of \(t.name)"
+        var open = PlannedStatement("CREATE TABLE IF NOT EXISTS \(DDL.q(stash)) (\(tableStashColumns(t).map(DDL.q).joined(separator: ", ")))", label)
+        open.trash = .restores(stash: stash, what: "table \(t.name)")
+        let columns = t.columns.filter { $0.generated == nil }.map { DDL.q($0.name) }
+        let rowid = t.constraints.withoutRowid || isRowidAlias(t) ? [] : ["rowid"]
+        var plan = [open, PlannedStatement("INSERT INTO \(DDL.q(t.name)) (\((rowid + columns).joined(separator: ", "))) SELECT "
+            + "\(((rowid.isEmpty ? [] : ["strata_rowid"]) + columns).joined(separator: ", ")) FROM \(DDL.q(stash))", label)]
+        if t.constraints.autoincrement {
+            let kept = "(SELECT sequence FROM strata_trash WHERE stash = \(SQL.literal(stash)))"
+            plan.append(PlannedStatement("UPDATE sqlite_sequence SET seq = max(seq, \(kept)) WHERE name = \(SQL.literal(t.name)) AND \(kept) IS NOT NULL", label))
+            plan.append(PlannedStatement("INSERT INTO sqlite_sequence (name, seq) SELECT \(SQL.literal(t.name)), \(kept) WHERE \(kept) IS NOT NULL "
+                + "AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = \(SQL.literal(t.name)))", label))
+        }
+        return plan + discard(stash, label: label)
+    }
+
+    // MARK: - Values an alter rewrites
+
+    /// An alter rewrites stored values when the column's type affinity
+    /// changes (TEXT '007' into an INTEGER column is 7) or a NOT NULL with a
+    /// default replaces its NULLs.
+    static func alterRewrites(from old: Column, to new: Column) -> Bool {
+        guard old.generated == nil, new.generated == nil else { return false }
+        if affinity(old.type) != affinity(new.type) { return true }
+        return new.notNull && !old.notNull && new.defaultValue != nil && new.defaultValue != "NULL"
+    }
+
+    /// https://sqlite.org/datatype3.html#determination_of_column_affinity
+    static func affinity(_ type: String) -> String {
+        let t = type.uppercased()
+        if t.contains("INT") { return "INTEGER" }
+        if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") { return "TEXT" }
+        if t.contains("BLOB") || t.trimmingCharacters(in: .whitespaces).isEmpty { return "BLOB" }
+        if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") { return "REAL" }
+        return "NUMERIC"
+    }
+
+    static func alterStashColumns(_ t: Table) -> [String] { keyColumns(t) + ["old", "new"] }
+
+    /// An alter that rewrites values, keeping and restoring around its
+    /// rebuild. Before it: every row's value goes into the keep stash, and
+    /// the rows the inverse rewrote that still hold what it made of them are
+    /// marked for restoring (the others changed since and are let go).
+    /// After it: what the rebuild made of each kept value (unchanged rows are
+    /// let go), the marked rows get their old values back, and those are
+    /// not kept again.
+    static func alter(_ t: Table, _ old: Column, _ new: Column, _ slots: TrashSlots, rebuild: [PlannedStatement],
+                      keep: Bool, restore: Bool) -> [PlannedStatement] {
+        let after = Table(name: t.name, columns: t.columns.map { $0.name.lowercased() == old.name.lowercased() ? new : $0 }, constraints: t.constraints)
+        let keepLabel = "keep the values of \(t.name).\(new.name) that the alter rewrites"
+        let restoreLabel = "bring back the values of \(t.name).\(new.name) that the alter rewrote"
+        let what = "\(t.name).\(new.name) (values the alter rewrote)"
+        let k = slots.keep.map(DDL.q) ?? "", r = slots.restore.map(DDL.q) ?? ""
+        var plan: [PlannedStatement] = []
+        if restore {
+            var open = PlannedStatement("CREATE TABLE IF NOT EXISTS \(r) (\(alterStashColumns(t).map(DDL.q).joined(separator: ", ")))", restoreLabel)
+            open.trash = .restores(stash: slots.restore!, what: "\(t.name).\(new.name)")
+            plan += [open, PlannedStatement("DELETE FROM \(r) WHERE NOT EXISTS (SELECT 1 FROM \(DDL.q(t.name)) AS t WHERE \(match(t, stash: r, table: "t")) "
+                + "AND quote(t.\(DDL.q(old.name))) IS \(r).new)", restoreLabel)]
+        }
+        if keep, let stash = slots.keep {
+            plan += create(stash, columns: alterStashColumns(t), label: keepLabel, note: .keeps(stash: stash, what: what))
+            plan.append(PlannedStatement("INSERT INTO \(k) SELECT \((rowKey(t) + [DDL.q(old.name)]).joined(separator: ", ")), NULL FROM \(DDL.q(t.name))", keepLabel))
+        }
+        plan += rebuild
+        if keep {
+            plan += [PlannedStatement("UPDATE \(k) SET new = quote(t.\(DDL.q(new.name))) FROM \(DDL.q(t.name)) AS t WHERE \(match(after, stash: k, table: "t"))", keepLabel),
+                     PlannedStatement("DELETE FROM \(k) WHERE new IS quote(old)", keepLabel)]
+        }
+        if restore {
+            plan.append(PlannedStatement("UPDATE \(DDL.q(t.name)) SET \(DDL.q(new.name)) = s.old FROM \(r) AS s WHERE \(match(after, stash: "s", table: DDL.q(t.name)))", restoreLabel))
+            if keep {
+                let same = keyColumns(t).map { "s.\($0) IS \(k).\($0)" }.joined(separator: " AND ")
+                plan.append(PlannedStatement("DELETE FROM \(k) WHERE EXISTS (SELECT 1 FROM \(r) AS s WHERE \(same))", keepLabel))
+            }
+            plan += discard(slots.restore!, label: restoreLabel)
+        }
+        if keep, let stash = slots.keep { plan.append(PlannedStatement(record(slots, stash: stash, what: what), keepLabel)) }
+        return plan
+    }
+}
+
+/// What a run kept of the data it destroyed, and what it could not bring back.
+public struct TrashReport: Sendable, Equatable {
+    public struct Kept: Sendable, Equatable {
+        public let what: String
+        public let rows: Int
+        public let event: String
+
+        public init(what: String, rows: Int, event: String) {
+            self.what = what
+            self.rows = rows
+            self.event = event
+        }
+    }
+    public var kept: [Kept] = []
+    /// Restores that found nothing kept (data dropped with keeping off, or purged).
+    public var notKept: [String] = []
+
+    public init() {}
+}
+
+/// One stash of a database, as `strata trash` lists it.
+public struct Stash: Sendable, Equatable {
+    public let stash: String
+    public let event: String
+    public let direction: Direction
+    public let what: String
+    public let rows: Int
+    public let bytes: Int?
+    public let keptAt: String
+}
+
+extension TargetDatabase {
+    public func stashes() throws -> [Stash] {
+        guard try connection.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'strata_trash'")?.int == 1 else { return [] }
+        // dbstat exists where SQLite was built with it; the size is left out otherwise.
+        let sizes = (try? connection.query("SELECT name, sum(pgsize) FROM dbstat WHERE name LIKE 'strata\\_trash\\_%' ESCAPE '\\' GROUP BY name")) ?? []
+        var bytes: [String: Int] = [:]
+        for row in sizes { if let name = row[0].string, let n = row[1].int { bytes[name] = Int(n) } }
+        return try connection.query("SELECT stash, event, direction, what, rows, kept_at FROM strata_trash WHERE rows > 0 ORDER BY kept_at, stash").map { r in
+            Stash(stash: r[0].string ?? "", event: r[1].string ?? "", direction: r[2].string == "down" ? .down : .up, what: r[3].string ?? "",
+                  rows: Int(r[4].int ?? 0), bytes: bytes[r[0].string ?? ""], keptAt: r[5].string ?? "")
+        }
+    }
+
+    /// Drops what is kept for `event` (every stash when nil).
+    @discardableResult
+    public func purgeTrash(event: String?) throws -> [Stash] {
+        let all = try connection.query("SELECT stash, event FROM strata_trash").compactMap { r in r[0].string.map { ($0, r[1].string ?? "") } }
+        let listed = try stashes()
+        let purged = listed.filter { event == nil || $0.event == event }
+        // Empty stashes go with any purge of their event, unlisted.
+        let empty = all.filter { s in !listed.contains { $0.stash == s.0 } && (event == nil || s.1 == event) }.map(\.0)
+        guard !purged.isEmpty || !empty.isEmpty else { return [] }
+        try connection.transaction {
+            for stash in purged.map(\.stash) + empty {
+                try connection.execute("DROP TABLE IF EXISTS \(DDL.q(stash))")
+                try connection.execute("DELETE FROM strata_trash WHERE stash = \(SQL.literal(stash))")
+            }
+        }
+        return purged
+    }
+}
