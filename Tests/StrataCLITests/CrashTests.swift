@@ -77,6 +77,14 @@ final class CrashTests: XCTestCase {
             events.append(e)
             parent = e.id
         }
+        // Last, a column of a filled table dropped: the upgrade keeps its
+        // 20,000 values in a stash, the downgrade brings them back.
+        let drop = Event(parents: [parent!], author: "crash", timestamp: 200, message: "drop t1.v",
+                         ops: [.dropIndex(Index(name: "ix1", table: "t1", terms: ["v"])),
+                               .dropColumn(table: "t1", column: Column(name: "v", type: "TEXT"), position: 1)])
+        events.append(drop)
+        parent = drop.id
+        let stash = "strata_trash_\(drop.id.prefix(16))_u1"
         try log.append(events, expectedHeads: [])
         let head = try XCTUnwrap(parent)
         // The database exists at base, so a kill before the first write still reads as base.
@@ -108,6 +116,10 @@ final class CrashTests: XCTestCase {
             // The rows go with the schema: all the data steps' rows, or none.
             XCTAssertEqual(try cli.sqlite("app.db", current == "base" ? "SELECT count(*) FROM sqlite_master WHERE name = 't0'"
                                                                         : "SELECT count(*) FROM t0"), current == "base" ? "0" : "20000", what)
+            // The dropped column's values go with the revision: kept at head, back in place (and no stash) at base.
+            XCTAssertEqual(try cli.sqlite("app.db", current == "base" ? "SELECT count(*) FROM sqlite_master WHERE name LIKE 'strata_trash_%'"
+                                                                        : "SELECT count(*) || ' ' || (SELECT rows FROM strata_trash WHERE stash = '\(stash)') FROM \(stash)"),
+                           current == "base" ? "0" : "20000 20000", what)
             // Finish the move so the next trial starts from a known place.
             try cli.ok(up ? "upgrade" : "downgrade", up ? "head" : "base")
             trial += 1
