@@ -10,46 +10,59 @@ public struct Event: Hashable, Sendable {
     public let timestamp: Int64
     public let message: String
     public let ops: [Op]
+    /// The data its ops destroy must never be kept in the databases (a
+    /// column dropped to delete personal data). Encoded only when true, so
+    /// events without it keep their ids.
+    public let purgeDropped: Bool
 
     /// The encoding version written into every event.
     public static let formatVersion: Int64 = 1
 
     /// Creates an event and computes its id.
-    public init(parents: [String], author: String, timestamp: Int64, message: String, ops: [Op]) {
+    public init(parents: [String], author: String, timestamp: Int64, message: String, ops: [Op], purgeDropped: Bool = false) {
         self.parents = parents
         self.author = author
         self.timestamp = timestamp
         self.message = message
         self.ops = ops
-        self.id = Event.hash(Event.body(parents: parents, author: author, timestamp: timestamp, message: message, ops: ops))
+        self.purgeDropped = purgeDropped
+        self.id = Event.hash(Event.body(parents: parents, author: author, timestamp: timestamp, message: message, ops: ops, purgeDropped: purgeDropped))
     }
 
-    private init(id: String, parents: [String], author: String, timestamp: Int64, message: String, ops: [Op]) {
+    private init(id: String, parents: [String], author: String, timestamp: Int64, message: String, ops: [Op], purgeDropped: Bool) {
         self.id = id
         self.parents = parents
         self.author = author
         self.timestamp = timestamp
         self.message = message
         self.ops = ops
+        self.purgeDropped = purgeDropped
+    }
+
+    /// The same change on other parents (a rebase): every field but the parents kept.
+    public func moved(to parents: [String]) -> Event {
+        Event(parents: parents, author: author, timestamp: timestamp, message: message, ops: ops, purgeDropped: purgeDropped)
     }
 
     // MARK: - Canonical encoding
 
     /// The hashed document: every field but the id.
-    public var body: JSON { Event.body(parents: parents, author: author, timestamp: timestamp, message: message, ops: ops) }
+    public var body: JSON { Event.body(parents: parents, author: author, timestamp: timestamp, message: message, ops: ops, purgeDropped: purgeDropped) }
 
     /// The bytes the id is the SHA-256 of.
     public var canonicalBytes: [UInt8] { body.canonicalBytes }
 
-    static func body(parents: [String], author: String, timestamp: Int64, message: String, ops: [Op]) -> JSON {
-        .object([
+    static func body(parents: [String], author: String, timestamp: Int64, message: String, ops: [Op], purgeDropped: Bool) -> JSON {
+        var fields: [String: JSON] = [
             "author": .string(author),
             "format": .int(formatVersion),
             "message": .string(message),
             "ops": .array(ops.map(\.json)),
             "parents": .array(parents.map(JSON.string)),
             "timestamp": .string(Timestamp.iso8601(timestamp)),
-        ])
+        ]
+        if purgeDropped { fields["purgeDropped"] = .bool(true) }
+        return .object(fields)
     }
 
     public static func hash(_ body: JSON) -> String { hex(SHA256.hash(data: body.canonicalBytes)) }
@@ -70,7 +83,7 @@ public struct Event: Hashable, Sendable {
     /// Decodes a stored or received body; `id` is recomputed, never trusted.
     public init(body: JSON) throws {
         guard case .object(let fields) = body else { throw EventDecodingError("an event must be a JSON object") }
-        let allowed: Set<String> = ["author", "format", "message", "ops", "parents", "timestamp"]
+        let allowed: Set<String> = ["author", "format", "message", "ops", "parents", "timestamp", "purgeDropped"]
         if let extra = fields.keys.first(where: { !allowed.contains($0) }) {
             throw EventDecodingError("unknown field \"\(extra)\"")
         }
@@ -98,7 +111,11 @@ public struct Event: Hashable, Sendable {
                 throw EventDecodingError("op \(n): \(e.message)")
             }
         }
-        self.init(id: Event.hash(body), parents: parents, author: author, timestamp: ms, message: message, ops: ops)
+        guard fields["purgeDropped"] == nil || fields["purgeDropped"]?.boolValue == true else {
+            throw EventDecodingError("purgeDropped is true or absent")
+        }
+        self.init(id: Event.hash(body), parents: parents, author: author, timestamp: ms, message: message, ops: ops,
+                  purgeDropped: fields["purgeDropped"] != nil)
         // One event, one encoding: a body whose parts are not in their
         // normal order (say, unsorted foreign keys) would hash differently
         // from the same event written by strata.

@@ -138,7 +138,7 @@ public enum Migrator {
                 if case .exec(nil, _) = op, !context.allowIrreversible { throw MigrationError.irreversible(e.id, e.message) }
                 let statements: [PlannedStatement]
                 let slots = TrashSlots(event: e.id, direction: step.direction, op: index, of: ops.count,
-                                       keep: context.keepDroppedData, fill: context.fill, now: context.now)
+                                       keep: context.keepDroppedData && !e.purgeDropped, fill: context.fill, now: context.now)
                 do {
                     statements = try Planner.statements(for: op, in: state, trash: slots)
                     try state.apply(op)

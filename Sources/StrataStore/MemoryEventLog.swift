@@ -105,7 +105,7 @@ public final class MemoryEventLog: SyncLog {
         var problems: [LogProblem] = []
         for (n, id) in graph.order.enumerated() {
             let e = graph.events[id]!
-            let recomputed = Event(parents: e.parents, author: e.author, timestamp: e.timestamp, message: e.message, ops: e.ops)
+            let recomputed = e.moved(to: e.parents)
             if recomputed.id != id { problems.append(LogProblem(seq: Int64(n + 1), id: id, reason: "its id does not match its contents")) }
             do { _ = try state(at: id) } catch {
                 problems.append(LogProblem(seq: Int64(n + 1), id: id, reason: "its ops do not apply: \(error)"))

@@ -29,25 +29,25 @@ extension Project {
     }
 
     /// Diffs the models file against the state at head. Nil when they are equal.
-    public func autogenerate(message: String, renames: RenameHints, now: Int64) throws -> NewRevision? {
+    public func autogenerate(message: String, renames: RenameHints, now: Int64, purgeDropped: Bool = false) throws -> NewRevision? {
         let head = try log.head()
         let before = try log.state(at: head)
         let wanted = try modelsSchema()
         let ops = try before.diff(to: wanted, renames: renames)
         if ops.isEmpty { return nil }
-        return try record(ops, message: message, parents: head.map { [$0] } ?? [], before: before, expected: wanted, now: now)
+        return try record(ops, message: message, parents: head.map { [$0] } ?? [], before: before, expected: wanted, now: now, purgeDropped: purgeDropped)
     }
 
     /// A hand-written change: the DDL runs on a copy of the head state and the
     /// difference becomes the event's ops. `ALTER TABLE ... RENAME` statements
     /// become renames (not drop and add).
-    public func handwritten(message: String, sql: String, now: Int64) throws -> NewRevision {
+    public func handwritten(message: String, sql: String, now: Int64, purgeDropped: Bool = false) throws -> NewRevision {
         let head = try log.head()
         let before = try log.state(at: head)
         let after = try Models.schema(applying: sql, to: before, source: "--sql")
         let ops = try before.diff(to: after, renames: try Project.renames(in: sql))
         guard !ops.isEmpty else { throw ProjectError("--sql changes nothing in the schema at head; nothing was recorded") }
-        return try record(ops, message: message, parents: head.map { [$0] } ?? [], before: before, expected: after, now: now)
+        return try record(ops, message: message, parents: head.map { [$0] } ?? [], before: before, expected: after, now: now, purgeDropped: purgeDropped)
     }
 
     /// A data step: SQL that changes rows (`UPDATE`, `INSERT`, `DELETE`) and,
@@ -84,17 +84,19 @@ extension Project {
         return hints
     }
 
-    func record(_ ops: [Op], message: String, parents: [String], before: Schema, expected: Schema, now: Int64) throws -> NewRevision {
-        let event = try provenEvent(ops, message: message, parents: parents, before: before, expected: expected, now: now)
+    func record(_ ops: [Op], message: String, parents: [String], before: Schema, expected: Schema, now: Int64,
+                purgeDropped: Bool = false) throws -> NewRevision {
+        let event = try provenEvent(ops, message: message, parents: parents, before: before, expected: expected, now: now, purgeDropped: purgeDropped)
         try log.append([event], expectedHeads: parents)
         return NewRevision(event: event, warnings: Project.warnings(for: event))
     }
 
     /// A new event by this node's author, proved before anything stores it.
-    func provenEvent(_ ops: [Op], message: String, parents: [String], before: Schema, expected: Schema, now: Int64) throws -> Event {
+    func provenEvent(_ ops: [Op], message: String, parents: [String], before: Schema, expected: Schema, now: Int64,
+                     purgeDropped: Bool = false) throws -> Event {
         let trimmed = message.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ProjectError("a revision needs a message: -m \"what changed\"") }
-        let event = Event(parents: parents, author: config.author, timestamp: now, message: trimmed, ops: ops)
+        let event = Event(parents: parents, author: config.author, timestamp: now, message: trimmed, ops: ops, purgeDropped: purgeDropped)
         try Project.prove(event, before: before, expected: expected)
         return event
     }
@@ -181,7 +183,7 @@ extension Project {
             return nil
         }
         let event = try provenEvent(ops, message: pending.map(\.message).joined(separator: "; "), parents: base.map { [$0] } ?? [],
-                                    before: before, expected: wanted, now: now)
+                                    before: before, expected: wanted, now: now, purgeDropped: pending.contains(where: \.purgeDropped))
         try log.replaceUnpublished(pending.map(\.id), with: [event])
         return NewRevision(event: event, warnings: Project.warnings(for: event))
     }

@@ -173,7 +173,7 @@ public final class Syncer {
         var rebased: [Event] = []
         for e in pending {
             guard (try? state.apply(e.ops)) != nil else { return nil }
-            let moved = Event(parents: parent.map { [$0] } ?? [], author: e.author, timestamp: e.timestamp, message: e.message, ops: e.ops)
+            let moved = e.moved(to: parent.map { [$0] } ?? [])
             rebased.append(moved)
             parent = moved.id
         }

@@ -76,4 +76,27 @@ final class TrashCLITests: XCTestCase {
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.stderr.contains("keep_dropped_data"), bad.stderr)
     }
+
+    /// A revision recorded with --purge-dropped keeps nothing in any
+    /// database, says so in `show`, and the mark is part of the event (its id
+    /// covers it; events without it keep their old ids).
+    func testAnEventMarkedPurgeDroppedIsNeverKept() throws {
+        let cli = try CLI()
+        try cli.ok("init", "--models", "models.sql", "--db", "app.db")
+        try cli.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, ssn TEXT);\n")
+        try cli.ok("revision", "--autogenerate", "-m", "users")
+        try cli.ok("upgrade", "head")
+        _ = try cli.sqlite("app.db", "INSERT INTO users VALUES (1, '123-45-6789')")
+        try cli.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);\n")
+        try cli.ok("revision", "--autogenerate", "-m", "forget ssn", "--purge-dropped")
+        XCTAssertTrue(try cli.ok("show", "head").lines.contains("dropped  never kept (--purge-dropped): a downgrade brings the schema back without the data"))
+        let body = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try cli.ok("show", "head", "--json").stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(body["purgeDropped"] as? Bool, true)
+        let up = try cli.ok("upgrade", "head")
+        XCTAssertFalse(up.stdout.contains("kept"), up.stdout)
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT count(*) FROM sqlite_master WHERE name LIKE 'strata_trash_%'"), "0")
+        XCTAssertEqual(try cli.ok("verify").status, 0)
+        let refused = try cli.run("revision", "-m", "x", "--exec", "DELETE FROM users", "--purge-dropped")
+        XCTAssertEqual(refused.status, 2)
+    }
 }

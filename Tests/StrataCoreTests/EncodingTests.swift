@@ -33,6 +33,21 @@ final class EncodingTests: XCTestCase {
         XCTAssertNotEqual(try Event(canonical: tampered).id, EncodingTests.event.id)
     }
 
+    /// `purgeDropped` is written only when true (events without it keep
+    /// their ids); `false` would be a second spelling and is refused.
+    func testPurgeDroppedIsWrittenOnlyWhenTrue() throws {
+        let e = EncodingTests.event
+        let marked = Event(parents: e.parents, author: e.author, timestamp: e.timestamp, message: e.message, ops: e.ops, purgeDropped: true)
+        XCTAssertEqual(e.moved(to: []).id, e.id)
+        XCTAssertEqual(marked.body.canonicalString, e.body.canonicalString.replacingOccurrences(
+            of: #""parents":[],"#, with: #""parents":[],"purgeDropped":true,"#))
+        XCTAssertNotEqual(marked.id, e.id)
+        XCTAssertEqual(try Event(canonical: marked.canonicalBytes), marked)
+        XCTAssertEqual(marked.moved(to: []).purgeDropped, true, "a rebase keeps the mark")
+        let spelledFalse = Array(e.body.canonicalString.replacingOccurrences(of: #""parents":[],"#, with: #""parents":[],"purgeDropped":false,"#).utf8)
+        XCTAssertThrowsError(try Event(canonical: spelledFalse)) { XCTAssertEqual("\($0)", "purgeDropped is true or absent") }
+    }
+
     /// `deferred` is written only when true, so ids of events that predate it
     /// stay what they were; a `false` would be a second spelling and is refused.
     func testADeferredForeignKeyIsWrittenOnlyWhenTrue() throws {

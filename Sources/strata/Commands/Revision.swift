@@ -30,6 +30,9 @@ extension StrataCommand {
         @Option(help: ArgumentHelp("With --exec: the SQL that undoes the data step.", valueName: "SQL"))
         var reverse: String?
 
+        @Flag(help: "The data this revision's ops destroy (dropped columns and tables) must never be kept in the databases for a way back.")
+        var purgeDropped = false
+
         @OptionGroup var renames: RenameOptions
 
         func validate() throws {
@@ -39,6 +42,7 @@ extension StrataCommand {
             if reverse != nil && exec == nil { throw ValidationError("--reverse goes with --exec") }
             if exec != nil && !renames.isEmpty { throw ValidationError("--rename goes with --autogenerate") }
             if sql != nil && !renames.isEmpty { throw ValidationError("--rename goes with --autogenerate; with --sql write ALTER TABLE ... RENAME") }
+            if exec != nil && purgeDropped { throw ValidationError("--purge-dropped goes with --autogenerate or --sql: a data step drops no column or table") }
         }
 
         func run() throws {
@@ -47,9 +51,9 @@ extension StrataCommand {
             if let exec {
                 result = try p.dataStep(message: message, forward: exec, reverse: reverse, now: Clock.nowMillis)
             } else if let sql {
-                result = try p.handwritten(message: message, sql: sql, now: Clock.nowMillis)
+                result = try p.handwritten(message: message, sql: sql, now: Clock.nowMillis, purgeDropped: purgeDropped)
             } else {
-                guard let r = try p.autogenerate(message: message, renames: try renames.hints(), now: Clock.nowMillis) else {
+                guard let r = try p.autogenerate(message: message, renames: try renames.hints(), now: Clock.nowMillis, purgeDropped: purgeDropped) else {
                     print("No changes detected")
                     return
                 }
