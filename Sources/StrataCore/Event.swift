@@ -14,6 +14,8 @@ public struct Event: Hashable, Sendable {
     /// column dropped to delete personal data). Encoded only when true, so
     /// events without it keep their ids.
     public let purgeDropped: Bool
+    /// Who signed it, beside the event: not part of the body, so not of the id.
+    public var signature: EventSignature?
 
     /// The encoding version written into every event.
     public static let formatVersion: Int64 = 1
@@ -39,7 +41,8 @@ public struct Event: Hashable, Sendable {
         self.purgeDropped = purgeDropped
     }
 
-    /// The same change on other parents (a rebase): every field but the parents kept.
+    /// The same change on other parents (a rebase): every field but the
+    /// parents kept; the signature is not (it signed the old bytes).
     public func moved(to parents: [String]) -> Event {
         Event(parents: parents, author: author, timestamp: timestamp, message: message, ops: ops, purgeDropped: purgeDropped)
     }
@@ -131,11 +134,35 @@ public struct Event: Hashable, Sendable {
         try self.init(body: json)
     }
 
-    /// The document sent over the wire and printed by `--json`: the body plus its id.
+    /// The document sent over the wire and printed by `--json`: the body
+    /// plus its id, and `signature` and `signed_by` when it is signed.
     public var jsonWithID: JSON {
         guard case .object(var fields) = body else { return body }
         fields["id"] = .string(id)
+        if let signature {
+            fields["signature"] = .string(signature.text)
+            fields["signed_by"] = .string(signature.signedBy)
+        }
         return .object(fields)
+    }
+
+    /// Reads the wire form: the body, the id it claims (which must be its
+    /// hash) and the signature beside it, if any (checked by whoever needs
+    /// to trust it, not here).
+    public init(wire fields: [String: JSON]) throws {
+        var fields = fields
+        guard let claimed = fields.removeValue(forKey: "id")?.stringValue else { throw EventDecodingError("an event lacks its id") }
+        let signature = fields.removeValue(forKey: "signature"), signedBy = fields.removeValue(forKey: "signed_by")
+        try self.init(body: .object(fields))
+        guard id == claimed else {
+            throw EventDecodingError("its id \(claimed.prefix(12)) is not the SHA-256 of its contents (\(id.prefix(12)))")
+        }
+        switch (signature?.stringValue, signedBy?.stringValue) {
+        case (nil, nil) where signature == nil && signedBy == nil: break
+        case let (s?, by?):
+            do { self.signature = try EventSignature(signedBy: by, signature: s) } catch { throw EventDecodingError("\(error)") }
+        default: throw EventDecodingError("signature and signed_by go together, as strings")
+        }
     }
 }
 

@@ -50,7 +50,7 @@ public final class MemoryRegistryStore: RegistryStore {
         return (page, all.count - start > limit)
     }
 
-    public func push(_ events: [Event], to name: String, base: String?, by identity: String, at time: String) throws -> String {
+    public func push(_ events: [Event], to name: String, base: String?, by identity: String, signers: [String], at time: String) throws -> String {
         let p = try project(name)
         guard try p.log.heads().first == base else { throw RegistryError.conflict(head: try p.log.heads().first) }
         // Stage on a copy: all or nothing.
@@ -61,7 +61,7 @@ public final class MemoryRegistryStore: RegistryStore {
         guard heads.count == 1 else { throw RegistryError.invalid("the events do not extend the registry's head in one line; pull, merge or rebase, and push again") }
         try p.log.append(events, expectedHeads: base.map { [$0] } ?? [])
         for e in events where projects[name]!.pushed[e.id] == nil { projects[name]!.pushed[e.id] = (identity, time) }
-        audit(name, "push", identity, time, .object(["base": base.map(JSON.string) ?? .null, "head": .string(heads[0]), "events": .int(Int64(events.count))]))
+        audit(name, "push", identity, time, .object(["base": base.map(JSON.string) ?? .null, "head": .string(heads[0]), "events": .int(Int64(events.count)), "signed_by": .array(signers.map(JSON.string))]))
         return heads[0]
     }
 

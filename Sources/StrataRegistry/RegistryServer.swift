@@ -10,10 +10,12 @@ import StrataWire
 public actor RegistryService {
     let store: RegistryStore
     let tokens: TokenTable
+    let trustedKeys: TrustedKeys?
 
-    public init(store: RegistryStore, tokens: TokenTable) {
+    public init(store: RegistryStore, tokens: TokenTable, trustedKeys: TrustedKeys? = nil) {
         self.store = store
         self.tokens = tokens
+        self.trustedKeys = trustedKeys
     }
 
     func withStore<T: Sendable>(_ body: (RegistryStore) throws -> T) throws -> T { try body(store) }
@@ -83,6 +85,8 @@ func failure(for error: Error) -> HTTPFailure {
         }
     case let e as WireError: return HTTPFailure(.badRequest, e)
     case let e as EventDecodingError: return HTTPFailure(.badRequest, "invalid event: \(e.message)", code: e.errorCode)
+    // A bad signature is refused as a forgery would be; a missing or untrusted one as a lack of permission.
+    case let e as SignatureRefusal: return HTTPFailure(.forbidden, e.message, code: e.code)
     default: return HTTPFailure(.internalServerError, "internal error: \(error)", code: "internal")
     }
 }
@@ -143,8 +147,9 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             let project = try context.parameters.require("project")
             let who = try service.identify(request.headers[.authorization], needs: .push)
             let push = try PushRequest(json: try await readJSON(&request, limit: limit))
+            let signers = try service.signers(of: push.events)
             let time = now()
-            let head = try await service.withStore { try $0.push(push.events, to: project, base: push.base, by: who.name, at: time) }
+            let head = try await service.withStore { try $0.push(push.events, to: project, base: push.base, by: who.name, signers: signers, at: time) }
             return json(.ok, PushResponse(head: head, accepted: push.events.count, pushedBy: who.name, pushedAt: time).json)
         }
     }
@@ -228,15 +233,16 @@ public func buildApplication(service: RegistryService, options: RegistryOptions,
 /// `strata registry serve`: opens the store and the tokens, creates the
 /// named projects if missing, and serves until SIGINT or SIGTERM.
 /// `onListening` receives the bound port once the server accepts requests.
-public func serveRegistry(storePath: String, tokensPath: String?, projects: [String], options: RegistryOptions,
+public func serveRegistry(storePath: String, tokensPath: String?, trustedKeysPath: String? = nil, projects: [String], options: RegistryOptions,
                           onListening: @escaping @Sendable (Int) async -> Void) async throws {
     let table = try tokensPath.map { try TokenTable.load(path: $0) } ?? TokenTable(text: "", source: "")
+    let trusted = try trustedKeysPath.map { try TrustedKeys.load(path: $0) }
     let store = try SQLiteRegistryStore(path: storePath)
     for name in projects where !(try store.hasProject(name)) {
         try store.createProject(name, by: "registry serve --project", at: registryTimestamp())
     }
     var logger = Logger(label: "strata-registry")
     logger.logLevel = .info
-    let app = buildApplication(service: RegistryService(store: store, tokens: table), options: options, logger: logger, onRunning: onListening)
+    let app = buildApplication(service: RegistryService(store: store, tokens: table, trustedKeys: trusted), options: options, logger: logger, onRunning: onListening)
     try await app.runService()
 }

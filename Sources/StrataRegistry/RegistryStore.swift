@@ -45,7 +45,8 @@ public protocol RegistryStore: AnyObject {
     func events(of project: String, after: String?, limit: Int) throws -> (events: [PushedEvent], more: Bool)
     /// Appends atomically if `base` is still the head; every event is
     /// re-validated (parents known, ops fold onto the parent's state).
-    func push(_ events: [Event], to project: String, base: String?, by identity: String, at time: String) throws -> String
+    /// `signers`: who signed the events (recorded in the audit trail).
+    func push(_ events: [Event], to project: String, base: String?, by identity: String, signers: [String], at time: String) throws -> String
     func setTarget(_ revision: String, environment: String, of project: String, by identity: String, at time: String) throws
     func targets(of project: String) throws -> [EnvironmentTarget]
     /// Records reports (a node's run over many databases sends them
@@ -65,5 +66,12 @@ extension RegistryError: StrataError {
         case .invalid: return "request.invalid"
         case .notFound: return "not_found"
         }
+    }
+}
+
+extension RegistryStore {
+    /// A push of unsigned events (no signer to record).
+    public func push(_ events: [Event], to project: String, base: String?, by identity: String, at time: String) throws -> String {
+        try push(events, to: project, base: base, by: identity, signers: [], at: time)
     }
 }

@@ -83,16 +83,16 @@ public final class SQLiteRegistryStore: RegistryStore {
             from = seq
         }
         let rows = try db.query("""
-            SELECT e.body, r.pushed_by, r.pushed_at FROM events e JOIN remote r ON r.project = e.project AND r.id = e.id
-            WHERE e.project = ? AND e.seq > ? ORDER BY e.seq LIMIT ?
+            SELECT r.pushed_by, r.pushed_at, \(SQLiteEventLog.signedColumns) FROM events e JOIN remote r ON r.project = e.project AND r.id = e.id
+            \(SQLiteEventLog.signedJoin) WHERE e.project = ? AND e.seq > ? ORDER BY e.seq LIMIT ?
             """, [.text(project), .int(from), .int(Int64(limit + 1))])
         let events = try rows.prefix(limit).map { row in
-            PushedEvent(event: try Event(canonical: row[0].bytes ?? []), pushedBy: row[1].string ?? "", pushedAt: row[2].string ?? "")
+            PushedEvent(event: try SQLiteEventLog.decode(row[2], signedBy: row[3], signature: row[4]), pushedBy: row[0].string ?? "", pushedAt: row[1].string ?? "")
         }
         return (events, rows.count > limit)
     }
 
-    public func push(_ events: [Event], to project: String, base: String?, by identity: String, at time: String) throws -> String {
+    public func push(_ events: [Event], to project: String, base: String?, by identity: String, signers: [String], at time: String) throws -> String {
         let l = try log(project)
         let head = try l.heads().first
         guard head == base else { throw RegistryError.conflict(head: head) }
@@ -108,6 +108,7 @@ public final class SQLiteRegistryStore: RegistryStore {
                 }
                 try SQLiteRegistryStore.audit(db, project, "push", identity, time, .object([
                     "base": base.map(JSON.string) ?? .null, "head": .string(heads[0][0].string ?? ""), "events": .int(Int64(events.count)),
+                    "signed_by": .array(signers.map(JSON.string)),
                 ]))
             })
         } catch let e as LogError where e.kind == .conflict {

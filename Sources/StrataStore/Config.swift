@@ -23,6 +23,8 @@ public struct Config: Equatable, Sendable {
     /// Keep what destructive ops remove in each database (`strata_trash`) so that
     /// their inverses bring it back; default true.
     public var keepDroppedData = true
+    /// The private key (`strata keys generate`) that signs every event this node creates.
+    public var signingKey: String?
 
     public static let fileName = "strata.toml"
 
@@ -49,7 +51,7 @@ public struct Config: Equatable, Sendable {
             throw ConfigError("\(source): line \(e.source.begin.line): \(e.description)")
         }
         let known: Set<String> = ["project", "node", "author", "models", "databases", "log", "registry", "token_file", "ca_file",
-                                  "python", "models_metadata", "models_command", "keep_dropped_data"]
+                                  "python", "models_metadata", "models_command", "keep_dropped_data", "signing_key"]
         if let extra = table.keys.first(where: { !known.contains($0) }) {
             throw ConfigError("\(source): unknown setting \"\(extra)\" (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -74,6 +76,7 @@ public struct Config: Equatable, Sendable {
                   models: try required("models"), databases: databases, log: try string("log") ?? ".strata/log.db",
                   registry: try string("registry"), tokenFile: try string("token_file"), caFile: try string("ca_file"),
                   python: try string("python"), modelsMetadata: try string("models_metadata"), modelsCommand: try string("models_command"))
+        signingKey = try string("signing_key")
         if let v = table["keep_dropped_data"] {
             guard let b = v.bool else { throw ConfigError("\(source): keep_dropped_data must be true or false") }
             keepDroppedData = b
@@ -100,6 +103,7 @@ public struct Config: Equatable, Sendable {
         if let modelsMetadata { lines.append("models_metadata = \(q(modelsMetadata))") }
         if let modelsCommand { lines.append("models_command = \(q(modelsCommand))") }
         if !keepDroppedData { lines.append("keep_dropped_data = false") }
+        if let signingKey { lines.append("signing_key = \(q(signingKey))") }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -143,9 +143,31 @@ extension Project {
                               lastApplied: try db.lastApplied())
     }
 
-    /// Recomputes every id and parent link of the log.
-    public func verifyLog() throws -> LogVerification {
-        LogVerification(location: log.location, events: try log.count(), problems: try log.verify())
+    /// Recomputes every id and parent link of the log, and checks every
+    /// signature against the event's canonical bytes (offline: the public
+    /// key is beside the signature). With `requireSignatures`, an unsigned
+    /// event is a problem too, except the ancestors of `since` (a history
+    /// that started unsigned).
+    public func verifyLog(requireSignatures: Bool = false, since: String? = nil) throws -> LogVerification {
+        var problems = try log.verify()
+        let exempt: Set<String>
+        if let since {
+            let id = try revisionID(since, purpose: "where signatures start")
+            exempt = Set(try log.range(from: nil, to: id).map(\.id)).subtracting([id])
+        } else {
+            exempt = []
+        }
+        for (n, e) in try log.allEvents().enumerated() {
+            if let signature = e.signature {
+                if !signature.isValid(for: e) {
+                    problems.append(LogProblem(seq: Int64(n + 1), id: e.id,
+                                               reason: "its signature by \(signature.signedBy) does not verify: the event or its signature was changed after signing"))
+                }
+            } else if requireSignatures && !exempt.contains(e.id) {
+                problems.append(LogProblem(seq: Int64(n + 1), id: e.id, reason: "it is not signed"))
+            }
+        }
+        return LogVerification(location: log.location, events: try log.count(), problems: problems)
     }
 
     /// A revision named by `head` or an id prefix, as a full id; base is refused.

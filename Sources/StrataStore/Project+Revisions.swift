@@ -96,7 +96,7 @@ extension Project {
                      purgeDropped: Bool = false) throws -> Event {
         let trimmed = message.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ProjectError("a revision needs a message: -m \"what changed\"") }
-        let event = Event(parents: parents, author: config.author, timestamp: now, message: trimmed, ops: ops, purgeDropped: purgeDropped)
+        let event = try signed(Event(parents: parents, author: config.author, timestamp: now, message: trimmed, ops: ops, purgeDropped: purgeDropped))
         try Project.prove(event, before: before, expected: expected)
         return event
     }
@@ -165,7 +165,7 @@ extension Project {
         }
         let trimmed = message.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ProjectError("a merge needs a message: -m \"...\"") }
-        let event = Event(parents: [a, b], author: config.author, timestamp: now, message: trimmed, ops: [])
+        let event = try signed(Event(parents: [a, b], author: config.author, timestamp: now, message: trimmed, ops: []))
         try log.append([event], expectedHeads: heads)
         return event
     }

@@ -25,6 +25,7 @@ public final class Project {
     public let log: any SyncLog
     /// Plans made during this command, by goal and starting revision.
     var planCache: [String: MigrationPlan?] = [:]
+    var loadedSigningKey: SigningKey??
 
     /// A project over any log (the SQLite file in use, memory in unit tests).
     public init(root: URL, config: Config, log: any SyncLog) {
@@ -149,6 +150,25 @@ public final class Project {
 
     /// Who is migrating: `STRATA_USER`, else the configured author; when:
     /// `STRATA_NOW` (tests, reproducible demos), else the clock.
+    /// The key of `signing_key`, read once; nil when the node does not sign.
+    public func signingKey() throws -> SigningKey? {
+        if let loaded = loadedSigningKey { return loaded }
+        guard let file = config.signingKey else { loadedSigningKey = .some(nil); return nil }
+        let full = path(file)
+        guard let text = try? String(contentsOfFile: full, encoding: .utf8) else {
+            throw ProjectError("cannot read signing_key \(full); make one with `strata keys generate --out \(file)`, or fix `signing_key` in \(Config.fileName)")
+        }
+        let key = try SigningKey(fileText: text, source: full)
+        loadedSigningKey = .some(key)
+        return key
+    }
+
+    /// `event` signed with this node's key (as it is without one).
+    public func signed(_ event: Event) throws -> Event {
+        guard let key = try signingKey() else { return event }
+        return try key.sign(event)
+    }
+
     public var migrationContext: MigrationContext {
         var context = MigrationContext(appliedBy: ProcessInfo.processInfo.environment["STRATA_USER"] ?? config.author, node: config.node, now: Clock.nowMillis)
         context.keepDroppedData = config.keepDroppedData

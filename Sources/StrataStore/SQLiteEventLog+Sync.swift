@@ -29,9 +29,10 @@ extension SQLiteEventLog {
         while let id = stack.popLast() {
             guard seen.insert(id).inserted,
                   try connection.scalar("SELECT 1 FROM remote WHERE project = ? AND id = ?", [.text(project), .text(id)]) == nil,
-                  let row = try connection.query("SELECT seq, body FROM events WHERE project = ? AND id = ?", [.text(project), .text(id)]).first
+                  let row = try connection.query("SELECT e.seq, \(Self.signedColumns) FROM events e \(Self.signedJoin) WHERE e.project = ? AND e.id = ?",
+                                                 [.text(project), .text(id)]).first
             else { continue }
-            let e = try Event(canonical: row[1].bytes ?? [])
+            let e = try Self.decode(row[1], signedBy: row[2], signature: row[3])
             found.append((row[0].int ?? 0, e))
             stack += e.parents
         }

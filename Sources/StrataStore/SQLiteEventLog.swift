@@ -52,7 +52,28 @@ public final class SQLiteEventLog: SyncLog {
         )
         """,
         "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, project TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL, body TEXT NOT NULL)",
+        signaturesTable,
     ]
+
+    /// Signatures beside the events (outside their ids): Ed25519 over the
+    /// canonical bytes, with the signer's public key.
+    static let signaturesTable = """
+        CREATE TABLE IF NOT EXISTS signatures (
+            project TEXT NOT NULL DEFAULT '', id TEXT NOT NULL, signed_by TEXT NOT NULL, signature TEXT NOT NULL,
+            PRIMARY KEY (project, id)
+        )
+        """
+
+    /// An event read back from its stored bytes and its signature columns (NULL when unsigned).
+    public static func decode(_ body: Value, signedBy: Value, signature: Value) throws -> Event {
+        var e = try Event(canonical: body.bytes ?? [])
+        if let by = signedBy.string, let sig = signature.string { e.signature = try EventSignature(signedBy: by, signature: sig) }
+        return e
+    }
+
+    /// The SQL that reads an event's body and signature: `e` is the events table.
+    public static let signedColumns = "e.body, s.signed_by, s.signature"
+    public static let signedJoin = "LEFT JOIN signatures s ON s.project = e.project AND s.id = e.id"
 
     /// Parent links: who builds on an event is a point lookup, not a scan of
     /// every event's parents (rebase, drop of unpushed work). An event's own
@@ -88,6 +109,8 @@ public final class SQLiteEventLog: SyncLog {
             guard try db.scalar("SELECT value FROM meta WHERE key = 'format'")?.string == String(SQLiteEventLog.schemaVersion) else {
                 throw LogError(.corrupt, "\(path) is not a strata log of format \(SQLiteEventLog.schemaVersion)")
             }
+            // A log written before signatures existed gets their table.
+            try db.execute(SQLiteEventLog.signaturesTable)
             // A log written before the edges table existed gets it, once.
             if try db.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'edges'") == nil {
                 try db.transaction {
@@ -116,14 +139,15 @@ public final class SQLiteEventLog: SyncLog {
 
     private func load(_ id: String) throws -> (event: Event, height: Int) {
         if let hit = cache[id] { return hit }
-        guard let row = try db.query("SELECT body, height FROM events WHERE project = ? AND id = ?", [p, .text(id)]).first else {
+        guard let row = try db.query("SELECT \(Self.signedColumns), e.height FROM events e \(Self.signedJoin) WHERE e.project = ? AND e.id = ?",
+                                     [p, .text(id)]).first else {
             throw LogError(.notFound, "unknown revision \(id.prefix(12)): it is not in the local log")
         }
         let event: Event
-        do { event = try Event(canonical: row[0].bytes ?? []) } catch {
+        do { event = try Self.decode(row[0], signedBy: row[1], signature: row[2]) } catch {
             throw LogError(.corrupt, "stored event \(id.prefix(12)) cannot be read: \(error); run `strata verify`")
         }
-        let entry = (event, Int(row[1].int ?? 0))
+        let entry = (event, Int(row[3].int ?? 0))
         cache[id] = entry
         return entry
     }
@@ -139,8 +163,8 @@ public final class SQLiteEventLog: SyncLog {
     }
 
     public func allEvents() throws -> [Event] {
-        try db.query("SELECT id, body FROM events WHERE project = ? ORDER BY seq", [p]).map { row in
-            do { return try Event(canonical: row[1].bytes ?? []) } catch {
+        try db.query("SELECT e.id, \(Self.signedColumns) FROM events e \(Self.signedJoin) WHERE e.project = ? ORDER BY e.seq", [p]).map { row in
+            do { return try Self.decode(row[1], signedBy: row[2], signature: row[3]) } catch {
                 throw LogError(.corrupt, "stored event \(row[0].string ?? "?") cannot be read: \(error); run `strata verify`")
             }
         }
@@ -200,6 +224,11 @@ public final class SQLiteEventLog: SyncLog {
             var validator = AppendValidator(log: self)
             var newLast: (String, Schema)?
             for e in events {
+                if let sig = e.signature {
+                    // A signature may arrive for an event already here (pulled back after a push).
+                    try db.query("INSERT OR IGNORE INTO signatures (project, id, signed_by, signature) VALUES (?, ?, ?, ?)",
+                                 [p, .text(e.id), .text(sig.signedBy), .text(sig.text)])
+                }
                 if try contains(e.id) { continue }
                 let state = try validator.check(e, cachedParentState: lastState)
                 // Rows inserted earlier in this transaction are visible here.

@@ -173,7 +173,8 @@ public final class Syncer {
         var rebased: [Event] = []
         for e in pending {
             guard (try? state.apply(e.ops)) != nil else { return nil }
-            let moved = e.moved(to: parent.map { [$0] } ?? [])
+            // Re-hashed, so signed again by this node (the old signature covered the old bytes).
+            let moved = try project.signed(e.moved(to: parent.map { [$0] } ?? []))
             rebased.append(moved)
             parent = moved.id
         }

@@ -22,13 +22,13 @@ public struct PushedEvent: Sendable, Equatable {
 
     /// Reads one served event; its id must be the hash of its contents.
     public init(json: JSON) throws {
-        guard case .object(var fields) = json, let id = fields.removeValue(forKey: "id")?.stringValue,
+        guard case .object(var fields) = json, let id = fields["id"]?.stringValue,
               let by = fields.removeValue(forKey: "pushed_by")?.stringValue,
               let at = fields.removeValue(forKey: "pushed_at")?.stringValue else {
             throw WireError("an event lacks id, pushed_by or pushed_at")
         }
-        let event = try Event(body: .object(fields))
-        guard event.id == id else { throw WireError("event \(id.prefix(12)) does not hash to its id") }
+        let event: Event
+        do { event = try Event(wire: fields) } catch { throw WireError("event \(id.prefix(12)): \(error)") }
         self.init(event: event, pushedBy: by, pushedAt: at)
     }
 }
@@ -78,17 +78,12 @@ public struct PushRequest: Sendable, Equatable {
         default: throw WireError("base must be an event id or null")
         }
         events = try items.enumerated().map { n, item -> Event in
-            guard case .object(var fields) = item, let claimed = fields.removeValue(forKey: "id")?.stringValue else {
+            guard case .object(let fields) = item, let claimed = fields["id"]?.stringValue else {
                 throw WireError("event \(n): expected an object with an id")
             }
-            let event: Event
-            do { event = try Event(body: .object(fields)) } catch {
+            do { return try Event(wire: fields) } catch {
                 throw WireError("event \(n) (\(claimed.prefix(12))): \(error)")
             }
-            guard event.id == claimed else {
-                throw WireError("event \(n): its id \(claimed.prefix(12)) is not the SHA-256 of its contents (\(event.id.prefix(12)))")
-            }
-            return event
         }
     }
 }

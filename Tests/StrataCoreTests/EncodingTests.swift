@@ -120,4 +120,28 @@ final class EncodingTests: XCTestCase {
         XCTAssertNil(Timestamp.parse("2000-02-30T00:00:00.000Z"))
         XCTAssertNil(Timestamp.parse("2000-02-28T00:00:00Z"))
     }
+
+    /// A fixed key (seed 0x01..0x20) signing the golden event gives exactly
+    /// this Ed25519 signature (RFC 8032 signatures are deterministic), over
+    /// the canonical bytes: the id does not change, and any other bytes fail.
+    func testASignatureOfTheGoldenEventIsExact() throws {
+        let key = try SigningKey(seed: Array(1...32))
+        let signed = try key.sign(EncodingTests.event)
+        XCTAssertEqual(signed.id, EncodingTests.event.id, "the signature is outside the id")
+        XCTAssertEqual(key.publicKeyText, Self.goldenPublicKey)
+        XCTAssertEqual(signed.signature?.text, Self.goldenSignature)
+        XCTAssertTrue(try XCTUnwrap(signed.signature).isValid(for: EncodingTests.event))
+        let other = Event(parents: [], author: "mallory@example.com", timestamp: EncodingTests.event.timestamp,
+                          message: EncodingTests.event.message, ops: EncodingTests.event.ops)
+        XCTAssertFalse(try XCTUnwrap(signed.signature).isValid(for: other))
+        // On the wire the signature rides beside the body and is read back.
+        guard case .object(let fields) = signed.jsonWithID else { return XCTFail("an object") }
+        XCTAssertEqual(fields["signed_by"], .string(Self.goldenPublicKey))
+        XCTAssertEqual(try Event(wire: fields), signed)
+        // strata's key file round-trips.
+        XCTAssertEqual(try SigningKey(fileText: key.fileText, source: "k").publicKeyText, key.publicKeyText)
+    }
+
+    static let goldenPublicKey = "ed25519:ebVWLo/mVPlAeLES6KmLp5AfhTrmlb7X4OORC60ElmQ="
+    static let goldenSignature = "/NHvT1c7U+l57zajPlLdi/wHXFkfH3hUtqu9b6/14YsNOEyXJoUWSNVTEXLFdvvstoNW4GuMr2/RgzGL5MojDg=="
 }

@@ -60,7 +60,7 @@ extension Project {
             let time = m.timestamp ?? Int64(n + 1) * 1000
             // A file name's words are joined by `_`; an Alembic message is written as a sentence.
             let message = format == .alembic ? m.name : m.name.replacingOccurrences(of: "_", with: " ")
-            let event = Event(parents: parent.map { [$0] } ?? [], author: author ?? config.author, timestamp: time, message: message, ops: ops)
+            let event = try signed(Event(parents: parent.map { [$0] } ?? [], author: author ?? config.author, timestamp: time, message: message, ops: ops))
             do { try Project.prove(event, before: state, expected: after) } catch {
                 throw ProjectError("\(source) cannot be recorded: \(error)")
             }

@@ -38,6 +38,7 @@ extension StrataCommand {
                 line += "  \(Timestamp.iso8601(e.timestamp))  \(e.author)"
                 if let pushed = entry.pushed { line += "  pushed by \(pushed.by) at \(pushed.at)" }
                 print(line)
+                if let signature = e.signature { print("    signed by \(signature.signedBy)") }
                 print("    \(e.message)")
                 for op in e.ops { print("      \(op.summary)") }
             }

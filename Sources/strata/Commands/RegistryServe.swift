@@ -16,6 +16,8 @@ extension StrataCommand {
             @Option(help: ArgumentHelp("The registry's SQLite store.", valueName: "FILE")) var store: String
             @Option(help: ArgumentHelp("Tokens, one `NAME ROLE SECRET` per line (read, push, admin).", valueName: "FILE")) var tokens: String?
             @Option(help: ArgumentHelp("Create this project if it does not exist (repeatable).", valueName: "NAME")) var project: [String] = []
+            @Option(help: ArgumentHelp("Public keys, one `NAME ed25519:BASE64` per line: every pushed event must be signed by one of them.", valueName: "FILE"))
+            var trustedKeys: String?
             @Option(help: "Largest request body accepted, in bytes.") var maxBody: Int = 32 << 20
 
             func run() async throws {
@@ -24,7 +26,7 @@ extension StrataCommand {
                 options.port = port
                 options.maxBodyBytes = maxBody
                 let boundHost = host
-                try await serveRegistry(storePath: store, tokensPath: tokens, projects: project, options: options) { port in
+                try await serveRegistry(storePath: store, tokensPath: tokens, trustedKeysPath: trustedKeys, projects: project, options: options) { port in
                     // Unbuffered: a script waits for this line.
                     FileHandle.standardOutput.write(Data("strata registry listening on http://\(boundHost):\(port)\n".utf8))
                 }

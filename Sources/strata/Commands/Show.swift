@@ -24,6 +24,7 @@ extension StrataCommand {
             print("parents  \(e.parents.isEmpty ? "(root)" : e.parents.joined(separator: " "))")
             print("author   \(e.author)")
             print("date     \(Timestamp.iso8601(e.timestamp))")
+            print("signed   \(e.signature.map { "by \($0.signedBy)" } ?? "no")")
             if e.purgeDropped { print("dropped  never kept (--purge-dropped): a downgrade brings the schema back without the data") }
             print("\n    \(e.message)\n")
             print("ops:")

@@ -1,0 +1,74 @@
+import Foundation
+import StrataCore
+
+/// `registry serve --trusted-keys FILE`: one `NAME PUBLIC_KEY` per line
+/// (`#` comments; `ed25519:BASE64` as `strata keys generate` prints it). A
+/// name may have several keys, for rotation. With it, every pushed event
+/// must be signed by one of them.
+public struct TrustedKeys: Sendable {
+    private var names: [String: String] = [:] // signed_by -> name
+
+    public init(text: String, source: String) throws {
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard parts.count == 2, (try? EventSignature.publicKey(parts[1])) != nil else {
+                throw RegistryError.invalid("\(source):\(n + 1): expected `NAME ed25519:BASE64` (a public key as `strata keys generate` prints it)")
+            }
+            names[parts[1]] = parts[0]
+        }
+    }
+
+    public static func load(path: String) throws -> TrustedKeys {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw RegistryError.invalid("cannot read the trusted keys file \(path)")
+        }
+        return try TrustedKeys(text: text, source: path)
+    }
+
+    /// The trusted name of a key, if it is trusted.
+    public func name(of signedBy: String) -> String? { names[signedBy] }
+}
+
+/// Why a pushed event's signature is refused.
+struct SignatureRefusal: Error, CustomStringConvertible {
+    let message: String
+    let code: String
+    var description: String { message }
+}
+
+extension RegistryService {
+    /// Who signed each event (trusted names with a trusted-keys file, else
+    /// the keys themselves), refusing a signature that does not verify and,
+    /// with trusted keys, an unsigned event or an untrusted signer.
+    nonisolated func signers(of events: [Event]) throws -> [String] {
+        var found: [String] = []
+        for e in events {
+            guard let signature = e.signature else {
+                guard trustedKeys == nil else {
+                    throw SignatureRefusal(message: "event \(e.id.prefix(12)) is not signed, and this registry accepts only events signed by a trusted key; "
+                        + "sign with `strata keys generate` and `signing_key` in strata.toml, then rebase (`strata sync`) so the events are signed",
+                        code: "signature.missing")
+                }
+                continue
+            }
+            guard signature.isValid(for: e) else {
+                throw SignatureRefusal(message: "the signature of event \(e.id.prefix(12)) by \(signature.signedBy) does not verify: the event or its signature was changed",
+                                       code: "signature.invalid")
+            }
+            let who: String
+            if let trustedKeys {
+                guard let name = trustedKeys.name(of: signature.signedBy) else {
+                    throw SignatureRefusal(message: "event \(e.id.prefix(12)) is signed by \(signature.signedBy), which this registry does not trust; "
+                        + "add it to the registry's --trusted-keys file, or sign with a trusted key", code: "signature.untrusted")
+                }
+                who = name
+            } else {
+                who = signature.signedBy
+            }
+            if !found.contains(who) { found.append(who) }
+        }
+        return found
+    }
+}
