@@ -14,6 +14,9 @@ public struct Event: Hashable, Sendable {
     /// column dropped to delete personal data). Encoded only when true, so
     /// events without it keep their ids.
     public let purgeDropped: Bool
+    /// Lint finding codes its author accepted (`revision --accept CODE`),
+    /// sorted; encoded only when there are some.
+    public let accepted: [String]
     /// Who signed it, beside the event: not part of the body, so not of the id.
     public var signature: EventSignature?
 
@@ -21,17 +24,21 @@ public struct Event: Hashable, Sendable {
     public static let formatVersion: Int64 = 1
 
     /// Creates an event and computes its id.
-    public init(parents: [String], author: String, timestamp: Int64, message: String, ops: [Op], purgeDropped: Bool = false) {
+    public init(parents: [String], author: String, timestamp: Int64, message: String, ops: [Op], purgeDropped: Bool = false,
+                accepted: [String] = []) {
         self.parents = parents
         self.author = author
         self.timestamp = timestamp
         self.message = message
         self.ops = ops
         self.purgeDropped = purgeDropped
-        self.id = Event.hash(Event.body(parents: parents, author: author, timestamp: timestamp, message: message, ops: ops, purgeDropped: purgeDropped))
+        self.accepted = Array(Set(accepted)).sorted()
+        self.id = Event.hash(Event.body(parents: parents, author: author, timestamp: timestamp, message: message, ops: ops,
+                                        purgeDropped: purgeDropped, accepted: self.accepted))
     }
 
-    private init(id: String, parents: [String], author: String, timestamp: Int64, message: String, ops: [Op], purgeDropped: Bool) {
+    private init(id: String, parents: [String], author: String, timestamp: Int64, message: String, ops: [Op], purgeDropped: Bool,
+                 accepted: [String]) {
         self.id = id
         self.parents = parents
         self.author = author
@@ -39,23 +46,26 @@ public struct Event: Hashable, Sendable {
         self.message = message
         self.ops = ops
         self.purgeDropped = purgeDropped
+        self.accepted = accepted
     }
 
     /// The same change on other parents (a rebase): every field but the
     /// parents kept; the signature is not (it signed the old bytes).
     public func moved(to parents: [String]) -> Event {
-        Event(parents: parents, author: author, timestamp: timestamp, message: message, ops: ops, purgeDropped: purgeDropped)
+        Event(parents: parents, author: author, timestamp: timestamp, message: message, ops: ops, purgeDropped: purgeDropped, accepted: accepted)
     }
 
     // MARK: - Canonical encoding
 
     /// The hashed document: every field but the id.
-    public var body: JSON { Event.body(parents: parents, author: author, timestamp: timestamp, message: message, ops: ops, purgeDropped: purgeDropped) }
+    public var body: JSON {
+        Event.body(parents: parents, author: author, timestamp: timestamp, message: message, ops: ops, purgeDropped: purgeDropped, accepted: accepted)
+    }
 
     /// The bytes the id is the SHA-256 of.
     public var canonicalBytes: [UInt8] { body.canonicalBytes }
 
-    static func body(parents: [String], author: String, timestamp: Int64, message: String, ops: [Op], purgeDropped: Bool) -> JSON {
+    static func body(parents: [String], author: String, timestamp: Int64, message: String, ops: [Op], purgeDropped: Bool, accepted: [String]) -> JSON {
         var fields: [String: JSON] = [
             "author": .string(author),
             "format": .int(formatVersion),
@@ -65,6 +75,7 @@ public struct Event: Hashable, Sendable {
             "timestamp": .string(Timestamp.iso8601(timestamp)),
         ]
         if purgeDropped { fields["purgeDropped"] = .bool(true) }
+        if !accepted.isEmpty { fields["accept"] = .array(accepted.map(JSON.string)) }
         return .object(fields)
     }
 
@@ -86,7 +97,7 @@ public struct Event: Hashable, Sendable {
     /// Decodes a stored or received body; `id` is recomputed, never trusted.
     public init(body: JSON) throws {
         guard case .object(let fields) = body else { throw EventDecodingError("an event must be a JSON object") }
-        let allowed: Set<String> = ["author", "format", "message", "ops", "parents", "timestamp", "purgeDropped"]
+        let allowed: Set<String> = ["author", "format", "message", "ops", "parents", "timestamp", "purgeDropped", "accept"]
         if let extra = fields.keys.first(where: { !allowed.contains($0) }) {
             throw EventDecodingError("unknown field \"\(extra)\"")
         }
@@ -117,8 +128,15 @@ public struct Event: Hashable, Sendable {
         guard fields["purgeDropped"] == nil || fields["purgeDropped"]?.boolValue == true else {
             throw EventDecodingError("purgeDropped is true or absent")
         }
+        var accepted: [String] = []
+        if let list = fields["accept"] {
+            guard let items = list.arrayValue?.compactMap(\.stringValue), items.count == list.arrayValue?.count, !items.isEmpty else {
+                throw EventDecodingError("accept is a non-empty array of finding codes")
+            }
+            accepted = items
+        }
         self.init(id: Event.hash(body), parents: parents, author: author, timestamp: ms, message: message, ops: ops,
-                  purgeDropped: fields["purgeDropped"] != nil)
+                  purgeDropped: fields["purgeDropped"] != nil, accepted: accepted)
         // One event, one encoding: a body whose parts are not in their
         // normal order (say, unsorted foreign keys) would hash differently
         // from the same event written by strata.

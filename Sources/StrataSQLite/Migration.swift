@@ -44,6 +44,8 @@ public struct MigrationPlan: Sendable {
         /// The way this item's event is applied, and its message (for output).
         public var direction: Direction = .up
         public var message: String = ""
+        /// The op of the step it belongs to (nil for bookkeeping).
+        public var op: Int? = nil
     }
 
     public let fromRevision: String?
@@ -145,7 +147,7 @@ public enum Migrator {
                 } catch let error as SchemaError {
                     throw MigrationError.event(e.id, step.direction, "\(op.summary): \(error.message)", sql: nil)
                 }
-                items += statements.map { MigrationPlan.Item(event: e.id, statement: $0, direction: step.direction, message: e.message) }
+                items += statements.map { MigrationPlan.Item(event: e.id, statement: $0, direction: step.direction, message: e.message, op: index) }
             }
             items.append(.init(event: e.id, statement: PlannedStatement(Bookkeeping.recordEvent(e), "keep a copy of the event"),
                                direction: step.direction, message: e.message))

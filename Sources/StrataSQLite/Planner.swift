@@ -2,13 +2,14 @@ import StrataCore
 
 /// One statement of a plan, with a short label that says what it is for
 /// ("rebuild users: copy rows"); `--sql` prints the labels as comments.
-/// A guard, when present, is checked by the applier before the statement
+/// Guards, when present, are checked by the applier before the statement
 /// runs, so an op that cannot succeed on this database's rows fails with a
 /// message that says why instead of an SQLite constraint error.
 public struct PlannedStatement: Hashable, Sendable {
     public var sql: String
     public var label: String
-    public var guardEmptyTable: String?
+    /// Data checks of the op (lint's MF codes): each must count no rows.
+    public var checks: [DataCheck] = []
     public var guardReason: String?
     /// A query that counts the rows the statement cannot handle; it must
     /// count none (the reason's `{rows}` is replaced by the count).
@@ -16,11 +17,9 @@ public struct PlannedStatement: Hashable, Sendable {
     /// Kept data this statement starts keeping or restoring.
     public var trash: TrashNote?
 
-    init(_ sql: String, _ label: String, guardEmptyTable: String? = nil, reason: String? = nil) {
+    init(_ sql: String, _ label: String) {
         self.sql = sql
         self.label = label
-        self.guardEmptyTable = guardEmptyTable
-        self.guardReason = reason
     }
 }
 
@@ -36,11 +35,8 @@ extension PlannedStatement {
                 out += "-- \(s.label)\n"
                 currentLabel = s.label
             }
-            if let count = s.guardCount {
-                out += "-- requires: `\(count)` counts no rows\n"
-            } else if let reason = s.guardReason {
-                out += "-- requires: \(reason)\n"
-            }
+            for check in s.checks { out += "-- requires (\(check.code)): `\(check.count)` counts no rows\n" }
+            if let count = s.guardCount { out += "-- requires: `\(count)` counts no rows\n" }
             out += s.sql + ";\n"
         }
         return out
@@ -123,8 +119,15 @@ public enum Planner {
         }
     }
 
-    /// The statements that apply `op` to a database whose schema is `before`.
+    /// The statements that apply `op` to a database whose schema is
+    /// `before`; the first carries the op's data checks.
     public static func statements(for op: Op, in before: Schema) throws -> [PlannedStatement] {
+        var plan = try unchecked(op, in: before)
+        if !plan.isEmpty { plan[0].checks = DataChecks.checks(for: op, in: before) }
+        return plan
+    }
+
+    static func unchecked(_ op: Op, in before: Schema) throws -> [PlannedStatement] {
         let after = try before.applying(op)
         switch op {
         case let .createTable(t, indexes, triggers):
@@ -150,14 +153,8 @@ public enum Planner {
             if position == t.columns.count && canAddInPlace(column) {
                 return [PlannedStatement("ALTER TABLE \(DDL.q(table)) ADD COLUMN \(DDL.columnDefinition(column))", "add column \(table).\(column.name)")]
             }
-            var plan = rebuild(table: table, before: before, after: after)
-            if column.notNull && column.generated == nil && (column.defaultValue == nil || column.defaultValue == "NULL") {
-                let reason = "column \(table).\(column.name) is NOT NULL without a default, so it can only be restored into an empty table; "
-                    + "delete the rows of \(table) (or add a default to the column in a new revision) first"
-                plan[0].guardEmptyTable = table
-                plan[0].guardReason = reason
-            }
-            return plan
+            // A NOT NULL column without a default fits only an empty table (DataChecks' MF101).
+            return rebuild(table: table, before: before, after: after)
 
         case let .dropColumn(table, column, _):
             // SQLite 3.35+ drops a column in place when nothing else refers to

@@ -126,9 +126,10 @@ public final class TargetDatabase {
             }
             for item in plan.items {
                 let s = item.statement
-                if let table = s.guardEmptyTable,
-                   try connection.scalar("SELECT EXISTS (SELECT 1 FROM \(DDL.q(table)))")?.int == 1 {
-                    throw MigrationError.event(item.event ?? "", plan.direction, s.guardReason ?? "table \(table) is not empty", sql: nil)
+                for check in s.checks {
+                    if let n = try connection.scalar(check.count)?.int, n > 0 {
+                        throw MigrationError.event(item.event ?? "", plan.direction, "\(check.code): \(check.describe(n))", sql: nil)
+                    }
                 }
                 if let count = s.guardCount, let n = try connection.scalar(count)?.int, n > 0 {
                     throw MigrationError.event(item.event ?? "", plan.direction,

@@ -167,18 +167,8 @@ enum Trash {
     /// default replaces its NULLs.
     static func alterRewrites(from old: Column, to new: Column) -> Bool {
         guard old.generated == nil, new.generated == nil else { return false }
-        if affinity(old.type) != affinity(new.type) { return true }
+        if Lint.affinity(old.type) != Lint.affinity(new.type) { return true }
         return new.notNull && !old.notNull && new.defaultValue != nil && new.defaultValue != "NULL"
-    }
-
-    /// https://sqlite.org/datatype3.html#determination_of_column_affinity
-    static func affinity(_ type: String) -> String {
-        let t = type.uppercased()
-        if t.contains("INT") { return "INTEGER" }
-        if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") { return "TEXT" }
-        if t.contains("BLOB") || t.trimmingCharacters(in: .whitespaces).isEmpty { return "BLOB" }
-        if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") { return "REAL" }
-        return "NUMERIC"
     }
 
     static func alterStashColumns(_ t: Table) -> [String] { keyColumns(t) + ["old", "new"] }

@@ -29,31 +29,31 @@ extension Project {
     }
 
     /// Diffs the models file against the state at head. Nil when they are equal.
-    public func autogenerate(message: String, renames: RenameHints, now: Int64, purgeDropped: Bool = false) throws -> NewRevision? {
+    public func autogenerate(message: String, renames: RenameHints, now: Int64, purgeDropped: Bool = false, accepted: [String] = []) throws -> NewRevision? {
         let head = try log.head()
         let before = try log.state(at: head)
         let wanted = try modelsSchema()
         let ops = try before.diff(to: wanted, renames: renames)
         if ops.isEmpty { return nil }
-        return try record(ops, message: message, parents: head.map { [$0] } ?? [], before: before, expected: wanted, now: now, purgeDropped: purgeDropped)
+        return try record(ops, message: message, parents: head.map { [$0] } ?? [], before: before, expected: wanted, now: now, purgeDropped: purgeDropped, accepted: accepted)
     }
 
     /// A hand-written change: the DDL runs on a copy of the head state and the
     /// difference becomes the event's ops. `ALTER TABLE ... RENAME` statements
     /// become renames (not drop and add).
-    public func handwritten(message: String, sql: String, now: Int64, purgeDropped: Bool = false) throws -> NewRevision {
+    public func handwritten(message: String, sql: String, now: Int64, purgeDropped: Bool = false, accepted: [String] = []) throws -> NewRevision {
         let head = try log.head()
         let before = try log.state(at: head)
         let after = try Models.schema(applying: sql, to: before, source: "--sql")
         let ops = try before.diff(to: after, renames: try Project.renames(in: sql))
         guard !ops.isEmpty else { throw ProjectError("--sql changes nothing in the schema at head; nothing was recorded") }
-        return try record(ops, message: message, parents: head.map { [$0] } ?? [], before: before, expected: after, now: now, purgeDropped: purgeDropped)
+        return try record(ops, message: message, parents: head.map { [$0] } ?? [], before: before, expected: after, now: now, purgeDropped: purgeDropped, accepted: accepted)
     }
 
     /// A data step: SQL that changes rows (`UPDATE`, `INSERT`, `DELETE`) and,
     /// optionally, the SQL that undoes it. Proved like any revision: both
     /// run on a scratch copy of the schema at head, which must not change.
-    public func dataStep(message: String, forward: String, reverse: String?, now: Int64) throws -> NewRevision {
+    public func dataStep(message: String, forward: String, reverse: String?, now: Int64, accepted: [String] = []) throws -> NewRevision {
         let forward = SQL.trimmingTrailingSemicolons(forward)
         let reverse = reverse.map(SQL.trimmingTrailingSemicolons)
         guard !forward.isEmpty else { throw ProjectError("--exec needs the SQL of the data step") }
@@ -61,7 +61,7 @@ extension Project {
         let head = try log.head()
         let before = try log.state(at: head)
         return try record([.exec(forward: forward, reverse: reverse)], message: message, parents: head.map { [$0] } ?? [],
-                          before: before, expected: before, now: now)
+                          before: before, expected: before, now: now, accepted: accepted)
     }
 
     /// Renames written as `ALTER TABLE t RENAME [COLUMN] a TO b` / `ALTER TABLE a RENAME TO b`.
@@ -85,18 +85,24 @@ extension Project {
     }
 
     func record(_ ops: [Op], message: String, parents: [String], before: Schema, expected: Schema, now: Int64,
-                purgeDropped: Bool = false) throws -> NewRevision {
-        let event = try provenEvent(ops, message: message, parents: parents, before: before, expected: expected, now: now, purgeDropped: purgeDropped)
+                purgeDropped: Bool = false, accepted: [String] = []) throws -> NewRevision {
+        let event = try provenEvent(ops, message: message, parents: parents, before: before, expected: expected, now: now,
+                                    purgeDropped: purgeDropped, accepted: accepted)
         try log.append([event], expectedHeads: parents)
         return NewRevision(event: event, warnings: Project.warnings(for: event))
     }
 
     /// A new event by this node's author, proved before anything stores it.
     func provenEvent(_ ops: [Op], message: String, parents: [String], before: Schema, expected: Schema, now: Int64,
-                     purgeDropped: Bool = false) throws -> Event {
+                     purgeDropped: Bool = false, accepted: [String] = []) throws -> Event {
         let trimmed = message.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ProjectError("a revision needs a message: -m \"what changed\"") }
-        let event = try signed(Event(parents: parents, author: config.author, timestamp: now, message: trimmed, ops: ops, purgeDropped: purgeDropped))
+        let event = try signed(Event(parents: parents, author: config.author, timestamp: now, message: trimmed, ops: ops, purgeDropped: purgeDropped,
+                                     accepted: accepted))
+        // A foreign key SQLite accepts but every write then refuses: said in words, before the proof hits it.
+        if let broken = expected.brokenForeignKeys().first(where: { !before.brokenForeignKeys().contains($0) }) {
+            throw ProjectError("\(broken); nothing was recorded")
+        }
         try Project.prove(event, before: before, expected: expected)
         return event
     }
@@ -183,7 +189,8 @@ extension Project {
             return nil
         }
         let event = try provenEvent(ops, message: pending.map(\.message).joined(separator: "; "), parents: base.map { [$0] } ?? [],
-                                    before: before, expected: wanted, now: now, purgeDropped: pending.contains(where: \.purgeDropped))
+                                    before: before, expected: wanted, now: now, purgeDropped: pending.contains(where: \.purgeDropped),
+                                    accepted: Array(Set(pending.flatMap(\.accepted))))
         try log.replaceUnpublished(pending.map(\.id), with: [event])
         return NewRevision(event: event, warnings: Project.warnings(for: event))
     }

@@ -19,3 +19,11 @@ func printJSON(_ value: JSON) { print(value.prettyString) }
 extension String {
     var short: String { String(prefix(12)) }
 }
+
+/// A lint finding on stderr, as `revision` and `upgrade` print them:
+/// `warning: DS102 (3c718fe955b7, op 2): column users.nick is dropped ...`.
+func printFinding(_ f: Finding, accepted: Bool = false) {
+    let level = accepted ? "accepted" : f.level.rawValue
+    let place = f.op >= 0 ? "\(f.event.short), op \(f.op + 1)" : f.event.short
+    FileHandle.standardError.write(Data("\(level): \(f.code) (\(place)\(f.database.map { ", \($0)" } ?? "")): \(f.message)\n".utf8))
+}

@@ -48,6 +48,18 @@ final class EncodingTests: XCTestCase {
         XCTAssertThrowsError(try Event(canonical: spelledFalse)) { XCTAssertEqual("\($0)", "purgeDropped is true or absent") }
     }
 
+    /// `accept` (lint codes accepted with the event) is written only when
+    /// there are some, sorted and unique; an empty list is a second spelling.
+    func testAcceptedCodesAreWrittenOnlyWhenThereAreSome() throws {
+        let e = EncodingTests.event
+        let accepted = Event(parents: e.parents, author: e.author, timestamp: e.timestamp, message: e.message, ops: e.ops, accepted: ["DS102", "BC104", "DS102"])
+        XCTAssertEqual(accepted.accepted, ["BC104", "DS102"])
+        XCTAssertTrue(accepted.body.canonicalString.hasPrefix(#"{"accept":["BC104","DS102"],"author":"#))
+        XCTAssertEqual(try Event(canonical: accepted.canonicalBytes), accepted)
+        let empty = Array(#"{"accept":[],"#.utf8) + e.canonicalBytes.dropFirst()
+        XCTAssertThrowsError(try Event(canonical: empty)) { XCTAssertEqual("\($0)", "accept is a non-empty array of finding codes") }
+    }
+
     /// `deferred` is written only when true, so ids of events that predate it
     /// stay what they were; a `false` would be a second spelling and is refused.
     func testADeferredForeignKeyIsWrittenOnlyWhenTrue() throws {

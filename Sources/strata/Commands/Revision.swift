@@ -33,6 +33,9 @@ extension StrataCommand {
         @Flag(help: "The data this revision's ops destroy (dropped columns and tables) must never be kept in the databases for a way back.")
         var purgeDropped = false
 
+        @Option(help: ArgumentHelp("Accept a lint finding of this revision (recorded with it; repeatable).", valueName: "CODE"))
+        var accept: [String] = []
+
         @OptionGroup var renames: RenameOptions
 
         func validate() throws {
@@ -42,6 +45,9 @@ extension StrataCommand {
             if reverse != nil && exec == nil { throw ValidationError("--reverse goes with --exec") }
             if exec != nil && !renames.isEmpty { throw ValidationError("--rename goes with --autogenerate") }
             if sql != nil && !renames.isEmpty { throw ValidationError("--rename goes with --autogenerate; with --sql write ALTER TABLE ... RENAME") }
+            for code in accept where !Lint.codes.contains(where: { $0.code == code }) {
+                throw ValidationError("--accept \(code): not a finding code; `strata lint --help` lists them")
+            }
             if exec != nil && purgeDropped { throw ValidationError("--purge-dropped goes with --autogenerate or --sql: a data step drops no column or table") }
         }
 
@@ -49,11 +55,12 @@ extension StrataCommand {
             let p = try project.open()
             let result: Project.NewRevision
             if let exec {
-                result = try p.dataStep(message: message, forward: exec, reverse: reverse, now: Clock.nowMillis)
+                result = try p.dataStep(message: message, forward: exec, reverse: reverse, now: Clock.nowMillis, accepted: accept)
             } else if let sql {
-                result = try p.handwritten(message: message, sql: sql, now: Clock.nowMillis, purgeDropped: purgeDropped)
+                result = try p.handwritten(message: message, sql: sql, now: Clock.nowMillis, purgeDropped: purgeDropped, accepted: accept)
             } else {
-                guard let r = try p.autogenerate(message: message, renames: try renames.hints(), now: Clock.nowMillis, purgeDropped: purgeDropped) else {
+                guard let r = try p.autogenerate(message: message, renames: try renames.hints(), now: Clock.nowMillis, purgeDropped: purgeDropped,
+                                                 accepted: accept) else {
                     print("No changes detected")
                     return
                 }
@@ -62,6 +69,7 @@ extension StrataCommand {
             print(result.event.id)
             for op in result.event.ops { print("  \(op.summary)") }
             for w in result.warnings { warn(w) }
+            for f in try p.findings(of: result.event) { printFinding(f, accepted: result.event.accepted.contains(f.code)) }
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import StrataCore
 import StrataStore
 import StrataSync
 
@@ -22,11 +23,22 @@ extension StrataCommand {
         @Flag(help: "Print the SQL and touch nothing.")
         var sql = false
 
+        /// Past this many, the findings printed before a run are summed up.
+        static let findingsShown = 20
+
         func run() throws {
             let p = try project.open()
             let goal = try Project.parseUpgradeTarget(target)
             let paths = try runFlags.paths(databases, in: p, command: "upgrade")
             let unchanged = goal == .head ? "already at head" : "already at the target"
+            if !sql && !output.json {
+                // What lint says about the events about to run: said before they run.
+                let findings = p.pendingFindings(paths, to: goal)
+                for f in findings.prefix(Upgrade.findingsShown) { printFinding(f) }
+                if findings.count > Upgrade.findingsShown {
+                    warn("... and \(findings.count - Upgrade.findingsShown) more findings: `strata lint --pending` lists them all")
+                }
+            }
             let printer = RunPrinter(paths: paths, json: output.json, describe: describeMigration("upgraded", unchanged: unchanged, several: paths.count > 1))
             let failed = try p.migrateAndReport(paths, to: .upgrade(goal), sqlOnly: sql, options: runFlags.options, each: printer.handle, queued: warnQueued)
             try printer.finish(failed, order: ["upgraded", unchanged, "planned"], project: p, command: sql ? nil : "upgrade")

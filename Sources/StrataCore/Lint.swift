@@ -1,0 +1,153 @@
+/// What `strata lint` finds in an event before it runs. Codes are stable
+/// (the README lists each); levels say whether `lint` exits 1.
+public struct Finding: Hashable, Sendable {
+    public enum Level: String, Sendable, Comparable {
+        case warning, error
+        public static func < (a: Level, b: Level) -> Bool { a == .warning && b == .error }
+    }
+
+    public let code: String
+    public let level: Level
+    /// The event and the op (its index in the event) the finding is about.
+    public let event: String
+    public let op: Int
+    public let message: String
+    /// The database a data-dependent finding was counted in.
+    public var database: String?
+
+    public init(code: String, level: Level, event: String, op: Int, message: String, database: String? = nil) {
+        self.code = code
+        self.level = level
+        self.event = event
+        self.op = op
+        self.message = message
+        self.database = database
+    }
+}
+
+/// The findings that need no database: destructive, backward-incompatible,
+/// irreversible and broken changes. Pure: the event and the state before it.
+public enum Lint {
+    /// Every code, its level and what it means (the README's table is this).
+    public static let codes: [(code: String, level: Finding.Level, meaning: String)] = [
+        ("DS101", .warning, "a table is dropped: its rows go (kept for a downgrade unless keep_dropped_data = false)"),
+        ("DS102", .warning, "a column is dropped: its values go (kept for a downgrade unless keep_dropped_data = false)"),
+        ("DS103", .warning, "a column's type affinity changes, which converts stored values (TEXT '007' into INTEGER is 7)"),
+        ("DS104", .warning, "NOT NULL with a default is added: the default overwrites the column's NULLs"),
+        ("MF101", .error, "NOT NULL without a default is added to a column that holds NULLs in a database: the upgrade would fail there"),
+        ("MF102", .error, "a UNIQUE index or constraint over columns that hold duplicates in a database"),
+        ("MF103", .error, "a new foreign key that rows of a database violate"),
+        ("MF104", .error, "a new CHECK that rows of a database fail"),
+        ("BC101", .warning, "a table is renamed: an application still deployed reads the old name"),
+        ("BC102", .warning, "a column is renamed: an application still deployed reads the old name"),
+        ("BC103", .warning, "a table is dropped: an application still deployed reads it"),
+        ("BC104", .warning, "a column is dropped: an application still deployed reads it"),
+        ("BC105", .error, "a view or trigger still names the renamed or dropped table or column: it breaks"),
+        ("BC106", .warning, "an earlier data step names the renamed or dropped table or column: redoing it would fail"),
+        ("IR101", .warning, "a data step without reverse SQL: a downgrade past it needs --allow-irreversible"),
+        ("BK101", .error, "a foreign key whose parent columns are neither the parent's PRIMARY KEY nor UNIQUE: every write to the child fails with \"foreign key mismatch\""),
+    ]
+
+    public static func level(of code: String) -> Finding.Level { codes.first { $0.code == code }?.level ?? .warning }
+
+    /// The static findings of `event`, applied to `before`; `earlier` are
+    /// the events before it (for data steps that name what it renames or drops).
+    public static func findings(of event: Event, before: Schema, earlier: [Event] = []) throws -> [Finding] {
+        var found: [Finding] = []
+        var state = before
+        func add(_ code: String, _ op: Int, _ message: String) {
+            found.append(Finding(code: code, level: level(of: code), event: event.id, op: op, message: message))
+        }
+        let earlierData = earlier.flatMap { e in e.ops.compactMap { op -> String? in if case let .exec(f, _) = op { return f } else { return nil } } }
+        /// Views and triggers after the op, and earlier data steps, that still name `name` (of `table`).
+        func stillNamed(_ name: String, table: String?, after: Schema, op: Int, what: String) {
+            for v in after.views.values.sorted(by: { $0.name < $1.name }) where SQL.mentions(v.sql, name: name) && (table == nil || SQL.mentions(v.sql, name: table!)) {
+                add("BC105", op, "view \(v.name) still names \(what); rewrite it in the same revision")
+            }
+            for t in after.triggers.values.sorted(by: { $0.name < $1.name }) where SQL.mentions(t.sql, name: name) && (table == nil || SQL.mentions(t.sql, name: table!)) {
+                add("BC105", op, "trigger \(t.name) still names \(what); rewrite it in the same revision")
+            }
+            if earlierData.contains(where: { SQL.mentions($0, name: name) && (table == nil || SQL.mentions($0, name: table!)) }) {
+                add("BC106", op, "an earlier data step names \(what)")
+            }
+        }
+        for (n, op) in event.ops.enumerated() {
+            let after = try state.applying(op)
+            switch op {
+            case let .dropTable(t, _, _):
+                add("DS101", n, "table \(t.name) is dropped with its rows")
+                add("BC103", n, "table \(t.name) is dropped: an application still deployed may read it")
+                stillNamed(t.name, table: nil, after: after, op: n, what: "table \(t.name)")
+            case let .dropColumn(table, c, _):
+                add("DS102", n, "column \(table).\(c.name) is dropped with its values")
+                add("BC104", n, "column \(table).\(c.name) is dropped: an application still deployed may read it")
+                stillNamed(c.name, table: table, after: after, op: n, what: "\(table).\(c.name)")
+            case let .renameTable(from, to):
+                add("BC101", n, "table \(from) is renamed to \(to): an application still deployed reads \(from)")
+                stillNamed(from, table: nil, after: after, op: n, what: "table \(from)")
+            case let .renameColumn(table, from, to):
+                add("BC102", n, "column \(table).\(from) is renamed to \(to): an application still deployed reads \(from)")
+                stillNamed(from, table: table, after: after, op: n, what: "\(table).\(from)")
+            case let .alterColumn(table, from, to):
+                if from.generated == nil && to.generated == nil && affinity(from.type) != affinity(to.type) {
+                    add("DS103", n, "column \(table).\(to.name) changes type \(from.type.isEmpty ? "(none)" : from.type) -> \(to.type.isEmpty ? "(none)" : to.type), "
+                        + "\(affinity(from.type)) to \(affinity(to.type)) affinity: stored values are converted")
+                }
+                if to.notNull && !from.notNull, let d = to.defaultValue, d != "NULL" {
+                    add("DS104", n, "column \(table).\(to.name) becomes NOT NULL DEFAULT \(d): its NULLs become \(d)")
+                }
+            case let .exec(forward, reverse):
+                if reverse == nil, let forward {
+                    add("IR101", n, "the data step `\(forward.prefix(60))` has no reverse SQL: a downgrade past it needs --allow-irreversible")
+                }
+            default: break
+            }
+            for problem in after.brokenForeignKeys() where !before.brokenForeignKeys().contains(problem) && !found.contains(where: { $0.code == "BK101" && $0.message == problem }) {
+                add("BK101", n, problem)
+            }
+            state = after
+        }
+        return found
+    }
+
+    /// https://sqlite.org/datatype3.html#determination_of_column_affinity
+    public static func affinity(_ type: String) -> String {
+        let t = type.uppercased()
+        if t.contains("INT") { return "INTEGER" }
+        if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") { return "TEXT" }
+        if t.contains("BLOB") || t.trimmingCharacters(in: .whitespaces).isEmpty { return "BLOB" }
+        if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") { return "REAL" }
+        return "NUMERIC"
+    }
+}
+
+extension Schema {
+    /// Foreign keys SQLite accepts in CREATE TABLE but that make every
+    /// write to the child fail with "foreign key mismatch": the parent
+    /// columns are neither the parent's PRIMARY KEY nor covered exactly by a
+    /// UNIQUE constraint or unique index. In words that name the fix.
+    public func brokenForeignKeys() -> [String] {
+        var problems: [String] = []
+        for child in tables.values.sorted(by: { $0.name < $1.name }) {
+            for fk in child.constraints.foreignKeys {
+                guard let parent = table(fk.referencedTable) else { continue } // a missing parent is SQLite's own "no such table" at write time
+                let columns = fk.referencedColumns.isEmpty ? parent.constraints.primaryKey : fk.referencedColumns
+                let childColumns = "\(child.name)(\(fk.columns.joined(separator: ", ")))"
+                if fk.referencedColumns.isEmpty && parent.constraints.primaryKey.isEmpty {
+                    problems.append("\(childColumns) references \(parent.name) without naming columns, and \(parent.name) has no PRIMARY KEY: "
+                        + "name the referenced columns, or give \(parent.name) a primary key")
+                    continue
+                }
+                let wanted = Set(columns.map { $0.lowercased() })
+                let keys = [parent.constraints.primaryKey] + parent.constraints.uniques
+                    + indexes(on: parent.name).filter { $0.unique && $0.predicate == nil }.map(\.terms)
+                guard !keys.contains(where: { Set($0.map { $0.lowercased() }) == wanted && $0.count == wanted.count }) else { continue }
+                let parentColumns = "\(parent.name)(\(columns.joined(separator: ", ")))"
+                problems.append("\(childColumns) references \(parentColumns), which is neither the PRIMARY KEY of \(parent.name) nor UNIQUE, "
+                    + "so SQLite refuses every write to \(child.name) (\"foreign key mismatch\"): make \(parentColumns) UNIQUE "
+                    + "(or its primary key), or reference the primary key of \(parent.name)")
+            }
+        }
+        return problems
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import StrataCore
+import StrataSQLite
+
+/// Which events `strata lint` looks at.
+public enum LintSelection: Sendable, Equatable {
+    /// One revision (head by default).
+    case revision(String)
+    /// What comes after A up to B (`A..B`).
+    case range(from: String, to: String)
+    /// What `upgrade head` would run on each configured database.
+    case pending
+}
+
+public struct LintReport: Sendable {
+    /// Findings that count, and those the events' authors accepted.
+    public var findings: [Finding] = []
+    public var accepted: [Finding] = []
+    /// Databases whose rows could not be counted, and why.
+    public var uncounted: [(database: String, reason: String)] = []
+    public var events: Int = 0
+
+    public var errors: Int { findings.filter { $0.level == .error }.count }
+}
+
+/// `strata lint`: findings before anything runs. Static ones come from the
+/// events (StrataCore's `Lint`); data-dependent ones from a dry run of the
+/// same plan an upgrade would run on each configured database, in a
+/// transaction that is rolled back.
+extension Project {
+    public func lint(_ selection: LintSelection, databases paths: [String], ignoring: Set<String>) throws -> LintReport {
+        var report = LintReport()
+        let events: [Event]
+        switch selection {
+        case .revision(let r):
+            guard let id = try log.resolve(r) else { throw ProjectError("base has no events to lint; name a revision") }
+            events = [try log.event(id)]
+        case let .range(a, b):
+            let from = try log.resolve(a)
+            guard let to = try log.resolve(b) else { throw ProjectError("\(a)..\(b) ends at base: nothing to lint") }
+            if let from, !(try log.isAncestor(from, of: to)) { throw ProjectError("\(a) is not an ancestor of \(b): name a range along one history") }
+            events = try log.range(from: from, to: to)
+        case .pending:
+            var seen = Set<String>()
+            var pending: [Event] = []
+            if let head = try log.head() {
+                for path in paths where FileManager.default.fileExists(atPath: path) {
+                    let db = try TargetDatabase(path: path, create: false)
+                    let current = try db.currentRevision()
+                    if let current {
+                        let onTheWay = try log.contains(current) && log.isAncestor(current, of: head)
+                        guard onTheWay else { continue }
+                    }
+                    for e in try log.range(from: current, to: head) where seen.insert(e.id).inserted { pending.append(e) }
+                }
+            }
+            events = pending
+        }
+        report.events = events.count
+        for (n, e) in events.enumerated() {
+            let before = try log.state(at: e.parents.first)
+            let earlier = n == 0 ? try e.parents.first.map { try log.range(from: nil, to: $0) } ?? [] : Array(events[..<n])
+            for f in try Lint.findings(of: e, before: before, earlier: earlier) where !ignoring.contains(f.code) {
+                if e.accepted.contains(f.code) { report.accepted.append(f) } else { report.findings.append(f) }
+            }
+        }
+        // Rows: each database that the selection starts from (or, for
+        // --pending, each one with pending events) runs the plan dry.
+        guard events.contains(where: { e in e.ops.enumerated().contains { !DataChecks.checks(for: $0.element, in: .empty).isEmpty || Self.mayNeedRows($0.element) } }) else {
+            return report
+        }
+        let byID = Dictionary(events.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for path in paths {
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            do {
+                let db = try TargetDatabase(path: path, create: false)
+                let current = try db.currentRevision()
+                let goal: String
+                switch selection {
+                case .pending:
+                    guard let head = try log.head(), current != head else { continue }
+                    goal = head
+                default:
+                    guard let first = events.first, current == first.parents.first else {
+                        report.uncounted.append((path, "it is at \(current.map { String($0.prefix(12)) } ?? "base"), not where the events start"))
+                        continue
+                    }
+                    goal = events.last!.id
+                }
+                guard let plan = try planUpgrade(db, to: .revision(goal), context: migrationContext) else { continue }
+                let (failed, errors) = try db.dryRun(plan)
+                for c in failed where !ignoring.contains(c.check.code) {
+                    let e = byID[c.event]
+                    let f = Finding(code: c.check.code, level: Lint.level(of: c.check.code), event: c.event, op: c.op ?? -1,
+                                    message: c.check.describe(c.rows), database: path)
+                    if e?.accepted.contains(f.code) == true { report.accepted.append(f) } else { report.findings.append(f) }
+                }
+                for error in errors { report.uncounted.append((path, "a statement of the dry run failed: \(error)")) }
+            } catch {
+                report.uncounted.append((path, "\(error)"))
+            }
+        }
+        return report
+    }
+
+    /// An op whose check depends on the state it runs in (the schema
+    /// `.empty` above does not know its table).
+    static func mayNeedRows(_ op: Op) -> Bool {
+        switch op {
+        case .alterColumn, .addColumn, .alterConstraints: return true
+        case .createIndex(let i): return i.unique
+        default: return false
+        }
+    }
+
+    /// The static findings of a new event, for `revision` to print.
+    public func findings(of event: Event) throws -> [Finding] {
+        let before = try log.state(at: event.parents.first)
+        let earlier = try event.parents.first.map { try log.range(from: nil, to: $0) } ?? []
+        return try Lint.findings(of: event, before: before, earlier: earlier)
+    }
+}
+
+extension Project {
+    /// The static findings of the events `upgrade` is about to run on these
+    /// databases (each from its own revision), for it to print first.
+    /// Best effort: a database it cannot read adds nothing (the run will say why).
+    public func pendingFindings(_ paths: [String], to target: UpgradeTarget) -> [Finding] {
+        guard let goal: String = try? {
+            switch target {
+            case .head: return try log.head()
+            case .revision(let r): return try log.resolve(r)
+            case .relative: return nil
+            }
+        }() else { return [] }
+        var seen = Set<String>()
+        var events: [Event] = []
+        for path in paths {
+            let current = FileManager.default.fileExists(atPath: path) ? (try? TargetDatabase(path: path, create: false).currentRevision()) ?? nil : nil
+            guard let range = try? log.range(from: current, to: goal) else { continue }
+            for e in range where seen.insert(e.id).inserted { events.append(e) }
+        }
+        return events.flatMap { e in ((try? findings(of: e)) ?? []).filter { !e.accepted.contains($0.code) } }
+    }
+}
