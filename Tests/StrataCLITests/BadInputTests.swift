@@ -109,7 +109,7 @@ final class BadInputTests: XCTestCase {
         _ = try cli.sqlite("app.db", "INSERT INTO users (name) VALUES ('a'), ('a')")
         try cli.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT UNIQUE);\n")
         try cli.ok("revision", "--autogenerate", "-m", "unique names")
-        try refuse("upgrade", "head", saying: "UNIQUE constraint failed")
+        try refuse("upgrade", "head", saying: "MF102: users holds 1 value of (name) in more than one row, so UNIQUE (name) cannot be built")
         XCTAssertEqual(try cli.ok("current").stdout, r1 + "\n")
     }
 

@@ -385,19 +385,37 @@ final class ApplierTests: XCTestCase {
     func testAFailedRunLeavesTheDatabaseExactlyAsItWasAndSaysWhere() throws {
         let dir = try TempDir()
         let db = try TargetDatabase(path: dir.path("a.db"))
-        let v1 = try models("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);")
+        let v1 = try models("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT) STRICT;")
         let e1 = try migrate(db, .empty, to: v1)
         try db.connection.execute("INSERT INTO t (a) VALUES ('x'), ('x')")
-        let v2 = try models("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER DEFAULT 1); CREATE UNIQUE INDEX ux ON t (a);")
+        // A STRICT column that cannot take the stored text: the rebuild's copy fails.
+        let v2 = try models("CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER DEFAULT 1) STRICT;")
         XCTAssertThrowsError(try migrate(db, v1, to: v2, from: e1.id)) { error in
             let message = "\(error)"
-            XCTAssertTrue(message.contains("UNIQUE constraint failed: t.a"), message)
-            XCTAssertTrue(message.contains("statement: CREATE UNIQUE INDEX ux ON t (a)"), message)
+            XCTAssertTrue(message.contains("cannot store TEXT value in INTEGER column _strata_new_t.a"), message)
+            XCTAssertTrue(message.contains("statement: INSERT INTO _strata_new_t (id, a) SELECT id, a FROM t"), message)
             XCTAssertTrue(message.contains("the database was left exactly as it was"), message)
         }
         XCTAssertEqual(try db.schema(), v1)
         XCTAssertEqual(try db.currentRevision(), e1.id)
         XCTAssertEqual(try db.connection.scalar("SELECT count(*) FROM t")?.int, 2)
+    }
+
+    /// A change that the rows do not fit is refused before it runs, by the
+    /// same count `lint` reports (MF102), inside the transaction.
+    func testAUniqueIndexOverDuplicatesIsRefusedByItsCheck() throws {
+        let dir = try TempDir()
+        let db = try TargetDatabase(path: dir.path("a.db"))
+        let v1 = try models("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);")
+        let e1 = try migrate(db, .empty, to: v1)
+        try db.connection.execute("INSERT INTO t (a) VALUES ('x'), ('x'), ('y'), ('y'), (NULL), (NULL)")
+        let v2 = try models("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER DEFAULT 1); CREATE UNIQUE INDEX ux ON t (a);")
+        XCTAssertThrowsError(try migrate(db, v1, to: v2, from: e1.id)) { error in
+            XCTAssertEqual("\(error)".components(separatedBy: ": ").dropFirst().joined(separator: ": "),
+                           "MF102: t holds 2 values of (a) in more than one row, so unique index ux cannot be built: remove the duplicates first (a data step), "
+                            + "or drop the uniqueness\nthe database was left exactly as it was")
+        }
+        XCTAssertEqual(try db.schema(), v1, "column b was added first, and rolled back")
     }
 
     /// Rows that have nothing kept for a NOT NULL column without a default

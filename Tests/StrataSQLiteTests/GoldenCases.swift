@@ -180,6 +180,7 @@ enum GoldenCases {
         Case(kind: .alterConstraints, before: base, after: edited("email TEXT)", "email TEXT, CHECK (length(name) > 0))"),
              up: #"""
              -- rebuild users: drop view v_names that reads it
+             -- requires (MF104): `SELECT count(*) FROM users WHERE NOT (length(name) > 0)` counts no rows
              DROP VIEW v_names;
              -- rebuild users: create the new table
              CREATE TABLE _strata_new_users (
@@ -275,6 +276,7 @@ enum GoldenCases {
         Case(kind: .createIndex, before: base, after: base + "\nCREATE UNIQUE INDEX ux_users_email ON users (email) WHERE email IS NOT NULL;",
              up: #"""
              -- create index ux_users_email
+             -- requires (MF102): `SELECT count(*) FROM (SELECT 1 FROM users WHERE (email) IS NOT NULL AND (email IS NOT NULL) GROUP BY email HAVING count(*) > 1)` counts no rows
              CREATE UNIQUE INDEX ux_users_email ON users (email) WHERE email IS NOT NULL;
              """#,
              down: #"""
