@@ -61,7 +61,9 @@ public final class MemoryRegistryStore: RegistryStore {
         guard heads.count == 1 else { throw RegistryError.invalid("the events do not extend the registry's head in one line; pull, merge or rebase, and push again") }
         try p.log.append(events, expectedHeads: base.map { [$0] } ?? [])
         for e in events where projects[name]!.pushed[e.id] == nil { projects[name]!.pushed[e.id] = (identity, time) }
-        audit(name, "push", identity, time, .object(["base": base.map(JSON.string) ?? .null, "head": .string(heads[0]), "events": .int(Int64(events.count)), "signed_by": .array(signers.map(JSON.string))]))
+        var detail: [String: JSON] = ["base": base.map(JSON.string) ?? .null, "head": .string(heads[0]), "events": .int(Int64(events.count))]
+        if !signers.isEmpty { detail["signed_by"] = .array(signers.map(JSON.string)) }
+        audit(name, "push", identity, time, .object(detail))
         return heads[0]
     }
 

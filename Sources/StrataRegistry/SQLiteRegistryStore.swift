@@ -106,10 +106,12 @@ public final class SQLiteRegistryStore: RegistryStore {
                     try db.query("INSERT OR IGNORE INTO remote (project, id, pushed_by, pushed_at) VALUES (?, ?, ?, ?)",
                                  [.text(project), .text(e.id), .text(identity), .text(time)])
                 }
-                try SQLiteRegistryStore.audit(db, project, "push", identity, time, .object([
+                var detail: [String: JSON] = [
                     "base": base.map(JSON.string) ?? .null, "head": .string(heads[0][0].string ?? ""), "events": .int(Int64(events.count)),
-                    "signed_by": .array(signers.map(JSON.string)),
-                ]))
+                ]
+                // Who signed, when anyone did (trusted names, else the public keys).
+                if !signers.isEmpty { detail["signed_by"] = .array(signers.map(JSON.string)) }
+                try SQLiteRegistryStore.audit(db, project, "push", identity, time, .object(detail))
             })
         } catch let e as LogError where e.kind == .conflict {
             throw RegistryError.conflict(head: try l.heads().first)
