@@ -107,12 +107,16 @@ public enum Planner {
                 + triggers.map { PlannedStatement($0.sql, "create trigger \($0.name)") }
 
         case let .alterColumn(table, from, to):
-            // What the inverse rewrote (and kept) comes back; what this one rewrites is kept.
-            let keep = slots.keep != nil && Trash.alterRewrites(from: from, to: to)
-            let restore = slots.restore != nil && Trash.alterRewrites(from: to, to: from)
+            // The way up keeps what this alter rewrites; the way down (this
+            // is then the inverse) restores what the way up kept.
             let plain = try statements(for: op, in: before)
-            guard keep || restore else { return plain }
-            return Trash.alter(before.table(table)!, from, to, slots, rebuild: plain, keep: keep, restore: restore)
+            if let keep = slots.keep, Trash.alterRewrites(from: from, to: to) {
+                return Trash.keepAlter(before.table(table)!, from, to, slots, stash: keep, rebuild: plain)
+            }
+            if let restore = slots.restore, Trash.alterRewrites(from: to, to: from) {
+                return Trash.restoreAlter(before.table(table)!, from, to, stash: restore, rebuild: plain)
+            }
+            return plain
 
         default:
             return try statements(for: op, in: before)

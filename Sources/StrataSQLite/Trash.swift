@@ -173,46 +173,36 @@ enum Trash {
 
     static func alterStashColumns(_ t: Table) -> [String] { keyColumns(t) + ["old", "new"] }
 
-    /// An alter that rewrites values, keeping and restoring around its
-    /// rebuild. Before it: every row's value goes into the keep stash, and
-    /// the rows the inverse rewrote that still hold what it made of them are
-    /// marked for restoring (the others changed since and are let go).
-    /// After it: what the rebuild made of each kept value (unchanged rows are
-    /// let go), the marked rows get their old values back, and those are
-    /// not kept again.
-    static func alter(_ t: Table, _ old: Column, _ new: Column, _ slots: TrashSlots, rebuild: [PlannedStatement],
-                      keep: Bool, restore: Bool) -> [PlannedStatement] {
+    /// On the way up, around the rebuild of an alter that rewrites values:
+    /// every row's value before it, what the rebuild made of each after it,
+    /// and the rows it did not change let go.
+    static func keepAlter(_ t: Table, _ old: Column, _ new: Column, _ slots: TrashSlots, stash: String, rebuild: [PlannedStatement]) -> [PlannedStatement] {
         let after = Table(name: t.name, columns: t.columns.map { $0.name.lowercased() == old.name.lowercased() ? new : $0 }, constraints: t.constraints)
-        let keepLabel = "keep the values of \(t.name).\(new.name) that the alter rewrites"
-        let restoreLabel = "bring back the values of \(t.name).\(new.name) that the alter rewrote"
+        let label = "keep the values of \(t.name).\(new.name) that the alter rewrites"
         let what = "\(t.name).\(new.name) (values the alter rewrote)"
-        let k = slots.keep.map(DDL.q) ?? "", r = slots.restore.map(DDL.q) ?? ""
-        var plan: [PlannedStatement] = []
-        if restore {
-            var open = PlannedStatement("CREATE TABLE IF NOT EXISTS \(r) (\(alterStashColumns(t).map(DDL.q).joined(separator: ", ")))", restoreLabel)
-            open.trash = .restores(stash: slots.restore!, what: "\(t.name).\(new.name)")
-            plan += [open, PlannedStatement("DELETE FROM \(r) WHERE NOT EXISTS (SELECT 1 FROM \(DDL.q(t.name)) AS t WHERE \(match(t, stash: r, table: "t")) "
-                + "AND quote(t.\(DDL.q(old.name))) IS \(r).new)", restoreLabel)]
-        }
-        if keep, let stash = slots.keep {
-            plan += create(stash, columns: alterStashColumns(t), label: keepLabel, note: .keeps(stash: stash, what: what))
-            plan.append(PlannedStatement("INSERT INTO \(k) SELECT \((rowKey(t) + [DDL.q(old.name)]).joined(separator: ", ")), NULL FROM \(DDL.q(t.name))", keepLabel))
-        }
-        plan += rebuild
-        if keep {
-            plan += [PlannedStatement("UPDATE \(k) SET new = quote(t.\(DDL.q(new.name))) FROM \(DDL.q(t.name)) AS t WHERE \(match(after, stash: k, table: "t"))", keepLabel),
-                     PlannedStatement("DELETE FROM \(k) WHERE new IS quote(old)", keepLabel)]
-        }
-        if restore {
-            plan.append(PlannedStatement("UPDATE \(DDL.q(t.name)) SET \(DDL.q(new.name)) = s.old FROM \(r) AS s WHERE \(match(after, stash: "s", table: DDL.q(t.name)))", restoreLabel))
-            if keep {
-                let same = keyColumns(t).map { "s.\($0) IS \(k).\($0)" }.joined(separator: " AND ")
-                plan.append(PlannedStatement("DELETE FROM \(k) WHERE EXISTS (SELECT 1 FROM \(r) AS s WHERE \(same))", keepLabel))
-            }
-            plan += discard(slots.restore!, label: restoreLabel)
-        }
-        if keep, let stash = slots.keep { plan.append(PlannedStatement(record(slots, stash: stash, what: what), keepLabel)) }
-        return plan
+        let k = DDL.q(stash)
+        return create(stash, columns: alterStashColumns(t), label: label, note: .keeps(stash: stash, what: what))
+            + [PlannedStatement("INSERT INTO \(k) SELECT \((rowKey(t) + [DDL.q(old.name)]).joined(separator: ", ")), NULL FROM \(DDL.q(t.name))", label)]
+            + rebuild
+            + [PlannedStatement("UPDATE \(k) SET new = quote(t.\(DDL.q(new.name))) FROM \(DDL.q(t.name)) AS t WHERE \(match(after, stash: k, table: "t"))", label),
+               PlannedStatement("DELETE FROM \(k) WHERE new IS quote(old)", label),
+               PlannedStatement(record(slots, stash: stash, what: what), label)]
+    }
+
+    /// On the way down, around the inverse alter's rebuild: the kept rows
+    /// that still hold what the alter made of them (the others changed
+    /// since and are let go) get their old values back after it.
+    static func restoreAlter(_ t: Table, _ old: Column, _ new: Column, stash: String, rebuild: [PlannedStatement]) -> [PlannedStatement] {
+        let after = Table(name: t.name, columns: t.columns.map { $0.name.lowercased() == old.name.lowercased() ? new : $0 }, constraints: t.constraints)
+        let label = "bring back the values of \(t.name).\(new.name) that the alter rewrote"
+        let r = DDL.q(stash)
+        var open = PlannedStatement("CREATE TABLE IF NOT EXISTS \(r) (\(alterStashColumns(t).map(DDL.q).joined(separator: ", ")))", label)
+        open.trash = .restores(stash: stash, what: "\(t.name).\(new.name)")
+        return [open, PlannedStatement("DELETE FROM \(r) WHERE NOT EXISTS (SELECT 1 FROM \(DDL.q(t.name)) AS t WHERE \(match(t, stash: r, table: "t")) "
+            + "AND quote(t.\(DDL.q(old.name))) IS \(r).new)", label)]
+            + rebuild
+            + [PlannedStatement("UPDATE \(DDL.q(t.name)) SET \(DDL.q(new.name)) = s.old FROM \(r) AS s WHERE \(match(after, stash: "s", table: DDL.q(t.name)))", label)]
+            + discard(stash, label: label)
     }
 }
 
