@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "strata", targets: ["strata"]),
+        .executable(name: "strata-registry", targets: ["strata-registry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,10 +33,15 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The CLI links no HTTP server: `strata registry serve` runs strata-registry.
         .executableTarget(name: "strata", dependencies: [
-            "StrataCore", "StrataSQLite", "StrataStore", "StrataWire", "StrataSync", "StrataRegistry",
+            "StrataCore", "StrataSQLite", "StrataStore", "StrataWire", "StrataSync",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        .executableTarget(name: "strata-registry", dependencies: [
+            "StrataCore", "StrataRegistry",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "strata-bench", dependencies: ["StrataCore", "StrataStore", "StrataRegistry"]),
         // Shared by the test targets: a seeded generator and event chains.

@@ -12,11 +12,11 @@ enum Main {
         return [args[2], "-C", args[1]] + args[3...]
     }
 
-    static func main() async {
+    static func main() {
         let arguments = leadingDirectoryMoved(Array(CommandLine.arguments.dropFirst()))
         do {
             var command = try StrataCommand.parseAsRoot(arguments)
-            if var async = command as? AsyncParsableCommand { try await async.run() } else { try command.run() }
+            try command.run()
         } catch {
             if let (status, code) = ExitCodes.classify(error) { report(error, status: status, code: code, json: arguments.contains("--json")) }
             // What is left comes from ArgumentParser: help, version, an

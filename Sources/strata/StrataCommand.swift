@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The root command lists the subcommands and nothing more.
-struct StrataCommand: AsyncParsableCommand {
+struct StrataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "An event-sourced schema history for SQLite databases.",

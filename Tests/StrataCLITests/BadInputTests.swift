@@ -141,4 +141,28 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(drift.status, 1, "a difference found is not an error: no error document")
         XCTAssertFalse(drift.stdout.contains("\"error\""), drift.stdout)
     }
+
+    /// `strata registry serve` runs the server executable beside strata; a
+    /// strata copied alone says what is missing and how to get it.
+    func testRegistryServeNamesAMissingServer() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-alone-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let alone = dir.appendingPathComponent("strata")
+        try FileManager.default.copyItem(at: CLI.binary, to: alone)
+        let p = Process()
+        p.executableURL = alone
+        p.arguments = ["registry", "serve", "--store", dir.appendingPathComponent("r.db").path]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 2)
+        XCTAssertEqual(text, "error: the registry server strata-registry is not beside \(alone.resolvingSymlinksInPath().path) nor in "
+            + "\(dir.resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("libexec/strata").path); "
+            + "build it (`swift build --product strata-registry`, which ops/setup does) and keep it beside strata\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("r.db").path), "nothing created")
+    }
 }

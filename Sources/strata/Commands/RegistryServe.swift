@@ -1,15 +1,21 @@
 import ArgumentParser
 import Foundation
-import StrataRegistry
+import StrataCore
 
 extension StrataCommand {
-    struct Registry: AsyncParsableCommand {
+    struct Registry: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The central registry.", subcommands: [Serve.self])
 
-        struct Serve: AsyncParsableCommand {
+        /// Runs the server executable, `strata-registry`, in this process's
+        /// place: the CLI itself links no HTTP server (its start-up stays
+        /// small), and signals and output go straight to the server.
+        struct Serve: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Run the registry: every project's canonical log, the fleet's state, the audit trail.",
-                discussion: "Stops cleanly on SIGINT or SIGTERM. Prints `strata registry listening on http://HOST:PORT` once bound (--port 0 picks a free port).")
+                discussion: """
+                    Stops cleanly on SIGINT or SIGTERM. Prints `strata registry listening on http://HOST:PORT` once bound (--port 0 \\
+                    picks a free port). The server is the executable strata-registry, found beside strata or in ../libexec/strata/.
+                    """)
 
             @Option(help: "Port to listen on (0: any free port).") var port: Int = 8080
             @Option(help: "Address to bind.") var host = "127.0.0.1"
@@ -20,16 +26,29 @@ extension StrataCommand {
             var trustedKeys: String?
             @Option(help: "Largest request body accepted, in bytes.") var maxBody: Int = 32 << 20
 
-            func run() async throws {
-                var options = RegistryOptions()
-                options.host = host
-                options.port = port
-                options.maxBodyBytes = maxBody
-                let boundHost = host
-                try await serveRegistry(storePath: store, tokensPath: tokens, trustedKeysPath: trustedKeys, projects: project, options: options) { port in
-                    // Unbuffered: a script waits for this line.
-                    FileHandle.standardOutput.write(Data("strata registry listening on http://\(boundHost):\(port)\n".utf8))
+            func run() throws {
+                var args = ["--port", String(port), "--host", host, "--store", store, "--max-body", String(maxBody)]
+                if let tokens { args += ["--tokens", tokens] }
+                for p in project { args += ["--project", p] }
+                if let trustedKeys { args += ["--trusted-keys", trustedKeys] }
+                let server = try Serve.serverExecutable()
+                let argv = ([server] + args).map { strdup($0) } + [nil]
+                execv(server, argv)
+                throw StrataFailure("cannot run \(server): \(String(cString: strerror(errno)))")
+            }
+
+            /// `strata-registry` beside this executable (a build directory,
+            /// or PREFIX/bin), else in PREFIX/libexec/strata.
+            static func serverExecutable() throws -> String {
+                let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+                let bin = me.deletingLastPathComponent()
+                let candidates = [bin.appendingPathComponent("strata-registry"),
+                                  bin.deletingLastPathComponent().appendingPathComponent("libexec/strata/strata-registry")]
+                guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+                    throw StrataFailure("the registry server strata-registry is not beside \(me.path) nor in \(candidates[1].deletingLastPathComponent().path); "
+                        + "build it (`swift build --product strata-registry`, which ops/setup does) and keep it beside strata")
                 }
+                return found.path
             }
         }
     }
