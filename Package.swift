@@ -22,7 +22,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Headers only: libcurl is loaded with dlopen (Sources/CCurl/shim.h), so no pkg-config link flags.
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "StrataCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "StrataSQLite", dependencies: ["CSQLite", "StrataCore"]),
         .target(name: "StrataStore", dependencies: ["StrataCore", "StrataSQLite", .product(name: "TOMLKit", package: "TOMLKit")]),

@@ -51,7 +51,8 @@ public protocol Transport: AnyObject {
 /// (the CLI's main thread, or `ThreadedTransport`'s own thread), never from
 /// Swift's cooperative pool.
 public final class CurlTransport: Transport {
-    private let handle: UnsafeMutableRawPointer
+    /// Nil when libcurl could not be loaded (every request then says why).
+    private let handle: UnsafeMutableRawPointer?
     public let connectTimeout: Int
     public let timeout: Int
     /// A PEM file of CA certificates trusted instead of the system's, for a
@@ -62,17 +63,18 @@ public final class CurlTransport: Transport {
     /// connection alive.
     public private(set) var connectionsOpened = 0
 
-    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+    /// libcurl is loaded (and globally initialised) once, by the first
+    /// transport: commands that never reach the registry never load it.
+    private static let loaded: Bool = strata_curl_load() == 1
 
     public init(connectTimeoutSeconds: Int = 5, timeoutSeconds: Int = 60, caFile: String? = nil) {
-        _ = CurlTransport.globalInit
-        handle = curl_easy_init()
+        handle = CurlTransport.loaded ? strata_curl_easy_init() : nil
         connectTimeout = connectTimeoutSeconds
         timeout = timeoutSeconds
         self.caFile = caFile
     }
 
-    deinit { curl_easy_cleanup(handle) }
+    deinit { if let handle { strata_curl_easy_cleanup(handle) } }
 
     /// Collects the response body; passed to the C callback as an unmanaged pointer.
     private final class Sink {
@@ -80,13 +82,15 @@ public final class CurlTransport: Transport {
     }
 
     public func send(_ request: HTTPRequest) throws -> HTTPResponse {
-        let curl = handle
-        curl_easy_reset(curl)
+        guard let curl = handle else {
+            throw TransportError(code: -1, message: "libcurl cannot be loaded (\(String(cString: strata_curl_error()))); install it (apt-get install libcurl4) to reach the registry")
+        }
+        strata_curl_easy_reset(curl)
         let sink = Sink()
         var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
-        for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
-        headerList = curl_slist_append(headerList, "Expect:") // no 100-continue round trip
+        defer { strata_curl_slist_free_all(headerList) }
+        for (name, value) in request.headers { headerList = strata_curl_slist_append(headerList, "\(name): \(value)") }
+        headerList = strata_curl_slist_append(headerList, "Expect:") // no 100-continue round trip
 
         _ = strata_curl_setopt_string(curl, CURLOPT_URL, request.url)
         _ = strata_curl_setopt_long(curl, CURLOPT_NOSIGNAL, 1)
@@ -122,9 +126,9 @@ public final class CurlTransport: Transport {
             data.withMemoryRebound(to: UInt8.self, capacity: n) { sink.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
             return n
         }
-        let rc = curl_easy_perform(curl)
+        let rc = strata_curl_easy_perform(curl)
         guard rc == CURLE_OK else {
-            throw TransportError(code: Int(rc.rawValue), message: String(cString: curl_easy_strerror(rc)))
+            throw TransportError(code: Int(rc.rawValue), message: String(cString: strata_curl_easy_strerror(rc)))
         }
         var status = 0
         _ = strata_curl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &status)
