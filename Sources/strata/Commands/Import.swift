@@ -30,6 +30,10 @@ extension StrataCommand {
             }
             let p = try project.open()
             let progress = isatty(2) == 1 ? Progress(total: 0) : nil
+            if kind == .alembic && progress != nil {
+                // Alembic runs first, revision by revision, with no count to show yet.
+                FileHandle.standardError.write(Data("running the Alembic project on a scratch SQLite database...\r".utf8))
+            }
             func show(_ done: Int, _ total: Int) {
                 progress?.total = total
                 progress?.update(done: done, failed: 0)
