@@ -20,7 +20,9 @@ public actor RegistryService {
 
     func withStore<T: Sendable>(_ body: (RegistryStore) throws -> T) throws -> T { try body(store) }
 
-    nonisolated func identify(_ authorization: String?, needs role: Identity.Role) throws -> Identity {
+    /// Who the token says the caller is, refused (401/403) unless it has
+    /// `role` and may act on `project`.
+    nonisolated func identify(_ authorization: String?, needs role: Identity.Role, project: String) throws -> Identity {
         if tokens.isEmpty {
             // With no tokens file the registry is read-only and open.
             guard role == .read else {
@@ -32,6 +34,9 @@ public actor RegistryService {
         guard let who = tokens.identify(authorization: authorization) else { throw HTTPFailure(.unauthorized, "unknown token", code: "auth.unknown") }
         guard who.role >= role else {
             throw HTTPFailure(.forbidden, "\(who.name) has the \(who.role) role; this needs \(role)", code: "auth.role")
+        }
+        guard who.mayAct(on: project) else {
+            throw HTTPFailure(.forbidden, "\(who.name)'s token is for \(who.projects!.sorted().joined(separator: ", ")) only, not for project \(project)", code: "auth.project")
         }
         return who
     }
@@ -120,7 +125,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
     router.put("/v1/projects/:project") { request, context in
         await answer {
             let project = try context.parameters.require("project")
-            let who = try service.identify(request.headers[.authorization], needs: .admin)
+            let who = try service.identify(request.headers[.authorization], needs: .admin, project: project)
             try await service.withStore { try $0.createProject(project, by: who.name, at: now()) }
             return json(.created, .object(["project": .string(project)]))
         }
@@ -129,7 +134,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
     router.get("/v1/projects/:project/events") { request, context in
         await answer {
             let project = try context.parameters.require("project")
-            _ = try service.identify(request.headers[.authorization], needs: .read)
+            _ = try service.identify(request.headers[.authorization], needs: .read, project: project)
             let after = request.uri.queryParameters["after"].map(String.init)
             let max = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 1000
             guard (1...5000).contains(max) else { throw HTTPFailure(.badRequest, "limit must be between 1 and 5000", code: "request.invalid") }
@@ -145,7 +150,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
         await answer {
             var request = request
             let project = try context.parameters.require("project")
-            let who = try service.identify(request.headers[.authorization], needs: .push)
+            let who = try service.identify(request.headers[.authorization], needs: .push, project: project)
             let push = try PushRequest(json: try await readJSON(&request, limit: limit))
             let signers = try service.signers(of: push.events)
             let time = now()
@@ -158,7 +163,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
         await answer {
             var request = request
             let project = try context.parameters.require("project")
-            let who = try service.identify(request.headers[.authorization], needs: .push)
+            let who = try service.identify(request.headers[.authorization], needs: .push, project: project)
             let reports = try Report.batch(json: try await readJSON(&request, limit: limit))
             try await service.withStore { try $0.record(reports, of: project, by: who.name, at: now()) }
             return json(.ok, .object(["ok": .bool(true), "recorded": .int(Int64(reports.count))]))
@@ -168,7 +173,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
     router.get("/v1/projects/:project/fleet") { request, context in
         await answer {
             let project = try context.parameters.require("project")
-            _ = try service.identify(request.headers[.authorization], needs: .read)
+            _ = try service.identify(request.headers[.authorization], needs: .read, project: project)
             let fleet = try await service.withStore { store -> Fleet in
                 let targets = try store.targets(of: project)
                 let byEnv = Dictionary(uniqueKeysWithValues: targets.map { ($0.name, $0.revision) })
@@ -187,7 +192,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             var request = request
             let project = try context.parameters.require("project")
             let environment = try context.parameters.require("environment")
-            let who = try service.identify(request.headers[.authorization], needs: .admin)
+            let who = try service.identify(request.headers[.authorization], needs: .admin, project: project)
             let revision = try TargetRequest(json: try await readJSON(&request, limit: limit)).revision
             let target = EnvironmentTarget(name: environment, revision: revision, setBy: who.name, setAt: now())
             try await service.withStore { try $0.setTarget(revision, environment: environment, of: project, by: who.name, at: target.setAt) }
@@ -199,7 +204,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
         await answer {
             let project = try context.parameters.require("project")
             let environment = try context.parameters.require("environment")
-            _ = try service.identify(request.headers[.authorization], needs: .read)
+            _ = try service.identify(request.headers[.authorization], needs: .read, project: project)
             let target = try await service.withStore { try $0.targets(of: project).first { $0.name == environment } }
             guard let target else {
                 throw HTTPFailure(.notFound, "environment \(environment) has no target; an admin sets one with `strata promote REV --env \(environment)`",
@@ -212,7 +217,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
     router.get("/v1/projects/:project/audit") { request, context in
         await answer {
             let project = try context.parameters.require("project")
-            _ = try service.identify(request.headers[.authorization], needs: .read)
+            _ = try service.identify(request.headers[.authorization], needs: .read, project: project)
             return json(.ok, AuditTrail(records: try await service.withStore { try $0.audit(of: project) }).json)
         }
     }

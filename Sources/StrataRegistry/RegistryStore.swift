@@ -11,7 +11,7 @@ public enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var description: String {
         switch self {
-        case .unknownProject(let p): return "unknown project \(p); an admin creates it with PUT /v1/projects/\(p) (or `registry serve --project \(p)`)"
+        case .unknownProject(let p): return "unknown project \(p); an admin creates it with `strata registry project create \(p)` (PUT /v1/projects/\(p)), or `strata registry serve --project \(p)`"
         case .projectExists(let p): return "project \(p) exists already"
         case .conflict: return "the push builds on a stale head"
         case .invalid(let m): return m

@@ -18,9 +18,20 @@ public struct Identity: Sendable, Equatable {
 
     public let name: String
     public let role: Role
+    /// The projects it may act on; nil for all.
+    public let projects: Set<String>?
+
+    public init(name: String, role: Role, projects: Set<String>? = nil) {
+        self.name = name
+        self.role = role
+        self.projects = projects
+    }
+
+    public func mayAct(on project: String) -> Bool { projects.map { $0.contains(project) } ?? true }
 }
 
-/// The tokens file: one `NAME ROLE SECRET` per line (`#` comments). Only
+/// The tokens file: one `NAME ROLE SECRET [PROJECT,...]` per line (`#`
+/// comments); without a project list the token acts on every project. Only
 /// SHA-256 hashes of the secrets are kept in memory; a SECRET written as
 /// `sha256:HEX` lets the file itself hold no secret at all.
 public struct TokenTable: Sendable {
@@ -31,12 +42,14 @@ public struct TokenTable: Sendable {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard parts.count == 3, let role = Identity.Role(name: parts[1]) else {
-                throw RegistryError.invalid("\(source):\(n + 1): expected `NAME ROLE SECRET` with ROLE read, push or admin")
+            guard parts.count == 3 || parts.count == 4, let role = Identity.Role(name: parts[1]) else {
+                throw RegistryError.invalid("\(source):\(n + 1): expected `NAME ROLE SECRET [PROJECT,...]` with ROLE read, push or admin")
             }
+            let projects = parts.count == 4 ? Set(parts[3].split(separator: ",").map(String.init)) : nil
+            if projects?.isEmpty == true { throw RegistryError.invalid("\(source):\(n + 1): the project list is empty") }
             let hash = parts[2].hasPrefix("sha256:") ? String(parts[2].dropFirst(7)).lowercased() : TokenTable.hash(parts[2])
             guard hash.count == 64 else { throw RegistryError.invalid("\(source):\(n + 1): a sha256: secret needs 64 hex digits") }
-            byHash[hash] = Identity(name: parts[0], role: role)
+            byHash[hash] = Identity(name: parts[0], role: role, projects: projects)
         }
     }
 

@@ -7,7 +7,8 @@ import StrataWire
 extension Project {
     /// The registry client from strata.toml, with the token from
     /// STRATA_TOKEN or `token_file` (never from the command line).
-    public func registryClient() throws -> RegistryClient {
+    /// `project` names another project on the same registry (creating one).
+    public func registryClient(project: String? = nil) throws -> RegistryClient {
         guard let url = config.registry, !url.isEmpty else { throw SyncError.notConfigured }
         var token = ProcessInfo.processInfo.environment["STRATA_TOKEN"]
         if token == nil, let file = config.tokenFile {
@@ -24,7 +25,7 @@ extension Project {
             }
             caFile = resolved
         }
-        return RegistryClient(baseURL: url, project: config.project, token: token, transport: CurlTransport(caFile: caFile))
+        return RegistryClient(baseURL: url, project: project ?? config.project, token: token, transport: CurlTransport(caFile: caFile))
     }
 
     public func syncer() throws -> Syncer { Syncer(project: self, client: try registryClient()) }

@@ -1,10 +1,30 @@
 import ArgumentParser
 import Foundation
 import StrataCore
+import StrataSync
 
 extension StrataCommand {
     struct Registry: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The central registry.", subcommands: [Serve.self])
+        static let configuration = CommandConfiguration(abstract: "The central registry.", subcommands: [Serve.self, ProjectCommand.self])
+
+        struct ProjectCommand: ParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "project", abstract: "Projects on the registry.", subcommands: [Create.self])
+
+            struct Create: ParsableCommand {
+                static let configuration = CommandConfiguration(
+                    abstract: "Create a project on the configured registry (an admin token, from STRATA_TOKEN or token_file).")
+
+                @OptionGroup var project: ProjectOptions
+                @Argument(help: "The new project's name.") var name: String
+
+                func run() throws {
+                    let p = try project.open()
+                    let client = try p.registryClient(project: name)
+                    try client.createProject()
+                    print("created project \(name) on \(p.config.registry ?? "")")
+                }
+            }
+        }
 
         /// Runs the server executable, `strata-registry`, in this process's
         /// place: the CLI itself links no HTTP server (its start-up stays
