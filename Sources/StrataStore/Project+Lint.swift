@@ -41,20 +41,7 @@ extension Project {
             if let from, !(try log.isAncestor(from, of: to)) { throw ProjectError("\(a) is not an ancestor of \(b): name a range along one history") }
             events = try log.range(from: from, to: to)
         case .pending:
-            var seen = Set<String>()
-            var pending: [Event] = []
-            if let head = try log.head() {
-                for path in paths where FileManager.default.fileExists(atPath: path) {
-                    let db = try TargetDatabase(path: path, create: false)
-                    let current = try db.currentRevision()
-                    if let current {
-                        let onTheWay = try log.contains(current) && log.isAncestor(current, of: head)
-                        guard onTheWay else { continue }
-                    }
-                    for e in try log.range(from: current, to: head) where seen.insert(e.id).inserted { pending.append(e) }
-                }
-            }
-            events = pending
+            events = try log.head().map { pendingEvents(paths, to: $0) } ?? []
         }
         report.events = events.count
         for (n, e) in events.enumerated() {
@@ -133,13 +120,25 @@ extension Project {
             case .relative: return nil
             }
         }() else { return [] }
+        let events = pendingEvents(paths, to: goal)
+        return events.flatMap { e in ((try? findings(of: e)) ?? []).filter { !e.accepted.contains($0.code) } }
+    }
+}
+
+extension Project {
+    /// The events `upgrade` would run to bring these databases to `goal`,
+    /// each from its own revision (a file not there yet from base), each
+    /// event once. A database off the way to `goal`, or unreadable, adds
+    /// nothing: the run itself says why.
+    func pendingEvents(_ paths: [String], to goal: String) -> [Event] {
         var seen = Set<String>()
         var events: [Event] = []
         for path in paths {
             let current = FileManager.default.fileExists(atPath: path) ? (try? TargetDatabase(path: path, create: false).currentRevision()) ?? nil : nil
+            if let current, (try? log.contains(current) && log.isAncestor(current, of: goal)) != true { continue }
             guard let range = try? log.range(from: current, to: goal) else { continue }
             for e in range where seen.insert(e.id).inserted { events.append(e) }
         }
-        return events.flatMap { e in ((try? findings(of: e)) ?? []).filter { !e.accepted.contains($0.code) } }
+        return events
     }
 }

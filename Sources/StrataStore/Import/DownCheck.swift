@@ -64,7 +64,7 @@ extension Project {
             }
         }
         guard format.hasDowns else { return [] }
-        let start = try log.state(at: try revision.map { try log.resolve($0) } ?? (try log.heads().isEmpty ? nil : try log.head()))
+        let start = try log.state(at: try importBase(revision))
         let migrations = try format.read(dir)
         let db = try Connection.memory()
         for statement in DDL.script(start) { try db.execute(statement) }

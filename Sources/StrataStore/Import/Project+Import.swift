@@ -41,7 +41,7 @@ extension Project {
         }
         guard !migrations.isEmpty else { throw ProjectError("\(dir) holds no \(format.rawValue) migrations") }
         let heads = try log.heads()
-        let onto: String? = try revision.map { try log.resolve($0) } ?? (heads.isEmpty ? nil : try log.head())
+        let onto = try importBase(revision)
         var state = try log.state(at: onto)
         var parent = onto
         var events: [Event] = []
@@ -72,6 +72,13 @@ extension Project {
         progress(migrations.count, migrations.count)
         try log.append(events, expectedHeads: heads)
         return summary
+    }
+}
+
+extension Project {
+    /// The revision an import builds on: `--onto`, else head (base for an empty log).
+    func importBase(_ revision: String?) throws -> String? {
+        try revision.map { try log.resolve($0) } ?? (try log.heads().isEmpty ? nil : try log.head())
     }
 }
 
