@@ -75,6 +75,17 @@ enum Trash {
 
     static func keyColumns(_ t: Table) -> [String] { rowKey(t).indices.map { "strata_key_\($0)" } }
 
+    /// The key columns as a stash declares them: with the key's own type,
+    /// so that matching a stash row to a table row can use an index (an
+    /// untyped column compared with an INTEGER rowid cannot). The values
+    /// came from columns of that type, so none is converted.
+    static func keyDefinitions(_ t: Table) -> [String] {
+        zip(keyColumns(t), rowKey(t)).map { name, key in
+            let type = key == "rowid" ? "INTEGER" : t.column(SQL.unquote(key))?.type ?? ""
+            return type.isEmpty ? name : "\(name) \(type)"
+        }
+    }
+
     /// `s.strata_key_0 IS t.id AND ...`
     static func match(_ t: Table, stash alias: String, table tableRef: String) -> String {
         zip(keyColumns(t), rowKey(t)).map { "\(alias).\($0) IS \(tableRef).\($1)" }.joined(separator: " AND ")
@@ -92,9 +103,10 @@ enum Trash {
          PlannedStatement("DELETE FROM strata_trash WHERE stash = \(SQL.literal(stash))", label)]
     }
 
-    /// A new stash (a later run past the same op replaces the old one).
+    /// A new stash (a later run past the same op replaces the old one);
+    /// `columns` are column definitions.
     static func create(_ stash: String, columns: [String], label: String, note: TrashNote?, ifMissing: Bool = false) -> [PlannedStatement] {
-        let create = "CREATE TABLE \(ifMissing ? "IF NOT EXISTS " : "")\(DDL.q(stash)) (\(columns.map(DDL.q).joined(separator: ", ")))"
+        let create = "CREATE TABLE \(ifMissing ? "IF NOT EXISTS " : "")\(DDL.q(stash)) (\(columns.joined(separator: ", ")))"
         var first = PlannedStatement(ifMissing ? create : "DROP TABLE IF EXISTS \(DDL.q(stash))", label)
         first.trash = note
         return ifMissing ? [first] : [first, PlannedStatement(create, label)]
@@ -102,7 +114,7 @@ enum Trash {
 
     // MARK: - A dropped column
 
-    static func columnStashColumns(_ t: Table, _ c: Column) -> [String] { keyColumns(t) + [c.name] }
+    static func columnStashColumns(_ t: Table, _ c: Column) -> [String] { keyDefinitions(t) + [DDL.q(c.name)] }
 
     static func keepColumn(_ t: Table, _ c: Column, _ slots: TrashSlots, stash: String) -> [PlannedStatement] {
         let what = "\(t.name).\(c.name) (dropped column)"
@@ -137,7 +149,7 @@ enum Trash {
         let what = "table \(t.name) (dropped)"
         let label = "keep the rows of \(t.name)"
         let values = (t.constraints.withoutRowid || isRowidAlias(t) ? [] : ["rowid"]) + t.columns.filter { $0.generated == nil }.map { DDL.q($0.name) }
-        return create(stash, columns: tableStashColumns(t), label: label, note: .keeps(stash: stash, what: what))
+        return create(stash, columns: tableStashColumns(t).map(DDL.q), label: label, note: .keeps(stash: stash, what: what))
             + [PlannedStatement("INSERT INTO \(DDL.q(stash)) SELECT \(values.joined(separator: ", ")) FROM \(DDL.q(t.name))", label),
                PlannedStatement(record(slots, stash: stash, what: what, sequenceOf: t.constraints.autoincrement ? t.name : nil), label)]
     }
@@ -171,7 +183,7 @@ enum Trash {
         return new.notNull && !old.notNull && new.defaultValue != nil && new.defaultValue != "NULL"
     }
 
-    static func alterStashColumns(_ t: Table) -> [String] { keyColumns(t) + ["old", "new"] }
+    static func alterStashColumns(_ t: Table) -> [String] { keyDefinitions(t) + ["old", "new"] }
 
     /// On the way up, around the rebuild of an alter that rewrites values:
     /// every row's value before it, what the rebuild made of each after it,
@@ -196,7 +208,7 @@ enum Trash {
         let after = Table(name: t.name, columns: t.columns.map { $0.name.lowercased() == old.name.lowercased() ? new : $0 }, constraints: t.constraints)
         let label = "bring back the values of \(t.name).\(new.name) that the alter rewrote"
         let r = DDL.q(stash)
-        var open = PlannedStatement("CREATE TABLE IF NOT EXISTS \(r) (\(alterStashColumns(t).map(DDL.q).joined(separator: ", ")))", label)
+        var open = PlannedStatement("CREATE TABLE IF NOT EXISTS \(r) (\(alterStashColumns(t).joined(separator: ", ")))", label)
         open.trash = .restores(stash: stash, what: "\(t.name).\(new.name)")
         return [open, PlannedStatement("DELETE FROM \(r) WHERE NOT EXISTS (SELECT 1 FROM \(DDL.q(t.name)) AS t WHERE \(match(t, stash: r, table: "t")) "
             + "AND quote(t.\(DDL.q(old.name))) IS \(r).new)", label)]
