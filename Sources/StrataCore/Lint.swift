@@ -53,21 +53,38 @@ public enum Lint {
     /// The static findings of `event`, applied to `before`; `earlier` are
     /// the events before it (for data steps that name what it renames or drops).
     public static func findings(of event: Event, before: Schema, earlier: [Event] = []) throws -> [Finding] {
+        try findings(of: event, before: before, earlierData: { dataSteps(of: earlier) })
+    }
+
+    /// The forward SQL of the data steps in `events`.
+    public static func dataSteps(of events: [Event]) -> [String] {
+        events.flatMap { e in e.ops.compactMap { op -> String? in if case let .exec(f, _) = op { return f } else { return nil } } }
+    }
+
+    /// As above, with the earlier data steps read only when the event
+    /// renames or drops something (reading them may mean reading the log).
+    public static func findings(of event: Event, before: Schema, earlierData readEarlierData: () throws -> [String]) throws -> [Finding] {
         var found: [Finding] = []
         var state = before
         func add(_ code: String, _ op: Int, _ message: String) {
             found.append(Finding(code: code, level: level(of: code), event: event.id, op: op, message: message))
         }
-        let earlierData = earlier.flatMap { e in e.ops.compactMap { op -> String? in if case let .exec(f, _) = op { return f } else { return nil } } }
+        var earlierDataRead: [String]?
+        func earlierData() throws -> [String] {
+            if let earlierDataRead { return earlierDataRead }
+            let read = try readEarlierData()
+            earlierDataRead = read
+            return read
+        }
         /// Views and triggers after the op, and earlier data steps, that still name `name` (of `table`).
-        func stillNamed(_ name: String, table: String?, after: Schema, op: Int, what: String) {
+        func stillNamed(_ name: String, table: String?, after: Schema, op: Int, what: String) throws {
             for v in after.views.values.sorted(by: { $0.name < $1.name }) where SQL.mentions(v.sql, name: name) && (table == nil || SQL.mentions(v.sql, name: table!)) {
                 add("BC105", op, "view \(v.name) still names \(what); rewrite it in the same revision")
             }
             for t in after.triggers.values.sorted(by: { $0.name < $1.name }) where SQL.mentions(t.sql, name: name) && (table == nil || SQL.mentions(t.sql, name: table!)) {
                 add("BC105", op, "trigger \(t.name) still names \(what); rewrite it in the same revision")
             }
-            if earlierData.contains(where: { SQL.mentions($0, name: name) && (table == nil || SQL.mentions($0, name: table!)) }) {
+            if try earlierData().contains(where: { SQL.mentions($0, name: name) && (table == nil || SQL.mentions($0, name: table!)) }) {
                 add("BC106", op, "an earlier data step names \(what)")
             }
         }
@@ -77,17 +94,17 @@ public enum Lint {
             case let .dropTable(t, _, _):
                 add("DS101", n, "table \(t.name) is dropped with its rows")
                 add("BC103", n, "table \(t.name) is dropped: an application still deployed may read it")
-                stillNamed(t.name, table: nil, after: after, op: n, what: "table \(t.name)")
+                try stillNamed(t.name, table: nil, after: after, op: n, what: "table \(t.name)")
             case let .dropColumn(table, c, _):
                 add("DS102", n, "column \(table).\(c.name) is dropped with its values")
                 add("BC104", n, "column \(table).\(c.name) is dropped: an application still deployed may read it")
-                stillNamed(c.name, table: table, after: after, op: n, what: "\(table).\(c.name)")
+                try stillNamed(c.name, table: table, after: after, op: n, what: "\(table).\(c.name)")
             case let .renameTable(from, to):
                 add("BC101", n, "table \(from) is renamed to \(to): an application still deployed reads \(from)")
-                stillNamed(from, table: nil, after: after, op: n, what: "table \(from)")
+                try stillNamed(from, table: nil, after: after, op: n, what: "table \(from)")
             case let .renameColumn(table, from, to):
                 add("BC102", n, "column \(table).\(from) is renamed to \(to): an application still deployed reads \(from)")
-                stillNamed(from, table: table, after: after, op: n, what: "\(table).\(from)")
+                try stillNamed(from, table: table, after: after, op: n, what: "\(table).\(from)")
             case let .alterColumn(table, from, to):
                 if from.generated == nil && to.generated == nil && affinity(from.type) != affinity(to.type) {
                     add("DS103", n, "column \(table).\(to.name) changes type \(from.type.isEmpty ? "(none)" : from.type) -> \(to.type.isEmpty ? "(none)" : to.type), "

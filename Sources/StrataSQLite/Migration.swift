@@ -26,6 +26,9 @@ public struct MigrationContext: Sendable {
     /// An SQL literal for the rows of a restored NOT NULL column that have
     /// no kept value.
     public var fill: String?
+    /// Plan less work than the history on the way up (see `Compactor`);
+    /// off, each event's SQL runs as `show` prints it.
+    public var compact = true
 
     public init(appliedBy: String, node: String, now: Int64, allowIrreversible: Bool = false) {
         self.appliedBy = appliedBy
@@ -133,21 +136,36 @@ public enum Migrator {
             MigrationPlan.Item(event: nil, statement: PlannedStatement($0, "strata's own tables, if missing"))
         }
         var state = start
-        for step in steps {
+        var compactor = context.compact ? Compactor() : nil
+        for (n, step) in steps.enumerated() {
             let e = step.event
             let ops = step.ops
             for (index, op) in ops.enumerated() {
                 if case .exec(nil, _) = op, !context.allowIrreversible { throw MigrationError.irreversible(e.id, e.message) }
-                let statements: [PlannedStatement]
+                var statements: [PlannedStatement]
                 let slots = TrashSlots(event: e.id, direction: step.direction, op: index, of: ops.count,
                                        keep: context.keepDroppedData && !e.purgeDropped, fill: context.fill, now: context.now)
                 do {
-                    statements = try Planner.statements(for: op, in: state, trash: slots)
-                    try state.apply(op)
+                    let after = try state.applying(op)
+                    var outcome = Compactor.Outcome.plain(flush: [])
+                    if step.direction == .up {
+                        outcome = compactor?.step(op, before: state, after: after, slots: slots) ?? outcome
+                    } else if compactor != nil {
+                        outcome = .plain(flush: compactor!.flushAll(in: state))
+                    }
+                    switch outcome {
+                    case .absorbed(let own): statements = own
+                    case .plain(let flush): statements = flush + (try Planner.statements(for: op, in: state, trash: slots))
+                    }
+                    state = after
                 } catch let error as SchemaError {
                     throw MigrationError.event(e.id, step.direction, "\(op.summary): \(error.message)", sql: nil)
                 }
                 items += statements.map { MigrationPlan.Item(event: e.id, statement: $0, direction: step.direction, message: e.message, op: index) }
+            }
+            if n == steps.count - 1, let rest = compactor?.flushAll(in: state) {
+                // What is still pending is written out with the last event.
+                items += rest.map { MigrationPlan.Item(event: e.id, statement: $0, direction: step.direction, message: e.message) }
             }
             items.append(.init(event: e.id, statement: PlannedStatement(Bookkeeping.recordEvent(e), "keep a copy of the event"),
                                direction: step.direction, message: e.message))

@@ -260,17 +260,27 @@ public enum Planner {
         return plan
     }
 
+    /// The value a rebuild copies from column `was` into column `c`: a NOT
+    /// NULL with a default that `was` lacked replaces its NULLs.
+    static func copy(_ was: Column, into c: Column) -> String {
+        if c.notNull && !was.notNull, let d = c.defaultValue, d != "NULL" { return "coalesce(\(DDL.q(was.name)), \(d))" }
+        return DDL.q(was.name)
+    }
+
     /// The twelve steps of https://sqlite.org/lang_altertable.html#otheralter.
     /// Steps 1-2 (foreign keys off, outside the transaction; begin) and 10-12
     /// (`PRAGMA foreign_key_check`, commit, foreign keys back) are the
     /// applier's, because they wrap the whole run.
     /// `fill` gives a new column's value as an expression over the old
     /// table's row (lowercased column name -> SQL).
-    static func rebuild(table name: String, before: Schema, after: Schema, fill: [String: String] = [:]) -> [PlannedStatement] {
+    /// `sources`, when given, says exactly which columns are copied and from
+    /// what (a compacted run's renames and drops: no match by name).
+    static func rebuild(table name: String, before: Schema, after: Schema, fill: [String: String] = [:],
+                        sources: [String: String]? = nil, label: String? = nil) -> [PlannedStatement] {
         let old = before.table(name)!
         let new = after.table(name)!
         let temp = "_strata_new_\(new.name)"
-        let what = "rebuild \(new.name)"
+        let what = label ?? "rebuild \(new.name)"
         var plan: [PlannedStatement] = []
         // 3. The indexes and triggers of X are in `after`. Views that read X
         //    and other tables' triggers that name it are dropped here and
@@ -282,30 +292,27 @@ public enum Planner {
         plan.append(PlannedStatement(DDL.createTable(new, as: temp), "\(what): create the new table"))
         // 5. "INSERT INTO new_X SELECT ... FROM X": columns that exist on both
         //    sides are copied; a new column takes its default.
+        let copied = sources
         var targets: [String] = []
-        var sources: [String] = []
+        var values: [String] = []
         //    A table whose rowid is not a column keeps its rowids too, so
         //    that a row is the same row after the rebuild.
         if !old.constraints.withoutRowid && !new.constraints.withoutRowid && !Trash.isRowidAlias(old) && !Trash.isRowidAlias(new) {
             targets.append("rowid")
-            sources.append("rowid")
+            values.append("rowid")
         }
         for c in new.columns where c.generated == nil {
-            if let value = fill[c.name.lowercased()] {
+            if let value = fill[c.name.lowercased()] ?? copied?[c.name.lowercased()] {
                 targets.append(DDL.q(c.name))
-                sources.append(value)
+                values.append(value)
                 continue
             }
-            guard let was = old.column(c.name) else { continue }
+            guard copied == nil, let was = old.column(c.name) else { continue }
             targets.append(DDL.q(c.name))
-            if c.notNull && !was.notNull, let d = c.defaultValue, d != "NULL" {
-                sources.append("coalesce(\(DDL.q(was.name)), \(d))")
-            } else {
-                sources.append(DDL.q(was.name))
-            }
+            values.append(copy(was, into: c))
         }
         if targets.contains(where: { $0 != "rowid" }) {
-            plan.append(PlannedStatement("INSERT INTO \(DDL.q(temp)) (\(targets.joined(separator: ", "))) SELECT \(sources.joined(separator: ", ")) FROM \(DDL.q(old.name))",
+            plan.append(PlannedStatement("INSERT INTO \(DDL.q(temp)) (\(targets.joined(separator: ", "))) SELECT \(values.joined(separator: ", ")) FROM \(DDL.q(old.name))",
                                          "\(what): copy rows"))
         }
         //    AUTOINCREMENT's high-water mark lives in sqlite_sequence; the

@@ -116,11 +116,13 @@ enum Trash {
 
     static func columnStashColumns(_ t: Table, _ c: Column) -> [String] { keyDefinitions(t) + [DDL.q(c.name)] }
 
-    static func keepColumn(_ t: Table, _ c: Column, _ slots: TrashSlots, stash: String) -> [PlannedStatement] {
+    /// `reading` are the key and value expressions over the table as it
+    /// physically is (a compacted run reads a table not rebuilt yet).
+    static func keepColumn(_ t: Table, _ c: Column, _ slots: TrashSlots, stash: String, reading: [String]? = nil) -> [PlannedStatement] {
         let what = "\(t.name).\(c.name) (dropped column)"
         let label = "keep the values of \(t.name).\(c.name)"
         return create(stash, columns: columnStashColumns(t, c), label: label, note: .keeps(stash: stash, what: what))
-            + [PlannedStatement("INSERT INTO \(DDL.q(stash)) SELECT \((rowKey(t) + [DDL.q(c.name)]).joined(separator: ", ")) FROM \(DDL.q(t.name))", label),
+            + [PlannedStatement("INSERT INTO \(DDL.q(stash)) SELECT \((reading ?? rowKey(t) + [DDL.q(c.name)]).joined(separator: ", ")) FROM \(DDL.q(t.name))", label),
                PlannedStatement(record(slots, stash: stash, what: what), label)]
     }
 
@@ -188,13 +190,14 @@ enum Trash {
     /// On the way up, around the rebuild of an alter that rewrites values:
     /// every row's value before it, what the rebuild made of each after it,
     /// and the rows it did not change let go.
-    static func keepAlter(_ t: Table, _ old: Column, _ new: Column, _ slots: TrashSlots, stash: String, rebuild: [PlannedStatement]) -> [PlannedStatement] {
+    static func keepAlter(_ t: Table, _ old: Column, _ new: Column, _ slots: TrashSlots, stash: String, rebuild: [PlannedStatement],
+                          reading: [String]? = nil) -> [PlannedStatement] {
         let after = Table(name: t.name, columns: t.columns.map { $0.name.lowercased() == old.name.lowercased() ? new : $0 }, constraints: t.constraints)
         let label = "keep the values of \(t.name).\(new.name) that the alter rewrites"
         let what = "\(t.name).\(new.name) (values the alter rewrote)"
         let k = DDL.q(stash)
         return create(stash, columns: alterStashColumns(t), label: label, note: .keeps(stash: stash, what: what))
-            + [PlannedStatement("INSERT INTO \(k) SELECT \((rowKey(t) + [DDL.q(old.name)]).joined(separator: ", ")), NULL FROM \(DDL.q(t.name))", label)]
+            + [PlannedStatement("INSERT INTO \(k) SELECT \((reading ?? rowKey(t) + [DDL.q(old.name)]).joined(separator: ", ")), NULL FROM \(DDL.q(t.name))", label)]
             + rebuild
             + [PlannedStatement("UPDATE \(k) SET new = quote(t.\(DDL.q(new.name))) FROM \(DDL.q(t.name)) AS t WHERE \(match(after, stash: k, table: "t"))", label),
                PlannedStatement("DELETE FROM \(k) WHERE new IS quote(old)", label),

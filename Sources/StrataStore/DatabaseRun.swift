@@ -17,6 +17,9 @@ public struct RunOptions: Sendable {
     public var allowIrreversible = false
     /// An SQL literal for restored NOT NULL columns' rows with nothing kept.
     public var fill: String?
+    /// Plan less work than the history on the way up (each table rebuilt at
+    /// most once, a new table created in its final shape).
+    public var compact = true
 
     public init() {}
 }

@@ -30,6 +30,9 @@ public protocol EventLog: AnyObject, EventSource {
     /// Whether snapshots are kept (a cache: the log is the truth).
     var snapshotInterval: Int { get }
     func saveSnapshot(_ schema: Schema, at id: String) throws
+    /// Ids of the events that hold a data step (`exec`), in any order: few,
+    /// and what lint's BC106 needs without reading the whole log.
+    func idsWithDataSteps() throws -> [String]
 }
 
 extension EventLog {

@@ -30,6 +30,9 @@ public final class MemoryEventLog: SyncLog {
     public func height(_ id: String) throws -> Int { try graph.height(id) }
     public func snapshot(at id: String) throws -> Schema? { snapshots[id] }
     public func saveSnapshot(_ schema: Schema, at id: String) throws { snapshots[id] = schema }
+    public func idsWithDataSteps() throws -> [String] {
+        graph.order.filter { id in graph.events[id]!.ops.contains { if case .exec = $0 { return true } else { return false } } }
+    }
 
     public func append(_ events: [Event], expectedHeads: [String]?) throws {
         if let expectedHeads, Set(graph.heads) != Set(expectedHeads) {

@@ -44,10 +44,8 @@ extension Project {
             events = try log.head().map { pendingEvents(paths, to: $0) } ?? []
         }
         report.events = events.count
-        for (n, e) in events.enumerated() {
-            let before = try log.state(at: e.parents.first)
-            let earlier = n == 0 ? try e.parents.first.map { try log.range(from: nil, to: $0) } ?? [] : Array(events[..<n])
-            for f in try Lint.findings(of: e, before: before, earlier: earlier) where !ignoring.contains(f.code) {
+        for (e, found) in zip(events, try staticFindings(of: events)) {
+            for f in found where !ignoring.contains(f.code) {
                 if e.accepted.contains(f.code) { report.accepted.append(f) } else { report.findings.append(f) }
             }
         }
@@ -102,9 +100,34 @@ extension Project {
 
     /// The static findings of a new event, for `revision` to print.
     public func findings(of event: Event) throws -> [Finding] {
-        let before = try log.state(at: event.parents.first)
-        let earlier = try event.parents.first.map { try log.range(from: nil, to: $0) } ?? []
-        return try Lint.findings(of: event, before: before, earlier: earlier)
+        try staticFindings(of: [event])[0]
+    }
+
+    /// The static findings of each event, in one pass: an event whose first
+    /// parent is the event before it starts from that event's state instead
+    /// of folding the log again (which made upgrade's findings quadratic in
+    /// the number of pending events). Earlier data steps (BC106) are read
+    /// only for an event that renames or drops something, and only the
+    /// events that hold one: neither grows with the log.
+    func staticFindings(of events: [Event]) throws -> [[Finding]] {
+        var last: (id: String, state: Schema)?
+        var withDataSteps: [String]?
+        return try events.map { e in
+            let parent = e.parents.first
+            let before = try parent.flatMap { $0 == last?.id ? last?.state : nil } ?? log.state(at: parent)
+            let found = try Lint.findings(of: e, before: before, earlierData: {
+                guard let parent else { return [] }
+                if withDataSteps == nil { withDataSteps = try log.idsWithDataSteps() }
+                let height = try log.height(parent)
+                let candidates = try withDataSteps!.filter { try log.height($0) <= height }
+                guard !candidates.isEmpty else { return [] }
+                let ancestors = try log.ancestors(of: parent)
+                return Lint.dataSteps(of: try candidates.filter(ancestors.contains).map { try log.event($0) })
+            })
+            // A merge's state is not its first parent's plus its ops.
+            last = e.parents.count > 1 ? nil : (e.id, try before.applying(e.ops))
+            return found
+        }
     }
 }
 
@@ -121,7 +144,8 @@ extension Project {
             }
         }() else { return [] }
         let events = pendingEvents(paths, to: goal)
-        return events.flatMap { e in ((try? findings(of: e)) ?? []).filter { !e.accepted.contains($0.code) } }
+        guard let found = try? staticFindings(of: events) else { return [] }
+        return zip(events, found).flatMap { e, found in found.filter { !e.accepted.contains($0.code) } }
     }
 }
 

@@ -49,6 +49,7 @@ extension Project {
         try checkGoal(goal)
         var runContext = migrationContext
         runContext.allowIrreversible = options.allowIrreversible
+        runContext.compact = options.compact
         runContext.fill = options.fill
         let context = runContext
         return run(paths, options: options, work: { project, path in

@@ -15,6 +15,7 @@ public final class SQLiteEventLog: SyncLog {
     let db: Connection
     public let snapshotInterval: Int
     var cache: [String: (event: Event, height: Int)] = [:]
+    var snapshotIDs: Set<String>?
     /// The state after the newest event this process appended, so a run of
     /// appends does not fold from a snapshot each time.
     var lastState: (String, Schema)?
@@ -183,13 +184,26 @@ public final class SQLiteEventLog: SyncLog {
                      [p, .text(prefix), .text(prefix + "g")]).compactMap { $0[0].string }
     }
 
+    /// Walking back to a snapshot asks about every event on the way: the
+    /// ids of the (few) snapshots are read once instead of once per step.
     public func snapshot(at id: String) throws -> Schema? {
+        if snapshotIDs == nil {
+            snapshotIDs = Set(try db.query("SELECT id FROM snapshots WHERE project = ?", [p]).compactMap { $0[0].string })
+        }
+        guard snapshotIDs!.contains(id) else { return nil }
         guard let bytes = try db.scalar("SELECT state FROM snapshots WHERE project = ? AND id = ?", [p, .text(id)])?.bytes else { return nil }
         do { return try Schema(json: try JSON.parse(bytes)) } catch { return nil } // a bad cache entry is only slower
     }
 
     public func saveSnapshot(_ schema: Schema, at id: String) throws {
         try db.query("INSERT OR REPLACE INTO snapshots (project, id, state) VALUES (?, ?, ?)", [p, .text(id), .blob(schema.json.canonicalBytes)])
+        snapshotIDs?.insert(id)
+    }
+
+    /// Canonical bytes put `"op":"exec"` only where an op is a data step (a
+    /// quote inside SQL text is escaped), so a substring test finds them.
+    public func idsWithDataSteps() throws -> [String] {
+        try db.query("SELECT id FROM events WHERE project = ? AND instr(body, CAST('\"op\":\"exec\"' AS BLOB)) > 0", [p]).compactMap { $0[0].string }
     }
 
     // MARK: - Appending
@@ -248,6 +262,7 @@ public final class SQLiteEventLog: SyncLog {
         } catch {
             if db.isInTransaction { try? db.execute("ROLLBACK") }
             cache = [:]
+            snapshotIDs = nil
             if let e = error as? SQLiteError { throw LogError(.corrupt, "cannot append to \(path): \(e.message)") }
             throw error
         }
@@ -300,6 +315,7 @@ public final class SQLiteEventLog: SyncLog {
     /// After events were removed: nothing read before may be reused.
     func forgetCachedState() {
         cache = [:]
+        snapshotIDs = nil
         lastState = nil
     }
 }

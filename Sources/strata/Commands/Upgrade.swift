@@ -23,6 +23,10 @@ extension StrataCommand {
         @Flag(help: "Print the SQL and touch nothing.")
         var sql = false
 
+        @Flag(help: ArgumentHelp("Run each event's SQL as recorded, one event after another.",
+                                 discussion: "By default a run plans less work than the history: each table is rebuilt at most once, and a table created in the run is created in its final shape."))
+        var noCompact = false
+
         /// Past this many, the findings printed before a run are summed up.
         static let findingsShown = 20
 
@@ -40,7 +44,9 @@ extension StrataCommand {
                 }
             }
             let printer = RunPrinter(paths: paths, json: output.json, describe: describeMigration("upgraded", unchanged: unchanged, several: paths.count > 1))
-            let failed = try p.migrateAndReport(paths, to: .upgrade(goal), sqlOnly: sql, options: runFlags.options, each: printer.handle, queued: warnQueued)
+            var options = runFlags.options
+            options.compact = !noCompact
+            let failed = try p.migrateAndReport(paths, to: .upgrade(goal), sqlOnly: sql, options: options, each: printer.handle, queued: warnQueued)
             try printer.finish(failed, order: ["upgraded", unchanged, "planned"], project: p, command: sql ? nil : "upgrade")
         }
     }

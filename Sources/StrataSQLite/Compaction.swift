@@ -1,0 +1,226 @@
+import StrataCore
+
+/// Plans less work than the history on the way up: when one run applies
+/// several events to the same table, the table is rebuilt once, and a table
+/// created in the run is created in its final shape instead of being
+/// created and then altered or rebuilt.
+///
+/// Ops that reshape a table are absorbed into a pending table; the table is
+/// written out (flushed) when something needs it as it is, and at the end of
+/// the run. What an absorbed op would have stashed is stashed exactly as
+/// the event-by-event run would (the same stash, the same rows), read from
+/// the table as it still physically is. Whatever cannot be proved the same
+/// that way is planned as usual, after its table is flushed:
+/// - data steps (`exec`), views, triggers and virtual tables: every pending
+///   table is flushed first (a data step sees the schema its event saw);
+/// - an op with data checks (lint's MF codes) on a table that holds rows;
+/// - a value an absorbed op would stash that the physical table does not
+///   hold as it is (a column added or rewritten in the same run);
+/// - an alter that rewrites stored values (an affinity change, NULLs
+///   replaced by a default) is written out with its table at once, so that
+///   what it rewrote is kept between the old and the new table.
+/// The way down is planned event by event.
+struct Compactor {
+    enum Pending: Equatable {
+        /// Created in this run: nothing of it is in the database yet (and
+        /// so it holds no rows: no data step ran since).
+        case fresh
+        /// In the database as `physical`; `sources` maps each current
+        /// column (lowercased) to the physical column whose values it still
+        /// holds unchanged.
+        case reshape(physical: Table, sources: [String: String], indexes: Set<String>)
+    }
+
+    private(set) var pending: [String: Pending] = [:]
+    private var order: [String] = []
+    private var absorbed: [String: Int] = [:]
+
+    /// What to do with one op: statements that replace it (possibly none),
+    /// or plan it as usual after `flush`.
+    enum Outcome {
+        case absorbed([PlannedStatement])
+        case plain(flush: [PlannedStatement])
+    }
+
+    mutating func step(_ op: Op, before: Schema, after: Schema, slots: TrashSlots) -> Outcome {
+        guard before.views.isEmpty, before.triggers.isEmpty, after.views.isEmpty, after.triggers.isEmpty else {
+            return .plain(flush: flushAll(in: before))
+        }
+        let checked = !DataChecks.checks(for: op, in: before).isEmpty
+        switch op {
+        case let .createTable(t, indexes, triggers):
+            guard triggers.isEmpty, pending[t.name.lowercased()] == nil else { return .plain(flush: flushAll(in: before)) }
+            let waited = ([t.name] + indexes.map(\.name)).flatMap { flushHolders(of: $0, in: before) }
+            start(t.name, .fresh)
+            return .absorbed(waited)
+
+        case let .addColumn(table, column, position):
+            let t = before.table(table)!
+            if pending[table.lowercased()] == nil && position == t.columns.count && Planner.canAddInPlace(column) { return .plain(flush: []) }
+            return reshape(table, before: before, checked: checked) { _ in [] }
+
+        case let .dropColumn(table, column, _):
+            let t = before.table(table)!
+            if pending[table.lowercased()] == nil && !t.constraints.withoutRowid && !t.constraints.strict { return .plain(flush: []) }
+            return reshape(table, before: before, checked: checked) { c in
+                guard column.generated == nil, let stash = slots.keep else {
+                    c.forget(column.name, of: table)
+                    return []
+                }
+                guard case let .reshape(physical, sources, _)? = c.pending[table.lowercased()] else {
+                    // A fresh table has no rows: an empty stash, as the run event by event leaves.
+                    return Array(Trash.keepColumn(t, column, slots, stash: stash).filter { !$0.sql.hasPrefix("INSERT INTO \(DDL.q(stash))") })
+                }
+                guard let source = sources[column.name.lowercased()], let keys = Compactor.physicalKey(of: t, physical: physical, sources: sources) else { return nil }
+                c.forget(column.name, of: table)
+                return Trash.keepColumn(t, column, slots, stash: stash, reading: keys + [DDL.q(source)])
+            }
+
+        case let .alterColumn(table, from, to):
+            if from.generated != nil || to.generated != nil { return .plain(flush: flush(table, in: before)) }
+            let rewrites = Trash.alterRewrites(from: from, to: to)
+            let t = before.table(table)!
+            return reshape(table, before: before, checked: checked) { c in
+                guard case let .reshape(physical, sources, _)? = c.pending[table.lowercased()] else {
+                    guard rewrites, let stash = slots.keep else { return [] }
+                    return Trash.keepAlter(t, from, to, slots, stash: stash, rebuild: []).filter { !$0.sql.hasPrefix("INSERT INTO") && !$0.sql.hasPrefix("UPDATE") && !$0.sql.hasPrefix("DELETE") }
+                }
+                guard rewrites else { return [] }
+                // Written out now, with its table: the values it rewrites are
+                // the physical ones, and the new table holds what it made of them.
+                guard let source = sources[from.name.lowercased()], let keys = Compactor.physicalKey(of: t, physical: physical, sources: sources) else { return nil }
+                let written = c.flush(table, in: after)
+                guard let stash = slots.keep else { return written }
+                return Trash.keepAlter(t, from, to, slots, stash: stash, rebuild: written, reading: keys + [DDL.q(source)])
+            }
+
+        case let .alterConstraints(table, _, _), let .reorderColumns(table, _, _):
+            return reshape(table, before: before, checked: checked) { _ in [] }
+
+        case let .renameColumn(table, from, to):
+            // SQLite rewrites other tables' REFERENCES to a renamed column;
+            // a rebuild under legacy_alter_table would not.
+            let referenced = before.tables.values.contains { other in
+                other.name.lowercased() != table.lowercased() && other.constraints.foreignKeys.contains { $0.referencedTable.lowercased() == table.lowercased() }
+            }
+            guard pending[table.lowercased()] != nil, !referenced else { return .plain(flush: flush(table, in: before)) }
+            if case .reshape(let physical, var sources, let indexes)? = pending[table.lowercased()] {
+                sources[to.lowercased()] = sources.removeValue(forKey: from.lowercased())
+                pending[table.lowercased()] = .reshape(physical: physical, sources: sources, indexes: indexes)
+            }
+            absorbed[table.lowercased(), default: 0] += 1
+            return .absorbed([])
+
+        case let .createIndex(i):
+            let waited = flushHolders(of: i.name, in: before)
+            guard let p = pending[i.table.lowercased()] else { return .plain(flush: waited) }
+            guard waited.isEmpty else { return .plain(flush: waited + flush(i.table, in: before)) }
+            if checked && p != .fresh { return .plain(flush: flush(i.table, in: before)) }
+            absorbed[i.table.lowercased(), default: 0] += 1
+            return .absorbed([])
+
+        case let .dropIndex(i):
+            guard pending[i.table.lowercased()] != nil else { return .plain(flush: []) }
+            absorbed[i.table.lowercased(), default: 0] += 1
+            return .absorbed([])
+
+        case let .dropTable(t, _, _):
+            guard let p = pending[t.name.lowercased()] else { return .plain(flush: []) }
+            guard p == .fresh else { return .plain(flush: flush(t.name, in: before)) }
+            pending[t.name.lowercased()] = nil
+            order.removeAll { $0 == t.name.lowercased() }
+            guard let stash = slots.keep else { return .absorbed([]) }
+            // Never written: no rows, and no AUTOINCREMENT counter (NULL, as
+            // the run event by event records for a table that had no row).
+            var never = t
+            never.constraints.autoincrement = false
+            return .absorbed(Trash.keepTable(never, slots, stash: stash).filter { !$0.sql.hasPrefix("INSERT INTO \(DDL.q(stash))") })
+
+        case .renameTable, .createView, .dropView, .createTrigger, .dropTrigger, .createVirtualTable, .dropVirtualTable, .alterVirtualTable, .exec:
+            return .plain(flush: flushAll(in: before))
+        }
+    }
+
+    /// An op that rebuilds `table` in the usual plan: absorbed into the
+    /// pending table (started here when the table is in the database), with
+    /// the statements `absorb` returns; nil from it means "cannot": the
+    /// table is written out and the op planned as usual.
+    private mutating func reshape(_ table: String, before: Schema, checked: Bool,
+                                  _ absorb: (inout Compactor) -> [PlannedStatement]?) -> Outcome {
+        let key = table.lowercased()
+        if pending[key] != .fresh && checked { return .plain(flush: flush(table, in: before)) }
+        if pending[key] == nil {
+            let t = before.table(table)!
+            var sources: [String: String] = [:]
+            for c in t.columns where c.generated == nil { sources[c.name.lowercased()] = c.name }
+            start(table, .reshape(physical: t, sources: sources, indexes: Set(before.indexes(on: table).map { $0.name.lowercased() })))
+        }
+        var copy = self
+        copy.absorbed[key, default: 0] += 1
+        guard let statements = absorb(&copy) else { return .plain(flush: flush(table, in: before)) }
+        self = copy
+        return .absorbed(statements)
+    }
+
+    private mutating func start(_ table: String, _ p: Pending) {
+        pending[table.lowercased()] = p
+        order.append(table.lowercased())
+    }
+
+    private mutating func forget(_ column: String, of table: String) {
+        guard case .reshape(let physical, var sources, let indexes)? = pending[table.lowercased()] else { return }
+        sources[column.lowercased()] = nil
+        pending[table.lowercased()] = .reshape(physical: physical, sources: sources, indexes: indexes)
+    }
+
+    /// The physical expressions of `t`'s row key, when they identify the
+    /// same rows as `t`'s own key would in the run event by event.
+    static func physicalKey(of t: Table, physical: Table, sources: [String: String]) -> [String]? {
+        guard t.constraints.withoutRowid == physical.constraints.withoutRowid, Trash.isRowidAlias(t) == Trash.isRowidAlias(physical) else { return nil }
+        let mapped = t.constraints.primaryKey.map { sources[$0.lowercased()] }
+        guard !mapped.contains(where: { $0 == nil }), mapped.map { $0!.lowercased() } == physical.constraints.primaryKey.map({ $0.lowercased() }) else { return nil }
+        return Trash.rowKey(t).map { $0 == "rowid" ? "rowid" : DDL.q(sources[SQL.unquote($0).lowercased()]!) }
+    }
+
+    /// Writes `table` out as `state` has it: a fresh one created in its
+    /// final shape with its indexes, a reshaped one rebuilt once.
+    mutating func flush(_ table: String, in state: Schema) -> [PlannedStatement] {
+        let key = table.lowercased()
+        guard let p = pending.removeValue(forKey: key), let t = state.table(table) else { return [] }
+        order.removeAll { $0 == key }
+        let ops = absorbed.removeValue(forKey: key) ?? 0
+        switch p {
+        case .fresh:
+            let note = ops > 0 ? " (its final shape: \(ops) later op\(ops == 1 ? "" : "s") of this run compacted)" : ""
+            return [PlannedStatement(DDL.createTable(t), "create table \(t.name)\(note)")]
+                + state.indexes(on: t.name).map { PlannedStatement(DDL.createIndex($0), "create index \($0.name)") }
+        case let .reshape(physical, sources, _):
+            var was = Schema()
+            was.tables[key] = physical
+            var copied: [String: String] = [:]
+            for c in t.columns where c.generated == nil {
+                guard let s = sources[c.name.lowercased()], let old = physical.column(s) else { continue }
+                copied[c.name.lowercased()] = Planner.copy(old, into: c)
+            }
+            return Planner.rebuild(table: t.name, before: was, after: state, sources: copied,
+                                   label: ops > 1 ? "rebuild \(t.name) once for \(ops) ops of this run" : nil)
+        }
+    }
+
+    /// Writes out every pending table, in the order they were first touched.
+    mutating func flushAll(in state: Schema) -> [PlannedStatement] {
+        var plan: [PlannedStatement] = []
+        for table in order { plan += flush(table, in: state) }
+        return plan
+    }
+
+    /// A reshaped table still holds its old indexes until it is written
+    /// out: a new table or index of the same name must wait for that.
+    mutating func flushHolders(of name: String, in state: Schema) -> [PlannedStatement] {
+        var plan: [PlannedStatement] = []
+        for table in order {
+            if case let .reshape(_, _, indexes)? = pending[table], indexes.contains(name.lowercased()) { plan += flush(table, in: state) }
+        }
+        return plan
+    }
+}
