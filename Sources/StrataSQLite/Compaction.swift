@@ -25,10 +25,39 @@ struct Compactor {
         /// Created in this run: nothing of it is in the database yet (and
         /// so it holds no rows: no data step ran since).
         case fresh
-        /// In the database as `physical`; `sources` maps each current
-        /// column (lowercased) to the physical column whose values it still
-        /// holds unchanged.
-        case reshape(physical: Table, sources: [String: String], indexes: Set<String>)
+        /// In the database as it physically still is.
+        case reshape(Reshape)
+    }
+
+    struct Reshape: Equatable {
+        var physical: Table
+        /// Each current column (lowercased) that still holds a physical
+        /// column's values unchanged: that column's name.
+        var sources: [String: String]
+        /// Each current column added in this run: the value every row holds
+        /// (its default, or NULL).
+        var added: [String: String] = [:]
+        /// The physical table's indexes, there until it is written out.
+        var indexes: Set<String>
+
+        /// What column `name` holds for each row, as an expression over the
+        /// physical table a stash can read: a physical column, or NULL for a
+        /// column added without a default (a default would need the
+        /// column's affinity applied, which a bare literal does not get).
+        func value(of name: String) -> String? {
+            if let s = sources[name.lowercased()] { return DDL.q(s) }
+            return added[name.lowercased()] == "NULL" ? "NULL" : nil
+        }
+
+        mutating func rename(_ from: String, to: String) {
+            sources[to.lowercased()] = sources.removeValue(forKey: from.lowercased())
+            added[to.lowercased()] = added.removeValue(forKey: from.lowercased())
+        }
+
+        mutating func forget(_ name: String) {
+            sources[name.lowercased()] = nil
+            added[name.lowercased()] = nil
+        }
     }
 
     private(set) var pending: [String: Pending] = [:]
@@ -57,7 +86,13 @@ struct Compactor {
         case let .addColumn(table, column, position):
             let t = before.table(table)!
             if pending[table.lowercased()] == nil && position == t.columns.count && Planner.canAddInPlace(column) { return .plain(flush: []) }
-            return reshape(table, before: before, checked: checked) { _ in [] }
+            return reshape(table, before: before, checked: checked) { c in
+                if column.generated == nil, case .reshape(var r)? = c.pending[table.lowercased()] {
+                    r.added[column.name.lowercased()] = column.defaultValue ?? "NULL"
+                    c.pending[table.lowercased()] = .reshape(r)
+                }
+                return []
+            }
 
         case let .dropColumn(table, column, _):
             let t = before.table(table)!
@@ -67,13 +102,13 @@ struct Compactor {
                     c.forget(column.name, of: table)
                     return []
                 }
-                guard case let .reshape(physical, sources, _)? = c.pending[table.lowercased()] else {
+                guard case let .reshape(r)? = c.pending[table.lowercased()] else {
                     // A fresh table has no rows: an empty stash, as the run event by event leaves.
                     return Array(Trash.keepColumn(t, column, slots, stash: stash).filter { !$0.sql.hasPrefix("INSERT INTO \(DDL.q(stash))") })
                 }
-                guard let source = sources[column.name.lowercased()], let keys = Compactor.physicalKey(of: t, physical: physical, sources: sources) else { return nil }
+                guard let value = r.value(of: column.name), let keys = Compactor.physicalKey(of: t, in: r) else { return nil }
                 c.forget(column.name, of: table)
-                return Trash.keepColumn(t, column, slots, stash: stash, reading: keys + [DDL.q(source)])
+                return Trash.keepColumn(t, column, slots, stash: stash, reading: keys + [value])
             }
 
         case let .alterColumn(table, from, to):
@@ -81,17 +116,17 @@ struct Compactor {
             let rewrites = Trash.alterRewrites(from: from, to: to)
             let t = before.table(table)!
             return reshape(table, before: before, checked: checked) { c in
-                guard case let .reshape(physical, sources, _)? = c.pending[table.lowercased()] else {
+                guard case let .reshape(r)? = c.pending[table.lowercased()] else {
                     guard rewrites, let stash = slots.keep else { return [] }
                     return Trash.keepAlter(t, from, to, slots, stash: stash, rebuild: []).filter { !$0.sql.hasPrefix("INSERT INTO") && !$0.sql.hasPrefix("UPDATE") && !$0.sql.hasPrefix("DELETE") }
                 }
                 guard rewrites else { return [] }
                 // Written out now, with its table: the values it rewrites are
                 // the physical ones, and the new table holds what it made of them.
-                guard let source = sources[from.name.lowercased()], let keys = Compactor.physicalKey(of: t, physical: physical, sources: sources) else { return nil }
+                guard let value = r.value(of: from.name), let keys = Compactor.physicalKey(of: t, in: r) else { return nil }
                 let written = c.flush(table, in: after)
                 guard let stash = slots.keep else { return written }
-                return Trash.keepAlter(t, from, to, slots, stash: stash, rebuild: written, reading: keys + [DDL.q(source)])
+                return Trash.keepAlter(t, from, to, slots, stash: stash, rebuild: written, reading: keys + [value])
             }
 
         case let .alterConstraints(table, _, _), let .reorderColumns(table, _, _):
@@ -104,9 +139,9 @@ struct Compactor {
                 other.name.lowercased() != table.lowercased() && other.constraints.foreignKeys.contains { $0.referencedTable.lowercased() == table.lowercased() }
             }
             guard pending[table.lowercased()] != nil, !referenced else { return .plain(flush: flush(table, in: before)) }
-            if case .reshape(let physical, var sources, let indexes)? = pending[table.lowercased()] {
-                sources[to.lowercased()] = sources.removeValue(forKey: from.lowercased())
-                pending[table.lowercased()] = .reshape(physical: physical, sources: sources, indexes: indexes)
+            if case .reshape(var r)? = pending[table.lowercased()] {
+                r.rename(from, to: to)
+                pending[table.lowercased()] = .reshape(r)
             }
             absorbed[table.lowercased(), default: 0] += 1
             return .absorbed([])
@@ -153,7 +188,7 @@ struct Compactor {
             let t = before.table(table)!
             var sources: [String: String] = [:]
             for c in t.columns where c.generated == nil { sources[c.name.lowercased()] = c.name }
-            start(table, .reshape(physical: t, sources: sources, indexes: Set(before.indexes(on: table).map { $0.name.lowercased() })))
+            start(table, .reshape(Reshape(physical: t, sources: sources, indexes: Set(before.indexes(on: table).map { $0.name.lowercased() }))))
         }
         var copy = self
         copy.absorbed[key, default: 0] += 1
@@ -168,14 +203,15 @@ struct Compactor {
     }
 
     private mutating func forget(_ column: String, of table: String) {
-        guard case .reshape(let physical, var sources, let indexes)? = pending[table.lowercased()] else { return }
-        sources[column.lowercased()] = nil
-        pending[table.lowercased()] = .reshape(physical: physical, sources: sources, indexes: indexes)
+        guard case .reshape(var r)? = pending[table.lowercased()] else { return }
+        r.forget(column)
+        pending[table.lowercased()] = .reshape(r)
     }
 
     /// The physical expressions of `t`'s row key, when they identify the
     /// same rows as `t`'s own key would in the run event by event.
-    static func physicalKey(of t: Table, physical: Table, sources: [String: String]) -> [String]? {
+    static func physicalKey(of t: Table, in r: Reshape) -> [String]? {
+        let (physical, sources) = (r.physical, r.sources)
         guard t.constraints.withoutRowid == physical.constraints.withoutRowid, Trash.isRowidAlias(t) == Trash.isRowidAlias(physical) else { return nil }
         let mapped = t.constraints.primaryKey.map { sources[$0.lowercased()] }
         guard !mapped.contains(where: { $0 == nil }), mapped.map { $0!.lowercased() } == physical.constraints.primaryKey.map({ $0.lowercased() }) else { return nil }
@@ -194,13 +230,23 @@ struct Compactor {
             let note = ops > 0 ? " (its final shape: \(ops) later op\(ops == 1 ? "" : "s") of this run compacted)" : ""
             return [PlannedStatement(DDL.createTable(t), "create table \(t.name)\(note)")]
                 + state.indexes(on: t.name).map { PlannedStatement(DDL.createIndex($0), "create index \($0.name)") }
-        case let .reshape(physical, sources, _):
+        case let .reshape(r):
             var was = Schema()
-            was.tables[key] = physical
+            was.tables[key] = r.physical
             var copied: [String: String] = [:]
             for c in t.columns where c.generated == nil {
-                guard let s = sources[c.name.lowercased()], let old = physical.column(s) else { continue }
-                copied[c.name.lowercased()] = Planner.copy(old, into: c)
+                if let s = r.sources[c.name.lowercased()], let old = r.physical.column(s) {
+                    copied[c.name.lowercased()] = Planner.copy(old, into: c)
+                } else if let value = r.added[c.name.lowercased()] {
+                    // What the row got when the column was added (a later
+                    // default does not reach rows that existed then), unless
+                    // a NOT NULL with a default replaced its NULL since.
+                    if value == "NULL", c.notNull, let d = c.defaultValue, d != "NULL" {
+                        copied[c.name.lowercased()] = d
+                    } else {
+                        copied[c.name.lowercased()] = value
+                    }
+                }
             }
             return Planner.rebuild(table: t.name, before: was, after: state, sources: copied,
                                    label: ops > 1 ? "rebuild \(t.name) once for \(ops) ops of this run" : nil)
@@ -219,7 +265,7 @@ struct Compactor {
     mutating func flushHolders(of name: String, in state: Schema) -> [PlannedStatement] {
         var plan: [PlannedStatement] = []
         for table in order {
-            if case let .reshape(_, _, indexes)? = pending[table], indexes.contains(name.lowercased()) { plan += flush(table, in: state) }
+            if case let .reshape(r)? = pending[table], r.indexes.contains(name.lowercased()) { plan += flush(table, in: state) }
         }
         return plan
     }

@@ -76,7 +76,7 @@ final class CompactionTests: XCTestCase {
         let plan = try Migrator.plan(start: start, from: nil, to: c.id, steps: [a, b, c].map { MigrationStep($0, .up) }, context: context)
         XCTAssertEqual(sql(plan), [
             "CREATE TABLE _strata_new_users (\n    id INTEGER PRIMARY KEY,\n    age INTEGER DEFAULT 0,\n    name VARCHAR(80) DEFAULT 'anon'\n)",
-            "INSERT INTO _strata_new_users (id, name) SELECT id, name FROM users",
+            "INSERT INTO _strata_new_users (id, age, name) SELECT id, 0, name FROM users",
             "DROP TABLE users",
             "PRAGMA legacy_alter_table = ON",
             "ALTER TABLE _strata_new_users RENAME TO users",
@@ -129,6 +129,44 @@ final class CompactionTests: XCTestCase {
             "ALTER TABLE _strata_new_users RENAME TO users",
             "PRAGMA legacy_alter_table = OFF",
         ])
+    }
+
+    /// A column added in the run holds, in the rows that were there, what
+    /// it was added with: a default given to it later does not reach them,
+    /// and a NOT NULL with a default replaces its NULLs, as event by event.
+    func testAColumnAddedInTheRunKeepsWhatItWasAddedWith() throws {
+        let dir = try TempDir()
+        var start = Schema()
+        start.tables["users"] = Self.users
+        let nick = Column(name: "nick", type: "TEXT")
+        var nickDefault = nick
+        nickDefault.defaultValue = "'x'"
+        var tag = Column(name: "tag", type: "TEXT")
+        let a = event(nil, "nick", [.addColumn(table: "users", column: nick, position: 1)])
+        let b = event(a, "nick default", [.alterColumn(table: "users", from: nick, to: nickDefault)])
+        let c = event(b, "tag", [.addColumn(table: "users", column: tag, position: 3)])
+        let tagged = tag
+        tag.notNull = true
+        tag.defaultValue = "'none'"
+        let d = event(c, "tag not null", [.alterColumn(table: "users", from: tagged, to: tag)])
+        var results: [String] = []
+        for compact in [true, false] {
+            let db = try TargetDatabase(path: dir.path("\(compact).db"))
+            try db.create(start)
+            try db.connection.execute("INSERT INTO users (id, name) VALUES (1, 'ana'), (2, 'bo')")
+            var context = MigrationContext(appliedBy: "ana", node: "n", now: 0)
+            context.compact = compact
+            let plan = try Migrator.plan(start: start, from: nil, to: d.id, steps: [a, b, c, d].map { MigrationStep($0, .up) }, context: context)
+            XCTAssertEqual(plan.items.filter { $0.statement.sql == "DROP TABLE users" }.count, compact ? 1 : 3)
+            try db.apply(plan)
+            try db.connection.execute("INSERT INTO users (id, name) VALUES (3, 'cy')")
+            results.append(try db.connection.query("SELECT id, name, nick, tag FROM users ORDER BY id").map { $0.map { "\($0)" }.joined(separator: "|") }.joined(separator: "\n"))
+            results.append(try db.connection.query("SELECT * FROM \(TrashSlots.name(event: d.id, op: 0)) ORDER BY 1").map { $0.map { "\($0)" }.joined(separator: "|") }.joined(separator: "\n"))
+        }
+        XCTAssertEqual(results[0], "int(1)|text(\"ana\")|null|text(\"none\")\nint(2)|text(\"bo\")|null|text(\"none\")\nint(3)|text(\"cy\")|text(\"x\")|text(\"none\")")
+        XCTAssertEqual(results[1], "int(1)|null|text(\"\\'none\\'\")\nint(2)|null|text(\"\\'none\\'\")")
+        XCTAssertEqual(results[0], results[2])
+        XCTAssertEqual(results[1], results[3])
     }
 
     var stopped = 0
