@@ -96,6 +96,11 @@ public struct Event: Hashable, Sendable {
 
     /// Decodes a stored or received body; `id` is recomputed, never trusted.
     public init(body: JSON) throws {
+        try self.init(body: body, id: nil)
+    }
+
+    /// `id`, when given, is the body's hash already computed (or stored).
+    init(body: JSON, id knownID: String?) throws {
         guard case .object(let fields) = body else { throw EventDecodingError("an event must be a JSON object") }
         let allowed: Set<String> = ["author", "format", "message", "ops", "parents", "timestamp", "purgeDropped", "accept"]
         if let extra = fields.keys.first(where: { !allowed.contains($0) }) {
@@ -135,7 +140,7 @@ public struct Event: Hashable, Sendable {
             }
             accepted = items
         }
-        self.init(id: Event.hash(body), parents: parents, author: author, timestamp: ms, message: message, ops: ops,
+        self.init(id: knownID ?? Event.hash(body), parents: parents, author: author, timestamp: ms, message: message, ops: ops,
                   purgeDropped: fields["purgeDropped"] != nil, accepted: accepted)
         // One event, one encoding: a body whose parts are not in their
         // normal order (say, unsorted foreign keys) would hash differently
@@ -148,8 +153,19 @@ public struct Event: Hashable, Sendable {
     public init(canonical bytes: [UInt8]) throws {
         let json: JSON
         do { json = try JSON.parse(bytes) } catch { throw EventDecodingError("\(error)") }
-        guard json.canonicalBytes == bytes else { throw EventDecodingError("the bytes are not in canonical form") }
-        try self.init(body: json)
+        let encoded = json.canonicalBytes
+        guard encoded == bytes else { throw EventDecodingError("the bytes are not in canonical form") }
+        try self.init(body: json, id: Event.hash(bytes: encoded))
+    }
+
+    /// An event read back from a store that checked it when it was written
+    /// (the local log): the stored id is taken as it is, and the bytes are
+    /// not encoded again to prove it. Re-encoding and hashing a large event
+    /// cost more than parsing it; `strata verify` does both for every row.
+    public init(stored bytes: [UInt8], id: String) throws {
+        let json: JSON
+        do { json = try JSON.parse(bytes) } catch { throw EventDecodingError("\(error)") }
+        try self.init(body: json, id: id)
     }
 
     /// The document sent over the wire and printed by `--json`: the body

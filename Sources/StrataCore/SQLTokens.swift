@@ -35,7 +35,7 @@ public struct SQLToken: Hashable, Sendable {
     }
 
     public func isKeyword(_ word: String) -> Bool {
-        kind == .word && text.caseInsensitiveCompare(word) == .orderedSame
+        kind == .word && SQL.sameName(text, word)
     }
 }
 
@@ -48,7 +48,9 @@ public enum SQL {
     // MARK: - Tokenizing
 
     /// Splits SQL text into tokens; comments and whitespace are dropped.
-    public static func tokenize(_ text: String) throws -> [SQLToken] {
+    /// With `limit`, stops after that many tokens (a statement's first
+    /// words, without reading the rest of it).
+    public static func tokenize(_ text: String, limit: Int = .max) throws -> [SQLToken] {
         let s = Array(text.unicodeScalars)
         var tokens: [SQLToken] = []
         var i = 0
@@ -73,7 +75,7 @@ public enum SQL {
             }
             throw SQLLexError(reason: "unterminated quote starting at character \(i)")
         }
-        while i < s.count {
+        while i < s.count, tokens.count < limit {
             let c = s[i]
             if c == " " || c == "\t" || c == "\n" || c == "\r" || c == "\u{0C}" { i += 1; continue }
             if c == "-", i + 1 < s.count, s[i + 1] == "-" {
@@ -135,13 +137,15 @@ public enum SQL {
                 while i < s.count, isIdChar(s[i]) { i += 1 }
                 tokens.append(SQLToken(.variable, slice(start, i)))
             default:
-                let two = i + 1 < s.count ? slice(i, i + 2) : ""
-                if ["<=", ">=", "<>", "!=", "==", "||", "<<", ">>", "->"].contains(two) {
-                    if two == "->", i + 2 < s.count, s[i + 2] == ">" {
+                let next: Unicode.Scalar = i + 1 < s.count ? s[i + 1] : " "
+                let pair = (c, next)
+                if pair == ("<", "=") || pair == (">", "=") || pair == ("<", ">") || pair == ("!", "=") || pair == ("=", "=")
+                    || pair == ("|", "|") || pair == ("<", "<") || pair == (">", ">") || pair == ("-", ">") {
+                    if pair == ("-", ">"), i + 2 < s.count, s[i + 2] == ">" {
                         tokens.append(SQLToken(.punct, "->>"))
                         i += 3
                     } else {
-                        tokens.append(SQLToken(.punct, two))
+                        tokens.append(SQLToken(.punct, slice(i, i + 2)))
                         i += 2
                     }
                 } else {
@@ -224,14 +228,14 @@ public enum SQL {
     /// Whether `name` appears as an identifier token in `text` (case-insensitive).
     public static func mentions(_ text: String, name: String) -> Bool {
         guard let tokens = try? tokenize(text) else { return false }
-        return tokens.contains { $0.identifier?.caseInsensitiveCompare(name) == .orderedSame }
+        return tokens.contains { $0.identifier.map { SQL.sameName($0, name) } ?? false }
     }
 
     /// Replaces identifier tokens naming `old` with `new`, keeping their quoting style.
     public static func renamingIdentifier(in text: String, from old: String, to new: String) -> String {
         guard var tokens = try? tokenize(text) else { return text }
         for i in tokens.indices {
-            guard let name = tokens[i].identifier, name.caseInsensitiveCompare(old) == .orderedSame else { continue }
+            guard let name = tokens[i].identifier, SQL.sameName(name, old) else { continue }
             if tokens[i].kind == .quotedName || needsQuoting(new) {
                 tokens[i] = SQLToken(.quotedName, "\"" + new.replacingOccurrences(of: "\"", with: "\"\"") + "\"")
             } else {
@@ -271,6 +275,12 @@ public enum SQL {
 
     /// A string literal.
     /// SQL text without trailing whitespace and `;` (a plan adds its own).
+    /// `text` without leading and trailing spaces and tabs.
+    public static func trimmingSpaces(_ text: String) -> String {
+        guard let first = text.firstIndex(where: { $0 != " " && $0 != "\t" }), let last = text.lastIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
+        return String(text[first...last])
+    }
+
     public static func trimmingTrailingSemicolons(_ text: String) -> String {
         var s = Substring(text)
         while let last = s.last, last == ";" || last.isWhitespace { s.removeLast() }
@@ -280,6 +290,24 @@ public enum SQL {
     public static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
 
     public static func isKeyword(_ word: String) -> Bool { keywords.contains(word.uppercased()) }
+
+    /// Names and keywords compared as SQLite compares them: ASCII letters
+    /// without regard to case, every other byte exactly
+    /// (https://sqlite.org/lang_keywords.html). Faster than Foundation's
+    /// case-insensitive compare, which the inspector called for every token.
+    public static func sameName(_ a: String, _ b: String) -> Bool {
+        var x = a.utf8.makeIterator(), y = b.utf8.makeIterator()
+        while true {
+            switch (x.next(), y.next()) {
+            case (nil, nil): return true
+            case let (p?, q?):
+                if p == q { continue }
+                let lp = p >= 65 && p <= 90 ? p + 32 : p, lq = q >= 65 && q <= 90 ? q + 32 : q
+                if lp != lq { return false }
+            default: return false
+            }
+        }
+    }
 
     /// SQLite's keywords (https://sqlite.org/lang_keywords.html).
     static let keywords: Set<String> = [

@@ -32,9 +32,38 @@ public struct Inspector {
     /// `t_data`, `t_idx`, ...): the module creates and drops them.
     static let shadowTablesQuery = "SELECT name FROM pragma_table_list WHERE type = 'shadow'"
 
+    /// Every ordinary table's columns, UNIQUE constraints and foreign keys
+    /// in three queries (asking per table cost three prepared PRAGMAs per
+    /// table: most of the time of a 500-table models file).
+    static let columnsQuery = """
+        SELECT m.name, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden
+        FROM sqlite_master AS m, pragma_table_xinfo(m.name) AS p
+        WHERE m.type = 'table' AND m.sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY m.name, p.cid
+        """
+    static let uniquesQuery = """
+        SELECT m.name, l.name, i.name
+        FROM sqlite_master AS m, pragma_index_list(m.name) AS l, pragma_index_info(l.name) AS i
+        WHERE m.type = 'table' AND m.sql NOT LIKE 'CREATE VIRTUAL%' AND l.origin = 'u' ORDER BY m.name, l.seq DESC, i.seqno
+        """
+    static let foreignKeysQuery = """
+        SELECT m.name, f.id, f."table", f."from", f."to", f.on_update, f.on_delete
+        FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f
+        WHERE m.type = 'table' AND m.sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY m.name, f.id, f.seq
+        """
+
+    /// Rows of `query` grouped by their first column (a table name, lowercased).
+    func grouped(_ query: String) throws -> [String: [[Value]]] {
+        var out: [String: [[Value]]] = [:]
+        try db.forEachRow(query) { row in out[(row[0].string ?? "").lowercased(), default: []].append(Array(row.dropFirst())) }
+        return out
+    }
+
     public func schema() throws -> Schema {
         var schema = Schema()
         let shadow = Set(try db.query(Inspector.shadowTablesQuery).compactMap { $0[0].string?.lowercased() })
+        let columns = try grouped(Inspector.columnsQuery)
+        let uniques = try grouped(Inspector.uniquesQuery)
+        let foreignKeys = try grouped(Inspector.foreignKeysQuery)
         for row in try db.query(Inspector.objectsQuery) {
             guard let type = row[0].string, let name = row[1].string, let tableName = row[2].string else { continue }
             let sql = row[3].string
@@ -47,7 +76,8 @@ public struct Inspector {
                     schema.virtualTables[name.lowercased()] = VirtualTable(name: name, sql: SQL.normalize(sql), columns: columns)
                     continue
                 }
-                let t = try table(name, tokens: tokens)
+                let key = name.lowercased()
+                let t = try table(name, tokens: tokens, columns: columns[key] ?? [], uniques: uniques[key] ?? [], foreignKeys: foreignKeys[key] ?? [])
                 schema.tables[name.lowercased()] = t
             case "index":
                 guard let sql else { continue } // constraint autoindexes are read with their table
@@ -63,12 +93,12 @@ public struct Inspector {
         return schema
     }
 
-    func table(_ name: String, tokens: [SQLToken]) throws -> Table {
+    func table(_ name: String, tokens: [SQLToken], columns columnRows: [[Value]], uniques uniqueRows: [[Value]], foreignKeys fkRows: [[Value]]) throws -> Table {
         let parsed = try CreateTableText(tokens: tokens, table: name)
 
         var columns: [Column] = []
         var pk: [(Int64, String)] = []
-        for row in try db.query("SELECT name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?)", [.text(name)]) {
+        for row in columnRows {
             let colName = row[0].string ?? ""
             // hidden: 0 an ordinary column, 1 a virtual table's hidden one,
             // 2 a VIRTUAL and 3 a STORED generated column.
@@ -84,7 +114,7 @@ public struct Inspector {
                 throw InspectionError("column \(name).\(colName) is a hidden column; strata does not support those yet")
             }
             // The type as declared (SQLite keeps its text); Column compares it ignoring whitespace.
-            var column = Column(name: colName, type: (row[1].string ?? "").trimmingCharacters(in: .whitespaces), notNull: row[2].int == 1,
+            var column = Column(name: colName, type: SQL.trimmingSpaces(row[1].string ?? ""), notNull: row[2].int == 1,
                                 defaultValue: row[3].string.map(SQL.normalize),
                                 collation: parsed.collations[colName.lowercased()], generated: generated)
             if column.defaultValue?.uppercased() == "NULL" { column.defaultValue = "NULL" }
@@ -92,14 +122,19 @@ public struct Inspector {
             if let position = row[4].int, position > 0 { pk.append((position, colName)) }
         }
 
+        // Each UNIQUE constraint's columns, in pragma_index_list's order.
         var uniques: [[String]] = []
-        for row in try db.query("SELECT name, origin FROM pragma_index_list(?)", [.text(name)]) where row[1].string == "u" {
-            let cols = try db.query("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [row[0]]).compactMap { $0[0].string }
-            uniques.append(cols)
+        var current: String?
+        for row in uniqueRows {
+            if row[0].string != current {
+                uniques.append([])
+                current = row[0].string
+            }
+            if let column = row[1].string { uniques[uniques.count - 1].append(column) }
         }
 
         var fks: [Int64: ForeignKey] = [:]
-        for row in try db.query("SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?) ORDER BY id, seq", [.text(name)]) {
+        for row in fkRows {
             let id = row[0].int ?? 0
             var fk = fks[id] ?? ForeignKey(columns: [], referencedTable: row[1].string ?? "", referencedColumns: [],
                                            onUpdate: row[4].string ?? "NO ACTION", onDelete: row[5].string ?? "NO ACTION")

@@ -13,8 +13,15 @@ public struct ModelsError: Error, CustomStringConvertible, Sendable {
 public enum Models {
     /// The schema that `ddl` declares. Only CREATE statements are accepted.
     public static func schema(fromDDL ddl: String, source: String) throws -> Schema {
+        var timings = Timings("models")
+        return try schema(fromDDL: ddl, source: source, timings: &timings)
+    }
+
+    public static func schema(fromDDL ddl: String, source: String, timings: inout Timings) throws -> Schema {
         let db = try Connection.memory()
         try run(ddl, on: db, source: source, allow: { $0.isKeyword("CREATE") }, what: "only CREATE TABLE, VIRTUAL TABLE, INDEX, VIEW and TRIGGER statements belong in a models file")
+        timings.lap("load models into SQLite")
+        defer { timings.lap("introspect") }
         return try inspect(db, source: source)
     }
 
@@ -44,7 +51,7 @@ public enum Models {
     static func run(_ text: String, on db: Connection, source: String, allow: (SQLToken) -> Bool, what: String) throws {
         try StatementRunner.each(text, on: db, source: source) { sql, first, _, line in
             guard allow(first) else { throw ModelsError("\(source): statement at line \(line): \(what)") }
-            if let tokens = try? SQL.tokenize(sql), tokens.count > 1, tokens[1].isKeyword("TEMP") || tokens[1].isKeyword("TEMPORARY") {
+            if let tokens = try? SQL.tokenize(sql, limit: 2), tokens.count > 1, tokens[1].isKeyword("TEMP") || tokens[1].isKeyword("TEMPORARY") {
                 throw ModelsError("\(source): statement at line \(line): temporary objects do not belong in a schema")
             }
             return .run

@@ -10,16 +10,24 @@ import StrataCore
 public enum StatementRunner {
     public enum Decision { case run, skip }
 
+    /// `rest` gives the text after the statement (read only when asked:
+    /// copying it for every statement made a long file quadratic).
     public static func each(_ text: String, on db: Connection, source: String,
-                            visit: (_ sql: String, _ first: SQLToken, _ rest: String, _ line: Int) throws -> Decision) throws {
+                            visit: (_ sql: String, _ first: SQLToken, _ rest: () -> String, _ line: Int) throws -> Decision) throws {
         var utf8 = Array(text.utf8CString)
         try utf8.withUnsafeMutableBufferPointer { buffer in
             let start = buffer.baseAddress!
             var cursor: UnsafePointer<CChar>? = UnsafePointer(start)
+            // Lines are counted from where the last count stopped.
+            var line = 1
+            var counted = UnsafePointer(start)
             while var current = cursor, current.pointee != 0 {
-                while [9, 10, 13, 32].contains(current.pointee) { current += 1 }
+                while current.pointee == 9 || current.pointee == 10 || current.pointee == 13 || current.pointee == 32 { current += 1 }
                 if current.pointee == 0 { break }
-                let line = 1 + UnsafeBufferPointer(start: UnsafePointer(start), count: current - UnsafePointer(start)).filter { $0 == 10 }.count
+                while counted < current {
+                    if counted.pointee == 10 { line += 1 }
+                    counted += 1
+                }
                 var stmt: OpaquePointer?
                 var tail: UnsafePointer<CChar>?
                 let rc = sqlite3_prepare_v2(db.handle, current, -1, &stmt, &tail)
@@ -29,9 +37,9 @@ public enum StatementRunner {
                 cursor = tail
                 guard let stmt else { continue }
                 defer { sqlite3_finalize(stmt) }
-                let sql = SQL.trimmingTrailingSemicolons(String(cString: sqlite3_sql(stmt)).trimmingCharacters(in: [" ", "\n", "\t", "\r"]))
-                guard let first = (try? SQL.tokenize(sql))?.first else { continue }
-                let rest = tail.map { String(cString: $0) } ?? ""
+                let sql = SQL.trimmingTrailingSemicolons(String(cString: sqlite3_sql(stmt)))
+                guard let first = (try? SQL.tokenize(sql, limit: 1))?.first else { continue }
+                let rest = { tail.map { String(cString: $0) } ?? "" }
                 guard try visit(sql, first, rest, line) == .run else { continue }
                 let step = sqlite3_step(stmt)
                 guard step == SQLITE_DONE || step == SQLITE_ROW else {

@@ -30,11 +30,17 @@ extension Project {
 
     /// Diffs the models file against the state at head. Nil when they are equal.
     public func autogenerate(message: String, renames: RenameHints, now: Int64, purgeDropped: Bool = false, accepted: [String] = []) throws -> NewRevision? {
+        var timings = Timings("revision --autogenerate")
         let head = try log.head()
         let before = try log.state(at: head)
-        let wanted = try modelsSchema()
+        timings.lap("head state")
+        let (ddl, source) = try modelsDDL()
+        timings.lap("read models")
+        let wanted = try Models.schema(fromDDL: ddl, source: source, timings: &timings)
         let ops = try before.diff(to: wanted, renames: renames)
+        timings.lap("diff")
         if ops.isEmpty { return nil }
+        defer { timings.lap("proof and append") }
         return try record(ops, message: message, parents: head.map { [$0] } ?? [], before: before, expected: wanted, now: now, purgeDropped: purgeDropped, accepted: accepted)
     }
 

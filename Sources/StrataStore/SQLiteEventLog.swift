@@ -66,8 +66,10 @@ public final class SQLiteEventLog: SyncLog {
         """
 
     /// An event read back from its stored bytes and its signature columns (NULL when unsigned).
-    public static func decode(_ body: Value, signedBy: Value, signature: Value) throws -> Event {
-        var e = try Event(canonical: body.bytes ?? [])
+    /// With `id` (the row's own), the stored bytes are trusted as written:
+    /// see `Event(stored:id:)`; `verify` checks them.
+    public static func decode(_ body: Value, signedBy: Value, signature: Value, id: String? = nil) throws -> Event {
+        var e = try id.map { try Event(stored: body.bytes ?? [], id: $0) } ?? Event(canonical: body.bytes ?? [])
         if let by = signedBy.string, let sig = signature.string { e.signature = try EventSignature(signedBy: by, signature: sig) }
         return e
     }
@@ -145,7 +147,7 @@ public final class SQLiteEventLog: SyncLog {
             throw LogError(.notFound, "unknown revision \(id.prefix(12)): it is not in the local log")
         }
         let event: Event
-        do { event = try Self.decode(row[0], signedBy: row[1], signature: row[2]) } catch {
+        do { event = try Self.decode(row[0], signedBy: row[1], signature: row[2], id: id) } catch {
             throw LogError(.corrupt, "stored event \(id.prefix(12)) cannot be read: \(error); run `strata verify`")
         }
         let entry = (event, Int(row[3].int ?? 0))
@@ -165,7 +167,7 @@ public final class SQLiteEventLog: SyncLog {
 
     public func allEvents() throws -> [Event] {
         try db.query("SELECT e.id, \(Self.signedColumns) FROM events e \(Self.signedJoin) WHERE e.project = ? ORDER BY e.seq", [p]).map { row in
-            do { return try Self.decode(row[1], signedBy: row[2], signature: row[3]) } catch {
+            do { return try Self.decode(row[1], signedBy: row[2], signature: row[3], id: row[0].string) } catch {
                 throw LogError(.corrupt, "stored event \(row[0].string ?? "?") cannot be read: \(error); run `strata verify`")
             }
         }

@@ -111,7 +111,7 @@ enum Importer {
                 // The copy of a create-copy-drop-rename rebuild belongs to the
                 // table's change (strata's own rebuild copies the rows); a
                 // column it copies under a new name is a rename.
-                if let renames = try rebuildCopy(statement, pending: pending, rest: rest, db: db) {
+                if let renames = try rebuildCopy(statement, pending: pending, rest: rest(), db: db) {
                     copyRenames += renames
                     return .run
                 }

@@ -4,7 +4,7 @@ import StrataSync
 
 extension StrataCommand {
     struct Audit: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The registry's append-only record of every write: pushes, promotions, reports.")
+        static let configuration = CommandConfiguration(commandName: "audit", abstract: "The registry's append-only record of every write: pushes, promotions, reports.")
 
         @OptionGroup var project: ProjectOptions
         @OptionGroup var output: JSONOption

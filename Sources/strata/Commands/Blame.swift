@@ -4,7 +4,7 @@ import StrataStore
 
 extension StrataCommand {
     struct Blame: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Which events created and changed TABLE or TABLE.COLUMN, by whom, when.")
+        static let configuration = CommandConfiguration(commandName: "blame", abstract: "Which events created and changed TABLE or TABLE.COLUMN, by whom, when.")
 
         @OptionGroup var project: ProjectOptions
         @Argument(help: "TABLE or TABLE.COLUMN, as named at head.") var target: String

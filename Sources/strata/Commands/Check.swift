@@ -5,6 +5,7 @@ import StrataStore
 extension StrataCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Detect drift: exit 0 when the database's real schema equals the state at its recorded revision, 1 otherwise.")
 
         @OptionGroup var project: ProjectOptions

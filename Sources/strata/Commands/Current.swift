@@ -4,7 +4,7 @@ import StrataStore
 
 extension StrataCommand {
     struct Current: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the full id of the revision the database is at (base when none).")
+        static let configuration = CommandConfiguration(commandName: "current", abstract: "Print the full id of the revision the database is at (base when none).")
 
         @OptionGroup var project: ProjectOptions
         @OptionGroup var databases: DatabaseOptions

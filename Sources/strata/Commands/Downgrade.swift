@@ -5,6 +5,7 @@ import StrataSync
 extension StrataCommand {
     struct Downgrade: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "downgrade",
             abstract: "Apply the inverses of events, newest first, in one transaction.",
             discussion: "TARGET is -N, a revision (4+ hex digits), or base. The way down is derived from the events themselves.")
 

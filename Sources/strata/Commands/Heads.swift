@@ -4,7 +4,7 @@ import StrataStore
 
 extension StrataCommand {
     struct Heads: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the log's heads (more than one after concurrent work).")
+        static let configuration = CommandConfiguration(commandName: "heads", abstract: "List the log's heads (more than one after concurrent work).")
 
         @OptionGroup var project: ProjectOptions
         @OptionGroup var output: JSONOption

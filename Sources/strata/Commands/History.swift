@@ -4,7 +4,7 @@ import StrataStore
 
 extension StrataCommand {
     struct History: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List events, newest first.")
+        static let configuration = CommandConfiguration(commandName: "history", abstract: "List events, newest first.")
 
         @OptionGroup var project: ProjectOptions
         @OptionGroup var output: JSONOption

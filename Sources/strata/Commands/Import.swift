@@ -5,6 +5,7 @@ import StrataStore
 extension StrataCommand {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Turn another tool's migration folder into events, one per migration.",
             discussion: """
                 FORMAT is diesel, golang-migrate, dbmate, flyway, sqitch, drizzle or alembic. Each migration's up SQL runs against the \\

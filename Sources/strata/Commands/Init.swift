@@ -5,6 +5,7 @@ import StrataStore
 extension StrataCommand {
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Create strata.toml and an empty local log.",
             discussion: "In a directory that already holds a strata.toml (a checked-in project), creates only the local log and keeps the file.")
 

@@ -6,11 +6,13 @@ import StrataStore
 extension StrataCommand {
     struct Keys: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "keys",
             abstract: "Keys that sign events.",
             subcommands: [Generate.self])
 
         struct Generate: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "generate",
                 abstract: "Write a new Ed25519 private key (mode 0600) and print its public key.",
                 discussion: """
                     Name the file in strata.toml (`signing_key = "PATH"`) and every event this node creates is signed: its \\

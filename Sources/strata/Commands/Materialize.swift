@@ -3,7 +3,7 @@ import StrataStore
 
 extension StrataCommand {
     struct Materialize: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a new database file whose schema is the state at REV.")
+        static let configuration = CommandConfiguration(commandName: "materialize", abstract: "Create a new database file whose schema is the state at REV.")
 
         @OptionGroup var project: ProjectOptions
         @Argument(help: "The revision: head or 4+ hex digits.") var revision: String

@@ -3,7 +3,7 @@ import StrataStore
 
 extension StrataCommand {
     struct Merge: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Join two heads with a merge event.")
+        static let configuration = CommandConfiguration(commandName: "merge", abstract: "Join two heads with a merge event.")
 
         @OptionGroup var project: ProjectOptions
         @Option(name: .shortAndLong, help: "What the merge is for.") var message: String

@@ -4,7 +4,7 @@ import StrataSync
 
 extension StrataCommand {
     struct Promote: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set an environment's target revision on the registry (admin token).")
+        static let configuration = CommandConfiguration(commandName: "promote", abstract: "Set an environment's target revision on the registry (admin token).")
 
         @OptionGroup var project: ProjectOptions
         @Argument(help: "The revision: head or 4+ hex digits (it must be pushed).") var revision: String

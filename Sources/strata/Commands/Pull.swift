@@ -4,7 +4,7 @@ import StrataSync
 
 extension StrataCommand {
     struct Pull: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Bring in the registry's new events (incremental).")
+        static let configuration = CommandConfiguration(commandName: "pull", abstract: "Bring in the registry's new events (incremental).")
 
         @OptionGroup var project: ProjectOptions
 

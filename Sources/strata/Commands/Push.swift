@@ -4,7 +4,7 @@ import StrataSync
 
 extension StrataCommand {
     struct Push: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Send the events the registry lacks; refused (exit 3) if the registry's head moved.")
+        static let configuration = CommandConfiguration(commandName: "push", abstract: "Send the events the registry lacks; refused (exit 3) if the registry's head moved.")
 
         @OptionGroup var project: ProjectOptions
 

@@ -5,13 +5,14 @@ import StrataSync
 
 extension StrataCommand {
     struct Registry: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The central registry.", subcommands: [Serve.self, ProjectCommand.self])
+        static let configuration = CommandConfiguration(commandName: "registry", abstract: "The central registry.", subcommands: [Serve.self, ProjectCommand.self])
 
         struct ProjectCommand: ParsableCommand {
             static let configuration = CommandConfiguration(commandName: "project", abstract: "Projects on the registry.", subcommands: [Create.self])
 
             struct Create: ParsableCommand {
                 static let configuration = CommandConfiguration(
+                    commandName: "create",
                     abstract: "Create a project on the configured registry (an admin token, from STRATA_TOKEN or token_file).")
 
                 @OptionGroup var project: ProjectOptions
@@ -31,6 +32,7 @@ extension StrataCommand {
         /// small), and signals and output go straight to the server.
         struct Serve: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "serve",
                 abstract: "Run the registry: every project's canonical log, the fleet's state, the audit trail.",
                 discussion: """
                     Stops cleanly on SIGINT or SIGTERM. Prints `strata registry listening on http://HOST:PORT` once bound (--port 0 \\

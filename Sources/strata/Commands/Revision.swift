@@ -5,6 +5,7 @@ import StrataStore
 extension StrataCommand {
     struct Revision: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "revision",
             abstract: "Record a schema change as a new event.",
             discussion: """
                 With --autogenerate, diffs the models file against the schema at head. With --sql, runs hand-written DDL against a copy \

@@ -4,7 +4,7 @@ import StrataStore
 
 extension StrataCommand {
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one event: its ops, its inverse ops and the SQL both ways.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one event: its ops, its inverse ops and the SQL both ways.")
 
         @OptionGroup var project: ProjectOptions
         @Argument(help: "A revision: head or 4+ hex digits of its id.") var revision: String

@@ -5,6 +5,7 @@ import StrataStore
 extension StrataCommand {
     struct Stamp: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "stamp",
             abstract: "Record REV in the database without running anything (adopt an existing database).")
 
         @OptionGroup var project: ProjectOptions

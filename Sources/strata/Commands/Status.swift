@@ -5,6 +5,7 @@ import StrataStore
 extension StrataCommand {
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "The node's databases at a glance: revision, how far from head, drift, last applied.",
             discussion: "Over many databases, also a summary by revision (480 at 2d32b0ab (head), 18 1 behind, 2 drifted).")
 

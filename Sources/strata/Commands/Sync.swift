@@ -5,6 +5,7 @@ import StrataSync
 extension StrataCommand {
     struct Sync: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "sync",
             abstract: "Pull, rebase (or merge) unpushed local events onto the registry's head, push.",
             discussion: "With --apply --env ENV, then bring every configured database to ENV's target revision (up or down) and report.")
 

@@ -5,6 +5,7 @@ import StrataStore
 extension StrataCommand {
     struct Trash: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "trash",
             abstract: "What the databases keep of dropped data, so that a downgrade brings it back; --purge drops it.",
             discussion: """
                 A dropped column's values, a dropped table's rows and the values an alter rewrites are kept in the database \\

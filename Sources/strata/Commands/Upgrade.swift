@@ -6,6 +6,7 @@ import StrataSync
 extension StrataCommand {
     struct Upgrade: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "upgrade",
             abstract: "Apply events to the database, in one transaction.",
             discussion: """
                 TARGET is head, a revision (4+ hex digits), or +N. Over several databases (--all, patterns), each is its own \

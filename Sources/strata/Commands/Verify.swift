@@ -5,6 +5,7 @@ import StrataStore
 extension StrataCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Recompute the ids and parent links of the whole log and check every signature; exit 1 on any mismatch.")
 
         @OptionGroup var project: ProjectOptions
