@@ -7,7 +7,7 @@ extension StrataCommand {
         /// Past this many databases on one node, its databases are summarised by revision.
         static let listedAtMost = 20
 
-        static let configuration = CommandConfiguration(abstract: "Every node's databases, the revision each is at, and whether it is behind its environment.")
+        static let configuration = CommandConfiguration(commandName: "fleet", abstract: "Every node's databases, the revision each is at, and whether it is behind its environment.")
 
         @OptionGroup var project: ProjectOptions
         @OptionGroup var output: JSONOption
