@@ -22,8 +22,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        // Headers only: libcurl is loaded with dlopen (Sources/CCurl/shim.h), so no pkg-config link flags.
-        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl's headers only: ccurl.c loads the library with dlopen, so nothing links it.
+        .target(name: "CCurl"),
         .target(name: "StrataCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "StrataSQLite", dependencies: ["CSQLite", "StrataCore"]),
         .target(name: "StrataStore", dependencies: ["StrataCore", "StrataSQLite", .product(name: "TOMLKit", package: "TOMLKit")]),

@@ -1,14 +1,9 @@
-// libcurl, loaded when a command first reaches the registry (dlopen), not at
-// start-up: linking it would make every command load it and the ~30
-// libraries it depends on (TLS, Kerberos, LDAP, ...). Only the headers are
-// used at build time. curl_easy_setopt and curl_easy_getinfo are variadic,
-// which Swift cannot call: the typed wrappers below can be.
-#include <curl/curl.h>
+// The one definition of what ccurl.h declares (see there).
+#include "ccurl.h"
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stddef.h>
 
-typedef size_t (*strata_curl_write_callback)(char *data, size_t size, size_t count, void *context);
 
 struct strata_curl_api {
     int loaded; // 0 not tried, 1 loaded, -1 failed
@@ -25,15 +20,12 @@ struct strata_curl_api {
     char error[256];
 };
 
-// A function-local static: Swift's importer emits the functions of this
-// header, not its global variables.
-static inline struct strata_curl_api *strata_curl_api(void) {
+static struct strata_curl_api *strata_curl_api(void) {
     static struct strata_curl_api api;
     return &api;
 }
 
-/// Loads libcurl once; 1 when it is there, else 0 and strata_curl_error() says why.
-static inline int strata_curl_load(void) {
+int strata_curl_load(void) {
     if (strata_curl_api()->loaded) return strata_curl_api()->loaded == 1;
     void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
     if (!lib) lib = dlopen("libcurl.so", RTLD_NOW | RTLD_LOCAL);
@@ -62,35 +54,34 @@ static inline int strata_curl_load(void) {
     return 1;
 }
 
-static inline const char *strata_curl_error(void) { return strata_curl_api()->error; }
+const char *strata_curl_error(void) { return strata_curl_api()->error; }
 
-// Call these only after strata_curl_load() returned 1.
-static inline CURL *strata_curl_easy_init(void) { return strata_curl_api()->easy_init(); }
-static inline void strata_curl_easy_cleanup(CURL *curl) { strata_curl_api()->easy_cleanup(curl); }
-static inline void strata_curl_easy_reset(CURL *curl) { strata_curl_api()->easy_reset(curl); }
-static inline CURLcode strata_curl_easy_perform(CURL *curl) { return strata_curl_api()->easy_perform(curl); }
-static inline const char *strata_curl_easy_strerror(CURLcode code) { return strata_curl_api()->easy_strerror(code); }
-static inline struct curl_slist *strata_curl_slist_append(struct curl_slist *list, const char *text) { return strata_curl_api()->slist_append(list, text); }
-static inline void strata_curl_slist_free_all(struct curl_slist *list) { strata_curl_api()->slist_free_all(list); }
+CURL *strata_curl_easy_init(void) { return strata_curl_api()->easy_init(); }
+void strata_curl_easy_cleanup(CURL *curl) { strata_curl_api()->easy_cleanup(curl); }
+void strata_curl_easy_reset(CURL *curl) { strata_curl_api()->easy_reset(curl); }
+CURLcode strata_curl_easy_perform(CURL *curl) { return strata_curl_api()->easy_perform(curl); }
+const char *strata_curl_easy_strerror(CURLcode code) { return strata_curl_api()->easy_strerror(code); }
+struct curl_slist *strata_curl_slist_append(struct curl_slist *list, const char *text) { return strata_curl_api()->slist_append(list, text); }
+void strata_curl_slist_free_all(struct curl_slist *list) { strata_curl_api()->slist_free_all(list); }
 
-static inline CURLcode strata_curl_setopt_long(CURL *curl, CURLoption option, long value) {
+CURLcode strata_curl_setopt_long(CURL *curl, CURLoption option, long value) {
     return strata_curl_api()->easy_setopt(curl, option, value);
 }
-static inline CURLcode strata_curl_setopt_string(CURL *curl, CURLoption option, const char *value) {
+CURLcode strata_curl_setopt_string(CURL *curl, CURLoption option, const char *value) {
     return strata_curl_api()->easy_setopt(curl, option, value);
 }
-static inline CURLcode strata_curl_setopt_pointer(CURL *curl, CURLoption option, void *value) {
+CURLcode strata_curl_setopt_pointer(CURL *curl, CURLoption option, void *value) {
     return strata_curl_api()->easy_setopt(curl, option, value);
 }
-static inline CURLcode strata_curl_setopt_slist(CURL *curl, CURLoption option, struct curl_slist *value) {
+CURLcode strata_curl_setopt_slist(CURL *curl, CURLoption option, struct curl_slist *value) {
     return strata_curl_api()->easy_setopt(curl, option, value);
 }
-static inline CURLcode strata_curl_setopt_off_t(CURL *curl, CURLoption option, curl_off_t value) {
+CURLcode strata_curl_setopt_off_t(CURL *curl, CURLoption option, curl_off_t value) {
     return strata_curl_api()->easy_setopt(curl, option, value);
 }
-static inline CURLcode strata_curl_setopt_write_function(CURL *curl, strata_curl_write_callback callback) {
+CURLcode strata_curl_setopt_write_function(CURL *curl, strata_curl_write_callback callback) {
     return strata_curl_api()->easy_setopt(curl, CURLOPT_WRITEFUNCTION, callback);
 }
-static inline CURLcode strata_curl_getinfo_long(CURL *curl, CURLINFO info, long *value) {
+CURLcode strata_curl_getinfo_long(CURL *curl, CURLINFO info, long *value) {
     return strata_curl_api()->easy_getinfo(curl, info, value);
 }
