@@ -150,7 +150,11 @@ extension JSON {
         func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: pos, reason: reason) }
 
         mutating func skipSpace() {
-            while pos < bytes.count, [9, 10, 13, 32].contains(bytes[pos]) { pos += 1 }
+            while pos < bytes.count {
+                let b = bytes[pos]
+                guard b == 32 || b == 10 || b == 9 || b == 13 else { return }
+                pos += 1
+            }
         }
 
         mutating func literal(_ word: String, _ value: JSON) throws -> JSON {
@@ -231,7 +235,18 @@ extension JSON {
 
         mutating func string() throws -> String {
             pos += 1
-            var out: [UInt8] = []
+            // Most strings have no escape: read them in one piece.
+            let start = pos
+            while pos < bytes.count {
+                let b = bytes[pos]
+                if b == UInt8(ascii: "\"") {
+                    pos += 1
+                    return String(decoding: bytes[start..<pos - 1], as: UTF8.self)
+                }
+                if b == UInt8(ascii: "\\") || b < 0x20 { break }
+                pos += 1
+            }
+            var out = Array(bytes[start..<pos])
             while true {
                 guard pos < bytes.count else { throw fail("unterminated string") }
                 let b = bytes[pos]

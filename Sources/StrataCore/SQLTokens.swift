@@ -51,7 +51,13 @@ public enum SQL {
     /// With `limit`, stops after that many tokens (a statement's first
     /// words, without reading the rest of it).
     public static func tokenize(_ text: String, limit: Int = .max) throws -> [SQLToken] {
-        let s = Array(text.unicodeScalars)
+        // Bytes, each seen as a scalar: every byte of a non-ASCII character
+        // is 0x80 or more (an identifier character, as SQLite has it) and
+        // never a quote, so the scan is the same as over characters, and a
+        // token's text is a slice of the bytes (building it scalar by
+        // scalar was most of the tokenizer's time).
+        let bytes = Array(text.utf8)
+        let s = bytes.map { Unicode.Scalar($0) }
         var tokens: [SQLToken] = []
         var i = 0
         func isIdStart(_ c: Unicode.Scalar) -> Bool {
@@ -59,11 +65,7 @@ public enum SQL {
         }
         func isIdChar(_ c: Unicode.Scalar) -> Bool { isIdStart(c) || (c >= "0" && c <= "9") || c == "$" }
         func isDigit(_ c: Unicode.Scalar) -> Bool { c >= "0" && c <= "9" }
-        func slice(_ a: Int, _ b: Int) -> String {
-            var v = String.UnicodeScalarView()
-            v.append(contentsOf: s[a..<b])
-            return String(v)
-        }
+        func slice(_ a: Int, _ b: Int) -> String { String(decoding: bytes[a..<b], as: UTF8.self) }
         func scanQuoted(_ close: Unicode.Scalar, doubling: Bool) throws -> Int {
             var j = i + 1
             while j < s.count {
@@ -73,7 +75,7 @@ public enum SQL {
                 }
                 j += 1
             }
-            throw SQLLexError(reason: "unterminated quote starting at character \(i)")
+            throw SQLLexError(reason: "unterminated quote starting at byte \(i)")
         }
         while i < s.count, tokens.count < limit {
             let c = s[i]
