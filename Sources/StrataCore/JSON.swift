@@ -16,6 +16,11 @@ public enum JSON: Hashable, Sendable {
     case string(String)
     case array([JSON])
     case object([String: JSON])
+    /// A number with a fraction or an exponent, as written. Only
+    /// `parse(_:allowingFractions: true)` makes one (the registry reads any
+    /// valid JSON body); nothing in an event can hold one, so decoding an
+    /// event that has one fails, and no canonical encoding ever has one.
+    case fraction(String)
 }
 
 // MARK: - Accessors
@@ -72,6 +77,7 @@ extension JSON {
         case .null: out.append(contentsOf: Array("null".utf8))
         case .bool(let b): out.append(contentsOf: Array((b ? "true" : "false").utf8))
         case .int(let i): out.append(contentsOf: Array(String(i).utf8))
+        case .fraction(let text): out.append(contentsOf: Array(text.utf8))
         case .string(let s): JSON.writeString(s, into: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))
@@ -134,8 +140,10 @@ extension JSON {
     /// Parses any RFC 8259 JSON document whose numbers are integers.
     public static func parse(_ text: String) throws -> JSON { try parse(Array(text.utf8)) }
 
-    public static func parse(_ bytes: [UInt8]) throws -> JSON {
-        var parser = Parser(bytes: bytes)
+    /// With `allowingFractions`, a number such as `1.5` or `2e3` is read as
+    /// `.fraction`; without, it is refused (events hold integers only).
+    public static func parse(_ bytes: [UInt8], allowingFractions: Bool = false) throws -> JSON {
+        var parser = Parser(bytes: bytes, allowingFractions: allowingFractions)
         parser.skipSpace()
         let value = try parser.value(depth: 0)
         parser.skipSpace()
@@ -145,7 +153,13 @@ extension JSON {
 
     private struct Parser {
         let bytes: [UInt8]
+        let allowingFractions: Bool
         var pos = 0
+
+        init(bytes: [UInt8], allowingFractions: Bool) {
+            self.bytes = bytes
+            self.allowingFractions = allowingFractions
+        }
 
         func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: pos, reason: reason) }
 
@@ -214,7 +228,8 @@ extension JSON {
                 if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
                 while pos < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[pos]) { pos += 1 }
                 if pos < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[pos]) {
-                    throw fail("only integers are allowed")
+                    guard allowingFractions else { throw fail("only integers are allowed") }
+                    return .fraction(try fraction(from: start))
                 }
                 guard let n = Int64(String(decoding: bytes[start..<pos], as: UTF8.self)) else {
                     throw fail("bad number")
@@ -223,6 +238,26 @@ extension JSON {
             default:
                 throw fail("unexpected character")
             }
+        }
+
+        /// The rest of a number after its integer digits (JSON's grammar:
+        /// `.digits` then `e[+-]digits`, each optional but not empty).
+        mutating func fraction(from start: Int) throws -> String {
+            func digits() throws {
+                let first = pos
+                while pos < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[pos]) { pos += 1 }
+                guard pos > first else { throw fail("bad number") }
+            }
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
+                pos += 1
+                try digits()
+            }
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
+                pos += 1
+                if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+                try digits()
+            }
+            return String(decoding: bytes[start..<pos], as: UTF8.self)
         }
 
         mutating func hex4() throws -> UInt32 {

@@ -109,8 +109,29 @@ func readJSON(_ request: inout Request, limit: Int) async throws -> JSON {
     do { buffer = try await request.collectBody(upTo: limit) } catch {
         throw HTTPFailure(.contentTooLarge, "the request body is larger than \(limit) bytes", code: "request.too_large")
     }
-    do { return try JSON.parse(Array(buffer.readableBytesView)) } catch {
+    // Any valid JSON: a fraction in a field the registry does not read is
+    // no reason to refuse a body (events refuse one when they are decoded).
+    do { return try JSON.parse(Array(buffer.readableBytesView), allowingFractions: true) } catch {
         throw HTTPFailure(.badRequest, "malformed JSON: \(error)", code: "json.malformed")
+    }
+}
+
+/// The project named in the path, when its name is allowed (`Names`).
+func projectName(_ context: BasicRequestContext) throws -> String {
+    try Names.check(try context.parameters.require("project"), "project")
+}
+
+/// Every method a route does not declare answers 405 with the ones it does
+/// (before, they fell through to 404 as if the path did not exist).
+func refuseOtherMethods(_ router: Router<BasicRequestContext>, _ path: RouterPath, allowed: [HTTPRequest.Method]) {
+    let allow = allowed.map(\.rawValue).joined(separator: ", ")
+    for method: HTTPRequest.Method in [.get, .put, .post, .delete, .patch] where !allowed.contains(method) {
+        router.on(path, method: method) { _, _ in
+            var response = json(.methodNotAllowed, HTTPFailure(.methodNotAllowed, "\(method.rawValue) is not allowed here; use \(allow)",
+                                                              code: "request.method_not_allowed").body.json)
+            response.headers[.allow] = allow
+            return response
+        }
     }
 }
 
@@ -124,7 +145,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
 
     router.put("/v1/projects/:project") { request, context in
         await answer {
-            let project = try context.parameters.require("project")
+            let project = try projectName(context)
             let who = try service.identify(request.headers[.authorization], needs: .admin, project: project)
             try await service.withStore { try $0.createProject(project, by: who.name, at: now()) }
             return json(.created, .object(["project": .string(project)]))
@@ -133,11 +154,15 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
 
     router.get("/v1/projects/:project/events") { request, context in
         await answer {
-            let project = try context.parameters.require("project")
+            let project = try projectName(context)
             _ = try service.identify(request.headers[.authorization], needs: .read, project: project)
             let after = request.uri.queryParameters["after"].map(String.init)
-            let max = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 1000
-            guard (1...5000).contains(max) else { throw HTTPFailure(.badRequest, "limit must be between 1 and 5000", code: "request.invalid") }
+            if let after, !Report.isEventID(after) {
+                throw HTTPFailure(.badRequest, "after must be an event id (64 lowercase hex digits)", code: "request.invalid")
+            }
+            let limitText = request.uri.queryParameters["limit"].map(String.init)
+            let max = limitText.map { Int($0) ?? 0 } ?? 1000
+            guard (1...5000).contains(max) else { throw HTTPFailure(.badRequest, "limit must be an integer between 1 and 5000", code: "request.invalid") }
             let page = try await service.withStore { store -> EventsPage in
                 let (events, more) = try store.events(of: project, after: after, limit: max)
                 return EventsPage(events: events, more: more, head: try store.head(of: project))
@@ -149,7 +174,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
     router.post("/v1/projects/:project/events") { request, context in
         await answer {
             var request = request
-            let project = try context.parameters.require("project")
+            let project = try projectName(context)
             let who = try service.identify(request.headers[.authorization], needs: .push, project: project)
             let push = try PushRequest(json: try await readJSON(&request, limit: limit))
             let signers = try service.signers(of: push.events)
@@ -162,7 +187,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
     router.post("/v1/projects/:project/reports") { request, context in
         await answer {
             var request = request
-            let project = try context.parameters.require("project")
+            let project = try projectName(context)
             let who = try service.identify(request.headers[.authorization], needs: .push, project: project)
             let reports = try Report.batch(json: try await readJSON(&request, limit: limit))
             try await service.withStore { try $0.record(reports, of: project, by: who.name, at: now()) }
@@ -172,7 +197,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
 
     router.get("/v1/projects/:project/fleet") { request, context in
         await answer {
-            let project = try context.parameters.require("project")
+            let project = try projectName(context)
             _ = try service.identify(request.headers[.authorization], needs: .read, project: project)
             let fleet = try await service.withStore { store -> Fleet in
                 let targets = try store.targets(of: project)
@@ -190,8 +215,8 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
     router.put("/v1/projects/:project/environments/:environment") { request, context in
         await answer {
             var request = request
-            let project = try context.parameters.require("project")
-            let environment = try context.parameters.require("environment")
+            let project = try projectName(context)
+            let environment = try Names.check(try context.parameters.require("environment"), "environment")
             let who = try service.identify(request.headers[.authorization], needs: .admin, project: project)
             let revision = try TargetRequest(json: try await readJSON(&request, limit: limit)).revision
             let target = EnvironmentTarget(name: environment, revision: revision, setBy: who.name, setAt: now())
@@ -202,8 +227,8 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
 
     router.get("/v1/projects/:project/environments/:environment") { request, context in
         await answer {
-            let project = try context.parameters.require("project")
-            let environment = try context.parameters.require("environment")
+            let project = try projectName(context)
+            let environment = try Names.check(try context.parameters.require("environment"), "environment")
             _ = try service.identify(request.headers[.authorization], needs: .read, project: project)
             let target = try await service.withStore { try $0.targets(of: project).first { $0.name == environment } }
             guard let target else {
@@ -216,11 +241,18 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
 
     router.get("/v1/projects/:project/audit") { request, context in
         await answer {
-            let project = try context.parameters.require("project")
+            let project = try projectName(context)
             _ = try service.identify(request.headers[.authorization], needs: .read, project: project)
             return json(.ok, AuditTrail(records: try await service.withStore { try $0.audit(of: project) }).json)
         }
     }
+    refuseOtherMethods(router, "/v1/health", allowed: [.get])
+    refuseOtherMethods(router, "/v1/projects/:project", allowed: [.put])
+    refuseOtherMethods(router, "/v1/projects/:project/events", allowed: [.get, .post])
+    refuseOtherMethods(router, "/v1/projects/:project/reports", allowed: [.post])
+    refuseOtherMethods(router, "/v1/projects/:project/fleet", allowed: [.get])
+    refuseOtherMethods(router, "/v1/projects/:project/environments/:environment", allowed: [.get, .put])
+    refuseOtherMethods(router, "/v1/projects/:project/audit", allowed: [.get])
     return router
 }
 

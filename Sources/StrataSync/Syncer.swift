@@ -192,6 +192,7 @@ public final class Syncer {
     /// Reports from a run over many databases, a page of them per request.
     /// What cannot be delivered waits in the outbox, in order.
     public func report(_ reports: [Report]) -> Error? {
+        let reports = reports.filter(Syncer.acceptable)
         guard !reports.isEmpty else { return nil }
         // Queued reports go first: the registry keeps the latest report per
         // database, so a newer one must never overtake an older one.
@@ -202,13 +203,53 @@ public final class Syncer {
         var rest = reports[...]
         while !rest.isEmpty {
             let page = Array(rest.prefix(Report.pageSize))
-            do { try client.report(page) } catch {
-                enqueue(rest)
+            let (delivered, error) = deliver(page)
+            if let error {
+                enqueue(rest.dropFirst(delivered))
                 return error
             }
             rest = rest.dropFirst(page.count)
         }
         return nil
+    }
+
+    /// Where the warnings of a report the registry will never take go (the
+    /// CLI prints them; a report dropped is never sent again).
+    nonisolated(unsafe) public static var warn: (String) -> Void = { _ in }
+
+    /// A report the registry would refuse (a node name it does not allow,
+    /// say) is dropped here with a warning instead of waiting forever.
+    static func acceptable(_ r: Report) -> Bool {
+        do {
+            _ = try Report(json: r.json)
+            return true
+        } catch {
+            warn("the report of \(r.database) was dropped: \(error)")
+            return false
+        }
+    }
+
+    /// Sends one page. A page refused as invalid (400: every report of a
+    /// page is taken, or none) is sent again a report at a time, and a
+    /// report refused on its own is dropped with a warning, so one bad
+    /// report does not hold the others back. Returns how many reports of the
+    /// page are done with (sent or dropped) and the error that stopped it.
+    private func deliver(_ page: [Report]) -> (done: Int, error: Error?) {
+        do {
+            try client.report(page)
+            return (page.count, nil)
+        } catch SyncError.rejected(400, _) where page.count > 1 {
+            for (n, r) in page.enumerated() {
+                let (_, error) = deliver([r])
+                if let error { return (n, error) }
+            }
+            return (page.count, nil)
+        } catch SyncError.rejected(400, let message) {
+            Syncer.warn("the registry refused the report of \(page[0].database) (\(message)); it was dropped")
+            return (1, nil)
+        } catch {
+            return (0, error)
+        }
     }
 
     private func enqueue(_ reports: ArraySlice<Report>) {
@@ -223,18 +264,20 @@ public final class Syncer {
         guard let queued = try? log.queued() else { return (0, nil) }
         var pending: [(seq: Int64, report: Report)] = []
         for item in queued where item.kind == "report" {
-            guard let json = try? JSON.parse(item.body), let r = try? Report(json: json) else {
+            do {
+                pending.append((item.seq, try Report(json: try JSON.parse(item.body))))
+            } catch {
+                Syncer.warn("a queued report was dropped: \(error)")
                 try? log.dequeue(item.seq)
-                continue
             }
-            pending.append((item.seq, r))
         }
         var sent = 0
         while sent < pending.count {
             let page = pending[sent..<min(sent + Report.pageSize, pending.count)]
-            do { try client.report(page.map(\.report)) } catch { return (sent, error) }
-            for item in page { try? log.dequeue(item.seq) }
-            sent += page.count
+            let (done, error) = deliver(page.map(\.report))
+            for item in page.prefix(done) { try? log.dequeue(item.seq) }
+            sent += done
+            if let error { return (sent, error) }
         }
         return (sent, nil)
     }

@@ -27,14 +27,33 @@ public struct Report: Sendable, Equatable {
                  "direction": .string(Report.wireName(direction)), "at": .string(at), "environment": .optional(environment)])
     }
 
+    /// Every field is checked: a report the registry takes shows in the
+    /// fleet as it came. A revision the registry does not have (a node's
+    /// unpublished work) is well-formed and taken.
     public init(json: JSON) throws {
         let f = try Fields(json, "report")
         let direction = try f.string("direction")
         guard direction == "none" || Direction(rawValue: direction) != nil else {
             throw WireError("report: \"direction\" must be up, down or none")
         }
-        self.init(node: try f.string("node"), database: try f.string("database"), revision: try f.string("revision"),
-                  direction: Direction(rawValue: direction), at: try f.string("at"), environment: try f.optionalString("environment"))
+        let node = try Names.check(try f.string("node"), "report: node")
+        let database = try f.string("database")
+        guard !database.isEmpty, database.utf8.count <= 4096, Names.isPrintable(database) else {
+            throw WireError("report: \"database\" must be a path of 1 to 4096 bytes without control characters")
+        }
+        let revision = try f.string("revision")
+        guard revision == "base" || Report.isEventID(revision) else {
+            throw WireError("report: \"revision\" must be base or an event id (64 lowercase hex digits)")
+        }
+        let at = try f.string("at")
+        guard Timestamp.parse(at) != nil else { throw WireError("report: \"at\" must be a time as YYYY-MM-DDTHH:MM:SS.mmmZ") }
+        let environment = try f.optionalString("environment").map { try Names.check($0, "report: environment") }
+        self.init(node: node, database: database, revision: revision, direction: Direction(rawValue: direction), at: at, environment: environment)
+    }
+
+    /// 64 lowercase hex digits.
+    public static func isEventID(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
     }
 }
 

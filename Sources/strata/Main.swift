@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StrataCore
+import StrataSync
 
 /// Entry point: parses, runs, and turns every error into `error: ...` on
 /// stderr with the exit code its type declares (see ExitCodes.swift).
@@ -14,6 +15,7 @@ enum Main {
 
     static func main() {
         let arguments = leadingDirectoryMoved(Array(CommandLine.arguments.dropFirst()))
+        Syncer.warn = { warn($0) }
         do {
             var command = try StrataCommand.parseAsRoot(arguments)
             try command.run()

@@ -210,4 +210,33 @@ final class SyncerTests: XCTestCase {
         XCTAssertEqual(try log.queued().count, 0)
         XCTAssertEqual(transport.bodies, [r1.json, r1.json, Report.batchJSON([r1, r2])], "r2 is never sent before r1; queued ones go together")
     }
+
+    /// A queued report the registry refuses as invalid (400) does not hold
+    /// the others back: the page is sent again a report at a time, the
+    /// refused one is dropped with a warning, the rest are delivered; and a
+    /// report strata knows the registry would refuse is never sent.
+    func testARefusedReportIsDroppedWithAWarningAndTheRestGoThrough() throws {
+        let r1 = Report(node: "n1", database: "a.db", revision: "base", direction: .up, at: Self.time, environment: nil)
+        let r2 = Report(node: "n1", database: "b.db", revision: "base", direction: .up, at: Self.time, environment: nil)
+        let r3 = Report(node: "n1", database: "c.db", revision: "base", direction: .up, at: Self.time, environment: nil)
+        let invalid = Report(node: "n 1", database: "d.db", revision: "base", direction: .up, at: Self.time, environment: nil)
+        let refused = JSON.object(["error": "report: a newer rule refuses it", "code": "request.invalid"])
+        let (syncer, log, transport) = make([
+            Self.unreachable("POST", "/reports"),
+            Self.status("POST", "/reports", 400, refused),
+            Self.ok("POST", "/reports", .object(["ok": .bool(true)])),
+            Self.status("POST", "/reports", 400, refused),
+            Self.ok("POST", "/reports", .object(["ok": .bool(true)])),
+        ])
+        var warnings: [String] = []
+        Syncer.warn = { warnings.append($0) }
+        defer { Syncer.warn = { _ in } }
+        XCTAssertNotNil(syncer.report([r1, r2, invalid, r3]))
+        XCTAssertEqual(warnings, ["the report of d.db was dropped: report: node name \"n 1\" is not allowed: use 1 to 64 letters, digits, '.', '_' or '-'"])
+        XCTAssertEqual(try log.queued().count, 3, "the registry was away: the three valid reports wait")
+        XCTAssertEqual(syncer.flushOutbox(), 3)
+        XCTAssertEqual(warnings.last, "the registry refused the report of b.db (report: a newer rule refuses it); it was dropped")
+        XCTAssertEqual(try log.queued().count, 0, "nothing left behind the refused one")
+        XCTAssertEqual(transport.bodies, [Report.batchJSON([r1, r2, r3]), Report.batchJSON([r1, r2, r3]), r1.json, r2.json, r3.json])
+    }
 }

@@ -1,0 +1,144 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import StrataCore
+import StrataRegistry
+import StrataSync
+import XCTest
+
+/// What the registry refuses (400, nothing written) and what it takes, over
+/// HTTP against an in-process server: every field of a report, names in
+/// paths, the `limit` and `after` of a pull, any valid JSON in a body, and
+/// 405 for a method a route does not declare.
+final class InputValidationTests: XCTestCase {
+    struct Server {
+        let port: Int
+        let group: ServiceGroup
+        let task: Task<Void, Error>
+        let store: SQLiteRegistryStore
+        let file: String
+
+        func send(_ method: String, _ path: String, _ body: JSON? = nil, raw: [UInt8]? = nil) async throws -> (status: Int, json: JSON?) {
+            let r = try await ThreadedTransport().send(StrataSync.HTTPRequest(method: method, url: "http://127.0.0.1:\(port)\(path)",
+                                                                              headers: ["Authorization": "Bearer r00t", "Content-Type": "application/json"],
+                                                                              body: raw ?? body?.canonicalBytes))
+            return (r.status, try? JSON.parse(r.body, allowingFractions: true))
+        }
+
+        func stop() async throws {
+            await group.triggerGracefulShutdown()
+            try await task.value
+            try? FileManager.default.removeItem(atPath: file)
+        }
+    }
+
+    func start() async throws -> Server {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("validation-\(UUID().uuidString).db").path
+        let store = try SQLiteRegistryStore(path: file)
+        try store.createProject("shop", by: "test", at: "t0")
+        var options = RegistryOptions()
+        options.port = 0
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = buildApplication(service: RegistryService(store: try SQLiteRegistryStore(path: file), tokens: try TokenTable(text: "root admin r00t\n", source: "test")),
+                                   options: options, logger: Logger(label: "test")) { continuation.yield($0) }
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: Logger(label: "test"))
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        let bound = await iterator.next()
+        let port = try XCTUnwrap(bound)
+        return Server(port: port, group: group, task: task, store: store, file: file)
+    }
+
+    static let good: [String: JSON] = ["node": "n1", "database": "app.db", "revision": "base", "direction": "up", "at": "2026-01-01T00:00:00.000Z"]
+
+    func testEveryFieldOfAReportIsCheckedAndABadOneWritesNothing() async throws {
+        let server = try await start()
+        let id = String(repeating: "ab", count: 32)
+        let refused: [(String, JSON, String)] = [
+            ("direction", "AAA", "report: \"direction\" must be up, down or none"),
+            ("node", "", "report: node name \"\" is not allowed: use 1 to 64 letters, digits, '.', '_' or '-'"),
+            ("node", "a b", "report: node name \"a b\" is not allowed: use 1 to 64 letters, digits, '.', '_' or '-'"),
+            ("database", "", "report: \"database\" must be a path of 1 to 4096 bytes without control characters"),
+            ("database", "app\u{1}.db", "report: \"database\" must be a path of 1 to 4096 bytes without control characters"),
+            ("revision", "", "report: \"revision\" must be base or an event id (64 lowercase hex digits)"),
+            ("revision", .string(id.uppercased()), "report: \"revision\" must be base or an event id (64 lowercase hex digits)"),
+            ("at", "yesterday", "report: \"at\" must be a time as YYYY-MM-DDTHH:MM:SS.mmmZ"),
+            ("environment", "prod\n", "report: environment name \"prod\\u{a}\" is not allowed: use 1 to 64 letters, digits, '.', '_' or '-'"),
+        ]
+        for (field, value, message) in refused {
+            var report = Self.good
+            report[field] = value
+            let r = try await server.send("POST", "/v1/projects/shop/reports", .object(report))
+            XCTAssertEqual(r.status, 400, field)
+            XCTAssertEqual(r.json?["error"]?.stringValue, message, field)
+            XCTAssertEqual(r.json?["code"]?.stringValue, "request.invalid", field)
+            // In a batch, one bad report refuses the batch: nothing written.
+            let batch = try await server.send("POST", "/v1/projects/shop/reports", .object(["reports": .array([.object(Self.good), .object(report)])]))
+            XCTAssertEqual(batch.status, 400, field)
+            XCTAssertEqual(batch.json?["error"]?.stringValue, "reports[1]: " + message, field)
+        }
+        XCTAssertEqual(try server.store.reports(of: "shop").count, 0, "nothing written")
+        // A well-formed revision the registry does not have (unpublished work) is taken and shown.
+        var unpublished = Self.good
+        unpublished["revision"] = .string(id)
+        let taken = try await server.send("POST", "/v1/projects/shop/reports", .object(unpublished))
+        XCTAssertEqual(taken.status, 200)
+        XCTAssertEqual(try server.store.reports(of: "shop").map(\.report.revision), [id])
+        try await server.stop()
+    }
+
+    func testNamesInPathsLimitAndAfterAreChecked() async throws {
+        let server = try await start()
+        for bad in ["a%20b", "%01x", String(repeating: "x", count: 65), "caf%C3%A9"] {
+            let put = try await server.send("PUT", "/v1/projects/\(bad)", .object([:]))
+            XCTAssertEqual(put.status, 400, bad)
+            XCTAssertEqual(put.json?["code"]?.stringValue, "request.invalid", bad)
+            let get = try await server.send("GET", "/v1/projects/\(bad)/fleet")
+            XCTAssertEqual(get.status, 400, bad)
+        }
+        XCTAssertFalse(try server.store.hasProject("a b"), "no project created")
+        let env = try await server.send("PUT", "/v1/projects/shop/environments/pr%0Ad", .object(["revision": .string(String(repeating: "0", count: 64))]))
+        XCTAssertEqual(env.status, 400)
+        XCTAssertEqual(env.json?["error"]?.stringValue, "environment name \"pr%0Ad\" is not allowed: use 1 to 64 letters, digits, '.', '_' or '-'")
+        for query in ["limit=abc", "limit=0", "limit=5001", "limit=1.5", "after=xyz"] {
+            let r = try await server.send("GET", "/v1/projects/shop/events?\(query)")
+            XCTAssertEqual(r.status, 400, query)
+        }
+        let fine = try await server.send("GET", "/v1/projects/shop/events?limit=5")
+        XCTAssertEqual(fine.status, 200)
+        try await server.stop()
+    }
+
+    func testAnyValidJSONIsReadButNoFractionGetsIntoAnEvent() async throws {
+        let server = try await start()
+        // A fraction in a field the registry does not read.
+        let r = try await server.send("POST", "/v1/projects/shop/reports", raw: Array(#"{"at":"2026-01-01T00:00:00.000Z","database":"app.db","direction":"up","node":"n1","revision":"base","weight":1.5e3}"#.utf8))
+        XCTAssertEqual(r.status, 200)
+        // A fraction inside an event is refused, and the log stays empty.
+        let event = RegistryStoreContract.chain(1)[0]
+        guard case .object(var fields) = event.jsonWithID else { return XCTFail() }
+        fields["format"] = .fraction("1.0")
+        let push = try await server.send("POST", "/v1/projects/shop/events", .object(["base": .null, "events": .array([.object(fields)])]))
+        XCTAssertEqual(push.status, 400)
+        XCTAssertEqual(try server.store.count(of: "shop"), 0)
+        try await server.stop()
+    }
+
+    /// (The `Allow` header carries the same list; the test transport does not read headers.)
+    func testAMethodARouteDoesNotDeclareIs405WithTheOnesItDoes() async throws {
+        let server = try await start()
+        let cases: [(String, String, String)] = [
+            ("DELETE", "/v1/projects/shop/events", "GET, POST"), ("PUT", "/v1/projects/shop/fleet", "GET"),
+            ("GET", "/v1/projects/shop", "PUT"), ("PATCH", "/v1/projects/shop/environments/prod", "GET, PUT"),
+            ("GET", "/v1/projects/shop/reports", "POST"), ("POST", "/v1/health", "GET"),
+        ]
+        for (method, path, allow) in cases {
+            let r = try await server.send(method, path)
+            XCTAssertEqual(r.status, 405, "\(method) \(path)")
+            XCTAssertEqual(r.json?["error"]?.stringValue, "\(method) is not allowed here; use \(allow)", "\(method) \(path)")
+            XCTAssertEqual(r.json?["code"]?.stringValue, "request.method_not_allowed", "\(method) \(path)")
+        }
+        try await server.stop()
+    }
+}
