@@ -16,7 +16,8 @@ public enum JSON: Hashable, Sendable {
     case string(String)
     case array([JSON])
     case object([String: JSON])
-    /// A number with a fraction or an exponent, as written. Only
+    /// A number with a fraction or an exponent, or an integer beyond 64
+    /// bits, as written. Only
     /// `parse(_:allowingFractions: true)` makes one (the registry reads any
     /// valid JSON body); nothing in an event can hold one, so decoding an
     /// event that has one fails, and no canonical encoding ever has one.
@@ -43,6 +44,11 @@ extension JSON {
 
     public var boolValue: Bool? {
         if case .bool(let b) = self { return b }
+        return nil
+    }
+
+    public var objectValue: [String: JSON]? {
+        if case .object(let o) = self { return o }
         return nil
     }
 
@@ -232,7 +238,9 @@ extension JSON {
                     return .fraction(try fraction(from: start))
                 }
                 guard let n = Int64(String(decoding: bytes[start..<pos], as: UTF8.self)) else {
-                    throw fail("bad number")
+                    // Beyond 64 bits: valid JSON, kept as written where fractions are.
+                    guard allowingFractions, pos > start + (bytes[start] == UInt8(ascii: "-") ? 1 : 0) else { throw fail("bad number") }
+                    return .fraction(String(decoding: bytes[start..<pos], as: UTF8.self))
                 }
                 return .int(n)
             default:

@@ -116,22 +116,48 @@ func readJSON(_ request: inout Request, limit: Int) async throws -> JSON {
     }
 }
 
+/// The body as JSON, or nil when the request has none.
+func readOptionalJSON(_ request: inout Request, limit: Int) async throws -> JSON? {
+    let buffer: ByteBuffer
+    do { buffer = try await request.collectBody(upTo: limit) } catch {
+        throw HTTPFailure(.contentTooLarge, "the request body is larger than \(limit) bytes", code: "request.too_large")
+    }
+    let bytes = Array(buffer.readableBytesView)
+    guard !bytes.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 }) else { return nil }
+    do { return try JSON.parse(bytes, allowingFractions: true) } catch {
+        throw HTTPFailure(.badRequest, "malformed JSON: \(error)", code: "json.malformed")
+    }
+}
+
 /// The project named in the path, when its name is allowed (`Names`).
 func projectName(_ context: BasicRequestContext) throws -> String {
     try Names.check(try context.parameters.require("project"), "project")
 }
 
-/// Every method a route does not declare answers 405 with the ones it does
-/// (before, they fell through to 404 as if the path did not exist).
-func refuseOtherMethods(_ router: Router<BasicRequestContext>, _ path: RouterPath, allowed: [HTTPRequest.Method]) {
-    let allow = allowed.map(\.rawValue).joined(separator: ", ")
-    for method: HTTPRequest.Method in [.get, .put, .post, .delete, .patch] where !allowed.contains(method) {
-        router.on(path, method: method) { _, _ in
-            var response = json(.methodNotAllowed, HTTPFailure(.methodNotAllowed, "\(method.rawValue) is not allowed here; use \(allow)",
-                                                              code: "request.method_not_allowed").body.json)
-            response.headers[.allow] = allow
-            return response
+/// Any method a route does not declare, even one HTTP does not name,
+/// answers 405 with the ones it does (the router alone answers 404, as if
+/// the path did not exist). HEAD goes on to the router.
+struct DeclaredMethodsMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Each route's path segments (`:name` matches any one) and methods.
+    let routes: [(segments: [Substring], allowed: [String])]
+
+    init(_ routes: [(String, [String])]) {
+        self.routes = routes.map { ($0.0.split(separator: "/"), $0.1) }
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path.split(separator: "/")
+        let method = request.method.rawValue
+        guard method != "HEAD",
+              let route = routes.first(where: { r in r.segments.count == path.count && zip(r.segments, path).allSatisfy { $0.hasPrefix(":") || $0 == $1 } }),
+              !route.allowed.contains(method) else {
+            return try await next(request, context)
         }
+        let allow = route.allowed.joined(separator: ", ")
+        var response = json(.methodNotAllowed, HTTPFailure(.methodNotAllowed, "\(method) is not allowed here; use \(allow)",
+                                                          code: "request.method_not_allowed").body.json)
+        response.headers[.allow] = allow
+        return response
     }
 }
 
@@ -139,6 +165,11 @@ func refuseOtherMethods(_ router: Router<BasicRequestContext>, _ path: RouterPat
 public func buildRouter(service: RegistryService, options: RegistryOptions) -> Router<BasicRequestContext> {
     let router = Router()
     router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: DeclaredMethodsMiddleware([
+        ("/v1/health", ["GET"]), ("/v1/projects/:project", ["PUT"]), ("/v1/projects/:project/events", ["GET", "POST"]),
+        ("/v1/projects/:project/reports", ["POST"]), ("/v1/projects/:project/fleet", ["GET"]),
+        ("/v1/projects/:project/environments/:environment", ["GET", "PUT"]), ("/v1/projects/:project/audit", ["GET"]),
+    ]))
     let limit = options.maxBodyBytes
 
     router.get("/v1/health") { _, _ in json(.ok, .object(["ok": .bool(true), "sqlite": .string(Connection.libraryVersion)])) }
@@ -147,6 +178,11 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
         await answer {
             let project = try projectName(context)
             let who = try service.identify(request.headers[.authorization], needs: .admin, project: project)
+            // The body is optional; when there is one it is an object (nothing in it is read yet).
+            var request = request
+            if let body = try await readOptionalJSON(&request, limit: limit), body.objectValue == nil {
+                throw HTTPFailure(.badRequest, "the body of a project creation is a JSON object (or nothing)", code: "request.invalid")
+            }
             try await service.withStore { try $0.createProject(project, by: who.name, at: now()) }
             return json(.created, .object(["project": .string(project)]))
         }
@@ -246,13 +282,6 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             return json(.ok, AuditTrail(records: try await service.withStore { try $0.audit(of: project) }).json)
         }
     }
-    refuseOtherMethods(router, "/v1/health", allowed: [.get])
-    refuseOtherMethods(router, "/v1/projects/:project", allowed: [.put])
-    refuseOtherMethods(router, "/v1/projects/:project/events", allowed: [.get, .post])
-    refuseOtherMethods(router, "/v1/projects/:project/reports", allowed: [.post])
-    refuseOtherMethods(router, "/v1/projects/:project/fleet", allowed: [.get])
-    refuseOtherMethods(router, "/v1/projects/:project/environments/:environment", allowed: [.get, .put])
-    refuseOtherMethods(router, "/v1/projects/:project/audit", allowed: [.get])
     return router
 }
 
