@@ -11,6 +11,7 @@ public actor RegistryService {
     let store: RegistryStore
     let tokens: TokenTable
     let trustedKeys: TrustedKeys?
+    nonisolated let metrics = RegistryMetrics()
 
     public init(store: RegistryStore, tokens: TokenTable, trustedKeys: TrustedKeys? = nil) {
         self.store = store
@@ -165,12 +166,19 @@ struct DeclaredMethodsMiddleware<Context: RequestContext>: RouterMiddleware {
 public func buildRouter(service: RegistryService, options: RegistryOptions) -> Router<BasicRequestContext> {
     let router = Router()
     router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: MetricsMiddleware(metrics: service.metrics))
     router.add(middleware: DeclaredMethodsMiddleware([
-        ("/v1/health", ["GET"]), ("/v1/projects/:project", ["PUT"]), ("/v1/projects/:project/events", ["GET", "POST"]),
+        ("/metrics", ["GET"]), ("/v1/health", ["GET"]), ("/v1/projects/:project", ["PUT"]), ("/v1/projects/:project/events", ["GET", "POST"]),
         ("/v1/projects/:project/reports", ["POST"]), ("/v1/projects/:project/fleet", ["GET"]),
         ("/v1/projects/:project/environments/:environment", ["GET", "PUT"]), ("/v1/projects/:project/audit", ["GET"]),
     ]))
     let limit = options.maxBodyBytes
+
+    // For Prometheus: no token (it says how many requests, not what they held).
+    router.get("/metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: service.metrics.text)))
+    }
 
     router.get("/v1/health") { _, _ in json(.ok, .object(["ok": .bool(true), "sqlite": .string(Connection.libraryVersion)])) }
 
@@ -199,10 +207,12 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             let limitText = request.uri.queryParameters["limit"].map(String.init)
             let max = limitText.map { Int($0) ?? 0 } ?? 1000
             guard (1...5000).contains(max) else { throw HTTPFailure(.badRequest, "limit must be an integer between 1 and 5000", code: "request.invalid") }
+            let started = ContinuousClock.now
             let page = try await service.withStore { store -> EventsPage in
                 let (events, more) = try store.events(of: project, after: after, limit: max)
                 return EventsPage(events: events, more: more, head: try store.head(of: project))
             }
+            service.metrics.pullLatency.record(ContinuousClock.now - started)
             return json(.ok, page.json)
         }
     }
@@ -216,6 +226,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             let signers = try service.signers(of: push.events)
             let time = now()
             let head = try await service.withStore { try $0.push(push.events, to: project, base: push.base, by: who.name, signers: signers, at: time) }
+            service.metrics.eventsStored.increment(by: Int64(push.events.count))
             return json(.ok, PushResponse(head: head, accepted: push.events.count, pushedBy: who.name, pushedAt: time).json)
         }
     }

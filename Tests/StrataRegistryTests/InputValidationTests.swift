@@ -33,7 +33,7 @@ final class InputValidationTests: XCTestCase {
         }
     }
 
-    func start() async throws -> Server {
+    static func start() async throws -> Server {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("validation-\(UUID().uuidString).db").path
         let store = try SQLiteRegistryStore(path: file)
         try store.createProject("shop", by: "test", at: "t0")
@@ -53,7 +53,7 @@ final class InputValidationTests: XCTestCase {
     static let good: [String: JSON] = ["node": "n1", "database": "app.db", "revision": "base", "direction": "up", "at": "2026-01-01T00:00:00.000Z"]
 
     func testEveryFieldOfAReportIsCheckedAndABadOneWritesNothing() async throws {
-        let server = try await start()
+        let server = try await Self.start()
         let id = String(repeating: "ab", count: 32)
         let refused: [(String, JSON, String)] = [
             ("direction", "AAA", "report: \"direction\" must be up, down or none"),
@@ -89,7 +89,7 @@ final class InputValidationTests: XCTestCase {
     }
 
     func testNamesInPathsLimitAndAfterAreChecked() async throws {
-        let server = try await start()
+        let server = try await Self.start()
         for bad in ["a%20b", "%01x", String(repeating: "x", count: 65), "caf%C3%A9"] {
             let put = try await server.send("PUT", "/v1/projects/\(bad)", .object([:]))
             XCTAssertEqual(put.status, 400, bad)
@@ -111,7 +111,7 @@ final class InputValidationTests: XCTestCase {
     }
 
     func testAnyValidJSONIsReadButNoFractionGetsIntoAnEvent() async throws {
-        let server = try await start()
+        let server = try await Self.start()
         // A fraction in a field the registry does not read.
         let r = try await server.send("POST", "/v1/projects/shop/reports", raw: Array(#"{"at":"2026-01-01T00:00:00.000Z","database":"app.db","direction":"up","node":"n1","revision":"base","weight":1.5e3}"#.utf8))
         XCTAssertEqual(r.status, 200)
@@ -127,7 +127,7 @@ final class InputValidationTests: XCTestCase {
 
     /// (The `Allow` header carries the same list; the test transport does not read headers.)
     func testAMethodARouteDoesNotDeclareIs405WithTheOnesItDoes() async throws {
-        let server = try await start()
+        let server = try await Self.start()
         let cases: [(String, String, String)] = [
             ("DELETE", "/v1/projects/shop/events", "GET, POST"), ("PUT", "/v1/projects/shop/fleet", "GET"),
             ("GET", "/v1/projects/shop", "PUT"), ("PATCH", "/v1/projects/shop/environments/prod", "GET, PUT"),
@@ -138,6 +138,39 @@ final class InputValidationTests: XCTestCase {
             XCTAssertEqual(r.status, 405, "\(method) \(path)")
             XCTAssertEqual(r.json?["error"]?.stringValue, "\(method) is not allowed here; use \(allow)", "\(method) \(path)")
             XCTAssertEqual(r.json?["code"]?.stringValue, "request.method_not_allowed", "\(method) \(path)")
+        }
+        try await server.stop()
+    }
+}
+
+/// `GET /metrics`: Prometheus text with requests by route pattern, method
+/// and status, push conflicts, events stored and the pull latency histogram.
+final class MetricsTests: XCTestCase {
+    func testMetricsCountRequestsConflictsEventsAndPulls() async throws {
+        let server = try await InputValidationTests.start()
+        let events = RegistryStoreContract.chain(3)
+        func push(_ batch: [Event], base: String?) async throws -> Int {
+            try await server.send("POST", "/v1/projects/shop/events",
+                                  .object(["base": base.map(JSON.string) ?? .null, "events": .array(batch.map(\.jsonWithID))])).status
+        }
+        let first = try await push(Array(events[0..<2]), base: nil)
+        XCTAssertEqual(first, 200)
+        let stale = try await push([events[2]], base: nil)
+        XCTAssertEqual(stale, 409, "pushed on a head that moved")
+        let pull = try await server.send("GET", "/v1/projects/shop/events?limit=10")
+        XCTAssertEqual(pull.status, 200)
+        let r = try await ThreadedTransport().send(StrataSync.HTTPRequest(method: "GET", url: "http://127.0.0.1:\(server.port)/metrics"))
+        XCTAssertEqual(r.status, 200, "no token needed")
+        let lines = Set(String(decoding: r.body, as: UTF8.self).split(separator: "\n").map(String.init))
+        for expected in [
+            #"strata_registry_requests_total{route="/v1/projects/{project}/events",method="POST",status="200"} 1"#,
+            #"strata_registry_requests_total{route="/v1/projects/{project}/events",method="POST",status="409"} 1"#,
+            #"strata_registry_requests_total{route="/v1/projects/{project}/events",method="GET",status="200"} 1"#,
+            "strata_registry_push_conflicts_total 1",
+            "strata_registry_events_stored_total 2",
+            "strata_registry_pull_duration_seconds_count 1",
+        ] {
+            XCTAssertTrue(lines.contains(expected), "missing \(expected) in\n\(lines.sorted().joined(separator: "\n"))")
         }
         try await server.stop()
     }
