@@ -38,6 +38,11 @@ public final class MemoryRegistryStore: RegistryStore {
     public func head(of name: String) throws -> String? { try project(name).log.heads().first }
     public func count(of name: String) throws -> Int { try project(name).log.count() }
 
+    public func countAfter(_ after: String, of name: String) throws -> Int {
+        let all = try project(name).log.allEvents()
+        return all.firstIndex { $0.id == after }.map { all.count - $0 - 1 } ?? 0
+    }
+
     public func events(of name: String, after: String?, limit: Int) throws -> (events: [PushedEvent], more: Bool) {
         let p = try project(name)
         let all = try p.log.allEvents()

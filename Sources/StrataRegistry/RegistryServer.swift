@@ -210,7 +210,8 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             let started = ContinuousClock.now
             let page = try await service.withStore { store -> EventsPage in
                 let (events, more) = try store.events(of: project, after: after, limit: max)
-                return EventsPage(events: events, more: more, head: try store.head(of: project))
+                let remaining = try more ? events.last.map { try store.countAfter($0.event.id, of: project) } ?? 0 : 0
+                return EventsPage(events: events, more: more, head: try store.head(of: project), remaining: remaining)
             }
             service.metrics.pullLatency.record(ContinuousClock.now - started)
             return json(.ok, page.json)

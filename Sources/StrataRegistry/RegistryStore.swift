@@ -43,6 +43,8 @@ public protocol RegistryStore: AnyObject {
     func count(of project: String) throws -> Int
     /// Events appended after `after` (from the start when nil), at most `limit`.
     func events(of project: String, after: String?, limit: Int) throws -> (events: [PushedEvent], more: Bool)
+    /// How many events come after `after` (for a pull's progress).
+    func countAfter(_ after: String, of project: String) throws -> Int
     /// Appends atomically if `base` is still the head; every event is
     /// re-validated (parents known, ops fold onto the parent's state).
     /// `signers`: who signed the events (recorded in the audit trail).

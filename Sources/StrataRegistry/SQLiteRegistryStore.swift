@@ -73,6 +73,12 @@ public final class SQLiteRegistryStore: RegistryStore {
 
     public func count(of project: String) throws -> Int { try log(project).count() }
 
+    /// A range count on the (project, seq) index.
+    public func countAfter(_ after: String, of project: String) throws -> Int {
+        Int(try db.scalar("SELECT count(*) FROM events WHERE project = ? AND seq > (SELECT seq FROM events WHERE project = ? AND id = ?)",
+                          [.text(project), .text(project), .text(after)])?.int ?? 0)
+    }
+
     public func events(of project: String, after: String?, limit: Int) throws -> (events: [PushedEvent], more: Bool) {
         _ = try log(project) // the project must exist
         var from: Int64 = 0

@@ -45,6 +45,7 @@ public final class Syncer {
         var after = try remoteHead
         if let a = after, !(try log.contains(a)) { after = nil }
         var added = 0
+        var received = 0
         while true {
             let page: EventsPage
             do {
@@ -63,6 +64,8 @@ public final class Syncer {
                 try log.markPushed(acknowledged)
             }
             if let last = page.events.last { after = last.event.id }
+            received += page.events.count
+            Syncer.pullProgress(received, page.more ? page.remaining : 0)
             if !page.more {
                 try log.setMeta("remote_head", page.head)
                 return added
@@ -216,6 +219,11 @@ public final class Syncer {
     /// Where the warnings of a report the registry will never take go (the
     /// CLI prints them; a report dropped is never sent again).
     nonisolated(unsafe) public static var warn: (String) -> Void = { _ in }
+
+    /// Hears a pull's progress after each page: events received so far, and
+    /// how many the registry says are left (nil when it does not say; 0 at
+    /// the end). The CLI draws a progress line from it on a terminal.
+    nonisolated(unsafe) public static var pullProgress: (_ received: Int, _ remaining: Int?) -> Void = { _, _ in }
 
     /// A report the registry would refuse (a node name it does not allow,
     /// say) is dropped here with a warning instead of waiting forever.

@@ -38,19 +38,28 @@ public struct EventsPage: Sendable, Equatable {
     public var events: [PushedEvent]
     public var more: Bool
     public var head: String?
+    /// How many events come after this page (a pull's progress); absent
+    /// from registries that do not say.
+    public var remaining: Int?
 
-    public init(events: [PushedEvent], more: Bool, head: String?) {
+    public init(events: [PushedEvent], more: Bool, head: String?, remaining: Int? = nil) {
         self.events = events
         self.more = more
         self.head = head
+        self.remaining = remaining
     }
 
-    public var json: JSON { .object(["events": .array(events.map(\.json)), "more": .bool(more), "head": .optional(head)]) }
+    public var json: JSON {
+        var fields: [String: JSON] = ["events": .array(events.map(\.json)), "more": .bool(more), "head": .optional(head)]
+        if let remaining { fields["remaining"] = .int(Int64(remaining)) }
+        return .object(fields)
+    }
 
     public init(json: JSON) throws {
         let f = try Fields(json, "events page")
+        let remaining = try f.optionalInt("remaining")
         self.init(events: try f.array("events").map(PushedEvent.init(json:)), more: try f.optionalBool("more") ?? false,
-                  head: try f.optionalString("head"))
+                  head: try f.optionalString("head"), remaining: remaining.map(Int.init))
     }
 }
 

@@ -41,6 +41,14 @@ struct Fields {
         return i
     }
 
+    func optionalInt(_ key: String) throws -> Int64? {
+        switch members[key] {
+        case nil, .null?: return nil
+        case .int(let i)?: return i
+        default: throw WireError("\(what): \"\(key)\" must be an integer or null")
+        }
+    }
+
     func bool(_ key: String) throws -> Bool {
         guard let b = members[key]?.boolValue else { throw WireError("\(what): \"\(key)\" must be true or false") }
         return b

@@ -94,6 +94,24 @@ final class SyncerTests: XCTestCase {
         XCTAssertEqual(transport.sent.map { $0.headers["Authorization"] }, ["Bearer t", "Bearer t"])
     }
 
+    /// After each page the pull says how far it is: received so far and
+    /// what the registry says is left (nil from a registry that does not say).
+    func testAPullReportsItsProgressPageByPage() throws {
+        let a = event("a", after: nil), b = event("b", after: a.id), c = event("c", after: b.id), d = event("d", after: c.id)
+        let second = page([c], more: true, head: d.id) // a registry that does not say what is left
+        let first = JSON.object((page([a, b], more: true, head: d.id).objectValue ?? [:]).merging(["remaining": .int(2)]) { $1 })
+        let (syncer, _, _) = make([
+            Self.ok("GET", "/events?limit=1000", first),
+            Self.ok("GET", "/events?limit=1000&after=\(b.id)", second),
+            Self.ok("GET", "/events?limit=1000&after=\(c.id)", page([d], more: false, head: d.id)),
+        ])
+        var seen: [String] = []
+        Syncer.pullProgress = { seen.append("\($0) \($1.map(String.init) ?? "?")") }
+        defer { Syncer.pullProgress = { _, _ in } }
+        XCTAssertEqual(try syncer.pull(), 4)
+        XCTAssertEqual(seen, ["2 2", "3 ?", "4 0"])
+    }
+
     func testAPullStartsOverWhenTheRegistryForgotItsCursor() throws {
         let a = event("a", after: nil)
         let (syncer, log, _) = make([
