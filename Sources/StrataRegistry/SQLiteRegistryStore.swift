@@ -23,7 +23,7 @@ public final class SQLiteRegistryStore: RegistryStore {
         """
         CREATE TABLE IF NOT EXISTS reports (
             project TEXT NOT NULL, node TEXT NOT NULL, database TEXT NOT NULL, revision TEXT NOT NULL, direction TEXT NOT NULL,
-            environment TEXT, at TEXT NOT NULL, reported_by TEXT NOT NULL, reported_at TEXT NOT NULL,
+            environment TEXT, at TEXT NOT NULL, reported_by TEXT NOT NULL, reported_at TEXT NOT NULL, drifted INTEGER,
             PRIMARY KEY (project, node, database))
         """,
         """
@@ -41,7 +41,13 @@ public final class SQLiteRegistryStore: RegistryStore {
         _ = try SQLiteEventLog(path: path, create: true, project: "")
         db = try Connection(path: path)
         db.setBusyTimeout(milliseconds: 10_000)
-        try db.transaction { for s in SQLiteRegistryStore.setup { try db.execute(s) } }
+        try db.transaction {
+            for s in SQLiteRegistryStore.setup { try db.execute(s) }
+            // A store written before reports carried drift gains the column.
+            if try db.scalar("SELECT count(*) FROM pragma_table_info('reports') WHERE name = 'drifted'")?.int == 0 {
+                try db.execute("ALTER TABLE reports ADD COLUMN drifted INTEGER")
+            }
+        }
     }
 
     func log(_ project: String) throws -> SQLiteEventLog {
@@ -150,10 +156,11 @@ public final class SQLiteRegistryStore: RegistryStore {
         try db.transaction {
             for report in reports {
             try db.query("""
-                INSERT OR REPLACE INTO reports (project, node, database, revision, direction, environment, at, reported_by, reported_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO reports (project, node, database, revision, direction, environment, at, reported_by, reported_at, drifted)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [.text(project), .text(report.node), .text(report.database), .text(report.revision), .text(Report.wireName(report.direction)),
-                      report.environment.map(Value.text) ?? .null, .text(report.at), .text(identity), .text(time)])
+                      report.environment.map(Value.text) ?? .null, .text(report.at), .text(identity), .text(time),
+                      report.drifted.map { .int($0 ? 1 : 0) } ?? .null])
             try SQLiteRegistryStore.audit(db, project, "report", identity, time, report.json)
             }
         }
@@ -162,10 +169,11 @@ public final class SQLiteRegistryStore: RegistryStore {
     public func reports(of project: String) throws -> [StoredReport] {
         _ = try log(project)
         return try db.query("""
-            SELECT node, database, revision, direction, at, environment, reported_by, reported_at FROM reports WHERE project = ? ORDER BY node, database
+            SELECT node, database, revision, direction, at, environment, reported_by, reported_at, drifted FROM reports WHERE project = ? ORDER BY node, database
             """, [.text(project)]).map {
             StoredReport(report: Report(node: $0[0].string ?? "", database: $0[1].string ?? "", revision: $0[2].string ?? "",
-                                        direction: $0[3].string.flatMap(Direction.init(rawValue:)), at: $0[4].string ?? "", environment: $0[5].string),
+                                        direction: $0[3].string.flatMap(Direction.init(rawValue:)), at: $0[4].string ?? "", environment: $0[5].string,
+                                        drifted: $0[8].int.map { $0 != 0 }),
                          reportedBy: $0[6].string ?? "", reportedAt: $0[7].string ?? "")
         }
     }

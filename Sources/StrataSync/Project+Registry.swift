@@ -31,10 +31,14 @@ extension Project {
     public func syncer() throws -> Syncer { Syncer(project: self, client: try registryClient()) }
 
     /// A report of where a database is now, by this node.
-    func report(database path: String, revision: String?, direction: Direction?, environment: String?, now: Int64) -> Report {
+    func report(database path: String, revision: String?, direction: Direction?, environment: String?, now: Int64, drifted: Bool?) -> Report {
         Report(node: config.node, database: databaseName(path), revision: revision ?? "base", direction: direction,
-               at: Timestamp.iso8601(now), environment: environment)
+               at: Timestamp.iso8601(now), environment: environment, drifted: drifted)
     }
+
+    /// Whether the database differs from the state at its revision (nil
+    /// when that cannot be read).
+    func drifted(_ path: String) -> Bool? { (try? drift(of: path)).map { !$0.changes.isEmpty } }
 
     /// Tells the registry (if one is configured) where databases are now.
     /// Returns why the reports were queued instead of delivered, or nil.
@@ -61,9 +65,13 @@ extension Project {
             switch outcome {
             case .script: return
             case let .unchanged(path, revision, _):
-                if environment != nil { reports.append(report(database: path, revision: revision, direction: nil, environment: environment, now: now)) }
+                if environment != nil {
+                    reports.append(report(database: path, revision: revision, direction: nil, environment: environment, now: now, drifted: drifted(path)))
+                }
             case let .migrated(path, plan, _):
-                reports.append(report(database: path, revision: plan.toRevision, direction: plan.direction, environment: environment, now: now))
+                // The run checked drift inside its transaction: none, unless told to go past it.
+                reports.append(report(database: path, revision: plan.toRevision, direction: plan.direction, environment: environment, now: now,
+                                      drifted: options.ignoreDrift ? drifted(path) : false))
             }
         }
         if let error = deliver(reports) { queued(reports.map(\.database), error) }

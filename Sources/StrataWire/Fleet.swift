@@ -9,22 +9,28 @@ public struct Report: Sendable, Equatable {
     public var direction: Direction?
     public var at: String
     public var environment: String?
+    /// Whether the database's schema differs from the state at its
+    /// revision (what `strata check` compares); nil when not known.
+    public var drifted: Bool?
 
-    public init(node: String, database: String, revision: String, direction: Direction?, at: String, environment: String?) {
+    public init(node: String, database: String, revision: String, direction: Direction?, at: String, environment: String?, drifted: Bool? = nil) {
         self.node = node
         self.database = database
         self.revision = revision
         self.direction = direction
         self.at = at
         self.environment = environment
+        self.drifted = drifted
     }
 
     /// The wire name of a direction; `none` when the database did not move.
     public static func wireName(_ direction: Direction?) -> String { direction?.rawValue ?? "none" }
 
     public var json: JSON {
-        .object(["node": .string(node), "database": .string(database), "revision": .string(revision),
-                 "direction": .string(Report.wireName(direction)), "at": .string(at), "environment": .optional(environment)])
+        var fields: [String: JSON] = ["node": .string(node), "database": .string(database), "revision": .string(revision),
+                                      "direction": .string(Report.wireName(direction)), "at": .string(at), "environment": .optional(environment)]
+        if let drifted { fields["drifted"] = .bool(drifted) }
+        return .object(fields)
     }
 
     /// Every field is checked: a report the registry takes shows in the
@@ -48,7 +54,8 @@ public struct Report: Sendable, Equatable {
         let at = try f.string("at")
         guard Timestamp.parse(at) != nil else { throw WireError("report: \"at\" must be a time as YYYY-MM-DDTHH:MM:SS.mmmZ") }
         let environment = try f.optionalString("environment").map { try Names.check($0, "report: environment") }
-        self.init(node: node, database: database, revision: revision, direction: Direction(rawValue: direction), at: at, environment: environment)
+        self.init(node: node, database: database, revision: revision, direction: Direction(rawValue: direction), at: at, environment: environment,
+                  drifted: try f.optionalBool("drifted"))
     }
 
     /// 64 lowercase hex digits.
@@ -136,7 +143,7 @@ public struct FleetDatabase: Sendable, Equatable {
         .object(["node": .string(report.node), "database": .string(report.database), "revision": .string(report.revision),
                  "direction": .string(Report.wireName(report.direction)), "at": .string(report.at),
                  "reported_by": .string(reportedBy), "reported_at": .string(reportedAt), "environment": .optional(report.environment),
-                 "target": .optional(target), "behind": behind.map(JSON.bool) ?? .null])
+                 "target": .optional(target), "behind": behind.map(JSON.bool) ?? .null, "drifted": report.drifted.map(JSON.bool) ?? .null])
     }
 
     public init(json: JSON) throws {

@@ -84,6 +84,14 @@ final class SyncTests: XCTestCase {
         var rows = fleet["databases"] as! [[String: Any]]
         XCTAssertEqual(rows.map { $0["node"] as! String }, ["alpha", "beta", "gamma"])
         XCTAssertTrue(rows.allSatisfy { ($0["revision"] as! String) == v1 && ($0["behind"] as! Bool) == false })
+        XCTAssertTrue(rows.allSatisfy { ($0["drifted"] as? Bool) == false }, "each run checked its database: \(rows)")
+        // A table added by hand on beta: its next report says the database drifted.
+        _ = try nodes[1].sqlite("app.db", "CREATE TABLE scratch (x)")
+        try nodes[1].ok("sync", "--apply", "--env", "prod")
+        rows = (try nodes[1].json("fleet", "--json") as! [String: Any])["databases"] as! [[String: Any]]
+        XCTAssertEqual(rows.map { $0["drifted"] as? Bool }, [false, true, false])
+        XCTAssertTrue(try nodes[0].ok("fleet").lines.contains { $0.hasPrefix("beta\t") && $0.hasSuffix("at target, DRIFTED") })
+        _ = try nodes[1].sqlite("app.db", "DROP TABLE scratch")
 
         nodes[0].env["STRATA_TOKEN"] = "s3cret-root"
         try nodes[0].ok("promote", String(v2.prefix(8)), "--env", "prod")

@@ -27,7 +27,8 @@ extension StrataCommand {
                 print("\(s.node)\t\(parts.joined(separator: ", "))")
             }
             for d in fleet.databases where !many.contains(d.report.node) {
-                let status = d.behind.map { $0 ? "BEHIND \(d.target?.short ?? "")" : "at target" } ?? ""
+                var status = d.behind.map { $0 ? "BEHIND \(d.target?.short ?? "")" : "at target" } ?? ""
+                if d.report.drifted == true { status += status.isEmpty ? "DRIFTED" : ", DRIFTED" }
                 let env = d.report.environment.map { " [\($0)]" } ?? ""
                 print("\(d.report.node)\t\(d.report.database)\t\(d.report.revision.short)\t\(d.reportedAt)\(env) \(status)")
             }
