@@ -94,6 +94,11 @@ public struct Event: Hashable, Sendable {
         return s
     }
 
+    /// Whether `text` has an event id's form: 64 lowercase hex digits.
+    public static func isID(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    }
+
     /// Decodes a stored or received body; `id` is recomputed, never trusted.
     public init(body: JSON) throws {
         try self.init(body: body, id: nil)
@@ -116,7 +121,7 @@ public struct Event: Hashable, Sendable {
         }
         guard let parentValues = fields["parents"]?.arrayValue else { throw EventDecodingError("missing parents") }
         let parents = try parentValues.map { value -> String in
-            guard let p = value.stringValue, p.count == 64, p.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+            guard let p = value.stringValue, Event.isID(p) else {
                 throw EventDecodingError("a parent is not a 64-digit lowercase hex id")
             }
             return p

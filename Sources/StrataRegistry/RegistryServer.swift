@@ -106,25 +106,25 @@ func answer(_ body: () async throws -> Response) async -> Response {
 }
 
 func readJSON(_ request: inout Request, limit: Int) async throws -> JSON {
-    let buffer: ByteBuffer
-    do { buffer = try await request.collectBody(upTo: limit) } catch {
+    try parseBody(try await collectBody(&request, limit: limit))
+}
+
+/// The body as JSON, or nil when the request has none (only whitespace).
+func readOptionalJSON(_ request: inout Request, limit: Int) async throws -> JSON? {
+    let bytes = try await collectBody(&request, limit: limit)
+    guard !bytes.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 }) else { return nil }
+    return try parseBody(bytes)
+}
+
+func collectBody(_ request: inout Request, limit: Int) async throws -> [UInt8] {
+    do { return Array(try await request.collectBody(upTo: limit).readableBytesView) } catch {
         throw HTTPFailure(.contentTooLarge, "the request body is larger than \(limit) bytes", code: "request.too_large")
-    }
-    // Any valid JSON: a fraction in a field the registry does not read is
-    // no reason to refuse a body (events refuse one when they are decoded).
-    do { return try JSON.parse(Array(buffer.readableBytesView), allowingFractions: true) } catch {
-        throw HTTPFailure(.badRequest, "malformed JSON: \(error)", code: "json.malformed")
     }
 }
 
-/// The body as JSON, or nil when the request has none.
-func readOptionalJSON(_ request: inout Request, limit: Int) async throws -> JSON? {
-    let buffer: ByteBuffer
-    do { buffer = try await request.collectBody(upTo: limit) } catch {
-        throw HTTPFailure(.contentTooLarge, "the request body is larger than \(limit) bytes", code: "request.too_large")
-    }
-    let bytes = Array(buffer.readableBytesView)
-    guard !bytes.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 }) else { return nil }
+/// Any valid JSON: a fraction in a field the registry does not read is no
+/// reason to refuse a body (events refuse one when they are decoded).
+func parseBody(_ bytes: [UInt8]) throws -> JSON {
     do { return try JSON.parse(bytes, allowingFractions: true) } catch {
         throw HTTPFailure(.badRequest, "malformed JSON: \(error)", code: "json.malformed")
     }
@@ -201,7 +201,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             let project = try projectName(context)
             _ = try service.identify(request.headers[.authorization], needs: .read, project: project)
             let after = request.uri.queryParameters["after"].map(String.init)
-            if let after, !Report.isEventID(after) {
+            if let after, !Event.isID(after) {
                 throw HTTPFailure(.badRequest, "after must be an event id (64 lowercase hex digits)", code: "request.invalid")
             }
             let limitText = request.uri.queryParameters["limit"].map(String.init)

@@ -104,7 +104,7 @@ struct Compactor {
                 }
                 guard case let .reshape(r)? = c.pending[table.lowercased()] else {
                     // A fresh table has no rows: an empty stash, as the run event by event leaves.
-                    return Array(Trash.keepColumn(t, column, slots, stash: stash).filter { !$0.sql.hasPrefix("INSERT INTO \(DDL.q(stash))") })
+                    return Trash.keepColumn(t, column, slots, stash: stash, empty: true)
                 }
                 guard let value = r.value(of: column.name), let keys = Compactor.physicalKey(of: t, in: r) else { return nil }
                 c.forget(column.name, of: table)
@@ -118,7 +118,7 @@ struct Compactor {
             return reshape(table, before: before, checked: checked) { c in
                 guard case let .reshape(r)? = c.pending[table.lowercased()] else {
                     guard rewrites, let stash = slots.keep else { return [] }
-                    return Trash.keepAlter(t, from, to, slots, stash: stash, rebuild: []).filter { !$0.sql.hasPrefix("INSERT INTO") && !$0.sql.hasPrefix("UPDATE") && !$0.sql.hasPrefix("DELETE") }
+                    return Trash.keepAlter(t, from, to, slots, stash: stash, rebuild: [], empty: true)
                 }
                 guard rewrites else { return [] }
                 // Written out now, with its table: the values it rewrites are
@@ -165,11 +165,7 @@ struct Compactor {
             pending[t.name.lowercased()] = nil
             order.removeAll { $0 == t.name.lowercased() }
             guard let stash = slots.keep else { return .absorbed([]) }
-            // Never written: no rows, and no AUTOINCREMENT counter (NULL, as
-            // the run event by event records for a table that had no row).
-            var never = t
-            never.constraints.autoincrement = false
-            return .absorbed(Trash.keepTable(never, slots, stash: stash).filter { !$0.sql.hasPrefix("INSERT INTO \(DDL.q(stash))") })
+            return .absorbed(Trash.keepTable(t, slots, stash: stash, empty: true))
 
         case .renameTable, .createView, .dropView, .createTrigger, .dropTrigger, .createVirtualTable, .dropVirtualTable, .alterVirtualTable, .exec:
             return .plain(flush: flushAll(in: before))

@@ -117,13 +117,15 @@ enum Trash {
     static func columnStashColumns(_ t: Table, _ c: Column) -> [String] { keyDefinitions(t) + [DDL.q(c.name)] }
 
     /// `reading` are the key and value expressions over the table as it
-    /// physically is (a compacted run reads a table not rebuilt yet).
-    static func keepColumn(_ t: Table, _ c: Column, _ slots: TrashSlots, stash: String, reading: [String]? = nil) -> [PlannedStatement] {
+    /// physically is (a compacted run reads a table not rebuilt yet); with
+    /// `empty`, the stash is made and listed with no rows (a table created
+    /// in the same run has none to keep).
+    static func keepColumn(_ t: Table, _ c: Column, _ slots: TrashSlots, stash: String, reading: [String]? = nil, empty: Bool = false) -> [PlannedStatement] {
         let what = "\(t.name).\(c.name) (dropped column)"
         let label = "keep the values of \(t.name).\(c.name)"
+        let copy = PlannedStatement("INSERT INTO \(DDL.q(stash)) SELECT \((reading ?? rowKey(t) + [DDL.q(c.name)]).joined(separator: ", ")) FROM \(DDL.q(t.name))", label)
         return create(stash, columns: columnStashColumns(t, c), label: label, note: .keeps(stash: stash, what: what))
-            + [PlannedStatement("INSERT INTO \(DDL.q(stash)) SELECT \((reading ?? rowKey(t) + [DDL.q(c.name)]).joined(separator: ", ")) FROM \(DDL.q(t.name))", label),
-               PlannedStatement(record(slots, stash: stash, what: what), label)]
+            + (empty ? [] : [copy]) + [PlannedStatement(record(slots, stash: stash, what: what), label)]
     }
 
     /// Brings the kept values back into rows that have the same key; rows
@@ -147,13 +149,16 @@ enum Trash {
         (t.constraints.withoutRowid || isRowidAlias(t) ? [] : ["strata_rowid"]) + t.columns.filter { $0.generated == nil }.map(\.name)
     }
 
-    static func keepTable(_ t: Table, _ slots: TrashSlots, stash: String) -> [PlannedStatement] {
+    /// With `empty`: a table never written (created in the same run) has
+    /// no rows and no AUTOINCREMENT counter (NULL, as event by event).
+    static func keepTable(_ t: Table, _ slots: TrashSlots, stash: String, empty: Bool = false) -> [PlannedStatement] {
         let what = "table \(t.name) (dropped)"
         let label = "keep the rows of \(t.name)"
         let values = (t.constraints.withoutRowid || isRowidAlias(t) ? [] : ["rowid"]) + t.columns.filter { $0.generated == nil }.map { DDL.q($0.name) }
+        let copy = PlannedStatement("INSERT INTO \(DDL.q(stash)) SELECT \(values.joined(separator: ", ")) FROM \(DDL.q(t.name))", label)
         return create(stash, columns: tableStashColumns(t).map(DDL.q), label: label, note: .keeps(stash: stash, what: what))
-            + [PlannedStatement("INSERT INTO \(DDL.q(stash)) SELECT \(values.joined(separator: ", ")) FROM \(DDL.q(t.name))", label),
-               PlannedStatement(record(slots, stash: stash, what: what, sequenceOf: t.constraints.autoincrement ? t.name : nil), label)]
+            + (empty ? [] : [copy])
+            + [PlannedStatement(record(slots, stash: stash, what: what, sequenceOf: t.constraints.autoincrement && !empty ? t.name : nil), label)]
     }
 
     /// The rows with their rowids, and the AUTOINCREMENT counter as it was.
@@ -191,12 +196,14 @@ enum Trash {
     /// every row's value before it, what the rebuild made of each after it,
     /// and the rows it did not change let go.
     static func keepAlter(_ t: Table, _ old: Column, _ new: Column, _ slots: TrashSlots, stash: String, rebuild: [PlannedStatement],
-                          reading: [String]? = nil) -> [PlannedStatement] {
+                          reading: [String]? = nil, empty: Bool = false) -> [PlannedStatement] {
         let after = Table(name: t.name, columns: t.columns.map { $0.name.lowercased() == old.name.lowercased() ? new : $0 }, constraints: t.constraints)
         let label = "keep the values of \(t.name).\(new.name) that the alter rewrites"
         let what = "\(t.name).\(new.name) (values the alter rewrote)"
         let k = DDL.q(stash)
-        return create(stash, columns: alterStashColumns(t), label: label, note: .keeps(stash: stash, what: what))
+        let opened = create(stash, columns: alterStashColumns(t), label: label, note: .keeps(stash: stash, what: what))
+        if empty { return opened + rebuild + [PlannedStatement(record(slots, stash: stash, what: what), label)] }
+        return opened
             + [PlannedStatement("INSERT INTO \(k) SELECT \((reading ?? rowKey(t) + [DDL.q(old.name)]).joined(separator: ", ")), NULL FROM \(DDL.q(t.name))", label)]
             + rebuild
             + [PlannedStatement("UPDATE \(k) SET new = quote(t.\(DDL.q(new.name))) FROM \(DDL.q(t.name)) AS t WHERE \(match(after, stash: k, table: "t"))", label),

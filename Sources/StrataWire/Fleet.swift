@@ -48,7 +48,7 @@ public struct Report: Sendable, Equatable {
             throw WireError("report: \"database\" must be a path of 1 to 4096 bytes without control characters")
         }
         let revision = try f.string("revision")
-        guard revision == "base" || Report.isEventID(revision) else {
+        guard revision == "base" || Event.isID(revision) else {
             throw WireError("report: \"revision\" must be base or an event id (64 lowercase hex digits)")
         }
         let at = try f.string("at")
@@ -58,10 +58,6 @@ public struct Report: Sendable, Equatable {
                   drifted: try f.optionalBool("drifted"))
     }
 
-    /// 64 lowercase hex digits.
-    public static func isEventID(_ text: String) -> Bool {
-        text.utf8.count == 64 && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
-    }
 }
 
 extension Report {

@@ -15,16 +15,8 @@ final class InProcessServerTests: XCTestCase {
         let store = MemoryRegistryStore()
         try store.createProject("shop", by: "test", at: "t0")
         let tokens = try TokenTable(text: "ana push s3cret\n", source: "test")
-        var options = RegistryOptions()
-        options.port = 0
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = buildApplication(service: RegistryService(store: store, tokens: tokens), options: options,
-                                   logger: Logger(label: "test")) { continuation.yield($0) }
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: Logger(label: "test"))
-        let server = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        let bound = await iterator.next()
-        let port = try XCTUnwrap(bound)
+        let registry = try await InProcessRegistry.start(RegistryService(store: store, tokens: tokens))
+        let port = registry.port
         let base = "http://127.0.0.1:\(port)/v1/projects/shop/events"
         let transport = ThreadedTransport()
         var head: String?
@@ -40,7 +32,6 @@ final class InProcessServerTests: XCTestCase {
         XCTAssertEqual(json["events"]?.arrayValue?.count, 5)
         XCTAssertEqual(json["more"], .bool(true))
         XCTAssertEqual(json["head"]?.stringValue, head)
-        await group.triggerGracefulShutdown()
-        try await server.value
+        try await registry.stop()
     }
 }

@@ -13,41 +13,30 @@ import XCTest
 /// 405 for a method a route does not declare.
 final class InputValidationTests: XCTestCase {
     struct Server {
-        let port: Int
-        let group: ServiceGroup
-        let task: Task<Void, Error>
+        let registry: InProcessRegistry
         let store: SQLiteRegistryStore
         let file: String
+        var port: Int { registry.port }
 
         func send(_ method: String, _ path: String, _ body: JSON? = nil, raw: [UInt8]? = nil) async throws -> (status: Int, json: JSON?) {
-            let r = try await ThreadedTransport().send(StrataSync.HTTPRequest(method: method, url: "http://127.0.0.1:\(port)\(path)",
-                                                                              headers: ["Authorization": "Bearer r00t", "Content-Type": "application/json"],
-                                                                              body: raw ?? body?.canonicalBytes))
+            let r = try await registry.send(method, path, token: "r00t", body: raw ?? body?.canonicalBytes)
             return (r.status, try? JSON.parse(r.body, allowingFractions: true))
         }
 
         func stop() async throws {
-            await group.triggerGracefulShutdown()
-            try await task.value
+            try await registry.stop()
             try? FileManager.default.removeItem(atPath: file)
         }
     }
 
+    /// A registry on a store in a file that `store`, a second connection, reads.
     static func start() async throws -> Server {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("validation-\(UUID().uuidString).db").path
         let store = try SQLiteRegistryStore(path: file)
         try store.createProject("shop", by: "test", at: "t0")
-        var options = RegistryOptions()
-        options.port = 0
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = buildApplication(service: RegistryService(store: try SQLiteRegistryStore(path: file), tokens: try TokenTable(text: "root admin r00t\n", source: "test")),
-                                   options: options, logger: Logger(label: "test")) { continuation.yield($0) }
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: Logger(label: "test"))
-        let task = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        let bound = await iterator.next()
-        let port = try XCTUnwrap(bound)
-        return Server(port: port, group: group, task: task, store: store, file: file)
+        let registry = try await InProcessRegistry.start(RegistryService(store: try SQLiteRegistryStore(path: file),
+                                                                         tokens: try TokenTable(text: "root admin r00t\n", source: "test")))
+        return Server(registry: registry, store: store, file: file)
     }
 
     static let good: [String: JSON] = ["node": "n1", "database": "app.db", "revision": "base", "direction": "up", "at": "2026-01-01T00:00:00.000Z"]

@@ -19,16 +19,8 @@ final class ScopedTokenTests: XCTestCase {
         try store.createProject("shop", by: "test", at: "t0")
         try store.createProject("lab", by: "test", at: "t0")
         let tokens = try TokenTable(text: "ana admin s3cret shop\nbo push b0 shop,lab\n", source: "test")
-        var options = RegistryOptions()
-        options.port = 0
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = buildApplication(service: RegistryService(store: try SQLiteRegistryStore(path: file), tokens: tokens), options: options,
-                                   logger: Logger(label: "test")) { continuation.yield($0) }
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: Logger(label: "test"))
-        let server = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        let bound = await iterator.next()
-        let port = try XCTUnwrap(bound)
+        let registry = try await InProcessRegistry.start(RegistryService(store: try SQLiteRegistryStore(path: file), tokens: tokens))
+        let port = registry.port
         let transport = ThreadedTransport()
         let event = RegistryStoreContract.chain(1)[0]
         let push = JSON.object(["base": .null, "events": .array([event.jsonWithID])]).canonicalBytes
@@ -59,8 +51,7 @@ final class ScopedTokenTests: XCTestCase {
         let both = try await transport.send(StrataSync.HTTPRequest(method: "POST", url: "http://127.0.0.1:\(port)/v1/projects/lab/events",
                                                                    headers: ["Authorization": "Bearer b0", "Content-Type": "application/json"], body: push))
         XCTAssertEqual(both.status, 200, String(decoding: both.body, as: UTF8.self))
-        await group.triggerGracefulShutdown()
-        try await server.value
+        try await registry.stop()
     }
 
     func testTheTokensFileTakesAProjectList() throws {
