@@ -39,6 +39,22 @@ struct Compactor {
         var added: [String: String] = [:]
         /// The physical table's indexes, there until it is written out.
         var indexes: Set<String>
+        /// Each current column whose values an alter of this run rewrote
+        /// (once): what the new table copies for it, an expression over the
+        /// physical table (the alter's own conversion and default).
+        var rewritten: [String: String] = [:]
+        /// Stashes of those alters, opened with the old values; each is
+        /// finished with the new ones once the table is written out.
+        var keeps: [DeferredKeep] = []
+
+        struct DeferredKeep: Equatable {
+            let stash: String
+            let slots: TrashSlots
+            let table: Table
+            let new: Column
+            /// The column's name now (a later op may rename it).
+            var column: String
+        }
 
         /// What column `name` holds for each row, as an expression over the
         /// physical table a stash can read: a physical column, or NULL for a
@@ -52,12 +68,18 @@ struct Compactor {
         mutating func rename(_ from: String, to: String) {
             sources[to.lowercased()] = sources.removeValue(forKey: from.lowercased())
             added[to.lowercased()] = added.removeValue(forKey: from.lowercased())
+            rewritten[to.lowercased()] = rewritten.removeValue(forKey: from.lowercased())
+            for n in keeps.indices where keeps[n].column.lowercased() == from.lowercased() { keeps[n].column = to }
         }
 
         mutating func forget(_ name: String) {
             sources[name.lowercased()] = nil
             added[name.lowercased()] = nil
+            rewritten[name.lowercased()] = nil
         }
+
+        /// Whether a stash waits for column `name`'s new values.
+        func waits(for name: String) -> Bool { keeps.contains { $0.column.lowercased() == name.lowercased() } }
     }
 
     private(set) var pending: [String: Pending] = [:]
@@ -98,6 +120,7 @@ struct Compactor {
             let t = before.table(table)!
             if pending[table.lowercased()] == nil && !t.constraints.withoutRowid && !t.constraints.strict { return .plain(flush: []) }
             return reshape(table, before: before, checked: checked) { c in
+                if case let .reshape(r)? = c.pending[table.lowercased()], r.waits(for: column.name) { return nil }
                 guard column.generated == nil, let stash = slots.keep else {
                     c.forget(column.name, of: table)
                     return []
@@ -121,15 +144,38 @@ struct Compactor {
                     return Trash.keepAlter(t, from, to, slots, stash: stash, rebuild: [], empty: true)
                 }
                 guard rewrites else { return [] }
-                // Written out now, with its table: the values it rewrites are
-                // the physical ones, and the new table holds what it made of them.
+                // The values it rewrites are the physical ones (a column
+                // rewritten once already is written out first): the stash
+                // takes them now, and the new values once the one rebuild
+                // has made them; the rebuild copies what this alter makes.
                 guard let value = r.value(of: from.name), let keys = Compactor.physicalKey(of: t, in: r) else { return nil }
-                let written = c.flush(table, in: after)
-                guard let stash = slots.keep else { return written }
-                return Trash.keepAlter(t, from, to, slots, stash: stash, rebuild: written, reading: keys + [value])
+                var next = r
+                let name = from.name.lowercased()
+                if let s = r.sources[name], let old = r.physical.column(s) {
+                    next.rewritten[name] = Planner.copy(old, into: to)
+                } else {
+                    next.rewritten[name] = to.notNull && to.defaultValue != nil && to.defaultValue != "NULL" ? to.defaultValue! : "NULL"
+                }
+                next.sources[name] = nil
+                next.added[name] = nil
+                guard let stash = slots.keep else {
+                    c.pending[table.lowercased()] = .reshape(next)
+                    return []
+                }
+                next.keeps.append(.init(stash: stash, slots: slots, table: t, new: to, column: to.name))
+                c.pending[table.lowercased()] = .reshape(next)
+                return Trash.keepAlter(t, from, to, slots, stash: stash, rebuild: [], reading: keys + [value], finished: false)
             }
 
-        case let .alterConstraints(table, _, _), let .reorderColumns(table, _, _):
+        case let .alterConstraints(table, from, to):
+            return reshape(table, before: before, checked: checked) { c in
+                // Stashes waiting for new values find their rows by the key.
+                if case let .reshape(r)? = c.pending[table.lowercased()], !r.keeps.isEmpty,
+                   from.primaryKey != to.primaryKey || from.withoutRowid != to.withoutRowid { return nil }
+                return []
+            }
+
+        case let .reorderColumns(table, _, _):
             return reshape(table, before: before, checked: checked) { _ in [] }
 
         case let .renameColumn(table, from, to):
@@ -233,6 +279,8 @@ struct Compactor {
             for c in t.columns where c.generated == nil {
                 if let s = r.sources[c.name.lowercased()], let old = r.physical.column(s) {
                     copied[c.name.lowercased()] = Planner.copy(old, into: c)
+                } else if let value = r.rewritten[c.name.lowercased()] {
+                    copied[c.name.lowercased()] = value
                 } else if let value = r.added[c.name.lowercased()] {
                     // What the row got when the column was added (a later
                     // default does not reach rows that existed then), unless
@@ -246,6 +294,10 @@ struct Compactor {
             }
             return Planner.rebuild(table: t.name, before: was, after: state, sources: copied,
                                    label: ops > 1 ? "rebuild \(t.name) once for \(ops) ops of this run" : nil)
+                + r.keeps.flatMap { k in
+                    let (label, what) = Trash.keepAlterWords(k.table, k.new)
+                    return Trash.finishKeepAlter(t, column: k.column, k.slots, stash: k.stash, what: what, label: label)
+                }
         }
     }
 

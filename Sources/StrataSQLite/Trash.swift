@@ -196,19 +196,31 @@ enum Trash {
     /// every row's value before it, what the rebuild made of each after it,
     /// and the rows it did not change let go.
     static func keepAlter(_ t: Table, _ old: Column, _ new: Column, _ slots: TrashSlots, stash: String, rebuild: [PlannedStatement],
-                          reading: [String]? = nil, empty: Bool = false) -> [PlannedStatement] {
+                          reading: [String]? = nil, empty: Bool = false, finished: Bool = true) -> [PlannedStatement] {
         let after = Table(name: t.name, columns: t.columns.map { $0.name.lowercased() == old.name.lowercased() ? new : $0 }, constraints: t.constraints)
-        let label = "keep the values of \(t.name).\(new.name) that the alter rewrites"
-        let what = "\(t.name).\(new.name) (values the alter rewrote)"
+        let (label, what) = keepAlterWords(t, new)
         let k = DDL.q(stash)
         let opened = create(stash, columns: alterStashColumns(t), label: label, note: .keeps(stash: stash, what: what))
         if empty { return opened + rebuild + [PlannedStatement(record(slots, stash: stash, what: what), label)] }
         return opened
             + [PlannedStatement("INSERT INTO \(k) SELECT \((reading ?? rowKey(t) + [DDL.q(old.name)]).joined(separator: ", ")), NULL FROM \(DDL.q(t.name))", label)]
             + rebuild
-            + [PlannedStatement("UPDATE \(k) SET new = quote(t.\(DDL.q(new.name))) FROM \(DDL.q(t.name)) AS t WHERE \(match(after, stash: k, table: "t"))", label),
-               PlannedStatement("DELETE FROM \(k) WHERE new IS quote(old)", label),
-               PlannedStatement(record(slots, stash: stash, what: what), label)]
+            + (finished ? finishKeepAlter(after, column: new.name, slots, stash: stash, what: what, label: label) : [])
+    }
+
+    static func keepAlterWords(_ t: Table, _ new: Column) -> (label: String, what: String) {
+        ("keep the values of \(t.name).\(new.name) that the alter rewrites", "\(t.name).\(new.name) (values the alter rewrote)")
+    }
+
+    /// After the table holds what the alter made of the kept values: each
+    /// kept row gets its new value, the rows the alter did not change are
+    /// let go, and the stash is listed. `t` is the table as it is then
+    /// (a compacted run finishes after one rebuild that may rename columns).
+    static func finishKeepAlter(_ t: Table, column: String, _ slots: TrashSlots, stash: String, what: String, label: String) -> [PlannedStatement] {
+        let k = DDL.q(stash)
+        return [PlannedStatement("UPDATE \(k) SET new = quote(t.\(DDL.q(column))) FROM \(DDL.q(t.name)) AS t WHERE \(match(t, stash: k, table: "t"))", label),
+                PlannedStatement("DELETE FROM \(k) WHERE new IS quote(old)", label),
+                PlannedStatement(record(slots, stash: stash, what: what), label)]
     }
 
     /// On the way down, around the inverse alter's rebuild: the kept rows

@@ -149,6 +149,13 @@ final class CompactionTests: XCTestCase {
         tag.notNull = true
         tag.defaultValue = "'none'"
         let d = event(c, "tag not null", [.alterColumn(table: "users", from: tagged, to: tag)])
+        // After the alter that rewrites values, more changes to the table
+        // (a rename of the rewritten column, a type change): still one rebuild.
+        let e = event(d, "label", [.renameColumn(table: "users", from: "tag", to: "label")])
+        let name = Self.users.columns[1]
+        var typed = name
+        typed.type = "VARCHAR(80)"
+        let f = event(e, "name type", [.alterColumn(table: "users", from: name, to: typed)])
         var results: [String] = []
         for compact in [true, false] {
             let db = try TargetDatabase(path: dir.path("\(compact).db"))
@@ -156,11 +163,11 @@ final class CompactionTests: XCTestCase {
             try db.connection.execute("INSERT INTO users (id, name) VALUES (1, 'ana'), (2, 'bo')")
             var context = MigrationContext(appliedBy: "ana", node: "n", now: 0)
             context.compact = compact
-            let plan = try Migrator.plan(start: start, from: nil, to: d.id, steps: [a, b, c, d].map { MigrationStep($0, .up) }, context: context)
-            XCTAssertEqual(plan.items.filter { $0.statement.sql == "DROP TABLE users" }.count, compact ? 1 : 3)
+            let plan = try Migrator.plan(start: start, from: nil, to: f.id, steps: [a, b, c, d, e, f].map { MigrationStep($0, .up) }, context: context)
+            XCTAssertEqual(plan.items.filter { $0.statement.sql == "DROP TABLE users" }.count, compact ? 1 : 4)
             try db.apply(plan)
             try db.connection.execute("INSERT INTO users (id, name) VALUES (3, 'cy')")
-            results.append(try db.connection.query("SELECT id, name, nick, tag FROM users ORDER BY id").map { $0.map { "\($0)" }.joined(separator: "|") }.joined(separator: "\n"))
+            results.append(try db.connection.query("SELECT id, name, nick, label FROM users ORDER BY id").map { $0.map { "\($0)" }.joined(separator: "|") }.joined(separator: "\n"))
             results.append(try db.connection.query("SELECT * FROM \(TrashSlots.name(event: d.id, op: 0)) ORDER BY 1").map { $0.map { "\($0)" }.joined(separator: "|") }.joined(separator: "\n"))
         }
         XCTAssertEqual(results[0], "int(1)|text(\"ana\")|null|text(\"none\")\nint(2)|text(\"bo\")|null|text(\"none\")\nint(3)|text(\"cy\")|text(\"x\")|text(\"none\")")
