@@ -15,10 +15,11 @@ import StrataCore
 ///   table is flushed first (a data step sees the schema its event saw);
 /// - an op with data checks (lint's MF codes) on a table that holds rows;
 /// - a value an absorbed op would stash that the physical table does not
-///   hold as it is (a column added or rewritten in the same run);
-/// - an alter that rewrites stored values (an affinity change, NULLs
-///   replaced by a default) is written out with its table at once, so that
-///   what it rewrote is kept between the old and the new table.
+///   hold as it is (a column added with a non-NULL default, or one an
+///   alter of this run rewrote), and a second rewriting alter of a column.
+/// An alter that rewrites stored values (an affinity change, NULLs replaced
+/// by a default) stashes the old values from the physical table at once and
+/// the new ones right after the table's one rebuild.
 /// The way down is planned event by event.
 struct Compactor {
     enum Pending: Equatable {
