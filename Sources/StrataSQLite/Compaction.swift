@@ -86,6 +86,16 @@ struct Compactor {
     private(set) var pending: [String: Pending] = [:]
     private var order: [String] = []
     private var absorbed: [String: Int] = [:]
+    /// The event and op each pending table last absorbed: a table's
+    /// statements, when it is written out, belong to that op (so a dry run
+    /// that finds them failing leaves that op out, not the one that made
+    /// the table be written out).
+    private var origin: [String: (event: String, op: Int)] = [:]
+
+    private mutating func absorbedOp(_ table: String, _ slots: TrashSlots) {
+        absorbed[table.lowercased(), default: 0] += 1
+        origin[table.lowercased()] = (slots.event, slots.op)
+    }
 
     /// What to do with one op: statements that replace it (possibly none),
     /// or plan it as usual after `flush`.
@@ -104,12 +114,13 @@ struct Compactor {
             guard triggers.isEmpty, pending[t.name.lowercased()] == nil else { return .plain(flush: flushAll(in: before)) }
             let waited = ([t.name] + indexes.map(\.name)).flatMap { flushHolders(of: $0, in: before) }
             start(t.name, .fresh)
+            origin[t.name.lowercased()] = (slots.event, slots.op)
             return .absorbed(waited)
 
         case let .addColumn(table, column, position):
             let t = before.table(table)!
             if pending[table.lowercased()] == nil && position == t.columns.count && Planner.canAddInPlace(column) { return .plain(flush: []) }
-            return reshape(table, before: before, checked: checked) { c in
+            return reshape(table, before: before, checked: checked, slots: slots) { c in
                 if column.generated == nil, case .reshape(var r)? = c.pending[table.lowercased()] {
                     r.added[column.name.lowercased()] = column.defaultValue ?? "NULL"
                     c.pending[table.lowercased()] = .reshape(r)
@@ -120,7 +131,7 @@ struct Compactor {
         case let .dropColumn(table, column, _):
             let t = before.table(table)!
             if pending[table.lowercased()] == nil && !t.constraints.withoutRowid && !t.constraints.strict { return .plain(flush: []) }
-            return reshape(table, before: before, checked: checked) { c in
+            return reshape(table, before: before, checked: checked, slots: slots) { c in
                 if case let .reshape(r)? = c.pending[table.lowercased()], r.waits(for: column.name) { return nil }
                 guard column.generated == nil, let stash = slots.keep else {
                     c.forget(column.name, of: table)
@@ -139,7 +150,7 @@ struct Compactor {
             if from.generated != nil || to.generated != nil { return .plain(flush: flush(table, in: before)) }
             let rewrites = Trash.alterRewrites(from: from, to: to)
             let t = before.table(table)!
-            return reshape(table, before: before, checked: checked) { c in
+            return reshape(table, before: before, checked: checked, slots: slots) { c in
                 guard case let .reshape(r)? = c.pending[table.lowercased()] else {
                     guard rewrites, let stash = slots.keep else { return [] }
                     return Trash.keepAlter(t, from, to, slots, stash: stash, rebuild: [], empty: true)
@@ -169,7 +180,7 @@ struct Compactor {
             }
 
         case let .alterConstraints(table, from, to):
-            return reshape(table, before: before, checked: checked) { c in
+            return reshape(table, before: before, checked: checked, slots: slots) { c in
                 // Stashes waiting for new values find their rows by the key.
                 if case let .reshape(r)? = c.pending[table.lowercased()], !r.keeps.isEmpty,
                    from.primaryKey != to.primaryKey || from.withoutRowid != to.withoutRowid { return nil }
@@ -177,7 +188,7 @@ struct Compactor {
             }
 
         case let .reorderColumns(table, _, _):
-            return reshape(table, before: before, checked: checked) { _ in [] }
+            return reshape(table, before: before, checked: checked, slots: slots) { _ in [] }
 
         case let .renameColumn(table, from, to):
             // SQLite rewrites other tables' REFERENCES to a renamed column;
@@ -190,7 +201,7 @@ struct Compactor {
                 r.rename(from, to: to)
                 pending[table.lowercased()] = .reshape(r)
             }
-            absorbed[table.lowercased(), default: 0] += 1
+            absorbedOp(table, slots)
             return .absorbed([])
 
         case let .createIndex(i):
@@ -198,12 +209,12 @@ struct Compactor {
             guard let p = pending[i.table.lowercased()] else { return .plain(flush: waited) }
             guard waited.isEmpty else { return .plain(flush: waited + flush(i.table, in: before)) }
             if checked && p != .fresh { return .plain(flush: flush(i.table, in: before)) }
-            absorbed[i.table.lowercased(), default: 0] += 1
+            absorbedOp(i.table, slots)
             return .absorbed([])
 
         case let .dropIndex(i):
             guard pending[i.table.lowercased()] != nil else { return .plain(flush: []) }
-            absorbed[i.table.lowercased(), default: 0] += 1
+            absorbedOp(i.table, slots)
             return .absorbed([])
 
         case let .dropTable(t, _, _):
@@ -223,7 +234,7 @@ struct Compactor {
     /// pending table (started here when the table is in the database), with
     /// the statements `absorb` returns; nil from it means "cannot": the
     /// table is written out and the op planned as usual.
-    private mutating func reshape(_ table: String, before: Schema, checked: Bool,
+    private mutating func reshape(_ table: String, before: Schema, checked: Bool, slots: TrashSlots,
                                   _ absorb: (inout Compactor) -> [PlannedStatement]?) -> Outcome {
         let key = table.lowercased()
         if pending[key] != .fresh && checked { return .plain(flush: flush(table, in: before)) }
@@ -234,7 +245,7 @@ struct Compactor {
             start(table, .reshape(Reshape(physical: t, sources: sources, indexes: Set(before.indexes(on: table).map { $0.name.lowercased() }))))
         }
         var copy = self
-        copy.absorbed[key, default: 0] += 1
+        copy.absorbedOp(table, slots)
         guard let statements = absorb(&copy) else { return .plain(flush: flush(table, in: before)) }
         self = copy
         return .absorbed(statements)
@@ -268,6 +279,16 @@ struct Compactor {
         guard let p = pending.removeValue(forKey: key), let t = state.table(table) else { return [] }
         order.removeAll { $0 == key }
         let ops = absorbed.removeValue(forKey: key) ?? 0
+        let from = origin.removeValue(forKey: key)
+        return written(p, t, key: key, ops: ops, in: state).map { statement in
+            var s = statement
+            s.originEvent = from?.event
+            s.originOp = from?.op
+            return s
+        }
+    }
+
+    private func written(_ p: Pending, _ t: Table, key: String, ops: Int, in state: Schema) -> [PlannedStatement] {
         switch p {
         case .fresh:
             let note = ops > 0 ? " (its final shape: \(ops) later op\(ops == 1 ? "" : "s") of this run compacted)" : ""

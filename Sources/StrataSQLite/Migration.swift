@@ -137,6 +137,7 @@ public enum Migrator {
         }
         var state = start
         var compactor = context.compact ? Compactor() : nil
+        let messages = Dictionary(steps.map { ($0.event.id, $0.event.message) }, uniquingKeysWith: { a, _ in a })
         for (n, step) in steps.enumerated() {
             let e = step.event
             let ops = step.ops
@@ -161,11 +162,17 @@ public enum Migrator {
                 } catch let error as SchemaError {
                     throw MigrationError.event(e.id, step.direction, "\(op.summary): \(error.message)", sql: nil)
                 }
-                items += statements.map { MigrationPlan.Item(event: e.id, statement: $0, direction: step.direction, message: e.message, op: index) }
+                items += statements.map {
+                    MigrationPlan.Item(event: $0.originEvent ?? e.id, statement: $0, direction: step.direction,
+                                       message: $0.originEvent.flatMap { messages[$0] } ?? e.message, op: $0.originOp ?? index)
+                }
             }
             if n == steps.count - 1, let rest = compactor?.flushAll(in: state) {
-                // What is still pending is written out with the last event.
-                items += rest.map { MigrationPlan.Item(event: e.id, statement: $0, direction: step.direction, message: e.message) }
+                // What is still pending is written out with the last event, each table as the op it last absorbed.
+                items += rest.map {
+                    MigrationPlan.Item(event: $0.originEvent ?? e.id, statement: $0, direction: step.direction,
+                                       message: $0.originEvent.flatMap { messages[$0] } ?? e.message, op: $0.originOp)
+                }
             }
             items.append(.init(event: e.id, statement: PlannedStatement(Bookkeeping.recordEvent(e), "keep a copy of the event"),
                                direction: step.direction, message: e.message))

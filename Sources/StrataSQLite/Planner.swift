@@ -16,6 +16,10 @@ public struct PlannedStatement: Hashable, Sendable {
     public var guardCount: String?
     /// Kept data this statement starts keeping or restoring.
     public var trash: TrashNote?
+    /// The event and op this statement carries out, when not the op it is
+    /// planned with (a compacted table written out later).
+    public var originEvent: String?
+    public var originOp: Int?
 
     init(_ sql: String, _ label: String) {
         self.sql = sql
