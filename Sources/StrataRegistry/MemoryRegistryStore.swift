@@ -4,7 +4,7 @@ import StrataWire
 
 /// The registry's storage in memory: the second implementation, run through
 /// the same tests as the SQLite one.
-public final class MemoryRegistryStore: RegistryStore {
+public actor MemoryRegistryStore: RegistryStore {
     struct Project {
         var log = MemoryEventLog(snapshotInterval: 256)
         var pushed: [String: (by: String, at: String)] = [:]
@@ -15,6 +15,8 @@ public final class MemoryRegistryStore: RegistryStore {
 
     private var projects: [String: Project] = [:]
     private var auditSeq: Int64 = 0
+
+    public nonisolated var location: String { "(memory)" }
 
     public init() {}
 

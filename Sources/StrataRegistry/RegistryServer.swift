@@ -5,21 +5,19 @@ import StrataCore
 import StrataSQLite
 import StrataWire
 
-/// Serialises access to the storage (one SQLite connection per project log)
-/// and answers in JSON.
+/// The storage, the tokens and the trusted keys a request is checked
+/// against. The store serialises what needs it (see `RegistryStore`).
 public actor RegistryService {
-    let store: RegistryStore
+    nonisolated let store: any RegistryStore
     let tokens: TokenTable
     let trustedKeys: TrustedKeys?
     nonisolated let metrics = RegistryMetrics()
 
-    public init(store: RegistryStore, tokens: TokenTable, trustedKeys: TrustedKeys? = nil) {
+    public init(store: any RegistryStore, tokens: TokenTable, trustedKeys: TrustedKeys? = nil) {
         self.store = store
         self.tokens = tokens
         self.trustedKeys = trustedKeys
     }
-
-    func withStore<T: Sendable>(_ body: (RegistryStore) throws -> T) throws -> T { try body(store) }
 
     /// Who the token says the caller is, refused (401/403) unless it has
     /// `role` and may act on `project`.
@@ -88,6 +86,8 @@ func failure(for error: Error) -> HTTPFailure {
         case .projectExists: return HTTPFailure(.conflict, e)
         case .conflict(let head): return HTTPFailure(.conflict, e, head: .some(head))
         case .invalid: return HTTPFailure(.badRequest, e)
+        case .unavailable: return HTTPFailure(.serviceUnavailable, e)
+        case .storeFailed: return HTTPFailure(.internalServerError, e)
         }
     case let e as WireError: return HTTPFailure(.badRequest, e)
     case let e as EventDecodingError: return HTTPFailure(.badRequest, "invalid event: \(e.message)", code: e.errorCode)
@@ -101,7 +101,9 @@ func failure(for error: Error) -> HTTPFailure {
 func answer(_ body: () async throws -> Response) async -> Response {
     do { return try await body() } catch {
         let f = failure(for: error)
-        return json(f.status, f.body.json)
+        var response = json(f.status, f.body.json)
+        if f.status == .serviceUnavailable { response.headers[.retryAfter] = "2" }
+        return response
     }
 }
 
@@ -191,7 +193,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             if let body = try await readOptionalJSON(&request, limit: limit), body.objectValue == nil {
                 throw HTTPFailure(.badRequest, "the body of a project creation is a JSON object (or nothing)", code: "request.invalid")
             }
-            try await service.withStore { try $0.createProject(project, by: who.name, at: now()) }
+            try await service.store.createProject(project, by: who.name, at: now())
             return json(.created, .object(["project": .string(project)]))
         }
     }
@@ -208,11 +210,10 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             let max = limitText.map { Int($0) ?? 0 } ?? 1000
             guard (1...5000).contains(max) else { throw HTTPFailure(.badRequest, "limit must be an integer between 1 and 5000", code: "request.invalid") }
             let started = ContinuousClock.now
-            let page = try await service.withStore { store -> EventsPage in
-                let (events, more) = try store.events(of: project, after: after, limit: max)
-                let remaining = try more ? events.last.map { try store.countAfter($0.event.id, of: project) } ?? 0 : 0
-                return EventsPage(events: events, more: more, head: try store.head(of: project), remaining: remaining)
-            }
+            let store = service.store
+            let (events, more) = try await store.events(of: project, after: after, limit: max)
+            let remaining = more ? try await store.countAfter(events.last!.event.id, of: project) : 0
+            let page = EventsPage(events: events, more: more, head: try await store.head(of: project), remaining: remaining)
             service.metrics.pullLatency.record(ContinuousClock.now - started)
             return json(.ok, page.json)
         }
@@ -226,7 +227,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             let push = try PushRequest(json: try await readJSON(&request, limit: limit))
             let signers = try service.signers(of: push.events)
             let time = now()
-            let head = try await service.withStore { try $0.push(push.events, to: project, base: push.base, by: who.name, signers: signers, at: time) }
+            let head = try await service.store.push(push.events, to: project, base: push.base, by: who.name, signers: signers, at: time)
             service.metrics.eventsStored.increment(by: Int64(push.events.count))
             return json(.ok, PushResponse(head: head, accepted: push.events.count, pushedBy: who.name, pushedAt: time).json)
         }
@@ -238,7 +239,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             let project = try projectName(context)
             let who = try service.identify(request.headers[.authorization], needs: .push, project: project)
             let reports = try Report.batch(json: try await readJSON(&request, limit: limit))
-            try await service.withStore { try $0.record(reports, of: project, by: who.name, at: now()) }
+            try await service.store.record(reports, of: project, by: who.name, at: now())
             return json(.ok, .object(["ok": .bool(true), "recorded": .int(Int64(reports.count))]))
         }
     }
@@ -247,16 +248,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
         await answer {
             let project = try projectName(context)
             _ = try service.identify(request.headers[.authorization], needs: .read, project: project)
-            let fleet = try await service.withStore { store -> Fleet in
-                let targets = try store.targets(of: project)
-                let byEnv = Dictionary(uniqueKeysWithValues: targets.map { ($0.name, $0.revision) })
-                return Fleet(project: project, head: try store.head(of: project), environments: targets,
-                             databases: try store.reports(of: project).map {
-                                 FleetDatabase(report: $0.report, reportedBy: $0.reportedBy, reportedAt: $0.reportedAt,
-                                               target: $0.report.environment.flatMap { byEnv[$0] })
-                             })
-            }
-            return json(.ok, fleet.json)
+            return json(.ok, try await fleet(of: project, in: service.store).json)
         }
     }
 
@@ -268,7 +260,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             let who = try service.identify(request.headers[.authorization], needs: .admin, project: project)
             let revision = try TargetRequest(json: try await readJSON(&request, limit: limit)).revision
             let target = EnvironmentTarget(name: environment, revision: revision, setBy: who.name, setAt: now())
-            try await service.withStore { try $0.setTarget(revision, environment: environment, of: project, by: who.name, at: target.setAt) }
+            try await service.store.setTarget(revision, environment: environment, of: project, by: who.name, at: target.setAt)
             return json(.ok, target.json(nameKey: "environment"))
         }
     }
@@ -278,7 +270,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             let project = try projectName(context)
             let environment = try Names.check(try context.parameters.require("environment"), "environment")
             _ = try service.identify(request.headers[.authorization], needs: .read, project: project)
-            let target = try await service.withStore { try $0.targets(of: project).first { $0.name == environment } }
+            let target = try await service.store.targets(of: project).first { $0.name == environment }
             guard let target else {
                 throw HTTPFailure(.notFound, "environment \(environment) has no target; an admin sets one with `strata promote REV --env \(environment)`",
                                   code: "environment.no_target")
@@ -291,10 +283,22 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
         await answer {
             let project = try projectName(context)
             _ = try service.identify(request.headers[.authorization], needs: .read, project: project)
-            return json(.ok, AuditTrail(records: try await service.withStore { try $0.audit(of: project) }).json)
+            return json(.ok, AuditTrail(records: try await service.store.audit(of: project)).json)
         }
     }
     return router
+}
+
+/// The fleet as the API and the pages show it: each database's last report
+/// beside its environment's target.
+func fleet(of project: String, in store: any RegistryStore) async throws -> Fleet {
+    let targets = try await store.targets(of: project)
+    let byEnv = Dictionary(uniqueKeysWithValues: targets.map { ($0.name, $0.revision) })
+    return Fleet(project: project, head: try await store.head(of: project), environments: targets,
+                 databases: try await store.reports(of: project).map {
+                     FleetDatabase(report: $0.report, reportedBy: $0.reportedBy, reportedAt: $0.reportedAt,
+                                   target: $0.report.environment.flatMap { byEnv[$0] })
+                 })
 }
 
 /// The registry application; `onRunning` receives the bound port (the real
@@ -308,16 +312,33 @@ public func buildApplication(service: RegistryService, options: RegistryOptions,
         logger: logger)
 }
 
+/// The store `registry serve --store` names: `postgres://…` (or
+/// `postgresql://…`) for PostgreSQL, else a SQLite file (`sqlite:PATH` or a
+/// plain path).
+public func openRegistryStore(_ spec: String) async throws -> any RegistryStore {
+    if spec.hasPrefix("postgres://") || spec.hasPrefix("postgresql://") {
+        return try await PostgresRegistryStore(url: spec)
+    }
+    let path = spec.hasPrefix("sqlite:") ? String(spec.dropFirst("sqlite:".count)) : spec
+    guard !path.isEmpty, !path.contains("://") else {
+        throw RegistryError.invalid("--store \(spec) is neither a SQLite file nor a postgres:// URL")
+    }
+    return try SQLiteRegistryStore(path: path)
+}
+
 /// `strata registry serve`: opens the store and the tokens, creates the
 /// named projects if missing, and serves until SIGINT or SIGTERM.
 /// `onListening` receives the bound port once the server accepts requests.
-public func serveRegistry(storePath: String, tokensPath: String?, trustedKeysPath: String? = nil, projects: [String], options: RegistryOptions,
+public func serveRegistry(store storeSpec: String, tokensPath: String?, trustedKeysPath: String? = nil, projects: [String], options: RegistryOptions,
                           onListening: @escaping @Sendable (Int) async -> Void) async throws {
     let table = try tokensPath.map { try TokenTable.load(path: $0) } ?? TokenTable(text: "", source: "")
     let trusted = try trustedKeysPath.map { try TrustedKeys.load(path: $0) }
-    let store = try SQLiteRegistryStore(path: storePath)
-    for name in projects where !(try store.hasProject(name)) {
-        try store.createProject(name, by: "registry serve --project", at: registryTimestamp())
+    let store = try await openRegistryStore(storeSpec)
+    defer { (store as? PostgresRegistryStore)?.close() }
+    for name in projects where !(try await store.hasProject(name)) {
+        do { try await store.createProject(name, by: "registry serve --project", at: registryTimestamp()) } catch RegistryError.projectExists {
+            // Another registry process on the same store created it first.
+        }
     }
     var logger = Logger(label: "strata-registry")
     logger.logLevel = .info

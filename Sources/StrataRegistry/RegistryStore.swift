@@ -8,6 +8,10 @@ public enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
     case conflict(head: String?)
     case invalid(String)
     case notFound(String)
+    /// The store cannot be reached now (PostgreSQL down or restarting): 503.
+    case unavailable(String)
+    /// The store refused or failed in a way no request explains: 500.
+    case storeFailed(String)
 
     public var description: String {
         switch self {
@@ -16,6 +20,8 @@ public enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
         case .conflict: return "the push builds on a stale head"
         case .invalid(let m): return m
         case .notFound(let m): return m
+        case .unavailable(let m): return "the registry's store is unavailable: \(m); try again shortly"
+        case .storeFailed(let m): return m
         }
     }
 }
@@ -34,32 +40,43 @@ public struct StoredReport: Sendable, Equatable {
 }
 
 /// The registry's storage: one log per project plus the fleet's state and an
-/// append-only audit trail. The SQLite store is the default; the interface is
-/// what a server database would implement when one machine is not enough.
-public protocol RegistryStore: AnyObject {
-    func createProject(_ name: String, by identity: String, at time: String) throws
-    func hasProject(_ name: String) throws -> Bool
-    func head(of project: String) throws -> String?
-    func count(of project: String) throws -> Int
+/// append-only audit trail. The SQLite store is the default (one process);
+/// the PostgreSQL store lets several registry processes share one store.
+/// The SQLite and memory stores are actors (one request at a time); the
+/// PostgreSQL store runs requests side by side, and its database serialises
+/// pushes to one project.
+public protocol RegistryStore: AnyObject, Sendable {
+    /// Where the store lives, as `registry serve --store` names it (no password).
+    var location: String { get }
+    func createProject(_ name: String, by identity: String, at time: String) async throws
+    func hasProject(_ name: String) async throws -> Bool
+    func head(of project: String) async throws -> String?
+    func count(of project: String) async throws -> Int
     /// Events appended after `after` (from the start when nil), at most `limit`.
-    func events(of project: String, after: String?, limit: Int) throws -> (events: [PushedEvent], more: Bool)
+    func events(of project: String, after: String?, limit: Int) async throws -> (events: [PushedEvent], more: Bool)
     /// How many events come after `after` (for a pull's progress).
-    func countAfter(_ after: String, of project: String) throws -> Int
+    func countAfter(_ after: String, of project: String) async throws -> Int
     /// Appends atomically if `base` is still the head; every event is
     /// re-validated (parents known, ops fold onto the parent's state).
     /// `signers`: who signed the events (recorded in the audit trail).
-    func push(_ events: [Event], to project: String, base: String?, by identity: String, signers: [String], at time: String) throws -> String
-    func setTarget(_ revision: String, environment: String, of project: String, by identity: String, at time: String) throws
-    func targets(of project: String) throws -> [EnvironmentTarget]
+    func push(_ events: [Event], to project: String, base: String?, by identity: String, signers: [String], at time: String) async throws -> String
+    func setTarget(_ revision: String, environment: String, of project: String, by identity: String, at time: String) async throws
+    func targets(of project: String) async throws -> [EnvironmentTarget]
     /// Records reports (a node's run over many databases sends them
     /// together), all or none, each with its audit entry.
-    func record(_ reports: [Report], of project: String, by identity: String, at time: String) throws
-    func reports(of project: String) throws -> [StoredReport]
-    func audit(of project: String) throws -> [AuditRecord]
+    func record(_ reports: [Report], of project: String, by identity: String, at time: String) async throws
+    func reports(of project: String) async throws -> [StoredReport]
+    func audit(of project: String) async throws -> [AuditRecord]
 }
 
 extension RegistryError: StrataError {
-    public var exitStatus: ExitStatus { .usage }
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .unavailable: return .unreachable
+        case .storeFailed: return .difference
+        default: return .usage
+        }
+    }
     public var errorCode: String {
         switch self {
         case .unknownProject: return "project.unknown"
@@ -67,13 +84,15 @@ extension RegistryError: StrataError {
         case .conflict: return "push.stale_head"
         case .invalid: return "request.invalid"
         case .notFound: return "not_found"
+        case .unavailable: return "store.unavailable"
+        case .storeFailed: return "store.failed"
         }
     }
 }
 
 extension RegistryStore {
     /// A push of unsigned events (no signer to record).
-    public func push(_ events: [Event], to project: String, base: String?, by identity: String, at time: String) throws -> String {
-        try push(events, to: project, base: base, by: identity, signers: [], at: time)
+    public func push(_ events: [Event], to project: String, base: String?, by identity: String, at time: String) async throws -> String {
+        try await push(events, to: project, base: base, by: identity, signers: [], at: time)
     }
 }

@@ -8,7 +8,7 @@ import StrataWire
 /// live in the same tables as a local log (scoped by project), so pushes get
 /// the same validation; who pushed, and the audit entry, are written in the
 /// push's own transaction.
-public final class SQLiteRegistryStore: RegistryStore {
+public actor SQLiteRegistryStore: RegistryStore {
     public let path: String
     let db: Connection
     private var logs: [String: SQLiteEventLog] = [:]
@@ -34,6 +34,8 @@ public final class SQLiteRegistryStore: RegistryStore {
         "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
         "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
     ]
+
+    public nonisolated var location: String { path }
 
     public init(path: String) throws {
         self.path = path

@@ -11,13 +11,13 @@ import StrataStore
 /// usage: strata-bench make-project DIR EVENTS [TABLES]
 ///        strata-bench make-history DIR EVENTS
 ///        strata-bench make-wide DIR
-///        strata-bench make-registry STORE PROJECT EVENTS
+///        strata-bench make-registry STORE PROJECT EVENTS   (STORE: a SQLite file or postgres://…)
 @main
 enum BenchTool {
-    static func main() throws {
+    static func main() async throws {
         let args = CommandLine.arguments
         if args.count == 5, args[1] == "make-registry", let count = Int(args[4]) {
-            try makeRegistry(store: args[2], project: args[3], count: count)
+            try await makeRegistry(store: args[2], project: args[3], count: count)
             return
         }
         if args.count == 3, args[1] == "make-wide" {
@@ -62,9 +62,9 @@ enum BenchTool {
     }
 
     /// A registry store holding `count` events pushed (and validated) in batches.
-    static func makeRegistry(store path: String, project: String, count: Int) throws {
-        let store = try SQLiteRegistryStore(path: path)
-        try store.createProject(project, by: "bench", at: "2026-01-01T00:00:00.000Z")
+    static func makeRegistry(store path: String, project: String, count: Int) async throws {
+        let store = try await openRegistryStore(path)
+        try await store.createProject(project, by: "bench", at: "2026-01-01T00:00:00.000Z")
         var head: String?
         var schema = Schema.empty
         var batch: [Event] = []
@@ -77,7 +77,7 @@ enum BenchTool {
             batch.append(e)
             head = e.id
             if batch.count == 1000 || i == count - 1 {
-                base = try store.push(batch, to: project, base: base, by: "bench", at: "2026-01-01T00:00:00.000Z")
+                base = try await store.push(batch, to: project, base: base, by: "bench", at: "2026-01-01T00:00:00.000Z")
                 batch = []
             }
         }

@@ -13,7 +13,7 @@ import XCTest
 final class InProcessServerTests: XCTestCase {
     func testThreadedCurlTransportTalksToAnInProcessRegistry() async throws {
         let store = MemoryRegistryStore()
-        try store.createProject("shop", by: "test", at: "t0")
+        try await store.createProject("shop", by: "test", at: "t0")
         let tokens = try TokenTable(text: "ana push s3cret\n", source: "test")
         let registry = try await InProcessRegistry.start(RegistryService(store: store, tokens: tokens))
         let port = registry.port

@@ -33,7 +33,7 @@ final class InputValidationTests: XCTestCase {
     static func start() async throws -> Server {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("validation-\(UUID().uuidString).db").path
         let store = try SQLiteRegistryStore(path: file)
-        try store.createProject("shop", by: "test", at: "t0")
+        try await store.createProject("shop", by: "test", at: "t0")
         let registry = try await InProcessRegistry.start(RegistryService(store: try SQLiteRegistryStore(path: file),
                                                                          tokens: try TokenTable(text: "root admin r00t\n", source: "test")))
         return Server(registry: registry, store: store, file: file)
@@ -67,13 +67,13 @@ final class InputValidationTests: XCTestCase {
             XCTAssertEqual(batch.status, 400, field)
             XCTAssertEqual(batch.json?["error"]?.stringValue, "reports[1]: " + message, field)
         }
-        XCTAssertEqual(try server.store.reports(of: "shop").count, 0, "nothing written")
+        await assertEqual(try await server.store.reports(of: "shop").count, 0, "nothing written")
         // A well-formed revision the registry does not have (unpublished work) is taken and shown.
         var unpublished = Self.good
         unpublished["revision"] = .string(id)
         let taken = try await server.send("POST", "/v1/projects/shop/reports", .object(unpublished))
         XCTAssertEqual(taken.status, 200)
-        XCTAssertEqual(try server.store.reports(of: "shop").map(\.report.revision), [id])
+        await assertEqual(try await server.store.reports(of: "shop").map(\.report.revision), [id])
         try await server.stop()
     }
 
@@ -86,7 +86,7 @@ final class InputValidationTests: XCTestCase {
             let get = try await server.send("GET", "/v1/projects/\(bad)/fleet")
             XCTAssertEqual(get.status, 400, bad)
         }
-        XCTAssertFalse(try server.store.hasProject("a b"), "no project created")
+        await assertEqual(try await server.store.hasProject("a b"), false, "no project created")
         let env = try await server.send("PUT", "/v1/projects/shop/environments/pr%0Ad", .object(["revision": .string(String(repeating: "0", count: 64))]))
         XCTAssertEqual(env.status, 400)
         XCTAssertEqual(env.json?["error"]?.stringValue, "environment name \"pr%0Ad\" is not allowed: use 1 to 64 letters, digits, '.', '_' or '-'")
@@ -110,7 +110,7 @@ final class InputValidationTests: XCTestCase {
         fields["format"] = .fraction("1.0")
         let push = try await server.send("POST", "/v1/projects/shop/events", .object(["base": .null, "events": .array([.object(fields)])]))
         XCTAssertEqual(push.status, 400)
-        XCTAssertEqual(try server.store.count(of: "shop"), 0)
+        await assertEqual(try await server.store.count(of: "shop"), 0)
         try await server.stop()
     }
 

@@ -16,8 +16,8 @@ final class ScopedTokenTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: file) }
         // A second connection reads what the server wrote (the server's store is its own).
         let store = try SQLiteRegistryStore(path: file)
-        try store.createProject("shop", by: "test", at: "t0")
-        try store.createProject("lab", by: "test", at: "t0")
+        try await store.createProject("shop", by: "test", at: "t0")
+        try await store.createProject("lab", by: "test", at: "t0")
         let tokens = try TokenTable(text: "ana admin s3cret shop\nbo push b0 shop,lab\n", source: "test")
         let registry = try await InProcessRegistry.start(RegistryService(store: try SQLiteRegistryStore(path: file), tokens: tokens))
         let port = registry.port
@@ -31,7 +31,7 @@ final class ScopedTokenTests: XCTestCase {
             ("GET", "/fleet", nil), ("PUT", "/environments/prod", JSON.object(["revision": .string(event.id)]).canonicalBytes),
             ("GET", "/environments/prod", nil), ("GET", "/audit", nil),
         ]
-        let auditBefore = try store.audit(of: "lab").count
+        let auditBefore = try await store.audit(of: "lab").count
         for (method, path, body) in routes {
             let r = try await transport.send(StrataSync.HTTPRequest(method: method, url: "http://127.0.0.1:\(port)/v1/projects/lab\(path)",
                                                                     headers: ["Authorization": "Bearer s3cret", "Content-Type": "application/json"], body: body))
@@ -40,10 +40,10 @@ final class ScopedTokenTests: XCTestCase {
             XCTAssertEqual(error["code"]?.stringValue, "auth.project", "\(method) \(path)")
             XCTAssertEqual(error["error"]?.stringValue, "ana's token is for shop only, not for project lab", "\(method) \(path)")
         }
-        XCTAssertEqual(try store.audit(of: "lab").count, auditBefore, "nothing written")
-        XCTAssertEqual(try store.count(of: "lab"), 0)
-        XCTAssertEqual(try store.reports(of: "lab").count, 0)
-        XCTAssertEqual(try store.targets(of: "lab").count, 0)
+        await assertEqual(try await store.audit(of: "lab").count, auditBefore, "nothing written")
+        await assertEqual(try await store.count(of: "lab"), 0)
+        await assertEqual(try await store.reports(of: "lab").count, 0)
+        await assertEqual(try await store.targets(of: "lab").count, 0)
         // On its own project the same token works; a token for both projects works on both.
         let own = try await transport.send(StrataSync.HTTPRequest(method: "POST", url: "http://127.0.0.1:\(port)/v1/projects/shop/events",
                                                                   headers: ["Authorization": "Bearer s3cret", "Content-Type": "application/json"], body: push))
