@@ -13,7 +13,7 @@ public actor MemoryRegistryStore: RegistryStore {
         var audit: [AuditRecord] = []
     }
 
-    private var projects: [String: Project] = [:]
+    private var byName: [String: Project] = [:]
     private var auditSeq: Int64 = 0
 
     public nonisolated var location: String { "(memory)" }
@@ -21,22 +21,23 @@ public actor MemoryRegistryStore: RegistryStore {
     public init() {}
 
     private func project(_ name: String) throws -> Project {
-        guard let p = projects[name] else { throw RegistryError.unknownProject(name) }
+        guard let p = byName[name] else { throw RegistryError.unknownProject(name) }
         return p
     }
 
     private func audit(_ name: String, _ action: String, _ identity: String, _ time: String, _ detail: JSON) {
         auditSeq += 1
-        projects[name]?.audit.append(AuditRecord(seq: auditSeq, action: action, identity: identity, at: time, detail: detail))
+        byName[name]?.audit.append(AuditRecord(seq: auditSeq, action: action, identity: identity, at: time, detail: detail))
     }
 
     public func createProject(_ name: String, by identity: String, at time: String) throws {
-        guard projects[name] == nil else { throw RegistryError.projectExists(name) }
-        projects[name] = Project()
+        guard byName[name] == nil else { throw RegistryError.projectExists(name) }
+        byName[name] = Project()
         audit(name, "create-project", identity, time, .object([:]))
     }
 
-    public func hasProject(_ name: String) throws -> Bool { projects[name] != nil }
+    public func hasProject(_ name: String) throws -> Bool { byName[name] != nil }
+    public func projects() throws -> [String] { byName.keys.sorted() }
     public func head(of name: String) throws -> String? { try project(name).log.heads().first }
     public func count(of name: String) throws -> Int { try project(name).log.count() }
 
@@ -67,7 +68,7 @@ public actor MemoryRegistryStore: RegistryStore {
         let heads = try staged.heads()
         guard heads.count == 1 else { throw RegistryError.invalid("the events do not extend the registry's head in one line; pull, merge or rebase, and push again") }
         try p.log.append(events, expectedHeads: base.map { [$0] } ?? [])
-        for e in events where projects[name]!.pushed[e.id] == nil { projects[name]!.pushed[e.id] = (identity, time) }
+        for e in events where byName[name]!.pushed[e.id] == nil { byName[name]!.pushed[e.id] = (identity, time) }
         var detail: [String: JSON] = ["base": base.map(JSON.string) ?? .null, "head": .string(heads[0]), "events": .int(Int64(events.count))]
         if !signers.isEmpty { detail["signed_by"] = .array(signers.map(JSON.string)) }
         audit(name, "push", identity, time, .object(detail))
@@ -76,7 +77,7 @@ public actor MemoryRegistryStore: RegistryStore {
 
     public func setTarget(_ revision: String, environment: String, of name: String, by identity: String, at time: String) throws {
         guard try project(name).log.contains(revision) else { throw RegistryError.notFound("revision \(revision.prefix(12)) is not in project \(name); push it first") }
-        projects[name]!.targets[environment] = EnvironmentTarget(name: environment, revision: revision, setBy: identity, setAt: time)
+        byName[name]!.targets[environment] = EnvironmentTarget(name: environment, revision: revision, setBy: identity, setAt: time)
         audit(name, "promote", identity, time, .object(["environment": .string(environment), "revision": .string(revision)]))
     }
 
@@ -85,7 +86,7 @@ public actor MemoryRegistryStore: RegistryStore {
     public func record(_ reports: [Report], of name: String, by identity: String, at time: String) throws {
         _ = try project(name)
         for report in reports {
-            projects[name]!.reports["\(report.node)\u{1}\(report.database)"] = StoredReport(report: report, reportedBy: identity, reportedAt: time)
+            byName[name]!.reports["\(report.node)\u{1}\(report.database)"] = StoredReport(report: report, reportedBy: identity, reportedAt: time)
             audit(name, "report", identity, time, report.json)
         }
     }

@@ -25,9 +25,9 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
     private let runner: Task<Void, Never>
     /// How long a request waits for a connection before the registry answers 503.
     let connectTimeout: Duration
-    private let lock = NSLock()
-    /// Each project's log as this process last saw it, with its event count.
-    private var logs: [String: MemoryEventLog] = [:]
+    let lock = NSLock()
+    /// Each project's log as this process last saw it.
+    var logs: [String: MemoryEventLog] = [:]
 
     /// The store's schema, one step per version; `strata_store_version` says
     /// which steps a database has. A store newer than this build is refused.
@@ -231,6 +231,15 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
     public func hasProject(_ name: String) async throws -> Bool {
         let logger = logger
         return try await withConnection { db in !(try await db.query("SELECT 1 FROM projects WHERE name = \(name)", logger: logger).collect().isEmpty) }
+    }
+
+    public func projects() async throws -> [String] {
+        let logger = logger
+        return try await withConnection { db in
+            var names: [String] = []
+            for try await name in try await db.query("SELECT name FROM projects ORDER BY name", logger: logger).decode(String.self) { names.append(name) }
+            return names
+        }
     }
 
     public func head(of project: String) async throws -> String? {
@@ -450,5 +459,72 @@ final class Box<T>: @unchecked Sendable {
     var value: T? {
         get { lock.withLock { stored } }
         set { lock.withLock { stored = newValue } }
+    }
+}
+
+extension PostgresRegistryStore: ProjectLoading {
+    /// Writes a project as another store held it, in one transaction. The
+    /// events are checked as a push would check them (each id recomputed
+    /// from its bytes, parents known, ops fold onto the parent's state).
+    public func load(_ project: ProjectDump) async throws {
+        let log = MemoryEventLog(snapshotInterval: 256)
+        do {
+            try log.append(try project.events.map { pushed in
+                var event = try Event(canonical: pushed.event.canonicalBytes)
+                guard event.id == pushed.event.id else { throw RegistryError.storeFailed("event \(pushed.event.id.prefix(12)) of \(project.name): its bytes hash to \(event.id.prefix(12))") }
+                event.signature = pushed.event.signature
+                return event
+            }, expectedHeads: nil)
+        } catch let e as LogError {
+            throw RegistryError.storeFailed("project \(project.name)'s events do not form a valid log: \(e.message)")
+        }
+        let logger = logger
+        try await transaction { db in
+            let created = project.created
+            try await db.query("""
+                INSERT INTO projects (name, created_by, created_at, head, events)
+                VALUES (\(project.name), \(created.by), \(created.at), \(project.events.last?.event.id), \(project.events.count))
+                """, logger: logger)
+            for (i, pushed) in project.events.enumerated() {
+                let e = pushed.event
+                try await db.query("""
+                    INSERT INTO events (project, n, id, body, signed_by, signature, pushed_by, pushed_at)
+                    VALUES (\(project.name), \(i + 1), \(e.id), \(String(decoding: e.canonicalBytes, as: UTF8.self)), \(e.signature?.signedBy),
+                            \(e.signature?.text), \(pushed.pushedBy), \(pushed.pushedAt))
+                    """, logger: logger)
+            }
+            for t in project.targets {
+                try await db.query("""
+                    INSERT INTO environments (project, name, revision, set_by, set_at) VALUES (\(project.name), \(t.name), \(t.revision), \(t.setBy), \(t.setAt))
+                    """, logger: logger)
+            }
+            for r in project.reports {
+                try await db.query("""
+                    INSERT INTO reports (project, node, database, revision, direction, environment, at, reported_by, reported_at, drifted)
+                    VALUES (\(project.name), \(r.report.node), \(r.report.database), \(r.report.revision), \(Report.wireName(r.report.direction)),
+                            \(r.report.environment), \(r.report.at), \(r.reportedBy), \(r.reportedAt), \(r.report.drifted))
+                    """, logger: logger)
+            }
+            for a in project.audit {
+                try await PostgresRegistryStore.audit(db, project.name, a.action, a.identity, a.at, a.detail, logger)
+            }
+        }
+        lock.withLock { logs[project.name] = log }
+    }
+
+    /// Reads every stored event's bytes, hashes them again and compares
+    /// with the stored id; the number checked.
+    func recomputedIDs(of project: String) async throws -> Int {
+        let logger = logger
+        return try await withConnection { db in
+            var checked = 0
+            for try await (id, body) in try await db.query("SELECT id, body FROM events WHERE project = \(project) ORDER BY n", logger: logger)
+                .decode((String, String).self) {
+                let event = try Event(canonical: Array(body.utf8))
+                guard event.id == id else { throw RegistryError.storeFailed("event \(id.prefix(12)) of \(project) hashes to \(event.id.prefix(12)) in PostgreSQL") }
+                checked += 1
+            }
+            return checked
+        }
     }
 }

@@ -62,6 +62,8 @@ public struct RegistryOptions: Sendable {
     public var port = 8080
     /// Requests larger than this are refused with 413.
     public var maxBodyBytes = 32 << 20
+    /// Pages at /ui need no token.
+    public var publicRead = false
     public init() {}
 }
 

@@ -50,6 +50,8 @@ public protocol RegistryStore: AnyObject, Sendable {
     var location: String { get }
     func createProject(_ name: String, by identity: String, at time: String) async throws
     func hasProject(_ name: String) async throws -> Bool
+    /// Every project's name, sorted.
+    func projects() async throws -> [String]
     func head(of project: String) async throws -> String?
     func count(of project: String) async throws -> Int
     /// Events appended after `after` (from the start when nil), at most `limit`.

@@ -77,6 +77,10 @@ public actor SQLiteRegistryStore: RegistryStore {
         try db.scalar("SELECT 1 FROM projects WHERE name = ?", [.text(name)]) != nil
     }
 
+    public func projects() throws -> [String] {
+        try db.query("SELECT name FROM projects ORDER BY name").compactMap { $0[0].string }
+    }
+
     public func head(of project: String) throws -> String? { try log(project).heads().first }
 
     public func count(of project: String) throws -> Int { try log(project).count() }

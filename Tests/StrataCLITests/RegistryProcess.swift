@@ -3,7 +3,7 @@ import XCTest
 
 /// `strata registry serve` as a child process on 127.0.0.1, port 0 (or a
 /// given port, to restart on the same address).
-final class RegistryProcess {
+final class RegistryProcess: @unchecked Sendable {
     let dir: URL
     let store: String
     let tokens: String
@@ -20,10 +20,11 @@ final class RegistryProcess {
 
         """
 
-    init(extraArguments: [String] = []) throws {
+    /// `store`: a postgres:// URL, else a SQLite file of the registry's own.
+    init(store: String? = nil, extraArguments: [String] = []) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-registry-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        store = dir.appendingPathComponent("registry.db").path
+        self.store = store ?? dir.appendingPathComponent("registry.db").path
         tokens = dir.appendingPathComponent("tokens.txt").path
         try RegistryProcess.tokenLines.write(toFile: tokens, atomically: true, encoding: .utf8)
         self.extraArguments = extraArguments

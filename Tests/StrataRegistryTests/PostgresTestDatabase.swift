@@ -23,6 +23,20 @@ struct PostgresTestDatabase: Sendable {
 
     func drop() async throws { try await PostgresTestDatabase.admin(server, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
 
+    /// A TCP port on 127.0.0.1 that nothing listens on (bound, then closed).
+    static func closedPort() async throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
     /// Runs one statement on the server's own database.
     static func admin(_ server: String, _ sql: String) async throws {
         let c = URLComponents(string: server)!

@@ -134,3 +134,107 @@ final class PostgresRegistryStoreTests: XCTestCase {
     func testProjectsAreSeparateLogs() async throws { try await contract.projectsAreSeparateLogs() }
     func testTargetsReportsAndAudit() async throws { try await contract.targetsReportsAndAudit() }
 }
+
+/// What only the PostgreSQL store promises: several stores (as in several
+/// registry processes) on one database, a versioned schema, append-only
+/// tables enforced by PostgreSQL itself, and 503 when it cannot be reached.
+final class PostgresStoreSharingTests: XCTestCase {
+    var databases: [PostgresTestDatabase] = []
+    override func tearDown() async throws { for d in databases { try await d.drop() } }
+
+    func database() async throws -> PostgresTestDatabase {
+        let db = try await PostgresTestDatabase.create()
+        databases.append(db)
+        return db
+    }
+
+    func testTwoStoresOnOneDatabaseNeverBothAppendOnOneHead() async throws {
+        let db = try await database()
+        let one = try await PostgresRegistryStore(url: db.url), two = try await PostgresRegistryStore(url: db.url)
+        try await one.createProject("shop", by: "admin", at: "t0")
+        await assertThrows(try await two.createProject("shop", by: "admin", at: "t0")) { XCTAssertEqual($0 as? RegistryError, .projectExists("shop")) }
+        var head: String?
+        for round in 0..<8 {
+            // Both build on the same head at once: one wins, the other learns the new head.
+            let a = RegistryStoreContract.chain(2, from: head, tag: "a\(round)"), b = RegistryStoreContract.chain(3, from: head, tag: "b\(round)")
+            let base = head
+            async let first = Result(catching: { try await one.push(a, to: "shop", base: base, by: "ana", at: "t") })
+            async let second = Result(catching: { try await two.push(b, to: "shop", base: base, by: "bo", at: "t") })
+            let results = await [first, second]
+            let won = results.compactMap { try? $0.get() }
+            XCTAssertEqual(won.count, 1, "round \(round): exactly one push wins")
+            let winner = try XCTUnwrap(won.first)
+            XCTAssertTrue(winner == a.last!.id || winner == b.last!.id)
+            for case .failure(let error) in results { XCTAssertEqual(error as? RegistryError, .conflict(head: winner)) }
+            head = winner
+        }
+        // Each store's copy of the log catches up with the other's pushes.
+        let more = RegistryStoreContract.chain(2, from: head, tag: "z")
+        head = try await two.push(Array(more.prefix(1)), to: "shop", base: head, by: "bo", at: "t")
+        head = try await one.push(Array(more.suffix(1)), to: "shop", base: head, by: "ana", at: "t")
+        let all = try await one.events(of: "shop", after: nil, limit: 1000).events.map(\.event.id)
+        await assertEqual(try await two.count(of: "shop"), all.count)
+        XCTAssertEqual(Set(all).count, all.count, "nothing duplicated")
+        XCTAssertEqual(all.last, head)
+        await assertEqual(try await two.audit(of: "shop").filter { $0.action == "push" }.count, 10, "one audit entry per accepted push")
+        one.close(); two.close()
+    }
+
+    func testTheEventsAndTheAuditTrailAreAppendOnly() async throws {
+        let db = try await database()
+        let store = try await PostgresRegistryStore(url: db.url)
+        try await store.createProject("shop", by: "admin", at: "t0")
+        _ = try await store.push(RegistryStoreContract.chain(2), to: "shop", base: nil, by: "ana", at: "t1")
+        for sql in ["UPDATE audit SET identity = 'mallory'", "DELETE FROM audit", "TRUNCATE audit CASCADE",
+                    "UPDATE events SET pushed_by = 'mallory'", "DELETE FROM events", "TRUNCATE events CASCADE"] {
+            do {
+                try await PostgresTestDatabase.admin(db.url, sql)
+                XCTFail("\(sql) was allowed")
+            } catch {
+                XCTAssertTrue(String(reflecting: error).contains("append-only"), "\(sql): \(String(reflecting: error))")
+            }
+        }
+        await assertEqual(try await store.audit(of: "shop").map(\.identity), ["admin", "ana"])
+        await assertEqual(try await store.count(of: "shop"), 2)
+        store.close()
+    }
+
+    func testTheSchemaIsVersionedAndANewerOneIsRefused() async throws {
+        let db = try await database()
+        try await PostgresRegistryStore(url: db.url).close()
+        try await PostgresRegistryStore(url: db.url).close() // a second start changes nothing
+        try await PostgresTestDatabase.admin(db.url, "INSERT INTO strata_store_version (version) VALUES (99)")
+        await assertThrows(try await PostgresRegistryStore(url: db.url)) {
+            XCTAssertEqual("\($0)", "the PostgreSQL store is at version 99; this strata-registry knows up to 1: upgrade strata")
+        }
+    }
+
+    func testAStoreThatCannotReachPostgreSQLIsUnavailable() async throws {
+        // A port nothing listens on: connecting is refused, as while PostgreSQL restarts.
+        let port = try await PostgresTestDatabase.closedPort()
+        let started = ContinuousClock.now
+        await assertThrows(try await PostgresRegistryStore(url: "postgres://strata:pw@127.0.0.1:\(port)/strata?sslmode=disable", connectTimeout: .milliseconds(300))) {
+            guard case .unavailable = $0 as? RegistryError else { return XCTFail("\($0)") }
+            XCTAssertTrue("\($0)".hasPrefix("the registry's store is unavailable: "), "\($0)")
+        }
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(60), "answers instead of waiting for the pool's circuit breaker")
+    }
+
+    func testTheURLIsCheckedAndItsPasswordNeverShown() async throws {
+        await assertThrows(try await openRegistryStore("postgres://127.0.0.1/strata")) {
+            XCTAssertEqual("\($0)", "postgres://127.0.0.1/strata is not a PostgreSQL URL; write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+        }
+        await assertThrows(try await openRegistryStore("postgres://u:secret@127.0.0.1/db?sslmode=maybe")) {
+            XCTAssertEqual("\($0)", "sslmode=maybe is not known; use disable, prefer or require")
+        }
+        await assertThrows(try await openRegistryStore("mysql://u@h/db")) {
+            XCTAssertEqual("\($0)", "--store mysql://u@h/db is neither a SQLite file nor a postgres:// URL")
+        }
+    }
+}
+
+extension Result where Failure == Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}

@@ -5,7 +5,7 @@ import StrataSync
 
 extension StrataCommand {
     struct Registry: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "registry", abstract: "The central registry.", subcommands: [Serve.self, ProjectCommand.self])
+        static let configuration = CommandConfiguration(commandName: "registry", abstract: "The central registry.", subcommands: [Serve.self, MigrateStore.self, ProjectCommand.self])
 
         struct ProjectCommand: ParsableCommand {
             static let configuration = CommandConfiguration(commandName: "project", abstract: "Projects on the registry.", subcommands: [Create.self])
@@ -27,6 +27,24 @@ extension StrataCommand {
             }
         }
 
+        /// Runs `strata-registry migrate-store` (the CLI links no PostgreSQL client).
+        struct MigrateStore: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "migrate-store",
+                abstract: "Copy a SQLite registry store to PostgreSQL, and verify the copy.",
+                discussion: """
+                    Copies every project: its events with who pushed them and when, its environments, the fleet's reports and the \
+                    audit trail. Then reads each project back and compares it with the original (same head, same counts, same \
+                    entries), and recomputes every event id from the bytes PostgreSQL stored. Refuses, writing nothing, when the \
+                    target already holds one of the projects. Stop the registry that serves the SQLite store first.
+                    """)
+
+            @Option(help: ArgumentHelp("The SQLite store to copy.", valueName: "FILE")) var from: String
+            @Option(help: ArgumentHelp("The PostgreSQL store to copy into: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.", valueName: "URL")) var to: String
+
+            func run() throws { try Serve.execServer(["migrate-store", "--from", from, "--to", to]) }
+        }
+
         /// Runs the server executable, `strata-registry`, in this process's
         /// place: the CLI itself links no HTTP server (its start-up stays
         /// small), and signals and output go straight to the server.
@@ -35,7 +53,7 @@ extension StrataCommand {
                 commandName: "serve",
                 abstract: "Run the registry: every project's canonical log, the fleet's state, the audit trail.",
                 discussion: """
-                    Stops cleanly on SIGINT or SIGTERM. Prints `strata registry listening on http://HOST:PORT` once bound (--port 0 \\
+                    Stops cleanly on SIGINT or SIGTERM. Prints `strata registry listening on http://HOST:PORT` once bound (--port 0 \
                     picks a free port). The server is the executable strata-registry, found beside strata or in ../libexec/strata/.
                     """)
 
@@ -43,17 +61,24 @@ extension StrataCommand {
             @Option(help: "Address to bind.") var host = "127.0.0.1"
             @Option(help: ArgumentHelp("The registry's store: a SQLite file (or sqlite:PATH), or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE for several registry processes on one store.", valueName: "FILE|URL"))
             var store: String
-            @Option(help: ArgumentHelp("Tokens, one `NAME ROLE SECRET` per line (read, push, admin).", valueName: "FILE")) var tokens: String?
+            @Option(help: ArgumentHelp("Tokens, one `NAME ROLE SECRET [PROJECT,…]` per line (read, push, admin).", valueName: "FILE")) var tokens: String?
             @Option(help: ArgumentHelp("Create this project if it does not exist (repeatable).", valueName: "NAME")) var project: [String] = []
             @Option(help: ArgumentHelp("Public keys, one `NAME ed25519:BASE64` per line: every pushed event must be signed by one of them.", valueName: "FILE"))
             var trustedKeys: String?
             @Option(help: "Largest request body accepted, in bytes.") var maxBody: Int = 32 << 20
+            @Flag(help: "Pages at /ui/PROJECT need no token (the API still does).") var publicRead = false
 
             func run() throws {
-                var args = ["--port", String(port), "--host", host, "--store", store, "--max-body", String(maxBody)]
+                var args = ["serve", "--port", String(port), "--host", host, "--store", store, "--max-body", String(maxBody)]
                 if let tokens { args += ["--tokens", tokens] }
                 for p in project { args += ["--project", p] }
                 if let trustedKeys { args += ["--trusted-keys", trustedKeys] }
+                if publicRead { args.append("--public-read") }
+                try Serve.execServer(args)
+            }
+
+            /// Replaces this process with `strata-registry ARGS`.
+            static func execServer(_ args: [String]) throws {
                 let server = try Serve.serverExecutable()
                 let argv = ([server] + args).map { strdup($0) } + [nil]
                 execv(server, argv)
