@@ -175,6 +175,8 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
         ("/metrics", ["GET"]), ("/v1/health", ["GET"]), ("/v1/projects/:project", ["PUT"]), ("/v1/projects/:project/events", ["GET", "POST"]),
         ("/v1/projects/:project/reports", ["POST"]), ("/v1/projects/:project/fleet", ["GET"]),
         ("/v1/projects/:project/environments/:environment", ["GET", "PUT"]), ("/v1/projects/:project/audit", ["GET"]),
+        ("/ui", ["GET"]), ("/ui/login", ["GET", "POST"]), ("/ui/logout", ["POST"]), ("/ui/:project", ["GET"]),
+        ("/ui/:project/events/:id", ["GET"]), ("/ui/:project/schema", ["GET"]), ("/ui/:project/fleet", ["GET"]), ("/ui/:project/audit", ["GET"]),
     ]))
     let limit = options.maxBodyBytes
 
@@ -183,6 +185,8 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                  body: .init(byteBuffer: ByteBuffer(bytes: service.metrics.text)))
     }
+
+    Pages(service: service, options: options).add(to: router)
 
     router.get("/v1/health") { _, _ in json(.ok, .object(["ok": .bool(true), "sqlite": .string(Connection.libraryVersion)])) }
 

@@ -17,15 +17,7 @@ public struct ProjectDump: Sendable {
     }
 
     public static func read(_ name: String, from store: any RegistryStore) async throws -> ProjectDump {
-        var events: [PushedEvent] = []
-        var after: String?
-        while true {
-            let page = try await store.events(of: name, after: after, limit: 5000)
-            events += page.events
-            after = page.events.last?.event.id
-            if !page.more { break }
-        }
-        return ProjectDump(name: name, events: events, targets: try await store.targets(of: name),
+        ProjectDump(name: name, events: try await read(name, eventsOnlyFrom: store), targets: try await store.targets(of: name),
                            reports: try await store.reports(of: name), audit: try await store.audit(of: name))
     }
 

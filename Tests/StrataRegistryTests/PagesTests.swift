@@ -1,0 +1,121 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import StrataCore
+@testable import StrataRegistry
+import XCTest
+
+/// The pages over HTTP, where a browser's view hides them: the cookie's
+/// attributes, where the login form may lead, scoped tokens, and names
+/// from events in the SVG. (PageTests in StrataCLITests drives Chromium.)
+final class PagesTests: XCTestCase {
+    /// Answers without following redirects.
+    final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) { completionHandler(nil) }
+    }
+
+    struct Page {
+        let status: Int
+        let headers: [String: String]
+        let body: String
+    }
+
+    let session = URLSession(configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil)
+
+    func get(_ registry: InProcessRegistry, _ path: String, method: String = "GET", headers: [String: String] = [:], body: String? = nil) async throws -> Page {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(registry.port)\(path)")!)
+        request.httpMethod = method
+        request.httpShouldHandleCookies = false
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        request.httpBody = body.map { Data($0.utf8) }
+        let (data, response) = try await session.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (k, v) in http.allHeaderFields { fields[String(describing: k).lowercased()] = String(describing: v) }
+        return Page(status: http.statusCode, headers: fields, body: String(decoding: data, as: UTF8.self))
+    }
+
+    func registry() async throws -> InProcessRegistry {
+        let store = MemoryRegistryStore()
+        for p in ["shop", "lab"] { try await store.createProject(p, by: "test", at: "t0") }
+        // A table whose name is markup: names come from events, which push tokens write.
+        let e = Event(parents: [], author: "ana <ana@example.com>", timestamp: 1, message: "<b>bold</b>",
+                      ops: [.createTable(Table(name: "<img src=x onerror=alert(1)>", columns: [Column(name: "id", type: "INTEGER")],
+                                               constraints: TableConstraints(primaryKey: ["id"])), indexes: [], triggers: [])])
+        _ = try await store.push([e], to: "shop", base: nil, by: "ana", at: "t1")
+        let tokens = try TokenTable(text: "root admin s3cret\nviewer read v1ew shop\n", source: "test")
+        return try await InProcessRegistry.start(RegistryService(store: store, tokens: tokens))
+    }
+
+    func testTheLoginFormSetsAnHttpOnlySameSiteCookieAndLeadsOnlyToPagesHere() async throws {
+        let registry = try await registry()
+        let form = ["Content-Type": "application/x-www-form-urlencoded"]
+        let ok = try await get(registry, "/ui/login", method: "POST", headers: form, body: "token=v1ew&next=%2Fui%2Fshop%2Ffleet")
+        XCTAssertEqual(ok.status, 303)
+        XCTAssertEqual(ok.headers["location"], "/ui/shop/fleet")
+        XCTAssertEqual(ok.headers["set-cookie"], "strata_token=v1ew; Path=/ui; HttpOnly; SameSite=Lax; Max-Age=43200")
+        // Behind a TLS-terminating load balancer, the cookie is Secure too.
+        let tls = try await get(registry, "/ui/login", method: "POST", headers: form.merging(["X-Forwarded-Proto": "https"]) { $1 }, body: "token=v1ew&next=/ui")
+        XCTAssertEqual(tls.headers["set-cookie"], "strata_token=v1ew; Path=/ui; HttpOnly; SameSite=Lax; Max-Age=43200; Secure")
+        for elsewhere in ["https://evil.example/", "//evil.example/ui", "/v1/projects/shop/audit", "/ui\\@evil.example"] {
+            let r = try await get(registry, "/ui/login", method: "POST", headers: form,
+                                  body: "token=v1ew&next=\(elsewhere.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)")
+            XCTAssertEqual(r.headers["location"], "/ui", elsewhere)
+        }
+        let wrong = try await get(registry, "/ui/login", method: "POST", headers: form, body: "token=nope&next=/ui/shop")
+        XCTAssertEqual(wrong.status, 401)
+        XCTAssertNil(wrong.headers["set-cookie"])
+        let out = try await get(registry, "/ui/logout", method: "POST")
+        XCTAssertEqual(out.headers["set-cookie"], "strata_token=; Path=/ui; HttpOnly; SameSite=Lax; Max-Age=0")
+        try await registry.stop()
+    }
+
+    func testTheCookieReadsPagesWithinItsTokensScopeOnly() async throws {
+        let registry = try await registry()
+        let cookie = ["Cookie": "other=1; strata_token=v1ew"]
+        let shop = try await get(registry, "/ui/shop", headers: cookie)
+        XCTAssertEqual(shop.status, 200)
+        XCTAssertEqual(shop.headers["content-security-policy"],
+                       "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+        XCTAssertTrue(shop.body.contains(#"<div class="message">&lt;b&gt;bold&lt;/b&gt;</div>"#), shop.body)
+        XCTAssertTrue(shop.body.contains(#"<span class="author">ana &lt;ana@example.com&gt;</span>"#), shop.body)
+        let lab = try await get(registry, "/ui/lab/fleet", headers: cookie)
+        XCTAssertEqual(lab.status, 403)
+        XCTAssertTrue(lab.body.contains("viewer&#39;s token is for shop only, not for project lab"), lab.body)
+        let list = try await get(registry, "/ui", headers: cookie)
+        XCTAssertTrue(list.body.contains(#"<li><a href="/ui/shop">shop</a></li>"#) && !list.body.contains("/ui/lab"), list.body)
+        let none = try await get(registry, "/ui/shop/audit")
+        XCTAssertEqual(none.status, 401)
+        XCTAssertFalse(none.body.contains("bold"))
+        let missing = try await get(registry, "/ui/shop/events/abcdef", headers: cookie)
+        XCTAssertEqual(missing.status, 404)
+        XCTAssertTrue(missing.body.contains("no revision abcdef in project shop"), missing.body)
+        let method = try await get(registry, "/ui/shop", method: "DELETE", headers: cookie)
+        XCTAssertEqual(method.status, 405)
+        try await registry.stop()
+    }
+
+    func testNamesFromEventsAreEscapedInTheDiagram() async throws {
+        let registry = try await registry()
+        let page = try await get(registry, "/ui/shop/schema", headers: ["Authorization": "Bearer s3cret"])
+        XCTAssertEqual(page.status, 200)
+        XCTAssertTrue(page.body.contains(#"<g class="table" data-table="&lt;img src=x onerror=alert(1)&gt;">"#), page.body)
+        XCTAssertTrue(page.body.contains(#"class="name">&lt;img src=x onerror=alert(1)&gt;</text>"#), page.body)
+        XCTAssertFalse(page.body.contains("<img"), "no element made of a name")
+        try await registry.stop()
+    }
+
+    func testTheDiagramPutsEachTableRightOfTheTablesItReferences() {
+        func table(_ name: String, _ refs: [String]) -> Table {
+            Table(name: name, columns: [Column(name: "id", type: "INTEGER")] + refs.map { Column(name: "\($0)_id", type: "INTEGER") },
+                  constraints: TableConstraints(primaryKey: ["id"], foreignKeys: refs.map {
+                      ForeignKey(columns: ["\($0)_id"], referencedTable: $0, referencedColumns: ["id"])
+                  }))
+        }
+        let tables = [table("users", []), table("orders", ["users"]), table("items", ["orders", "products"]), table("products", []),
+                      table("a", ["b"]), table("b", ["a"]), table("tree", ["tree"])]
+        XCTAssertEqual(SchemaDiagram.layers(tables), ["users": 0, "products": 0, "orders": 1, "items": 2, "a": 1, "b": 0, "tree": 0])
+    }
+}
