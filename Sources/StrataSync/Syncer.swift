@@ -9,6 +9,8 @@ public final class Syncer {
     public let project: Project
     public let client: RegistryClient
     var log: any SyncLog { project.log }
+    /// About how many events one push request carries (a pull's page is 1000).
+    public var pushChunk = 1000
 
     public init(project: Project, client: RegistryClient) {
         self.project = project
@@ -46,6 +48,7 @@ public final class Syncer {
         if let a = after, !(try log.contains(a)) { after = nil }
         var added = 0
         var received = 0
+        Syncer.progress(.pull, 0, nil)
         while true {
             let page: EventsPage
             do {
@@ -65,7 +68,7 @@ public final class Syncer {
             }
             if let last = page.events.last { after = last.event.id }
             received += page.events.count
-            Syncer.pullProgress(received, page.more ? page.remaining : 0)
+            Syncer.progress(.pull, received, page.more ? page.remaining : 0)
             if !page.more {
                 try log.setMeta("remote_head", page.head)
                 return added
@@ -86,8 +89,12 @@ public final class Syncer {
         return try push()
     }
 
-    /// Sends the events the registry has not acknowledged. The push names the
-    /// registry head it builds on; a stale one is refused whole (exit 3).
+    /// Sends the events the registry has not acknowledged, in requests of
+    /// about `pushChunk` events (each atomic on the registry, each marked
+    /// pushed here once acknowledged). A request ends only where the events
+    /// sent so far leave the registry one head, so a merge travels with both
+    /// of its branches. Each push names the registry head it builds on; a
+    /// stale one is refused whole (exit 3).
     @discardableResult
     public func push() throws -> PushResult {
         let heads = try log.heads()
@@ -95,11 +102,33 @@ public final class Syncer {
             throw ProjectError("the local log has \(heads.count) heads; run `strata sync` (it rebases or merges) before pushing")
         }
         let pending = try log.unpublished()
-        guard !pending.isEmpty else { return PushResult(pushed: 0, head: try remoteHead) }
-        let result = try client.push(pending, base: try remoteHead)
-        try log.markPushed(pending.map { (id: $0.id, by: result.pushedBy, at: result.pushedAt) })
-        try log.setMeta("remote_head", result.head)
-        return PushResult(pushed: pending.count, head: result.head)
+        var head = try remoteHead
+        guard !pending.isEmpty else { return PushResult(pushed: 0, head: head) }
+        var sent = 0
+        Syncer.progress(.push, 0, pending.count)
+        for chunk in Syncer.chunks(pending, onto: head, size: pushChunk) {
+            let result = try client.push(chunk, base: head)
+            try log.markPushed(chunk.map { (id: $0.id, by: result.pushedBy, at: result.pushedAt) })
+            try log.setMeta("remote_head", result.head)
+            head = result.head
+            sent += chunk.count
+            Syncer.progress(.push, sent, pending.count - sent)
+        }
+        return PushResult(pushed: pending.count, head: head)
+    }
+
+    /// Events to push, parents first, cut into runs of at least `size`
+    /// events where the registry would be left with one head.
+    public static func chunks(_ events: [Event], onto base: String?, size: Int) -> [[Event]] {
+        var open: Set<String> = base.map { [$0] } ?? []
+        var chunks: [[Event]] = [[]]
+        for e in events {
+            chunks[chunks.count - 1].append(e)
+            open.subtract(e.parents)
+            open.insert(e.id)
+            if chunks[chunks.count - 1].count >= size, open.count == 1, e.id != events.last?.id { chunks.append([]) }
+        }
+        return chunks
     }
 
     // MARK: - Sync
@@ -220,10 +249,13 @@ public final class Syncer {
     /// CLI prints them; a report dropped is never sent again).
     nonisolated(unsafe) public static var warn: (String) -> Void = { _ in }
 
-    /// Hears a pull's progress after each page: events received so far, and
-    /// how many the registry says are left (nil when it does not say; 0 at
-    /// the end). The CLI draws a progress line from it on a terminal.
-    nonisolated(unsafe) public static var pullProgress: (_ received: Int, _ remaining: Int?) -> Void = { _, _ in }
+    public enum Transfer: String, Sendable { case pull = "pulled", push = "pushed" }
+
+    /// Hears a pull's progress after each page, and a push's after each
+    /// request: events done so far, and how many are left (nil when the
+    /// registry does not say; 0 at the end). The CLI draws a progress line
+    /// from it on a terminal.
+    nonisolated(unsafe) public static var progress: (_ transfer: Transfer, _ done: Int, _ remaining: Int?) -> Void = { _, _, _ in }
 
     /// A report the registry would refuse (a node name it does not allow,
     /// say) is dropped here with a warning instead of waiting forever.

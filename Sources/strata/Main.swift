@@ -16,7 +16,7 @@ enum Main {
     static func main() {
         let arguments = leadingDirectoryMoved(Array(CommandLine.arguments.dropFirst()))
         Syncer.warn = { warn($0) }
-        PullProgressLine.install()
+        ProgressLine.install()
         do {
             var command = try StrataCommand.parseAsRoot(arguments)
             try command.run()

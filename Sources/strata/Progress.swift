@@ -1,34 +1,36 @@
 import Foundation
 import StrataSync
 
-/// A pull of many events draws one line on stderr, rewritten in place:
-/// events done, the rate, and the time left. Only on a terminal, only for a
-/// pull that takes more than one page, and at most ten times a second; the
+/// A pull or a push of many events draws one line on stderr, rewritten in
+/// place: events done, the rate, and the time left. Only on a terminal,
+/// only for an exchange that takes more than one request, and at most ten times a second; the
 /// line ends with a newline once the pull is over. Nothing at all when
 /// stderr is not a terminal (scripts and CI see the same output as before).
-final class PullProgressLine: @unchecked Sendable {
+final class ProgressLine: @unchecked Sendable {
     private var started: Date?
     private var lastDrawn = Date.distantPast
     private var drawn = false
 
     static func install() {
         guard isatty(2) == 1 else { return }
-        let line = PullProgressLine()
-        Syncer.pullProgress = { received, remaining in line.update(received: received, remaining: remaining) }
+        let line = ProgressLine()
+        Syncer.progress = { transfer, done, remaining in line.update(transfer, done: done, remaining: remaining) }
     }
 
-    func update(received: Int, remaining: Int?) {
+    func update(_ transfer: Syncer.Transfer, done received: Int, remaining: Int?) {
         let now = Date()
         if started == nil { started = now }
+        // The start: the clock runs from here, nothing is drawn yet.
+        if received == 0 && remaining != 0 { return }
         let done = remaining == 0
-        // A pull that fits in one page says nothing here.
+        // An exchange that fits in one request says nothing here.
         guard drawn || !done else { return }
         guard done || now.timeIntervalSince(lastDrawn) >= 0.1 else { return }
         lastDrawn = now
         drawn = true
         let seconds = max(now.timeIntervalSince(started!), 0.001)
         let rate = Double(received) / seconds
-        var text = "pulled \(received.formatted()) "
+        var text = "\(transfer.rawValue) \(received.formatted()) "
         if let remaining { text += "of \((received + remaining).formatted()) " }
         text += "events, \(Int(rate).formatted())/s"
         if let remaining, remaining > 0, rate > 0 { text += ", about \(Int((Double(remaining) / rate).rounded(.up))) s left" }

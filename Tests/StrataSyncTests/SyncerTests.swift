@@ -106,10 +106,10 @@ final class SyncerTests: XCTestCase {
             Self.ok("GET", "/events?limit=1000&after=\(c.id)", page([d], more: false, head: d.id)),
         ])
         var seen: [String] = []
-        Syncer.pullProgress = { seen.append("\($0) \($1.map(String.init) ?? "?")") }
-        defer { Syncer.pullProgress = { _, _ in } }
+        Syncer.progress = { seen.append("\($0.rawValue) \($1) \($2.map(String.init) ?? "?")") }
+        defer { Syncer.progress = { _, _, _ in } }
         XCTAssertEqual(try syncer.pull(), 4)
-        XCTAssertEqual(seen, ["2 2", "3 ?", "4 0"])
+        XCTAssertEqual(seen, ["pulled 0 ?", "pulled 2 2", "pulled 3 ?", "pulled 4 0"])
     }
 
     func testAPullStartsOverWhenTheRegistryForgotItsCursor() throws {
@@ -135,6 +135,39 @@ final class SyncerTests: XCTestCase {
         XCTAssertEqual(try log.unpublished().map(\.id), [])
         XCTAssertEqual(try log.pushedInfo()[c.id]?.by, "ana")
         XCTAssertEqual(try syncer.remoteHead, c.id)
+    }
+
+    /// Many events go in several requests, each on the head the last one
+    /// made; a failed request leaves the ones before it pushed.
+    func testAPushOfManyEventsGoesInRequestsThatEachSayTheirProgress() throws {
+        let a = event("a", after: nil), b = event("b", after: a.id), c = event("c", after: b.id), d = event("d", after: c.id)
+        let x = event("x", after: nil, by: "bo")
+        let (syncer, log, transport) = make([
+            Self.ok("POST", "/events", PushResponse(head: c.id, accepted: 2, pushedBy: "ana", pushedAt: Self.time).json),
+            Self.status("POST", "/events", 409, ErrorBody(message: "the push builds on a stale head", code: "push.stale_head", head: .some(x.id)).json),
+        ])
+        syncer.pushChunk = 2
+        try seed(log, published: [a], local: [b, c, d])
+        var seen: [String] = []
+        Syncer.progress = { seen.append("\($0.rawValue) \($1) \($2.map(String.init) ?? "?")") }
+        defer { Syncer.progress = { _, _, _ in } }
+        XCTAssertThrowsError(try syncer.push())
+        XCTAssertEqual(transport.bodies, [PushRequest(base: a.id, events: [b, c]).json, PushRequest(base: c.id, events: [d]).json])
+        XCTAssertEqual(seen, ["pushed 0 3", "pushed 2 1"])
+        XCTAssertEqual(try log.unpublished().map(\.id), [d.id], "the first request's events stay pushed")
+        XCTAssertEqual(try syncer.remoteHead, c.id)
+    }
+
+    /// A request ends only where the registry would have one head: a merge
+    /// goes with both of its branches.
+    func testPushRequestsEndOnlyWhereTheRegistryHasOneHead() {
+        let a = event("a", after: nil)
+        let b1 = event("b1", after: a.id), b2 = event("b2", after: b1.id), c1 = event("c1", after: a.id), c2 = event("c2", after: c1.id)
+        let m = Event(parents: [b2.id, c2.id], author: "ana", timestamp: 0, message: "merge", ops: [])
+        let d = event("d", after: m.id)
+        let chunks = Syncer.chunks([b1, b2, c1, c2, m, d], onto: a.id, size: 2).map { $0.map(\.message) }
+        XCTAssertEqual(chunks, [["b1", "b2"], ["c1", "c2", "merge"], ["d"]])
+        XCTAssertEqual(Syncer.chunks([b1, b2], onto: a.id, size: 1000).map(\.count), [2])
     }
 
     func testAStalePushChangesNothing() throws {
