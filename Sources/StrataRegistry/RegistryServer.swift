@@ -219,7 +219,12 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             let store = service.store
             let (events, more) = try await store.events(of: project, after: after, limit: max)
             let remaining = more ? try await store.countAfter(events.last!.event.id, of: project) : 0
-            let page = EventsPage(events: events, more: more, head: try await store.head(of: project), remaining: remaining)
+            // The registry keeps one line, so its head is the last event appended:
+            // on the last page, the page itself says it (a separate read could
+            // see a push that landed after the page was read, and name a head
+            // the page does not hold).
+            let head = more ? try await store.head(of: project) : events.last?.event.id ?? after
+            let page = EventsPage(events: events, more: more, head: head, remaining: remaining)
             service.metrics.pullLatency.record(ContinuousClock.now - started)
             return json(.ok, page.json)
         }
