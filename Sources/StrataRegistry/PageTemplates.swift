@@ -38,7 +38,7 @@ enum PageTemplates {
         th{background:#eef0f4}td.ok{background:#ecfdf3}td.warn{background:#fffaeb}td.bad{background:#fef3f2;font-weight:600}
         .diagram{background:#fff;border:1px solid #dde1e8;max-width:100%;height:auto}
         .diagram .box{fill:#fff;stroke:#667085}.diagram .header{fill:#e0e7ff;stroke:#667085}
-        .diagram .name{font-weight:700;font-size:13px}.diagram .column{font-size:12px}.diagram .type{fill:#667085}
+        .diagram .name{font-weight:700;font-size:13px}.diagram .column{font-size:12px}.diagram .type{fill:#667085}.diagram .mark{font-size:9px;font-weight:700;fill:#6172f3}
         .diagram .fk{fill:none;stroke:#6172f3;stroke-width:1.5}.diagram .arrowhead{fill:#6172f3}
         form.login{background:#fff;border:1px solid #dde1e8;padding:16px;max-width:420px}
         form.login input[type=password]{width:100%;padding:6px;margin:6px 0 10px;box-sizing:border-box}

@@ -291,6 +291,25 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
         }
     }
 
+    /// Appends events numbered from `after + 1`, 1,000 rows per statement
+    /// (one round trip each, not one per event).
+    static func insert(_ events: [PushedEvent], of project: String, after: Int, _ db: PostgresConnection, _ logger: Logger) async throws {
+        var start = 0
+        while start < events.count {
+            let batch = events[start..<min(start + 1000, events.count)]
+            let ns = batch.indices.map { after + $0 + 1 }
+            try await db.query("""
+                INSERT INTO events (project, n, id, body, signed_by, signature, pushed_by, pushed_at)
+                SELECT \(project), n, id, body, nullif(signed_by, ''), nullif(signature, ''), pushed_by, pushed_at
+                FROM unnest(\(ns)::bigint[], \(batch.map(\.event.id))::text[], \(batch.map { String(decoding: $0.event.canonicalBytes, as: UTF8.self) })::text[],
+                            \(batch.map { $0.event.signature?.signedBy ?? "" })::text[], \(batch.map { $0.event.signature?.text ?? "" })::text[],
+                            \(batch.map(\.pushedBy))::text[], \(batch.map(\.pushedAt))::text[])
+                    AS t (n, id, body, signed_by, signature, pushed_by, pushed_at)
+                """, logger: logger)
+            start += batch.count
+        }
+    }
+
     /// All of a project's events after its `n`-th, in order (from a transaction that holds its row).
     static func events(_ db: PostgresConnection, of project: String, after n: Int, _ logger: Logger) async throws -> [Event] {
         var events: [Event] = []
@@ -344,14 +363,9 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
                 guard heads.count == 1 else {
                     throw RegistryError.invalid("the events do not extend the registry's head \(base.map { String($0.prefix(12)) } ?? "base") in one line; pull, merge or rebase, and push again")
                 }
-                var n = row.count
-                for e in fresh {
-                    n += 1
-                    try await db.query("""
-                        INSERT INTO events (project, n, id, body, signed_by, signature, pushed_by, pushed_at)
-                        VALUES (\(project), \(n), \(e.id), \(String(decoding: e.canonicalBytes, as: UTF8.self)), \(e.signature?.signedBy), \(e.signature?.text), \(identity), \(time))
-                        """, logger: logger)
-                }
+                try await PostgresRegistryStore.insert(fresh.map { PushedEvent(event: $0, pushedBy: identity, pushedAt: time) },
+                                                       of: project, after: row.count, db, logger)
+                let n = row.count + fresh.count
                 try await db.query("UPDATE projects SET head = \(heads[0]), events = \(n) WHERE name = \(project)", logger: logger)
                 var detail: [String: JSON] = ["base": base.map(JSON.string) ?? .null, "head": .string(heads[0]), "events": .int(Int64(events.count))]
                 if !signers.isEmpty { detail["signed_by"] = .array(signers.map(JSON.string)) }
@@ -485,14 +499,7 @@ extension PostgresRegistryStore: ProjectLoading {
                 INSERT INTO projects (name, created_by, created_at, head, events)
                 VALUES (\(project.name), \(created.by), \(created.at), \(project.events.last?.event.id), \(project.events.count))
                 """, logger: logger)
-            for (i, pushed) in project.events.enumerated() {
-                let e = pushed.event
-                try await db.query("""
-                    INSERT INTO events (project, n, id, body, signed_by, signature, pushed_by, pushed_at)
-                    VALUES (\(project.name), \(i + 1), \(e.id), \(String(decoding: e.canonicalBytes, as: UTF8.self)), \(e.signature?.signedBy),
-                            \(e.signature?.text), \(pushed.pushedBy), \(pushed.pushedAt))
-                    """, logger: logger)
-            }
+            try await PostgresRegistryStore.insert(project.events, of: project.name, after: 0, db, logger)
             for t in project.targets {
                 try await db.query("""
                     INSERT INTO environments (project, name, revision, set_by, set_at) VALUES (\(project.name), \(t.name), \(t.revision), \(t.setBy), \(t.setAt))

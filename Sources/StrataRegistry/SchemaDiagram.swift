@@ -5,7 +5,7 @@ import StrataCore
 /// stands one column to the right of every table it references, so the
 /// references point left; tables in one column are stacked.
 enum SchemaDiagram {
-    static let rowHeight = 18, headerHeight = 24, gapX = 70, gapY = 24, margin = 16, charWidth = 7
+    static let rowHeight = 18, headerHeight = 24, gapX = 70, gapY = 24, margin = 16, charWidth = 8
 
     struct Box {
         let table: Table
@@ -15,8 +15,11 @@ enum SchemaDiagram {
 
         init(_ table: Table) {
             self.table = table
-            let longest = ([table.name.count + 2] + table.columns.map { $0.name.count + $0.type.count + 4 }).max() ?? 8
-            width = max(120, longest * SchemaDiagram.charWidth + 24)
+            // What a row says: "PK " or "FK ", the name, the type, " NOT NULL".
+            let longest = ([table.name.count + 2] + table.columns.map { c in
+                3 + c.name.count + 1 + max(c.type.count, 3) + (c.notNull ? 9 : 0)
+            }).max() ?? 8
+            width = max(120, longest * SchemaDiagram.charWidth + 20)
         }
     }
 
@@ -73,8 +76,10 @@ enum SchemaDiagram {
             out += #"<text x="\#(b.x + 8)" y="\#(b.y + 16)" class="name">\#(escape(t.name))</text>"#
             for (i, c) in t.columns.enumerated() {
                 let y = b.y + headerHeight + (i + 1) * rowHeight - 2
-                let marks = (pk.contains(c.name.lowercased()) ? "🔑 " : "") + (fkColumns.contains(c.name.lowercased()) ? "→ " : "")
-                out += #"<text x="\#(b.x + 8)" y="\#(y)" class="column">\#(escape(marks + c.name))"#
+                // Key marks in words: the machines that run the registry may have no emoji font.
+                let mark = pk.contains(c.name.lowercased()) ? "PK" : fkColumns.contains(c.name.lowercased()) ? "FK" : ""
+                out += #"<text x="\#(b.x + 8)" y="\#(y)" class="column"><tspan class="mark">\#(mark)</tspan>"#
+                out += #"<tspan x="\#(b.x + 30)">\#(escape(c.name))</tspan>"#
                 out += #"<tspan class="type"> \#(escape(c.type.isEmpty ? "ANY" : c.type))\#(c.notNull ? " NOT NULL" : "")</tspan></text>"#
             }
             out += "</g>"

@@ -97,6 +97,24 @@ final class PagesTests: XCTestCase {
         try await registry.stop()
     }
 
+    func testAMergeShowsAsAMergeAndASignedEventNamesItsSigner() async throws {
+        let store = MemoryRegistryStore()
+        try await store.createProject("shop", by: "test", at: "t0")
+        let key = SigningKey.generate()
+        let root = try key.sign(RegistryStoreContract.chain(1, tag: "root")[0])
+        let left = RegistryStoreContract.chain(1, from: root.id, tag: "left")[0], right = RegistryStoreContract.chain(1, from: root.id, tag: "right")[0]
+        let merge = Event(parents: [left.id, right.id], author: "ana", timestamp: 9, message: "join", ops: [])
+        _ = try await store.push([root, left, right, merge], to: "shop", base: nil, by: "ana", at: "t1")
+        let registry = try await InProcessRegistry.start(RegistryService(store: store, tokens: try TokenTable(text: "", source: "test")))
+        let page = try await get(registry, "/ui/shop")
+        XCTAssertEqual(page.status, 200, "no tokens file: the registry is open to read, pages included")
+        XCTAssertTrue(page.body.contains(#"<li class="event merge" data-id="\#(merge.id)">"#), page.body)
+        XCTAssertTrue(page.body.contains(#"<span class="tag merge">merge of <code>\#(left.id.prefix(12))</code> <code>\#(right.id.prefix(12))</code> </span>"#), page.body)
+        XCTAssertTrue(page.body.contains(#"signed by <span class="signer">\#(key.publicKeyText)</span>"#), page.body)
+        XCTAssertEqual(page.body.components(separatedBy: "signed by").count - 1, 1, "only the signed event says so")
+        try await registry.stop()
+    }
+
     func testNamesFromEventsAreEscapedInTheDiagram() async throws {
         let registry = try await registry()
         let page = try await get(registry, "/ui/shop/schema", headers: ["Authorization": "Bearer s3cret"])

@@ -73,6 +73,18 @@ struct RegistryStoreContract {
         await assertThrows(try await store.events(of: "shop", after: String(repeating: "f", count: 64), limit: 10))
     }
 
+    func signaturesAreKeptBesideTheEvents() async throws {
+        let store = try await make()
+        try await store.createProject("shop", by: "admin", at: "t0")
+        let key = SigningKey.generate()
+        let chain = RegistryStoreContract.chain(3)
+        let events = [try key.sign(chain[0]), chain[1], try key.sign(chain[2])]
+        _ = try await store.push(events, to: "shop", base: nil, by: "ana", at: "t1")
+        let back = try await store.events(of: "shop", after: nil, limit: 10).events.map(\.event)
+        XCTAssertEqual(back.map(\.signature), events.map(\.signature))
+        XCTAssertEqual(back.map(\.signature?.signedBy), [key.publicKeyText, nil, key.publicKeyText])
+    }
+
     func targetsReportsAndAudit() async throws {
         let store = try await make()
         try await store.createProject("shop", by: "admin", at: "t0")
@@ -105,6 +117,7 @@ final class SQLiteRegistryStoreTests: XCTestCase {
     func testPullIsIncrementalAndPaged() async throws { try await contract.pullIsIncrementalAndPaged() }
     func testProjectsAreSeparateLogs() async throws { try await contract.projectsAreSeparateLogs() }
     func testTargetsReportsAndAudit() async throws { try await contract.targetsReportsAndAudit() }
+    func testSignaturesAreKeptBesideTheEvents() async throws { try await contract.signaturesAreKeptBesideTheEvents() }
 }
 
 final class MemoryRegistryStoreTests: XCTestCase {
@@ -114,6 +127,7 @@ final class MemoryRegistryStoreTests: XCTestCase {
     func testPullIsIncrementalAndPaged() async throws { try await contract.pullIsIncrementalAndPaged() }
     func testProjectsAreSeparateLogs() async throws { try await contract.projectsAreSeparateLogs() }
     func testTargetsReportsAndAudit() async throws { try await contract.targetsReportsAndAudit() }
+    func testSignaturesAreKeptBesideTheEvents() async throws { try await contract.signaturesAreKeptBesideTheEvents() }
 }
 
 /// The same contract on a real PostgreSQL server (ops/test starts one and
@@ -133,6 +147,7 @@ final class PostgresRegistryStoreTests: XCTestCase {
     func testPullIsIncrementalAndPaged() async throws { try await contract.pullIsIncrementalAndPaged() }
     func testProjectsAreSeparateLogs() async throws { try await contract.projectsAreSeparateLogs() }
     func testTargetsReportsAndAudit() async throws { try await contract.targetsReportsAndAudit() }
+    func testSignaturesAreKeptBesideTheEvents() async throws { try await contract.signaturesAreKeptBesideTheEvents() }
 }
 
 /// What only the PostgreSQL store promises: several stores (as in several
