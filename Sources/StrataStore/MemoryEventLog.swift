@@ -11,6 +11,9 @@ public final class MemoryEventLog: SyncLog {
     private var outbox: [(seq: Int64, kind: String, body: String)] = []
     private var outboxSeq: Int64 = 0
     public let snapshotInterval: Int
+    /// The state after the last event appended: the next append on it (a
+    /// registry's log grows on its head) starts from here, not from a snapshot.
+    private var lastState: (String, Schema)?
 
     public init(snapshotInterval: Int = 0) { self.snapshotInterval = snapshotInterval }
 
@@ -41,13 +44,16 @@ public final class MemoryEventLog: SyncLog {
         var validator = AppendValidator(log: self)
         var staged = graph
         var newSnapshots: [String: Schema] = [:]
+        var last = lastState
         for e in events where staged.events[e.id] == nil {
-            let state = try validator.check(e, cachedParentState: nil)
+            let state = try validator.check(e, cachedParentState: last)
             try staged.add(e)
+            last = (e.id, state)
             if snapshotInterval > 0, try staged.height(e.id) % snapshotInterval == 0 { newSnapshots[e.id] = state }
         }
         graph = staged
         snapshots.merge(newSnapshots) { $1 }
+        lastState = last
     }
 
     // MARK: - Sync bookkeeping
