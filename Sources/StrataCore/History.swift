@@ -34,6 +34,8 @@ public struct EventGraph: EventSource, Sendable {
         events[e.id] = e
         heights[e.id] = h + 1
         order.append(e.id)
+        heads.removeAll { e.parents.contains($0) }
+        heads.append(e.id)
     }
 
     public func event(_ id: String) throws -> Event {
@@ -46,12 +48,9 @@ public struct EventGraph: EventSource, Sendable {
         return h
     }
 
-    /// Events that no other event names as a parent, oldest first.
-    public var heads: [String] {
-        var hasChild = Set<String>()
-        for e in events.values { hasChild.formUnion(e.parents) }
-        return order.filter { !hasChild.contains($0) }
-    }
+    /// Events that no other event names as a parent, oldest first; kept as
+    /// events are added (a registry's log asks at every push).
+    public private(set) var heads: [String] = []
 }
 
 extension EventSource {
