@@ -15,15 +15,28 @@ final class ProjectView: @unchecked Sendable {
     let order: [String]
     let head: String?
 
-    init(name: String, events: [PushedEvent]) throws {
+    convenience init(name: String, events: [PushedEvent]) throws {
+        try self.init(name: name, log: MemoryEventLog(snapshotInterval: 256), pushed: [:], order: [], adding: events)
+    }
+
+    /// `log` (a log no reader holds) with `events` appended after `order`.
+    private init(name: String, log: MemoryEventLog, pushed: [String: (by: String, at: String)], order: [String], adding events: [PushedEvent]) throws {
         self.name = name
-        log = MemoryEventLog(snapshotInterval: 256)
+        self.log = log
         try log.append(events.map(\.event), expectedHeads: nil)
-        var pushed: [String: (String, String)] = [:]
+        var pushed = pushed
         for e in events { pushed[e.event.id] = (e.pushedBy, e.pushedAt) }
         self.pushed = pushed
-        order = events.map(\.event.id)
-        head = events.last?.event.id
+        self.order = order + events.map(\.event.id)
+        head = self.order.last
+    }
+
+    /// This view with the events appended since (the registry's log is one
+    /// line: they come after its head). This view, which other requests may
+    /// be reading, does not change; the new one shares its storage until it
+    /// appends.
+    func extended(with events: [PushedEvent]) throws -> ProjectView {
+        try ProjectView(name: name, log: log.copy(), pushed: pushed, order: order, adding: events)
     }
 
     /// A revision named in a URL: `head`, `base`, or 4+ hex digits of an id.
@@ -79,11 +92,22 @@ final class ProjectView: @unchecked Sendable {
 /// changes (another registry process may have appended).
 actor PageCache {
     private var views: [String: (head: String?, count: Int, view: ProjectView)] = [:]
+    /// How many times a project's whole log was read (the first view, or when
+    /// the cached one could not be extended).
+    private(set) var wholeReads = 0
 
     func view(of project: String, in store: any RegistryStore) async throws -> ProjectView {
         let head = try await store.head(of: project), count = try await store.count(of: project)
         if let cached = views[project], cached.head == head, cached.count == count { return cached.view }
+        // Only what was appended since, when the cached view is a prefix of the log.
+        if let cached = views[project], let since = cached.view.head, cached.count < count,
+           let new = try? await ProjectDump.read(project, eventsOnlyFrom: store, after: since),
+           let view = try? cached.view.extended(with: new), view.head == head, view.order.count == count {
+            views[project] = (view.head, count, view)
+            return view
+        }
         let dump = try await ProjectDump.read(project, eventsOnlyFrom: store)
+        wholeReads += 1
         let view = try ProjectView(name: project, events: dump)
         views[project] = (view.head, dump.count, view)
         return view
@@ -91,10 +115,10 @@ actor PageCache {
 }
 
 extension ProjectDump {
-    /// A project's events, every page of them.
-    static func read(_ name: String, eventsOnlyFrom store: any RegistryStore) async throws -> [PushedEvent] {
+    /// A project's events (those after `start`), every page of them.
+    static func read(_ name: String, eventsOnlyFrom store: any RegistryStore, after start: String? = nil) async throws -> [PushedEvent] {
         var events: [PushedEvent] = []
-        var after: String?
+        var after = start
         while true {
             let page = try await store.events(of: name, after: after, limit: 5000)
             events += page.events

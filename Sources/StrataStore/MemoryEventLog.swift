@@ -17,6 +17,21 @@ public final class MemoryEventLog: SyncLog {
 
     public init(snapshotInterval: Int = 0) { self.snapshotInterval = snapshotInterval }
 
+    /// An independent log with the same events, snapshots and bookkeeping
+    /// (copy on write: cheap until one of the two changes). What a reader
+    /// holding the original keeps seeing does not change.
+    public func copy() -> MemoryEventLog {
+        let c = MemoryEventLog(snapshotInterval: snapshotInterval)
+        c.graph = graph
+        c.snapshots = snapshots
+        c.metadata = metadata
+        c.pushed = pushed
+        c.outbox = outbox
+        c.outboxSeq = outboxSeq
+        c.lastState = lastState
+        return c
+    }
+
     public var location: String { "(memory)" }
 
     // MARK: - Events

@@ -115,6 +115,45 @@ final class PagesTests: XCTestCase {
         try await registry.stop()
     }
 
+    func testThePagesFollowPushesAfterTheyWereFirstRead() async throws {
+        let store = MemoryRegistryStore()
+        try await store.createProject("shop", by: "test", at: "t0")
+        let chain = RegistryStoreContract.chain(5)
+        _ = try await store.push(Array(chain.prefix(3)), to: "shop", base: nil, by: "ana", at: "t1")
+        let registry = try await InProcessRegistry.start(RegistryService(store: store, tokens: try TokenTable(text: "", source: "test")))
+        let before = try await get(registry, "/ui/shop")
+        XCTAssertTrue(before.body.contains("<p class=\"muted\">3 events; head"), before.body)
+        _ = try await store.push(Array(chain.suffix(2)), to: "shop", base: chain[2].id, by: "bo", at: "t2")
+        let after = try await get(registry, "/ui/shop")
+        XCTAssertTrue(after.body.contains("<p class=\"muted\">5 events; head <a href=\"/ui/shop/events/\(chain[4].id)\">"), after.body)
+        XCTAssertEqual(after.body.components(separatedBy: "pushed by <span class=\"pusher\">bo</span>").count - 1, 2)
+        let schema = try await get(registry, "/ui/shop/schema?at=\(chain[3].id.prefix(8))")
+        XCTAssertEqual(schema.status, 200)
+        XCTAssertTrue(schema.body.contains("<p class=\"muted\">4 tables,"), schema.body)
+        try await registry.stop()
+    }
+
+    /// After a push, the cached view is extended with the new events, not
+    /// read again; a request still holding the old view sees it unchanged.
+    func testAViewIsExtendedByWhatWasPushedAndTheOldOneStaysAsItWas() async throws {
+        let store = MemoryRegistryStore()
+        try await store.createProject("shop", by: "test", at: "t0")
+        let chain = RegistryStoreContract.chain(5)
+        _ = try await store.push(Array(chain.prefix(3)), to: "shop", base: nil, by: "ana", at: "t1")
+        let cache = PageCache()
+        let old = try await cache.view(of: "shop", in: store)
+        _ = try await store.push(Array(chain.suffix(2)), to: "shop", base: chain[2].id, by: "bo", at: "t2")
+        let new = try await cache.view(of: "shop", in: store)
+        await assertEqual(await cache.wholeReads, 1, "extended, not read again")
+        XCTAssertEqual(new.order, chain.map(\.id))
+        XCTAssertEqual(new.pushed[chain[4].id]?.by, "bo")
+        XCTAssertEqual(old.order, Array(chain.prefix(3)).map(\.id))
+        XCTAssertEqual(try old.log.count(), 3, "the old view's log is its own")
+        XCTAssertEqual(try new.state(at: chain[4].id).tables.count, 5)
+        let again = try await cache.view(of: "shop", in: store)
+        XCTAssertTrue(again === new)
+    }
+
     func testNamesFromEventsAreEscapedInTheDiagram() async throws {
         let registry = try await registry()
         let page = try await get(registry, "/ui/shop/schema", headers: ["Authorization": "Bearer s3cret"])
