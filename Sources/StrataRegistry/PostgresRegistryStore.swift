@@ -69,11 +69,12 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
     /// Connects (the pool reconnects by itself after PostgreSQL restarts) and
     /// brings the schema to this build's version, one process at a time.
     public init(url: String, connectTimeout: Duration = .seconds(3), logger: Logger = Logger(label: "strata-registry.postgres")) async throws {
-        let config = try PostgresRegistryStore.configuration(url)
+        let target = try PostgresTarget(url)
         location = PostgresRegistryStore.redacted(url)
         self.connectTimeout = connectTimeout
         self.logger = logger
-        let client = PostgresClient(configuration: config, backgroundLogger: logger)
+        try await target.probe(within: connectTimeout, logger: logger)
+        let client = PostgresClient(configuration: target.clientConfiguration, backgroundLogger: logger)
         self.client = client
         runner = Task { await client.run() }
         do { try await migrate() } catch {
@@ -86,27 +87,6 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
 
     /// Stops the connection pool.
     public func close() { runner.cancel() }
-
-    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`.
-    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
-        guard let c = URLComponents(string: url), c.scheme == "postgres" || c.scheme == "postgresql",
-              let host = c.host, !host.isEmpty, let user = c.user, !user.isEmpty else {
-            throw RegistryError.invalid("\(redacted(url)) is not a PostgreSQL URL; write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
-        }
-        let database = String(c.path.drop { $0 == "/" })
-        let mode = c.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
-        let tls: PostgresClient.Configuration.TLS
-        switch mode {
-        case "disable": tls = .disable
-        case "prefer": tls = .prefer(.makeClientConfiguration())
-        case "require": tls = .require(.makeClientConfiguration())
-        default: throw RegistryError.invalid("sslmode=\(mode) is not known; use disable, prefer or require")
-        }
-        var config = PostgresClient.Configuration(host: host, port: c.port ?? 5432, username: user, password: c.password,
-                                                  database: database.isEmpty ? user : database, tls: tls)
-        config.options.connectTimeout = .seconds(5)
-        return config
-    }
 
     /// The URL without its password, for messages and logs.
     static func redacted(_ url: String) -> String {
@@ -454,6 +434,85 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
                 records.append(AuditRecord(seq: seq, action: action, identity: identity, at: at, detail: (try? JSON.parse(detail)) ?? .null))
             }
             return records
+        }
+    }
+}
+
+/// Where a PostgreSQL store lives: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`.
+struct PostgresTarget {
+    let host: String, port: Int, user: String, password: String?, database: String, sslmode: String, location: String
+
+    init(_ url: String) throws {
+        location = PostgresRegistryStore.redacted(url)
+        guard let c = URLComponents(string: url), c.scheme == "postgres" || c.scheme == "postgresql",
+              let host = c.host, !host.isEmpty, let user = c.user, !user.isEmpty else {
+            throw RegistryError.invalid("\(location) is not a PostgreSQL URL; write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+        }
+        self.host = host
+        port = c.port ?? 5432
+        self.user = user
+        password = c.password
+        let path = String(c.path.drop { $0 == "/" })
+        database = path.isEmpty ? user : path
+        sslmode = c.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        guard ["disable", "prefer", "require"].contains(sslmode) else {
+            throw RegistryError.invalid("sslmode=\(sslmode) is not known; use disable, prefer or require")
+        }
+    }
+
+    var clientConfiguration: PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS
+        switch sslmode {
+        case "disable": tls = .disable
+        case "require": tls = .require(.makeClientConfiguration())
+        default: tls = .prefer(.makeClientConfiguration())
+        }
+        var config = PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
+        config.options.connectTimeout = .seconds(5)
+        return config
+    }
+
+    /// One connection made by hand before the pool starts, so that a
+    /// registry that cannot use its store says why at once (the pool would
+    /// only retry, and every request would wait for it).
+    func probe(within timeout: Duration, logger: Logger) async throws {
+        let tls: PostgresConnection.Configuration.TLS
+        switch sslmode {
+        case "disable": tls = .disable
+        case "require": tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        default: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        var config = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
+        config.options.connectTimeout = .init(timeout)
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: config, id: 0, logger: logger)
+        } catch let e as PSQLError {
+            throw explain(e)
+        }
+        try? await connection.close()
+    }
+
+    /// What a failed connection means for the person starting the registry.
+    func explain(_ e: PSQLError) -> RegistryError {
+        let server = "PostgreSQL at \(host):\(port)"
+        switch e.code {
+        case .sslUnsupported:
+            return .invalid("\(server) does not offer TLS, and \(location) says sslmode=require; turn ssl on in the server, or use sslmode=prefer")
+        case .connectionError:
+            return .unavailable("cannot connect to \(server) (\(e.underlying.map { "\($0)" } ?? "no answer")); check that it runs and listens there")
+        case .server:
+            let state = e.serverInfo?[.sqlState] ?? ""
+            let message = e.serverInfo?[.message] ?? "refused"
+            switch state {
+            case "28P01", "28000": return .invalid("\(server) refused user \(user): \(message); check the user and password in the URL")
+            case "3D000": return .invalid("\(server) has no database \(database): create it first (createdb -O \(user) \(database))")
+            default:
+                if state.hasPrefix("57") || state.hasPrefix("08") { return .unavailable("\(server) is not accepting connections: \(message)") }
+                return .invalid("\(server) refused the connection: \(message) (SQLSTATE \(state))")
+            }
+        default:
+            return .unavailable("cannot connect to \(server): \(e.code)")
         }
     }
 }

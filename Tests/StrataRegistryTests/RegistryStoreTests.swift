@@ -235,6 +235,28 @@ final class PostgresStoreSharingTests: XCTestCase {
         XCTAssertLessThan(ContinuousClock.now - started, .seconds(60), "answers instead of waiting for the pool's circuit breaker")
     }
 
+    /// A store that cannot be used says why when the registry starts.
+    func testAStoreThatRefusesTheConnectionSaysWhy() async throws {
+        let db = try await database()
+        let server = try XCTUnwrap(URLComponents(string: db.url))
+        let address = "\(server.host!):\(server.port!)"
+        func url(user: String = server.user!, database: String, mode: String = "disable") -> String {
+            "postgres://\(user)@\(address)/\(database)?sslmode=\(mode)"
+        }
+        await assertThrows(try await PostgresRegistryStore(url: url(database: "no_such_db"))) {
+            XCTAssertEqual("\($0)", "PostgreSQL at \(address) has no database no_such_db: create it first (createdb -O \(server.user!) no_such_db)")
+        }
+        await assertThrows(try await PostgresRegistryStore(url: url(user: "no_such_role", database: "strata"))) {
+            XCTAssertEqual("\($0)", "PostgreSQL at \(address) refused user no_such_role: role \"no_such_role\" does not exist; check the user and password in the URL")
+        }
+        // The test server runs without TLS.
+        await assertThrows(try await PostgresRegistryStore(url: url(database: "strata", mode: "require"))) {
+            XCTAssertEqual("\($0)", "PostgreSQL at \(address) does not offer TLS, and \(url(database: "strata", mode: "require")) says sslmode=require; turn ssl on in the server, or use sslmode=prefer")
+        }
+        // prefer falls back to a plain connection.
+        try await PostgresRegistryStore(url: url(database: String(server.path.dropFirst()), mode: "prefer")).close()
+    }
+
     func testTheURLIsCheckedAndItsPasswordNeverShown() async throws {
         await assertThrows(try await openRegistryStore("postgres://127.0.0.1/strata")) {
             XCTAssertEqual("\($0)", "postgres://127.0.0.1/strata is not a PostgreSQL URL; write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
