@@ -1,7 +1,7 @@
 import Mustache
 
-/// The pages' Mustache templates. `{{x}}` escapes HTML; the only unescaped
-/// value (`{{{svg}}}`) is the diagram, which `SchemaDiagram` escapes itself.
+/// The pages' Mustache templates. `{{x}}` escapes HTML, and no template
+/// writes a value unescaped: the schema diagram's SVG is a template too.
 /// Kept in the binary (no files beside it to find or lose), with the style
 /// inline: the pages fetch nothing, and scripts are refused by their
 /// Content-Security-Policy.
@@ -16,7 +16,7 @@ enum PageTemplates {
 
     static let all: [(String, String)] = [
         ("top", top), ("bottom", bottom), ("login", login), ("projects", projects), ("history", history), ("event", event),
-        ("schema", schema), ("fleet", fleet), ("audit", audit), ("problem", problem),
+        ("schema", schema), ("diagram", diagram), ("fleet", fleet), ("audit", audit), ("problem", problem),
     ]
 
     static let style = """
@@ -120,10 +120,22 @@ enum PageTemplates {
         <h1>Schema of {{project}} at {{#id}}<code>{{short}}</code>{{/id}}{{^id}}base{{/id}}</h1>
         <p class="muted">{{#id}}{{message}} · <a href="/ui/{{project}}/events/{{id}}">changes from its parent</a>{{#parent}} · <a href="/ui/{{project}}/schema?at={{parent}}">the parent's schema</a>{{/parent}} · {{/id}}<a href="/ui/{{project}}/schema">head</a></p>
         <p class="muted">{{tableCount}} table{{^oneTable}}s{{/oneTable}}, {{indexCount}} index{{^oneIndex}}es{{/oneIndex}}, {{viewCount}} view{{^oneView}}s{{/oneView}}, {{triggerCount}} trigger{{^oneTrigger}}s{{/oneTrigger}}</p>
-        {{{svg}}}
+        {{#diagram}}{{> diagram}}{{/diagram}}
         <h2>SQL</h2><pre id="ddl">{{#ddl}}{{.}};
         {{/ddl}}</pre>
         {{> bottom}}
+        """
+
+    /// `SchemaDiagram.layout`'s context as SVG, each element on its own line.
+    static let diagram = """
+        {{#empty}}<svg xmlns="http://www.w3.org/2000/svg" width="240" height="40" role="img" aria-label="no tables"><text x="8" y="24" class="empty">no tables at this revision</text></svg>{{/empty}}
+        {{^empty}}<svg xmlns="http://www.w3.org/2000/svg" class="diagram" width="{{width}}" height="{{height}}" role="img" aria-label="tables and foreign keys">
+        <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead"/></marker></defs>
+        {{#edges}}<path class="fk" d="{{d}}" marker-end="url(#arrow)"><title>{{title}}</title></path>
+        {{/edges}}{{#tables}}<g class="table" data-table="{{name}}"><rect x="{{x}}" y="{{y}}" width="{{width}}" height="{{height}}" rx="4" class="box"/><rect x="{{x}}" y="{{y}}" width="{{width}}" height="{{headerHeight}}" rx="4" class="header"/><text x="{{nameX}}" y="{{nameY}}" class="name">{{name}}</text>
+        {{#rows}}<text x="{{markX}}" y="{{y}}" class="column"><tspan class="mark">{{mark}}</tspan><tspan x="{{nameX}}">{{name}}</tspan><tspan class="type"> {{type}}{{#notNull}} NOT NULL{{/notNull}}</tspan></text>
+        {{/rows}}</g>
+        {{/tables}}</svg>{{/empty}}
         """
 
     static let fleet = """

@@ -194,7 +194,7 @@ struct Pages: Sendable {
                 let e = try view.log.event(id)
                 page.merge(["id": id, "short": Pages.short(id), "message": e.message, "parent": e.parents.first]) { $1 }
             }
-            page.merge(["svg": SchemaDiagram.svg(schema), "ddl": DDL.script(schema),
+            page.merge(["diagram": SchemaDiagram.layout(schema), "ddl": DDL.script(schema),
                         "tableCount": schema.tables.count, "oneTable": schema.tables.count == 1,
                         "indexCount": schema.indexes.count, "oneIndex": schema.indexes.count == 1,
                         "viewCount": schema.views.count, "oneView": schema.views.count == 1,

@@ -1,7 +1,8 @@
 import StrataCore
 
 /// The schema's tables and foreign keys as an SVG drawing, made by the
-/// registry itself (the pages fetch nothing). A layered layout: a table
+/// registry itself (the pages fetch nothing): this lays it out, the
+/// `diagram` template (PageTemplates) writes it. A layered layout: a table
 /// stands one column to the right of every table it references, so the
 /// references point left; tables in one column are stacked.
 enum SchemaDiagram {
@@ -23,11 +24,12 @@ enum SchemaDiagram {
         }
     }
 
-    static func svg(_ schema: Schema) -> String {
+    /// The drawing as the `diagram` template's context: where each table,
+    /// row and reference goes. The template writes the SVG and escapes every
+    /// name (names come from events, which anyone with a push token writes).
+    static func layout(_ schema: Schema) -> [String: Any] {
         let tables = schema.tables.values.sorted { $0.name.lowercased() < $1.name.lowercased() }
-        guard !tables.isEmpty else {
-            return #"<svg xmlns="http://www.w3.org/2000/svg" width="240" height="40" role="img" aria-label="no tables"><text x="8" y="24" class="empty">no tables at this revision</text></svg>"#
-        }
+        guard !tables.isEmpty else { return ["empty": true] }
         let layer = layers(tables)
         var boxes: [String: Box] = [:]
         var x = margin
@@ -46,9 +48,7 @@ enum SchemaDiagram {
             height = max(height, y)
             x += widest + gapX
         }
-        var out = #"<svg xmlns="http://www.w3.org/2000/svg" class="diagram" width="\#(x - gapX + margin)" height="\#(height)" role="img" aria-label="tables and foreign keys">"#
-        out += #"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead"/></marker></defs>"#
-        // References first, so the boxes are drawn over them.
+        var edges: [[String: Any]] = []
         for t in tables {
             let from = boxes[t.name.lowercased()]!
             for fk in t.constraints.foreignKeys {
@@ -56,35 +56,31 @@ enum SchemaDiagram {
                 let row = fk.columns.first.flatMap { t.columnIndex($0) } ?? 0
                 let y1 = from.y + headerHeight + row * rowHeight + rowHeight / 2 + 2
                 let y2 = to.y + headerHeight / 2
-                let label = "\(t.name).\(fk.columns.joined(separator: ",")) references \(fk.referencedTable)"
+                let path: String
                 if to.x == from.x { // a reference within one column (itself, or a cycle): a loop on the right
                     let right = from.x + max(from.width, to.width)
-                    out += #"<path class="fk" d="M \#(right) \#(y1) C \#(right + 40) \#(y1), \#(right + 40) \#(y2), \#(right) \#(y2)" marker-end="url(#arrow)"><title>\#(escape(label))</title></path>"#
+                    path = "M \(right) \(y1) C \(right + 40) \(y1), \(right + 40) \(y2), \(right) \(y2)"
                 } else {
                     let x1 = from.x, x2 = to.x + to.width
-                    out += #"<path class="fk" d="M \#(x1) \#(y1) C \#(x1 - 35) \#(y1), \#(x2 + 35) \#(y2), \#(x2) \#(y2)" marker-end="url(#arrow)"><title>\#(escape(label))</title></path>"#
+                    path = "M \(x1) \(y1) C \(x1 - 35) \(y1), \(x2 + 35) \(y2), \(x2) \(y2)"
                 }
+                edges.append(["d": path, "title": "\(t.name).\(fk.columns.joined(separator: ",")) references \(fk.referencedTable)"])
             }
         }
-        for t in tables {
+        let drawn = tables.map { t -> [String: Any] in
             let b = boxes[t.name.lowercased()]!
             let fkColumns = Set(t.constraints.foreignKeys.flatMap { $0.columns.map { $0.lowercased() } })
             let pk = Set(t.constraints.primaryKey.map { $0.lowercased() })
-            out += #"<g class="table" data-table="\#(escape(t.name))">"#
-            out += #"<rect x="\#(b.x)" y="\#(b.y)" width="\#(b.width)" height="\#(b.height)" rx="4" class="box"/>"#
-            out += #"<rect x="\#(b.x)" y="\#(b.y)" width="\#(b.width)" height="\#(headerHeight)" rx="4" class="header"/>"#
-            out += #"<text x="\#(b.x + 8)" y="\#(b.y + 16)" class="name">\#(escape(t.name))</text>"#
-            for (i, c) in t.columns.enumerated() {
-                let y = b.y + headerHeight + (i + 1) * rowHeight - 2
+            let rows = t.columns.enumerated().map { i, c -> [String: Any] in
                 // Key marks in words: the machines that run the registry may have no emoji font.
-                let mark = pk.contains(c.name.lowercased()) ? "PK" : fkColumns.contains(c.name.lowercased()) ? "FK" : ""
-                out += #"<text x="\#(b.x + 8)" y="\#(y)" class="column"><tspan class="mark">\#(mark)</tspan>"#
-                out += #"<tspan x="\#(b.x + 30)">\#(escape(c.name))</tspan>"#
-                out += #"<tspan class="type"> \#(escape(c.type.isEmpty ? "ANY" : c.type))\#(c.notNull ? " NOT NULL" : "")</tspan></text>"#
+                ["y": b.y + headerHeight + (i + 1) * rowHeight - 2, "markX": b.x + 8, "nameX": b.x + 30, "name": c.name,
+                 "mark": pk.contains(c.name.lowercased()) ? "PK" : fkColumns.contains(c.name.lowercased()) ? "FK" : "",
+                 "type": c.type.isEmpty ? "ANY" : c.type, "notNull": c.notNull]
             }
-            out += "</g>"
+            return ["name": t.name, "x": b.x, "y": b.y, "width": b.width, "height": b.height, "headerHeight": headerHeight,
+                    "nameX": b.x + 8, "nameY": b.y + 16, "rows": rows]
         }
-        return out + "</svg>"
+        return ["width": x - gapX + margin, "height": height, "edges": edges, "tables": drawn]
     }
 
     /// Each table's column: one more than the deepest table it references
@@ -106,21 +102,5 @@ enum SchemaDiagram {
         }
         for t in tables { _ = visit(t.name.lowercased(), []) }
         return depth
-    }
-
-    /// Text in SVG or HTML: names come from events, which anyone with a push token writes.
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for ch in s {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(ch)
-            }
-        }
-        return out
     }
 }
