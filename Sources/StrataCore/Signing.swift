@@ -150,3 +150,14 @@ public struct SigningKey: Sendable {
         return Array(secret.prefix(32))
     }
 }
+
+extension Event {
+    /// This event with the signature a store keeps beside it (its two
+    /// columns; none when either is empty).
+    public func withStoredSignature(signedBy: String?, signature: String?) throws -> Event {
+        guard let signedBy, let signature else { return self }
+        var e = self
+        e.signature = try EventSignature(signedBy: signedBy, signature: signature)
+        return e
+    }
+}

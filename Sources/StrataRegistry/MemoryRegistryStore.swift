@@ -61,13 +61,12 @@ public actor MemoryRegistryStore: RegistryStore {
     public func push(_ events: [Event], to name: String, base: String?, by identity: String, signers: [String], at time: String) throws -> String {
         let p = try project(name)
         guard try p.log.heads().first == base else { throw RegistryError.conflict(head: try p.log.heads().first) }
-        // Stage on a copy: all or nothing.
-        let staged = MemoryEventLog(snapshotInterval: 256)
-        try staged.append(try p.log.allEvents(), expectedHeads: nil)
+        // Stage on a copy (copy on write, not a second validation of every event): all or nothing.
+        let staged = p.log.copy()
         do { try staged.append(events, expectedHeads: base.map { [$0] } ?? []) } catch let e as LogError { throw RegistryError.invalid(e.message) }
         let heads = try staged.heads()
         guard heads.count == 1 else { throw RegistryError.invalid("the events do not extend the registry's head in one line; pull, merge or rebase, and push again") }
-        try p.log.append(events, expectedHeads: base.map { [$0] } ?? [])
+        byName[name]!.log = staged
         for e in events where byName[name]!.pushed[e.id] == nil { byName[name]!.pushed[e.id] = (identity, time) }
         var detail: [String: JSON] = ["base": base.map(JSON.string) ?? .null, "head": .string(heads[0]), "events": .int(Int64(events.count))]
         if !signers.isEmpty { detail["signed_by"] = .array(signers.map(JSON.string)) }

@@ -70,7 +70,7 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
     /// brings the schema to this build's version, one process at a time.
     public init(url: String, connectTimeout: Duration = .seconds(3), logger: Logger = Logger(label: "strata-registry.postgres")) async throws {
         let target = try PostgresTarget(url)
-        location = PostgresRegistryStore.redacted(url)
+        location = target.location
         self.connectTimeout = connectTimeout
         self.logger = logger
         try await target.probe(within: connectTimeout, logger: logger)
@@ -114,11 +114,10 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
                 group.addTask {
                     try await Task.sleep(for: timeout)
                     guard acquired.isSet else { throw RegistryError.unavailable("PostgreSQL did not answer within \(timeout)") }
-                    // The request has its connection: let it finish.
-                    try await Task.sleep(for: .seconds(86_400 * 365))
-                    return nil
+                    return nil // the request has its connection: let it finish
                 }
                 defer { group.cancelAll() }
+                // The timer's nil, then the request's answer (or the timer's error first).
                 while let result = try await group.next() {
                     if let result { return result }
                 }
@@ -256,18 +255,8 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
                 }
                 from = n
             }
-            let rows = try await db.query("""
-                SELECT id, body, signed_by, signature, pushed_by, pushed_at FROM events WHERE project = \(project) AND n > \(from) ORDER BY n LIMIT \(limit + 1)
-                """, logger: logger).decode((String, String, String?, String?, String, String).self)
-            var page: [PushedEvent] = []
-            var more = false
-            for try await (id, body, signedBy, signature, pushedBy, pushedAt) in rows {
-                guard page.count < limit else { more = true; continue }
-                var event = try Event(stored: Array(body.utf8), id: id)
-                if let signedBy, let signature { event.signature = try EventSignature(signedBy: signedBy, signature: signature) }
-                page.append(PushedEvent(event: event, pushedBy: pushedBy, pushedAt: pushedAt))
-            }
-            return (page, more)
+            let page = try await PostgresRegistryStore.events(db, of: project, after: from, limit: limit + 1, logger)
+            return (Array(page.prefix(limit)), page.count > limit)
         }
     }
 
@@ -290,14 +279,15 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
         }
     }
 
-    /// All of a project's events after its `n`-th, in order (from a transaction that holds its row).
-    static func events(_ db: PostgresConnection, of project: String, after n: Int, _ logger: Logger) async throws -> [Event] {
-        var events: [Event] = []
-        let rows = try await db.query("SELECT id, body, signed_by, signature FROM events WHERE project = \(project) AND n > \(n) ORDER BY n", logger: logger)
-        for try await (id, body, signedBy, signature) in rows.decode((String, String, String?, String?).self) {
-            var event = try Event(stored: Array(body.utf8), id: id)
-            if let signedBy, let signature { event.signature = try EventSignature(signedBy: signedBy, signature: signature) }
-            events.append(event)
+    /// A project's events after its `n`-th, in order, at most `limit` (all without one).
+    static func events(_ db: PostgresConnection, of project: String, after n: Int, limit: Int? = nil, _ logger: Logger) async throws -> [PushedEvent] {
+        var events: [PushedEvent] = []
+        let rows = try await db.query("""
+            SELECT id, body, signed_by, signature, pushed_by, pushed_at FROM events WHERE project = \(project) AND n > \(n) ORDER BY n LIMIT \(limit)
+            """, logger: logger)
+        for try await (id, body, signedBy, signature, pushedBy, pushedAt) in rows.decode((String, String, String?, String?, String, String).self) {
+            let event = try Event(stored: Array(body.utf8), id: id).withStoredSignature(signedBy: signedBy, signature: signature)
+            events.append(PushedEvent(event: event, pushedBy: pushedBy, pushedAt: pushedAt))
         }
         return events
     }
@@ -310,12 +300,12 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
             let have = try log.count()
             if have == count, try log.heads().first == head { return log }
             if have < count {
-                let missing = try await PostgresRegistryStore.events(db, of: project, after: have, logger)
+                let missing = try await PostgresRegistryStore.events(db, of: project, after: have, logger).map(\.event)
                 if (try? log.append(missing, expectedHeads: nil)) != nil, try log.count() == count, try log.heads().first == head { return log }
             }
         }
         let log = MemoryEventLog(snapshotInterval: 256)
-        do { try log.append(try await PostgresRegistryStore.events(db, of: project, after: 0, logger), expectedHeads: nil) } catch let e as LogError {
+        do { try log.append(try await PostgresRegistryStore.events(db, of: project, after: 0, logger).map(\.event), expectedHeads: nil) } catch let e as LogError {
             throw RegistryError.storeFailed("project \(project)'s events in PostgreSQL do not form a valid log: \(e.message)")
         }
         lock.withLock { logs[project] = log }

@@ -79,3 +79,17 @@ public func migrateStore(from source: any RegistryStore, to target: any ProjectL
     }
     return lines
 }
+
+extension ProjectDump {
+    /// A project's events (those after `start`), every page of them.
+    static func read(_ name: String, eventsOnlyFrom store: any RegistryStore, after start: String? = nil) async throws -> [PushedEvent] {
+        var events: [PushedEvent] = []
+        var after = start
+        while true {
+            let page = try await store.events(of: name, after: after, limit: 5000)
+            events += page.events
+            after = page.events.last?.event.id
+            if !page.more { return events }
+        }
+    }
+}

@@ -69,9 +69,8 @@ public final class SQLiteEventLog: SyncLog {
     /// With `id` (the row's own), the stored bytes are trusted as written:
     /// see `Event(stored:id:)`; `verify` checks them.
     public static func decode(_ body: Value, signedBy: Value, signature: Value, id: String? = nil) throws -> Event {
-        var e = try id.map { try Event(stored: body.bytes ?? [], id: $0) } ?? Event(canonical: body.bytes ?? [])
-        if let by = signedBy.string, let sig = signature.string { e.signature = try EventSignature(signedBy: by, signature: sig) }
-        return e
+        let e = try id.map { try Event(stored: body.bytes ?? [], id: $0) } ?? Event(canonical: body.bytes ?? [])
+        return try e.withStoredSignature(signedBy: signedBy.string, signature: signature.string)
     }
 
     /// The SQL that reads an event's body and signature: `e` is the events table.
