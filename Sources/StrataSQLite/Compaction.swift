@@ -268,7 +268,7 @@ struct Compactor {
         let (physical, sources) = (r.physical, r.sources)
         guard t.constraints.withoutRowid == physical.constraints.withoutRowid, Trash.isRowidAlias(t) == Trash.isRowidAlias(physical) else { return nil }
         let mapped = t.constraints.primaryKey.map { sources[$0.lowercased()] }
-        guard !mapped.contains(where: { $0 == nil }), mapped.map { $0!.lowercased() } == physical.constraints.primaryKey.map({ $0.lowercased() }) else { return nil }
+        guard !mapped.contains(where: { $0 == nil }), mapped.map({ $0!.lowercased() }) == physical.constraints.primaryKey.map({ $0.lowercased() }) else { return nil }
         return Trash.rowKey(t).map { $0 == "rowid" ? "rowid" : DDL.q(sources[SQL.unquote($0).lowercased()]!) }
     }
 

@@ -22,7 +22,7 @@ public enum StatementRunner {
             var line = 1
             var counted = UnsafePointer(start)
             while var current = cursor, current.pointee != 0 {
-                while current.pointee == 9 || current.pointee == 10 || current.pointee == 13 || current.pointee == 32 { current += 1 }
+                current = startOfStatement(current)
                 if current.pointee == 0 { break }
                 while counted < current {
                     if counted.pointee == 10 { line += 1 }
@@ -45,6 +45,27 @@ public enum StatementRunner {
                 guard step == SQLITE_DONE || step == SQLITE_ROW else {
                     throw ModelsError("\(source): statement at line \(line): \(String(cString: sqlite3_errmsg(db.handle)))")
                 }
+            }
+        }
+    }
+
+    /// The first byte of the next statement: past white space, comments and
+    /// empty statements. SQLite's prepare skips a stray `;` itself but hands
+    /// back the statement's text with it in front (`;CREATE TABLE b …` after
+    /// `CREATE TABLE a (…);;`), which read as a statement starting with `;`,
+    /// not `CREATE`, and was left out.
+    static func startOfStatement(_ p: UnsafePointer<CChar>) -> UnsafePointer<CChar> {
+        var p = p
+        while true {
+            switch p.pointee {
+            case 9, 10, 12, 13, 32, 59: p += 1  // \t \n \f \r space ;
+            case 45 where p[1] == 45:  // -- to the end of the line
+                while p.pointee != 0 && p.pointee != 10 { p += 1 }
+            case 47 where p[1] == 42:  // /* to */ (or the end)
+                p += 2
+                while p.pointee != 0 && !(p.pointee == 42 && p[1] == 47) { p += 1 }
+                if p.pointee != 0 { p += 2 }
+            default: return p
             }
         }
     }

@@ -95,8 +95,8 @@ extension Project {
 }
 
 extension ImportFormat {
-    /// drizzle keeps no downs: its journal only goes forward.
-    public var hasDowns: Bool { self != .drizzle }
+    /// drizzle and prisma keep no downs: their folders only go forward.
+    public var hasDowns: Bool { self != .drizzle && self != .prisma }
 }
 
 extension Importer {

@@ -13,11 +13,15 @@ public struct FolderMigration: Sendable, Equatable {
     public let timestamp: Int64?
     /// How its tool names it: the file, folder or change (`V1__users.sql`).
     public let label: String
+    /// What reading it left out or read less directly than its tool would say
+    /// (a goose statement without its closing `;`, which goose does not run).
+    public var notes: [String] = []
 }
 
 /// The folder layouts `strata import` reads.
 public enum ImportFormat: String, CaseIterable, Sendable {
     case diesel, golangMigrate = "golang-migrate", dbmate, flyway, sqitch, drizzle, alembic
+    case prisma, sqlx, goose, popx, numbered
 
     /// How an error or a report names one of its migrations.
     public func source(of m: FolderMigration) -> String {
@@ -37,6 +41,11 @@ public enum ImportFormat: String, CaseIterable, Sendable {
         case .flyway: return try Folders.flyway(dir)
         case .sqitch: return try Folders.sqitch(dir)
         case .drizzle: return try Folders.drizzle(dir)
+        case .prisma: return try Folders.prisma(dir)
+        case .sqlx: return try Folders.sqlx(dir)
+        case .goose: return try Folders.goose(dir)
+        case .popx: return try Folders.popx(dir)
+        case .numbered: return try Folders.numbered(dir)
         case .alembic:
             // Python, not files: Project.importFolder runs it with Alembic.
             throw ProjectError("an Alembic project is read by running it, not as files; use Project.importFolder")

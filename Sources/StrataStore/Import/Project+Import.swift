@@ -49,6 +49,7 @@ extension Project {
             progress(n, migrations.count)
             summary.migrations += 1
             let source = format.source(of: m)
+            summary.warnings += m.notes.map { "\(source): \($0)" }
             let (ops, after) = try Importer.ops(of: m.up, from: state, source: source)
             guard !ops.isEmpty else {
                 summary.skipped.append(m.label)
