@@ -19,18 +19,50 @@ public struct RenameHints: Hashable, Sendable {
         h.combine(columns.map { [$0.table, $0.from, $0.to] })
     }
 
-    /// Parses `table.old=new` (a column) or `old=new` (a table).
+    /// Parses `table.old=new` (a column) or `old=new` (a table). A name that
+    /// holds `.` or `=` is written in double quotes, as in SQL (`"a.b"`, a
+    /// `"` inside doubled): `t."special.column"=special_column`.
     public mutating func add(_ spec: String) throws {
-        let sides = spec.split(separator: "=", omittingEmptySubsequences: false).map(String.init)
-        guard sides.count == 2, !sides[0].isEmpty, !sides[1].isEmpty, !sides[1].contains(".") else {
-            throw SchemaError("--rename \(spec): expected TABLE.OLD=NEW for a column or OLD=NEW for a table")
+        let usage = SchemaError("--rename \(spec): expected TABLE.OLD=NEW for a column or OLD=NEW for a table "
+            + "(a name with . or = in double quotes: TABLE.\"OLD.NAME\"=NEW)")
+        guard let (left, right) = try? RenameHints.names(spec), left.count == 1 || left.count == 2, right.count == 1,
+              !(left + right).contains(where: \.isEmpty) else { throw usage }
+        if left.count == 1 { tables.append((from: left[0], to: right[0])) } else { columns.append((table: left[0], from: left[1], to: right[0])) }
+    }
+
+    /// The dotted names on each side of the `=`, unquoted.
+    static func names(_ spec: String) throws -> ([String], [String]) {
+        var sides: [[String]] = [[]]
+        var name = "", quoted = false, wasQuoted = false
+        var chars = Array(spec)[...]
+        func endName() {
+            sides[sides.count - 1].append(name)
+            name = ""
+            wasQuoted = false
         }
-        let left = sides[0].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        switch left.count {
-        case 1: tables.append((from: left[0], to: sides[1]))
-        case 2 where !left[0].isEmpty && !left[1].isEmpty: columns.append((table: left[0], from: left[1], to: sides[1]))
-        default: throw SchemaError("--rename \(spec): expected TABLE.OLD=NEW for a column or OLD=NEW for a table")
+        while let c = chars.popFirst() {
+            if quoted {
+                if c == "\"" {
+                    if chars.first == "\"" { name.append("\""); chars.removeFirst() } else { quoted = false; wasQuoted = true }
+                } else {
+                    name.append(c)
+                }
+            } else if c == "\"" && name.isEmpty && !wasQuoted {
+                quoted = true
+            } else if c == "." {
+                endName()
+            } else if c == "=" && sides.count == 1 {
+                endName()
+                sides.append([])
+            } else if wasQuoted || c == "\"" || c == "=" {
+                throw SchemaError("misplaced character")
+            } else {
+                name.append(c)
+            }
         }
+        guard !quoted, sides.count == 2 else { throw SchemaError("unbalanced") }
+        endName()
+        return (sides[0], sides[1])
     }
 }
 
@@ -38,7 +70,7 @@ extension Schema {
     /// The ops that turn this schema into `target`, in an order that applies:
     /// renames; drops of changed triggers, views and indexes; new tables
     /// (referenced ones first); added and altered columns; constraint changes;
-    /// dropped columns and column order; dropped tables (children first); then
+    /// dropped tables (children first); dropped columns and column order; then
     /// new virtual tables, indexes, views (dependencies first) and triggers.
     ///
     /// Deterministic: the same two schemas always give the same ops.
@@ -66,6 +98,20 @@ extension Schema {
                 throw SchemaError("--rename \(r.table).\(r.from)=\(r.to): the models file has no column \(tableName).\(r.to)")
             }
             try emit(.renameColumn(table: t.name, from: r.from, to: r.to))
+        }
+
+        // A name that changes only in case is a rename SQLite itself would not
+        // see; one the diff never needs told about.
+        for t in Schema.byName(target.tables.values) {
+            if let have = cur.table(t.name), have.name != t.name { try emit(.renameTable(from: have.name, to: t.name)) }
+        }
+        for want in Schema.byName(target.tables.values) {
+            guard let have = cur.table(want.name) else { continue }
+            for c in want.columns {
+                if let existing = have.column(c.name), existing.name != c.name {
+                    try emit(.renameColumn(table: want.name, from: existing.name, to: c.name))
+                }
+            }
         }
 
         let droppedTables = Set(cur.tables.keys).subtracting(target.tables.keys)
@@ -114,6 +160,12 @@ extension Schema {
                 try emit(.alterConstraints(table: have.name, from: have.constraints, to: want.constraints))
             }
         }
+        // Dropped tables, children before the tables they reference, and
+        // before dropped columns: a column that a dropped table's foreign key
+        // references can go only once that table has.
+        for t in cur.tablesInDependencyOrder.reversed() where droppedTables.contains(t.name.lowercased()) {
+            try emit(.dropTable(t, indexes: cur.indexes(on: t.name), triggers: cur.triggers(on: t.name)))
+        }
         for want in kept {
             while let have = cur.table(want.name),
                   let n = have.columns.lastIndex(where: { want.column($0.name) == nil }) {
@@ -127,10 +179,6 @@ extension Schema {
             }
         }
 
-        // Dropped tables, children before the tables they reference.
-        for t in cur.tablesInDependencyOrder.reversed() where droppedTables.contains(t.name.lowercased()) {
-            try emit(.dropTable(t, indexes: cur.indexes(on: t.name), triggers: cur.triggers(on: t.name)))
-        }
         for v in target.virtualTablesByName where cur.virtualTables[v.name.lowercased()] != v {
             if let old = cur.virtualTables[v.name.lowercased()] {
                 try emit(.alterVirtualTable(from: old, to: v))

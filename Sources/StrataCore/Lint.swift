@@ -77,7 +77,8 @@ public enum Lint {
             return read
         }
         /// Views and triggers after the op, and earlier data steps, that still name `name` (of `table`).
-        func stillNamed(_ name: String, table: String?, after: Schema, op: Int, what: String) throws {
+        func stillNamed(_ name: String, table: String?, op: Int, what: String) throws {
+            let after = final
             for v in after.views.values.sorted(by: { $0.name < $1.name }) where SQL.mentions(v.sql, name: name) && (table == nil || SQL.mentions(v.sql, name: table!)) {
                 add("BC105", op, "view \(v.name) still names \(what); rewrite it in the same revision")
             }
@@ -88,23 +89,29 @@ public enum Lint {
                 add("BC106", op, "an earlier data step names \(what)")
             }
         }
+        // A finding is about the state the revision leaves, not a half-applied
+        // one: a view, trigger or foreign key that a later op of the same
+        // revision mends (or drops) is no finding.
+        let final = try event.ops.reduce(before) { try $0.applying($1) }
         for (n, op) in event.ops.enumerated() {
             let after = try state.applying(op)
             switch op {
             case let .dropTable(t, _, _):
                 add("DS101", n, "table \(t.name) is dropped with its rows")
                 add("BC103", n, "table \(t.name) is dropped: an application still deployed may read it")
-                try stillNamed(t.name, table: nil, after: after, op: n, what: "table \(t.name)")
+                try stillNamed(t.name, table: nil, op: n, what: "table \(t.name)")
             case let .dropColumn(table, c, _):
                 add("DS102", n, "column \(table).\(c.name) is dropped with its values")
                 add("BC104", n, "column \(table).\(c.name) is dropped: an application still deployed may read it")
-                try stillNamed(c.name, table: table, after: after, op: n, what: "\(table).\(c.name)")
+                try stillNamed(c.name, table: table, op: n, what: "\(table).\(c.name)")
+            case let .renameTable(from, to) where SQL.sameName(from, to), let .renameColumn(_, from, to) where SQL.sameName(from, to):
+                break  // only the case changes: SQLite finds the object by either name
             case let .renameTable(from, to):
                 add("BC101", n, "table \(from) is renamed to \(to): an application still deployed reads \(from)")
-                try stillNamed(from, table: nil, after: after, op: n, what: "table \(from)")
+                try stillNamed(from, table: nil, op: n, what: "table \(from)")
             case let .renameColumn(table, from, to):
                 add("BC102", n, "column \(table).\(from) is renamed to \(to): an application still deployed reads \(from)")
-                try stillNamed(from, table: table, after: after, op: n, what: "\(table).\(from)")
+                try stillNamed(from, table: table, op: n, what: "\(table).\(from)")
             case let .alterColumn(table, from, to):
                 if from.generated == nil && to.generated == nil && affinity(from.type) != affinity(to.type) {
                     add("DS103", n, "column \(table).\(to.name) changes type \(from.type.isEmpty ? "(none)" : from.type) -> \(to.type.isEmpty ? "(none)" : to.type), "
@@ -119,12 +126,16 @@ public enum Lint {
                 }
             default: break
             }
-            for problem in after.brokenForeignKeys() where !before.brokenForeignKeys().contains(problem) && !found.contains(where: { $0.code == "BK101" && $0.message == problem }) {
-                add("BK101", n, problem)
-            }
             state = after
         }
-        return found
+        // Each foreign key the revision leaves broken, at the last op that
+        // touched its child or parent table.
+        let brokenBefore = Set(before.brokenForeignKeyProblems().map(\.message))
+        for problem in final.brokenForeignKeyProblems() where !brokenBefore.contains(problem.message) {
+            let n = event.ops.lastIndex { $0.touches(problem.child) || $0.touches(problem.parent) } ?? event.ops.count - 1
+            add("BK101", n, problem.message)
+        }
+        return found.sorted { $0.op < $1.op }
     }
 
     /// https://sqlite.org/datatype3.html#determination_of_column_affinity
@@ -143,28 +154,41 @@ extension Schema {
     /// write to the child fail with "foreign key mismatch": the parent
     /// columns are neither the parent's PRIMARY KEY nor covered exactly by a
     /// UNIQUE constraint or unique index. In words that name the fix.
-    public func brokenForeignKeys() -> [String] {
-        var problems: [String] = []
+    public func brokenForeignKeys() -> [String] { brokenForeignKeyProblems().map(\.message) }
+
+    /// The same, with the child and parent table of each.
+    public func brokenForeignKeyProblems() -> [(child: String, parent: String, message: String)] {
+        var problems: [(child: String, parent: String, message: String)] = []
         for child in tables.values.sorted(by: { $0.name < $1.name }) {
             for fk in child.constraints.foreignKeys {
                 guard let parent = table(fk.referencedTable) else { continue } // a missing parent is SQLite's own "no such table" at write time
                 let columns = fk.referencedColumns.isEmpty ? parent.constraints.primaryKey : fk.referencedColumns
                 let childColumns = "\(child.name)(\(fk.columns.joined(separator: ", ")))"
                 if fk.referencedColumns.isEmpty && parent.constraints.primaryKey.isEmpty {
-                    problems.append("\(childColumns) references \(parent.name) without naming columns, and \(parent.name) has no PRIMARY KEY: "
-                        + "name the referenced columns, or give \(parent.name) a primary key")
+                    problems.append((child.name, parent.name, "\(childColumns) references \(parent.name) without naming columns, and \(parent.name) has no PRIMARY KEY: "
+                        + "name the referenced columns, or give \(parent.name) a primary key"))
                     continue
                 }
-                let wanted = Set(columns.map { $0.lowercased() })
-                let keys = [parent.constraints.primaryKey] + parent.constraints.uniques
-                    + indexes(on: parent.name).filter { $0.unique && $0.predicate == nil }.map(\.terms)
-                guard !keys.contains(where: { Set($0.map { $0.lowercased() }) == wanted && $0.count == wanted.count }) else { continue }
+                // Names compared as SQLite compares them: an index written with
+                // backticks (drizzle) covers the same columns as one without.
+                let wanted = Set(columns.map(SQL.nameKey))
+                let keys: [[String?]] = ([parent.constraints.primaryKey] + parent.constraints.uniques).map { $0.map(SQL.nameKey) }
+                    + indexes(on: parent.name).filter { $0.unique && $0.predicate == nil }.map { $0.terms.map(SQL.termColumnKey) }
+                guard !keys.contains(where: { Set($0.compactMap { $0 }) == wanted && $0.count == wanted.count && !$0.contains(nil) }) else { continue }
                 let parentColumns = "\(parent.name)(\(columns.joined(separator: ", ")))"
-                problems.append("\(childColumns) references \(parentColumns), which is neither the PRIMARY KEY of \(parent.name) nor UNIQUE, "
+                problems.append((child.name, parent.name, "\(childColumns) references \(parentColumns), which is neither the PRIMARY KEY of \(parent.name) nor UNIQUE, "
                     + "so SQLite refuses every write to \(child.name) (\"foreign key mismatch\"): make \(parentColumns) UNIQUE "
-                    + "(or its primary key), or reference the primary key of \(parent.name)")
+                    + "(or its primary key), or reference the primary key of \(parent.name)"))
             }
         }
         return problems
+    }
+}
+
+extension Op {
+    /// Whether this op changes table `name` (as it is named before or after it).
+    func touches(_ name: String) -> Bool {
+        if case let .renameTable(_, to) = self, SQL.sameName(to, name) { return true }
+        return tableName.map { SQL.sameName($0, name) } ?? false
     }
 }

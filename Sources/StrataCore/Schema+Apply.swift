@@ -62,7 +62,8 @@ extension Schema {
 
         case let .renameTable(from, to):
             guard var t = tables[from.lowercased()] else { throw SchemaError("cannot rename table \(from): no such table") }
-            guard !nameIsTaken(to) else { throw SchemaError("cannot rename table \(from) to \(to): the name is taken") }
+            // A name that changes only in case is the same name to SQLite, and no other object's.
+            guard SQL.sameName(from, to) || !nameIsTaken(to) else { throw SchemaError("cannot rename table \(from) to \(to): the name is taken") }
             tables[from.lowercased()] = nil
             t.name = to
             tables[to.lowercased()] = t
@@ -83,6 +84,8 @@ extension Schema {
                 i.table = to
                 indexes[key] = i
             }
+            // A view or trigger that names the table in another case still finds it.
+            if SQL.sameName(from, to) { break }
             for (key, var tr) in triggers where SQL.mentions(tr.sql, name: from) {
                 if tr.table.lowercased() == from.lowercased() { tr.table = to }
                 tr.sql = SQL.renamingIdentifier(in: tr.sql, from: from, to: to)
@@ -119,7 +122,9 @@ extension Schema {
         case let .renameColumn(table, from, to):
             var t = try existingTable(table, for: "rename column \(from) of")
             guard let n = t.columnIndex(from) else { throw SchemaError("cannot rename column \(table).\(from): no such column") }
-            guard t.columnIndex(to) == nil else { throw SchemaError("cannot rename column \(table).\(from) to \(to): the name is taken") }
+            guard SQL.sameName(from, to) || t.columnIndex(to) == nil else {
+                throw SchemaError("cannot rename column \(table).\(from) to \(to): the name is taken")
+            }
             t.columns[n].name = to
             func rename(_ names: [String]) -> [String] { names.map { $0.lowercased() == from.lowercased() ? to : $0 } }
             t.constraints.primaryKey = rename(t.constraints.primaryKey)

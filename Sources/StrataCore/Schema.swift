@@ -34,7 +34,7 @@ extension Column {
     static func typeKey(_ type: String) -> String { SQL.normalize(type) }
 
     public static func == (a: Column, b: Column) -> Bool {
-        a.name == b.name && a.typeKey == b.typeKey && a.notNull == b.notNull && a.defaultValue == b.defaultValue
+        a.name == b.name && a.typeKey == b.typeKey && a.notNull == b.notNull && SQL.sameFragment(a.defaultValue, b.defaultValue)
             && a.collation == b.collation && a.generated == b.generated
     }
 
@@ -42,7 +42,7 @@ extension Column {
         hasher.combine(name)
         hasher.combine(typeKey)
         hasher.combine(notNull)
-        hasher.combine(defaultValue)
+        hasher.combine(defaultValue.map(SQL.key))
         hasher.combine(collation)
         hasher.combine(generated)
     }

@@ -13,7 +13,8 @@ import StrataCore
 /// that way is planned as usual, after its table is flushed:
 /// - data steps (`exec`), views, triggers and virtual tables: every pending
 ///   table is flushed first (a data step sees the schema its event saw);
-/// - an op with data checks (lint's MF codes) on a table that holds rows;
+/// - an op with data checks (lint's MF codes) on a table that holds rows,
+///   after every pending table (a check may read another table);
 /// - a value an absorbed op would stash that the physical table does not
 ///   hold as it is (a column added with a non-NULL default, or one an
 ///   alter of this run rewrote), and a second rewriting alter of a column.
@@ -237,7 +238,10 @@ struct Compactor {
     private mutating func reshape(_ table: String, before: Schema, checked: Bool, slots: TrashSlots,
                                   _ absorb: (inout Compactor) -> [PlannedStatement]?) -> Outcome {
         let key = table.lowercased()
-        if pending[key] != .fresh && checked { return .plain(flush: flush(table, in: before)) }
+        // A data check reads the database as the op's statement will see it:
+        // every table of the run written out (a new foreign key's check reads
+        // its parent, which may be a table created earlier in the run).
+        if pending[key] != .fresh && checked { return .plain(flush: flushAll(in: before)) }
         if pending[key] == nil {
             let t = before.table(table)!
             var sources: [String: String] = [:]

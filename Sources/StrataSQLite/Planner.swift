@@ -147,6 +147,16 @@ public enum Planner {
             // Its indexes and triggers go with it.
             return [PlannedStatement("DROP TABLE \(DDL.q(t.name))", "drop table \(t.name) with its indexes and triggers")]
 
+        case let .renameTable(from, to) where SQL.sameName(from, to):
+            // SQLite refuses a rename to a name that differs only in case
+            // ("there is already another table ... with this name"): it goes
+            // through a name of strata's own.
+            let aside = "strata_rename_\(to)"
+            return aroundViewsAndTriggers(before: before, after: after, [
+                PlannedStatement("ALTER TABLE \(DDL.q(from)) RENAME TO \(DDL.q(aside))", "rename table \(from) to \(to): set it aside under \(aside)"),
+                PlannedStatement("ALTER TABLE \(DDL.q(aside)) RENAME TO \(DDL.q(to))", "rename table \(from) to \(to)"),
+            ])
+
         case let .renameTable(from, to):
             return aroundViewsAndTriggers(before: before, after: after,
                                           PlannedStatement("ALTER TABLE \(DDL.q(from)) RENAME TO \(DDL.q(to))", "rename table \(from) to \(to)"))
@@ -239,11 +249,33 @@ public enum Planner {
         // A STORED generated column only into an empty table; VIRTUAL is fine.
         if c.generated?.stored == true { return false }
         if c.notNull && (c.defaultValue == nil || c.defaultValue == "NULL") { return false }
-        if let d = c.defaultValue {
-            let upper = d.uppercased()
-            if d.hasPrefix("(") || ["CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"].contains(upper) { return false }
-        }
+        if let d = c.defaultValue, !isConstant(d) { return false }
         return true
+    }
+
+    /// Whether `ADD COLUMN` takes `expression` as a default on a table that
+    /// holds rows: SQLite evaluates it once, so it must be a literal (signed,
+    /// cast or in parentheses); a function call (`json_array()`), a
+    /// CURRENT_TIME/DATE/TIMESTAMP or any other expression is refused with
+    /// "Cannot add a column with non-constant default"
+    /// (https://sqlite.org/lang_altertable.html#altertabaddcol).
+    static func isConstant(_ expression: String) -> Bool {
+        guard var tokens = try? SQL.tokenize(expression) else { return false }
+        while tokens.count >= 2, tokens.first?.text == "(", tokens.last?.text == ")",
+              SQL.matchingParen(tokens, from: 0) == tokens.count - 1 {
+            tokens = Array(tokens.dropFirst().dropLast())
+        }
+        if tokens.count >= 6, tokens[0].isKeyword("CAST"), tokens[1].text == "(", tokens.last?.text == ")",
+           let asIndex = tokens.firstIndex(where: { $0.isKeyword("AS") }) {
+            return isConstant(SQL.join(tokens[2..<asIndex]))
+        }
+        while let first = tokens.first, first.kind == .punct, first.text == "-" || first.text == "+" { tokens.removeFirst() }
+        guard tokens.count == 1 else { return false }
+        switch tokens[0].kind {
+        case .number, .string, .blob: return true
+        case .word: return ["NULL", "TRUE", "FALSE"].contains { tokens[0].isKeyword($0) }
+        case .quotedName, .variable, .punct: return false
+        }
     }
 
     /// Since 3.26, `RENAME` and `DROP COLUMN` re-check every view and trigger
@@ -251,6 +283,10 @@ public enum Planner {
     /// has nothing to do with the table. They are dropped around the
     /// statement and recreated as the state after the op says they are.
     static func aroundViewsAndTriggers(before: Schema, after: Schema, _ statement: PlannedStatement) -> [PlannedStatement] {
+        aroundViewsAndTriggers(before: before, after: after, [statement])
+    }
+
+    static func aroundViewsAndTriggers(before: Schema, after: Schema, _ statements: [PlannedStatement]) -> [PlannedStatement] {
         var plan: [PlannedStatement] = []
         for t in before.triggersByName {
             plan.append(PlannedStatement("DROP TRIGGER \(DDL.q(t.name))", "set trigger \(t.name) aside (SQLite re-checks every trigger)"))
@@ -258,7 +294,7 @@ public enum Planner {
         for v in before.viewsInDependencyOrder.reversed() {
             plan.append(PlannedStatement("DROP VIEW \(DDL.q(v.name))", "set view \(v.name) aside (SQLite re-checks every view)"))
         }
-        plan.append(statement)
+        plan += statements
         for v in after.viewsInDependencyOrder { plan.append(PlannedStatement(v.sql, "recreate view \(v.name)")) }
         for t in after.triggersByName { plan.append(PlannedStatement(t.sql, "recreate trigger \(t.name)")) }
         return plan

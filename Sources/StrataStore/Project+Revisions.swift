@@ -146,6 +146,18 @@ extension Project {
             if isDataStep { throw ProjectError("the reverse SQL changes the schema; it may change rows only; nothing was recorded") }
             throw ProjectError("internal error: the inverse of the new revision does not restore the previous schema; nothing was recorded")
         }
+        // Again with a row in every table, both ways: SQLite refuses some
+        // statements only on a table that holds rows. A data step's SQL may
+        // depend on the rows it finds, so its revision is proved empty only.
+        guard !isDataStep else { return }
+        let sample = try TargetDatabase(path: ":memory:")
+        try sample.create(before)
+        try sample.stamp(nil, events: [], context: context)
+        try sample.insertSampleRows(before)
+        if let failure = try sample.errorWithRows(running: [up, down]) {
+            throw ProjectError("internal error: the SQL planned for the new revision fails on a table that holds rows: \(failure); "
+                + "nothing was recorded; please report this with the models file")
+        }
     }
 
     static func warnings(for event: Event) -> [String] {

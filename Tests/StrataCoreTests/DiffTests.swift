@@ -42,6 +42,50 @@ final class DiffTests: XCTestCase {
         XCTAssertEqual(try Fixtures.schema.diff(to: target, renames: hints).map(\.summary), ["rename column users.email to mail"])
     }
 
+    /// A name holding `.` or `=` is quoted as in SQL; `""` is a `"` inside one.
+    func testRenameSpecsQuoteNames() throws {
+        var hints = RenameHints()
+        try hints.add("t.\"special.column\"=special_column")
+        try hints.add("\"a=b\"=\"c.d\"")
+        try hints.add("t.\"say \"\"hi\"\"\"=hi")
+        XCTAssertEqual(hints, RenameHints(tables: [(from: "a=b", to: "c.d")],
+                                          columns: [(table: "t", from: "special.column", to: "special_column"), (table: "t", from: "say \"hi\"", to: "hi")]))
+    }
+
+    /// A name that changes only in case is a rename SQLite does not see
+    /// (real projects: `USERS` -> `users`, `"UserName"` -> `username`);
+    /// before, the diff stopped with an internal error.
+    func testANameThatChangesOnlyInCaseIsARename() throws {
+        var target = Fixtures.schema
+        var u = Fixtures.users
+        u.name = "USERS"
+        u.columns[1].name = "NAME"
+        target.tables["users"] = u
+        target.indexes = target.indexes.mapValues { i in var i = i; if i.table == "users" { i.table = "USERS" }; return i }
+        let ops = try Fixtures.schema.diff(to: target)
+        XCTAssertEqual(ops.map(\.summary), ["rename table users to USERS", "rename column USERS.name to NAME"])
+        XCTAssertEqual(try Fixtures.schema.applying(ops), target)
+    }
+
+    /// Keywords and names are folded and unquoted as SQLite reads them:
+    /// a CHECK whose `in` became `IN` or a default written in another case
+    /// is no change (before, a table rebuild).
+    func testFragmentsCompareAsSQLiteReadsThem() throws {
+        var a = Fixtures.users
+        a.constraints.checks = [Check("status in ('a', 'b')")]
+        a.columns[1].defaultValue = "current_timestamp"
+        var b = a
+        b.constraints.checks = [Check("STATUS IN ('a', 'b')")]
+        b.columns[1].defaultValue = "CURRENT_TIMESTAMP"
+        XCTAssertEqual(a, b)
+        b.constraints.checks = [Check("status IN ('A', 'b')")]
+        XCTAssertNotEqual(a, b, "strings are compared exactly")
+        let i = Index(name: "u", table: "lists", unique: true, terms: ["`userId`", "[id]"])
+        XCTAssertEqual(i, Index(name: "u", table: "LISTS", unique: true, terms: ["\"userid\"", "id"]))
+        XCTAssertNotEqual(i, Index(name: "u", table: "lists", unique: true, terms: ["id", "userId"]))
+        XCTAssertEqual(i.hashValue, Index(name: "u", table: "lists", unique: true, terms: ["userId", "id"]).hashValue)
+    }
+
     func testColumnOrderIsAChange() throws {
         var target = Fixtures.schema
         var u = Fixtures.users
@@ -53,8 +97,13 @@ final class DiffTests: XCTestCase {
     func testBadRenameSpecsAreRefused() {
         var hints = RenameHints()
         XCTAssertThrowsError(try hints.add("users.email")) {
-            XCTAssertEqual("\($0)", "--rename users.email: expected TABLE.OLD=NEW for a column or OLD=NEW for a table")
+            XCTAssertEqual("\($0)", "--rename users.email: expected TABLE.OLD=NEW for a column or OLD=NEW for a table "
+                + "(a name with . or = in double quotes: TABLE.\"OLD.NAME\"=NEW)")
         }
+        for bad in ["a.b.c=d", "a=b.c", "\"a=b", "a\"b\"=c", "=x", "a.=b", "\"\"=b"] {
+            XCTAssertThrowsError(try hints.add(bad), bad)
+        }
+        XCTAssertEqual(hints, RenameHints())
         XCTAssertThrowsError(try Fixtures.schema.diff(to: Fixtures.schema, renames: RenameHints(tables: [(from: "nope", to: "x")]))) {
             XCTAssertEqual("\($0)", "--rename nope=x: there is no table nope at head")
         }

@@ -1,0 +1,42 @@
+import StrataCore
+
+/// The proof with rows: what fails only on a table that holds rows (an
+/// `ADD COLUMN` whose default is not constant, a rebuild's copy) cannot be
+/// seen on empty tables, where the proof before append runs first.
+extension TargetDatabase {
+    /// Puts one row into each ordinary table of `schema`, when one that its
+    /// constraints take is easily made: every stored column gets a value of
+    /// its affinity (`1`, `1.0`, `'1'`, `x'01'`), so that a foreign key to an
+    /// integer or text key of another table finds its parent; a row a CHECK
+    /// or UNIQUE refuses is left out (`INSERT OR IGNORE`).
+    public func insertSampleRows(_ schema: Schema) throws {
+        for t in Schema.byName(schema.tables.values) {
+            let stored = t.columns.filter { $0.generated == nil }
+            guard !stored.isEmpty else { continue }
+            let values = stored.map { c -> String in
+                switch Lint.affinity(c.type) {
+                case "INTEGER": return "1"
+                case "REAL": return "1.0"
+                case "TEXT": return "'1'"
+                case "BLOB": return c.type.isEmpty ? "1" : "x'01'"
+                default: return "1"
+                }
+            }
+            try connection.execute("INSERT OR IGNORE INTO \(DDL.q(t.name)) (\(stored.map { DDL.q($0.name) }.joined(separator: ", "))) "
+                + "VALUES (\(values.joined(separator: ", ")))")
+        }
+    }
+
+    /// Dry-runs `plans` one after the other (one transaction, rolled back)
+    /// on this database, which holds sample rows. Returns the first error of
+    /// a statement when no data check foresaw a failure; nil when all ran,
+    /// or when a data check counted rows (the plan then depends on the data,
+    /// which the checks already say).
+    public func errorWithRows(running plans: [MigrationPlan]) throws -> String? {
+        guard let first = plans.first, let last = plans.last else { return nil }
+        let combined = MigrationPlan(fromRevision: first.fromRevision, toRevision: last.toRevision, direction: first.direction,
+                                     items: plans.flatMap(\.items), startState: first.startState, finalState: last.finalState)
+        let (failed, errors) = try dryRun(combined)
+        return failed.isEmpty ? errors.first : nil
+    }
+}
