@@ -258,9 +258,14 @@ public enum Planner {
     /// cast or in parentheses); a function call (`json_array()`), a
     /// CURRENT_TIME/DATE/TIMESTAMP or any other expression is refused with
     /// "Cannot add a column with non-constant default"
-    /// (https://sqlite.org/lang_altertable.html#altertabaddcol).
+    /// (https://sqlite.org/lang_altertable.html#altertabaddcol). A bare
+    /// name as the whole default (`DEFAULT abc`, `DEFAULT "x"`) is a string
+    /// to SQLite's grammar; in parentheses it would name a column.
     static func isConstant(_ expression: String) -> Bool {
         guard var tokens = try? SQL.tokenize(expression) else { return false }
+        if tokens.count == 1, tokens[0].kind == .quotedName { return true }
+        if tokens.count == 1, tokens[0].kind == .word,
+           !["CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"].contains(where: { tokens[0].isKeyword($0) }) { return true }
         while tokens.count >= 2, tokens.first?.text == "(", tokens.last?.text == ")",
               SQL.matchingParen(tokens, from: 0) == tokens.count - 1 {
             tokens = Array(tokens.dropFirst().dropLast())

@@ -6,19 +6,21 @@ import StrataCore
 extension TargetDatabase {
     /// Puts one row into each ordinary table of `schema`, when one that its
     /// constraints take is easily made: every stored column gets a value of
-    /// its affinity (`1`, `1.0`, `'1'`, `x'01'`), so that a foreign key to an
-    /// integer or text key of another table finds its parent; a row a CHECK
-    /// or UNIQUE refuses is left out (`INSERT OR IGNORE`).
+    /// `1`, so that a foreign key to an integer or text key of another table
+    /// finds its parent; a row a CHECK or UNIQUE refuses is left out
+    /// (`INSERT OR IGNORE`).
     public func insertSampleRows(_ schema: Schema) throws {
         for t in Schema.byName(schema.tables.values) {
             let stored = t.columns.filter { $0.generated == nil }
             guard !stored.isEmpty else { continue }
+            // `1` converts to every affinity (and into an INTEGER PRIMARY KEY
+            // a rebuild may copy it to); a STRICT table takes its own types.
             let values = stored.map { c -> String in
-                switch Lint.affinity(c.type) {
-                case "INTEGER": return "1"
-                case "REAL": return "1.0"
+                guard t.constraints.strict else { return "1" }
+                switch c.type.uppercased() {
                 case "TEXT": return "'1'"
-                case "BLOB": return c.type.isEmpty ? "1" : "x'01'"
+                case "REAL": return "1.0"
+                case "BLOB": return "x'01'"
                 default: return "1"
                 }
             }
