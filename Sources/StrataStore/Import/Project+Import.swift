@@ -97,7 +97,7 @@ enum Importer {
             let after = try Inspector(db).schema()
             var renames = try Project.renames(in: pending.joined(separator: ";\n"))
             renames.columns += copyRenames
-            ops += try groupStart.diff(to: after, renames: kept(renames, existing: groupStart))
+            ops += try groupStart.diff(to: after, renames: kept(renames, existing: groupStart, after: after))
             groupStart = after
             pending = []
             copyRenames = []
@@ -131,6 +131,8 @@ enum Importer {
 
     /// `INSERT INTO new_t [(cols)] SELECT ... FROM t` where `new_t` was
     /// created in the same group of schema statements and is renamed further
+    /// on, or `INSERT INTO t SELECT ... FROM old_t` where `t` was renamed to
+    /// `old_t` and created again before it and `old_t` is dropped further
     /// on: the copy of a rebuild. Returns the columns it copies under
     /// another name (`SELECT t.age` into `years`), or nil when the statement
     /// is not such a copy.
@@ -147,11 +149,33 @@ enum Importer {
             return j < t.count && t[j].identifier?.lowercased() == copy.lowercased()
         }
         guard created, let later = try? SQL.tokenize(rest) else { return nil }
-        let renamedLater = later.indices.contains { i in
-            i + 4 < later.count && later[i].isKeyword("ALTER") && later[i + 1].isKeyword("TABLE")
-                && later[i + 2].identifier?.lowercased() == copy.lowercased() && later[i + 3].isKeyword("RENAME") && later[i + 4].isKeyword("TO")
+        func renames(_ t: [SQLToken], from: String?, to: String?) -> Bool {
+            t.indices.contains { i in
+                i + 5 < t.count && t[i].isKeyword("ALTER") && t[i + 1].isKeyword("TABLE") && t[i + 3].isKeyword("RENAME") && t[i + 4].isKeyword("TO")
+                    && (from.map { SQL.sameName(t[i + 2].identifier ?? "", $0) } ?? true)
+                    && (to.map { SQL.sameName(t[i + 5].identifier ?? "", $0) } ?? true)
+            }
         }
-        guard renamedLater else { return nil }
+        // The source of the copy, read ahead (it names the table the rows come from).
+        var depth = 0
+        var end = select + 1
+        while end < tokens.count, !(depth == 0 && tokens[end].isKeyword("FROM")) {
+            if tokens[end].text == "(" { depth += 1 } else if tokens[end].text == ")" { depth -= 1 }
+            end += 1
+        }
+        let source = end + 1 < tokens.count ? tokens[end + 1].identifier : nil
+        // Two shapes of a rebuild: create `new_t`, copy, drop `t`, rename
+        // `new_t` to `t`; or set `t` aside (rename it to `old_t`), create a
+        // new `t`, copy, drop `old_t` (drizzle, Alembic's rename_table).
+        let renamedLater = renames(later, from: copy, to: nil)
+        let setAside = source.map { source in
+            pending.contains { (try? SQL.tokenize($0)).map { renames($0, from: copy, to: source) } ?? false }
+                && later.indices.contains { i in
+                    i + 2 < later.count && later[i].isKeyword("DROP") && later[i + 1].isKeyword("TABLE")
+                        && SQL.sameName(later[i + 2].identifier ?? "", source)
+                }
+        } ?? false
+        guard renamedLater || setAside else { return nil }
 
         // The target columns: the list written, else the new table's own order.
         var targets: [String]
@@ -160,13 +184,10 @@ enum Importer {
         } else {
             targets = try db.query("SELECT name FROM pragma_table_info(?)", [.text(copy)]).compactMap { $0.first?.string }
         }
-        var depth = 0
-        var end = select + 1
-        while end < tokens.count, !(depth == 0 && tokens[end].isKeyword("FROM")) {
-            if tokens[end].text == "(" { depth += 1 } else if tokens[end].text == ")" { depth -= 1 }
-            end += 1
-        }
-        guard end + 1 < tokens.count, let source = tokens[end + 1].identifier else { return [] }
+        guard let source else { return [] }
+        // Renames are named as the table is before the group: `t`, whether
+        // the rows come from `t` or from `t` set aside as `old_t`.
+        let table = setAside && !renamedLater ? copy : source
         let items = SQL.splitTopLevel(tokens[(select + 1)..<end])
         guard items.count == targets.count else { return [] }
         return zip(items, targets).compactMap { item, target in
@@ -174,19 +195,49 @@ enum Importer {
             let t = Array(item)
             let name = t.count == 1 ? t[0].identifier : (t.count == 3 && t[1].text == "." ? t[2].identifier : nil)
             guard let name, name.lowercased() != target.lowercased() else { return nil }
-            return (table: source, from: name, to: target)
+            return (table: table, from: name, to: target)
         }
     }
 
-    /// The renames that rename something that existed before them into a
-    /// name that did not (a rebuild's `RENAME new_t TO t` is part of the
-    /// table's change, not a rename; a copy of `a` into an existing `b` is
-    /// not one either).
-    static func kept(_ all: RenameHints, existing: Schema) -> RenameHints {
-        var kept = all
-        kept.tables = all.tables.filter { existing.table($0.from) != nil && existing.table($0.to) == nil }
-        kept.columns = all.columns.filter {
-            existing.table($0.table)?.column($0.from) != nil && existing.table($0.table)?.column($0.to) == nil
+    /// The renames of a group of statements, as the group leaves them: a
+    /// chain (`a` to `b`, then `b` to `c`) is one rename from `a` to `c`,
+    /// and one that comes back (`user` to `__user_old` and back) is none.
+    /// Kept are those that rename something that existed before the group
+    /// into a name that did not and that is still there after it: a
+    /// rebuild's `RENAME new_t TO t` is part of the table's change, and a
+    /// table set aside under another name (`user` to `__user_old`, a new
+    /// `user`, `__user_old` dropped) is not renamed at all.
+    static func kept(_ all: RenameHints, existing: Schema, after: Schema) -> RenameHints {
+        // Followed from the names before the group: a table the group
+        // creates (a rebuild's `new_t`) has no rename of its own.
+        var tables: [(from: String, to: String)] = []
+        for hint in all.tables {
+            if let i = tables.firstIndex(where: { SQL.sameName($0.to, hint.from) }) {
+                tables[i].to = hint.to
+            } else if existing.table(hint.from) != nil {
+                tables.append(hint)
+            }
+        }
+        var columns: [(table: String, from: String, to: String)] = []
+        for var hint in all.columns {
+            // A column renamed in a table renamed before it is named by the table's old name.
+            if existing.table(hint.table) == nil, let table = tables.first(where: { SQL.sameName($0.to, hint.table) }) {
+                hint.table = table.from
+            }
+            if let i = columns.firstIndex(where: { SQL.sameName($0.table, hint.table) && SQL.sameName($0.to, hint.from) }) {
+                columns[i].to = hint.to
+            } else {
+                columns.append(hint)
+            }
+        }
+        var kept = RenameHints()
+        kept.tables = tables.filter {
+            !SQL.sameName($0.from, $0.to) && existing.table($0.from) != nil && existing.table($0.to) == nil && after.table($0.to) != nil
+        }
+        kept.columns = columns.filter { hint in
+            let renamed = kept.tables.first { SQL.sameName($0.from, hint.table) }?.to ?? hint.table
+            return !SQL.sameName(hint.from, hint.to) && existing.table(hint.table)?.column(hint.from) != nil
+                && existing.table(hint.table)?.column(hint.to) == nil && after.table(renamed)?.column(hint.to) != nil
         }
         return kept
     }
