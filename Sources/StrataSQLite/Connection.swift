@@ -92,6 +92,7 @@ public final class Connection: @unchecked Sendable {
         handle = db
         self.path = path
         sqlite3_extended_result_codes(db, 1)
+        ApplicationFunctions.register(on: db)
     }
 
     public static func memory() throws -> Connection { try Connection(path: ":memory:") }

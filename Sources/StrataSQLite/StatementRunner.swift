@@ -31,9 +31,7 @@ public enum StatementRunner {
                 var stmt: OpaquePointer?
                 var tail: UnsafePointer<CChar>?
                 let rc = sqlite3_prepare_v2(db.handle, current, -1, &stmt, &tail)
-                guard rc == SQLITE_OK else {
-                    throw ModelsError("\(source): statement at line \(line): \(String(cString: sqlite3_errmsg(db.handle)))")
-                }
+                guard rc == SQLITE_OK else { throw failure(db, source: source, line: line) }
                 cursor = tail
                 guard let stmt else { continue }
                 defer { sqlite3_finalize(stmt) }
@@ -42,11 +40,19 @@ public enum StatementRunner {
                 let rest = { tail.map { String(cString: $0) } ?? "" }
                 guard try visit(sql, first, rest, line) == .run else { continue }
                 let step = sqlite3_step(stmt)
-                guard step == SQLITE_DONE || step == SQLITE_ROW else {
-                    throw ModelsError("\(source): statement at line \(line): \(String(cString: sqlite3_errmsg(db.handle)))")
-                }
+                guard step == SQLITE_DONE || step == SQLITE_ROW else { throw failure(db, source: source, line: line) }
             }
         }
+    }
+
+    /// SQLite's message for the statement at `line`; a function SQLite does
+    /// not know may be one the application registers.
+    static func failure(_ db: Connection, source: String, line: Int) -> ModelsError {
+        let message = String(cString: sqlite3_errmsg(db.handle))
+        let hint = message.hasPrefix("no such function: ")
+            ? " (if the application registers it on its connections, name it in strata.toml: app_functions = [\"\(message.dropFirst(18))\"])"
+            : ""
+        return ModelsError("\(source): statement at line \(line): \(message)\(hint)")
     }
 
     /// The first byte of the next statement: past white space, comments and

@@ -25,6 +25,20 @@ public struct Config: Equatable, Sendable {
     public var keepDroppedData = true
     /// The private key (`strata keys generate`) that signs every event this node creates.
     public var signingKey: String?
+    /// SQL functions the application registers on its connections and its
+    /// migrations call (`BIN2B64`): strata prepares statements that name
+    /// them, and refuses to run one that reaches a row
+    /// (`ApplicationFunctions`).
+    public var appFunctions: [String] = []
+    /// Tables (and their indexes and triggers) that something else manages,
+    /// as glob patterns (`fts_*`, `legacy_table`): autogenerate neither
+    /// creates, changes nor drops them, and `check` does not report them.
+    public var exclude: [String] = []
+    /// Whether a different column order is a change (a rebuild). Unset: on
+    /// for a hand-written DDL models file, off for SQLAlchemy models and a
+    /// `models_command`, whose renderers write columns in class order while
+    /// ADD COLUMN appends them.
+    public var compareColumnOrder: Bool?
 
     public static let fileName = "strata.toml"
 
@@ -51,7 +65,8 @@ public struct Config: Equatable, Sendable {
             throw ConfigError("\(source): line \(e.source.begin.line): \(e.description)")
         }
         let known: Set<String> = ["project", "node", "author", "models", "databases", "log", "registry", "token_file", "ca_file",
-                                  "python", "models_metadata", "models_command", "keep_dropped_data", "signing_key"]
+                                  "python", "models_metadata", "models_command", "keep_dropped_data", "signing_key",
+                                  "app_functions", "exclude", "compare_column_order"]
         if let extra = table.keys.first(where: { !known.contains($0) }) {
             throw ConfigError("\(source): unknown setting \"\(extra)\" (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -64,23 +79,32 @@ public struct Config: Equatable, Sendable {
             guard let s = try string(key), !s.isEmpty else { throw ConfigError("\(source): \(key) is missing; add `\(key) = \"...\"`") }
             return s
         }
-        var databases: [String] = []
-        if let v = table["databases"] {
-            guard let array = v.array else { throw ConfigError("\(source): databases must be an array of paths") }
-            for item in array {
-                guard let s = item.string else { throw ConfigError("\(source): databases must be an array of paths") }
-                databases.append(s)
+        func strings(_ key: String, _ what: String) throws -> [String] {
+            guard let v = table[key] else { return [] }
+            guard let array = v.array else { throw ConfigError("\(source): \(key) must be an array of \(what)") }
+            return try array.map {
+                guard let s = $0.string else { throw ConfigError("\(source): \(key) must be an array of \(what)") }
+                return s
             }
         }
+        func bool(_ key: String) throws -> Bool? {
+            guard let v = table[key] else { return nil }
+            guard let b = v.bool else { throw ConfigError("\(source): \(key) must be true or false") }
+            return b
+        }
+        let databases = try strings("databases", "paths")
         self.init(project: try required("project"), node: try required("node"), author: try required("author"),
                   models: try required("models"), databases: databases, log: try string("log") ?? ".strata/log.db",
                   registry: try string("registry"), tokenFile: try string("token_file"), caFile: try string("ca_file"),
                   python: try string("python"), modelsMetadata: try string("models_metadata"), modelsCommand: try string("models_command"))
         signingKey = try string("signing_key")
-        if let v = table["keep_dropped_data"] {
-            guard let b = v.bool else { throw ConfigError("\(source): keep_dropped_data must be true or false") }
-            keepDroppedData = b
+        keepDroppedData = try bool("keep_dropped_data") ?? true
+        appFunctions = try strings("app_functions", "function names")
+        if let bad = appFunctions.first(where: { $0.isEmpty || !$0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } }) {
+            throw ConfigError("\(source): app_functions: \"\(bad)\" is not a function name (letters, digits and _)")
         }
+        exclude = try strings("exclude", "table name patterns")
+        compareColumnOrder = try bool("compare_column_order")
     }
 
     public var toml: String {
@@ -104,6 +128,9 @@ public struct Config: Equatable, Sendable {
         if let modelsCommand { lines.append("models_command = \(q(modelsCommand))") }
         if !keepDroppedData { lines.append("keep_dropped_data = false") }
         if let signingKey { lines.append("signing_key = \(q(signingKey))") }
+        if !appFunctions.isEmpty { lines.append("app_functions = [\(appFunctions.map(q).joined(separator: ", "))]") }
+        if !exclude.isEmpty { lines.append("exclude = [\(exclude.map(q).joined(separator: ", "))]") }
+        if let compareColumnOrder { lines.append("compare_column_order = \(compareColumnOrder)") }
         return lines.joined(separator: "\n") + "\n"
     }
 }

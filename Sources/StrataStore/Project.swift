@@ -32,6 +32,8 @@ public final class Project {
         self.root = root
         self.config = config
         self.log = log
+        // Every connection from here on can prepare the application's functions.
+        ApplicationFunctions.declare(config.appFunctions)
     }
 
     /// Opens the project whose `strata.toml` is in `directory`.

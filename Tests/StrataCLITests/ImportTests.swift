@@ -6,18 +6,22 @@ import XCTest
 /// create-copy-drop-rename rebuild, a data step before two added columns,
 /// one with a double-quoted default), with each tool's quirks (BEGIN/COMMIT
 /// and PRAGMA lines, a statement without `;`, an empty migration, dialect
-/// files, an undo file, statement breakpoints).
+/// files, an undo file, statement breakpoints, quoted names, goose sections,
+/// numbers that sort as numbers, an empty SQLite file that wins over another
+/// dialect's).
 final class ImportTests: XCTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
-    static let formats = ["diesel", "golang-migrate", "dbmate", "flyway", "sqitch", "drizzle"]
+    static let formats = ["diesel", "golang-migrate", "dbmate", "flyway", "sqitch", "drizzle", "prisma", "sqlx", "goose", "popx", "numbered"]
 
     func imported(_ format: String) throws -> CLI {
         let cli = try CLI()
         try cli.ok("init", "--models", "models.sql", "--db", "app.db", "--author", "ana@example.com")
         let r = try cli.ok("import", format, "\(Self.fixtures)/\(format)")
-        let skipped = format == "diesel" ? "1 skipped with nothing to record)\n  skipped 2024-01-09-000000_nothing" : "0 skipped with nothing to record)"
+        // diesel's empty migration, and popx's version whose SQLite file is empty.
+        let empty = ["diesel": "2024-01-09-000000_nothing", "popx": "20240109120000000000_nothing"][format]
+        let skipped = empty.map { "1 skipped with nothing to record)\n  skipped \($0)" } ?? "0 skipped with nothing to record)"
         XCTAssertEqual(r.lines.dropLast().joined(separator: "\n"),
-                       "imported \(format == "diesel" ? 6 : 5) migrations as 5 events (1 rename kept, 2 data steps, \(skipped)", format)
+                       "imported \(empty == nil ? 5 : 6) migrations as 5 events (1 rename kept, 2 data steps, \(skipped)", format)
         return cli
     }
 
@@ -103,8 +107,8 @@ final class ImportTests: XCTestCase {
             let before = try cli.tree()
             let r = try cli.ok("import", format, "\(Self.fixtures)/\(format)", "--check-downs")
             XCTAssertEqual(try cli.tree(), before, "nothing recorded", file: #filePath, line: #line)
-            if format == "drizzle" {
-                XCTAssertEqual(r.stdout, "drizzle keeps no downs: its migrations only go forward. strata derives each event's way down; nothing recorded\n")
+            if ["drizzle", "prisma"].contains(format) {
+                XCTAssertEqual(r.stdout, "\(format) keeps no downs: its migrations only go forward. strata derives each event's way down; nothing recorded\n")
                 continue
             }
             XCTAssertEqual(r.lines.last, "Nothing recorded: strata derives each event's way down; run without --check-downs to import", format)
@@ -137,5 +141,59 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(try cli.sqlite("app.db", "SELECT id, handle, note FROM people"), "1|ana|x")
         try cli.ok("downgrade", "-1")
         XCTAssertEqual(try cli.sqlite("app.db", "SELECT id, nick, note FROM people"), "1|ana|x")
+    }
+
+    /// A migration that calls a function the application registers on its
+    /// connections (authelia's `BIN2B64`): refused with the setting that
+    /// declares it, then imported with it; the data step runs where it
+    /// meets no row and stops, with nothing applied, where it meets one.
+    func testAFunctionOfTheApplicationIsDeclaredAndNeverFaked() throws {
+        let cli = try CLI()
+        try cli.ok("init", "--models", "models.sql", "--db", "app.db")
+        try cli.write("m/V1.keys.up.sql", "CREATE TABLE keys (id INTEGER PRIMARY KEY, handle BLOB);\n")
+        try cli.write("m/V2.text.up.sql", """
+            ALTER TABLE keys ADD COLUMN kid TEXT;
+            UPDATE keys SET kid = BIN2B64(handle);
+            """)
+        let before = try cli.tree()
+        let refused = try cli.run("import", "numbered", "m")
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertEqual(refused.stderr, "error: numbered migration V2.text: statement at line 2: no such function: BIN2B64 "
+            + "(if the application registers it on its connections, name it in strata.toml: app_functions = [\"BIN2B64\"])\n")
+        XCTAssertEqual(try cli.tree(), before, "nothing written")
+
+        try cli.write("strata.toml", try cli.read("strata.toml") + "app_functions = [\"BIN2B64\"]\n")
+        try cli.ok("import", "numbered", "m")
+        let ids = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try cli.ok("history", "--json").stdout.utf8)) as? [[String: Any]]).compactMap { $0["id"] as? String }
+        XCTAssertEqual(ids.count, 2)
+        try cli.ok("upgrade", "head", "--db", "empty.db")
+        XCTAssertEqual(try cli.sqlite("empty.db", "SELECT group_concat(name) FROM pragma_table_info('keys')"), "id,handle,kid")
+
+        try cli.ok("upgrade", ids[1])
+        _ = try cli.sqlite("app.db", "INSERT INTO keys VALUES (1, x'0102')")
+        let stopped = try cli.run("upgrade", "head")
+        XCTAssertEqual(stopped.status, 2, stopped.stderr)
+        XCTAssertTrue(stopped.stderr.contains("BIN2B64() is a function of the application (app_functions in strata.toml): strata cannot compute it, "
+            + "and this step reaches it with rows; run this migration from the application, or rewrite the step in SQL"), stopped.stderr)
+        XCTAssertEqual(try cli.ok("current").stdout, "\(ids[1])\n")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT group_concat(name) FROM pragma_table_info('keys')"), "id,handle")
+    }
+
+    /// A rebuild's copy that computes a value (not a column, a literal or
+    /// the fill of a NOT NULL column) is said aloud: the event records the
+    /// table's change, and strata's rebuild does not compute it again.
+    func testAValueARebuildComputesIsNamedNotDroppedSilently() throws {
+        let cli = try CLI()
+        try cli.ok("init", "--models", "models.sql", "--db", "app.db")
+        try cli.write("m/1_keys.sql", "CREATE TABLE keys (id INTEGER PRIMARY KEY, handle BLOB, email TEXT);\n")
+        try cli.write("m/2_text.sql", """
+            CREATE TABLE keys2 (id INTEGER PRIMARY KEY, handle TEXT, email TEXT NOT NULL DEFAULT '');
+            INSERT INTO keys2 (id, handle, email) SELECT id, hex( handle ), coalesce(email, '') FROM keys;
+            DROP TABLE keys;
+            ALTER TABLE keys2 RENAME TO keys;
+            """)
+        let r = try cli.ok("import", "numbered", "m")
+        XCTAssertEqual(r.stderr, "warning: numbered migration 2_text: the rebuild at line 2 copies hex(handle) into handle: strata records the change of the table, "
+            + "and its own rebuild copies the column as it is, so the conversion is not recorded; record it as a data step (strata revision --exec) if the rows need it\n")
     }
 }

@@ -50,7 +50,8 @@ extension Project {
             summary.migrations += 1
             let source = format.source(of: m)
             summary.warnings += m.notes.map { "\(source): \($0)" }
-            let (ops, after) = try Importer.ops(of: m.up, from: state, source: source)
+            let (ops, after, notes) = try Importer.ops(of: m.up, from: state, source: source)
+            summary.warnings += notes.map { "\(source): \($0)" }
             guard !ops.isEmpty else {
                 summary.skipped.append(m.label)
                 continue
@@ -84,14 +85,16 @@ extension Project {
 }
 
 enum Importer {
-    /// The ops of one migration's SQL, applied to `start`, and the state after.
-    static func ops(of sql: String, from start: Schema, source: String) throws -> ([Op], Schema) {
+    /// The ops of one migration's SQL, applied to `start`, the state after,
+    /// and what the ops do not carry (a value a rebuild's copy computed).
+    static func ops(of sql: String, from start: Schema, source: String) throws -> (ops: [Op], after: Schema, notes: [String]) {
         let db = try Connection.memory()
         for statement in DDL.script(start) { try db.execute(statement) }
         var ops: [Op] = []
         var groupStart = start
         var pending: [String] = []
         var copyRenames: [(table: String, from: String, to: String)] = []
+        var notes: [String] = []
         func flush() throws {
             guard !pending.isEmpty else { return }
             let after = try Inspector(db).schema()
@@ -102,7 +105,7 @@ enum Importer {
             pending = []
             copyRenames = []
         }
-        try StatementRunner.each(sql, on: db, source: source) { statement, first, rest, _ in
+        try StatementRunner.each(sql, on: db, source: source) { statement, first, rest, line in
             let word = first.text.uppercased()
             switch word {
             case "CREATE", "DROP", "ALTER":
@@ -112,8 +115,12 @@ enum Importer {
                 // The copy of a create-copy-drop-rename rebuild belongs to the
                 // table's change (strata's own rebuild copies the rows); a
                 // column it copies under a new name is a rename.
-                if let renames = try rebuildCopy(statement, pending: pending, rest: rest(), db: db) {
-                    copyRenames += renames
+                if let copy = try rebuildCopy(statement, pending: pending, rest: rest(), db: db) {
+                    copyRenames += copy.renames
+                    notes += copy.conversions.map {
+                        "the rebuild at line \(line) copies \($0): strata records the change of the table, and its own rebuild copies the column as it is, "
+                            + "so the conversion is not recorded; record it as a data step (strata revision --exec) if the rows need it"
+                    }
                     return .run
                 }
                 try flush()
@@ -126,18 +133,15 @@ enum Importer {
             }
         }
         try flush()
-        return (ops, groupStart)
+        return (ops, groupStart, notes)
     }
 
     /// `INSERT INTO new_t [(cols)] SELECT ... FROM t` where `new_t` was
     /// created in the same group of schema statements and is renamed further
     /// on, or `INSERT INTO t SELECT ... FROM old_t` where `t` was renamed to
     /// `old_t` and created again before it and `old_t` is dropped further
-    /// on: the copy of a rebuild. Returns the columns it copies under
-    /// another name (`SELECT t.age` into `years`), or nil when the statement
-    /// is not such a copy.
-    static func rebuildCopy(_ statement: String, pending: [String], rest: String, db: Connection)
-        throws -> [(table: String, from: String, to: String)]? {
+    /// on: the copy of a rebuild; nil when the statement is not such a copy.
+    static func rebuildCopy(_ statement: String, pending: [String], rest: String, db: Connection) throws -> RebuildCopy? {
         guard let tokens = try? SQL.tokenize(statement), tokens.count > 3, tokens[0].isKeyword("INSERT"),
               let intoIndex = tokens.firstIndex(where: { $0.isKeyword("INTO") }), intoIndex + 1 < tokens.count,
               let copy = tokens[intoIndex + 1].identifier,
@@ -184,19 +188,48 @@ enum Importer {
         } else {
             targets = try db.query("SELECT name FROM pragma_table_info(?)", [.text(copy)]).compactMap { $0.first?.string }
         }
-        guard let source else { return [] }
+        guard let source else { return RebuildCopy() }
         // Renames are named as the table is before the group: `t`, whether
         // the rows come from `t` or from `t` set aside as `old_t`.
         let table = setAside && !renamedLater ? copy : source
         let items = SQL.splitTopLevel(tokens[(select + 1)..<end])
-        guard items.count == targets.count else { return [] }
-        return zip(items, targets).compactMap { item, target in
-            // A bare column, `col` or `t.col`: anything else computes a value.
+        guard items.count == targets.count else { return RebuildCopy() }
+        var found = RebuildCopy()
+        for (item, target) in zip(items, targets) {
             let t = Array(item)
-            let name = t.count == 1 ? t[0].identifier : (t.count == 3 && t[1].text == "." ? t[2].identifier : nil)
-            guard let name, name.lowercased() != target.lowercased() else { return nil }
-            return (table: table, from: name, to: target)
+            if let name = column(t) {
+                if !SQL.sameName(name, target) { found.renames.append((table: table, from: name, to: target)) }
+            } else if !(t.count == 1 && isLiteral(t[0])) && !isFill(t) {
+                found.conversions.append("\(item.map(\.text).joined(separator: " ").replacingOccurrences(of: " ( ", with: "(").replacingOccurrences(of: " )", with: ")")) into \(target)")
+            }
         }
+        return found
+    }
+
+    /// What a rebuild's copy does besides moving rows: the columns it copies
+    /// under another name (renames), and the values it computes
+    /// (`BIN2B64(key_handle)` into `kid`), which strata's own rebuild does not
+    /// compute again.
+    struct RebuildCopy {
+        var renames: [(table: String, from: String, to: String)] = []
+        var conversions: [String] = []
+    }
+
+    /// A bare column, `col` or `t.col`.
+    static func column(_ t: [SQLToken]) -> String? {
+        t.count == 1 ? t[0].identifier : (t.count == 3 && t[1].text == "." ? t[2].identifier : nil)
+    }
+
+    /// `coalesce(col, literal)` or `ifnull(col, literal)`: the fill of a
+    /// column made NOT NULL, which strata's rebuild writes too.
+    static func isFill(_ t: [SQLToken]) -> Bool {
+        guard t.count >= 6, ["coalesce", "ifnull"].contains(t[0].text.lowercased()), t[1].text == "(", t.last?.text == ")" else { return false }
+        let args = SQL.splitTopLevel(t[2..<(t.count - 1)])
+        return args.count == 2 && column(Array(args[0])) != nil && args[1].count == 1 && isLiteral(args[1].first!)
+    }
+
+    static func isLiteral(_ t: SQLToken) -> Bool {
+        [.string, .number, .blob].contains(t.kind) || t.isKeyword("NULL") || t.isKeyword("TRUE") || t.isKeyword("FALSE")
     }
 
     /// The renames of a group of statements, as the group leaves them: a

@@ -1,0 +1,15 @@
+-- the create users step, written for goose
+-- +goose Up
+-- users of the shop
+PRAGMA foreign_keys=OFF;
+BEGIN TRANSACTION;
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  fullname VARCHAR (64),
+  email TEXT
+);
+CREATE INDEX ix_users_email ON users (email);
+COMMIT;
+
+-- +goose Down
+DROP TABLE users;

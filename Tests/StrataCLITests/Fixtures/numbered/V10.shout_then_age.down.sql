@@ -1,0 +1,2 @@
+ALTER TABLE users DROP COLUMN status;
+ALTER TABLE users DROP COLUMN age;

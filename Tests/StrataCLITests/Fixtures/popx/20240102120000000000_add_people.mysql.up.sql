@@ -1,0 +1,1 @@
+INSERT INTO users (fullname, email) VALUES (`Ana`, `a@x`);

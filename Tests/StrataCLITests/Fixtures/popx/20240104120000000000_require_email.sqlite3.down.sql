@@ -1,0 +1,1 @@
+-- (left empty by its author)
