@@ -175,7 +175,7 @@ final class AlembicImportTests: XCTestCase {
         XCTAssertEqual(Array(r.lines.prefix(2)), ["imported 8 migrations as 7 events (3 renames kept, 4 data steps, 1 skipped with nothing to record)", "  skipped 9c (merge)"])
         let history = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try cli.ok("history", "--json").stdout.utf8)) as? [[String: Any]])
         XCTAssertEqual(history.first?["message"] as? String, "side table")
-        XCTAssertEqual(history.first?["timestamp"] as? String, "1970-01-01T00:00:07.000Z", "no Create Date: the epoch plus the step")
+        XCTAssertEqual(history.first?["timestamp"] as? String, "2024-01-06T12:00:00.001Z", "no Create Date: a step after the revision before it")
         try cli.ok("upgrade", "head")
         XCTAssertEqual(try cli.sqlite("app.db", "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'strata_%' ORDER BY name)"), "members tags")
         let downs = try cli.ok("import", "alembic", "proj", "--check-downs")
@@ -184,5 +184,66 @@ final class AlembicImportTests: XCTestCase {
             "  returns  alembic revision 8b (side table)",
             "4 return, 2 differ, 1 fail, 0 missing.",
             "Nothing recorded: strata derives each event's way down; run without --check-downs to import"])
+    }
+
+    /// What real Alembic projects hold: a `Create Date:` that is no date
+    /// (Alembic never reads it: a warning naming the file, and the time of
+    /// its place), and a table set aside to be made again (`chat` renamed
+    /// to `old_chat`, a new `chat`, the rows copied, `old_chat` dropped),
+    /// which is one change of `chat` that keeps its rows.
+    func testABadCreateDateAndATableSetAsideAndMadeAgain() throws {
+        let cli = try CLI()
+        try cli.ok("init", "--models", "models.sql", "--db", "app.db")
+        try FileManager.default.copyItem(atPath: Self.project, toPath: cli.path("proj"))
+        for file in try FileManager.default.contentsOfDirectory(atPath: cli.path("proj/migrations/versions")) where file.hasSuffix(".py") {
+            try FileManager.default.removeItem(atPath: cli.path("proj/migrations/versions/\(file)"))
+        }
+        try cli.write("proj/migrations/versions/a1_chat.py", """
+            \"\"\"chat
+
+            Revision ID: a1
+            Create Date: 2023-21-02 10:00:00.000000
+            \"\"\"
+            from alembic import op
+            import sqlalchemy as sa
+            revision = "a1"
+            down_revision = None
+            def upgrade():
+                op.create_table("chat", sa.Column("id", sa.Integer, primary_key=True), sa.Column("title", sa.Text))
+
+            """)
+        try cli.write("proj/migrations/versions/b2_archive.py", """
+            \"\"\"archive chats
+
+            Revision ID: b2
+            Revises: a1
+            Create Date: 2023-02-22 10:00:00.000000
+            \"\"\"
+            from alembic import op
+            import sqlalchemy as sa
+            revision = "b2"
+            down_revision = "a1"
+            def upgrade():
+                op.rename_table("chat", "old_chat")
+                op.create_table("chat", sa.Column("id", sa.Integer, primary_key=True), sa.Column("title", sa.Text),
+                                sa.Column("archived", sa.Integer, nullable=False, server_default="0"))
+                op.execute("INSERT INTO chat (id, title) SELECT id, title FROM old_chat")
+                op.drop_table("old_chat")
+
+            """)
+        let r = try cli.ok("import", "alembic", "proj")
+        XCTAssertEqual(r.lines.first, "imported 2 migrations as 2 events (0 renames kept, 0 data steps, 0 skipped with nothing to record)")
+        XCTAssertEqual(r.stderr, "warning: alembic revision a1 (chat): migrations/versions/a1_chat.py: `Create Date: 2023-21-02 10:00:00.000000` is not a date "
+            + "(month must be in 1..12); its time is taken from its place in the history\n")
+        let history = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try cli.ok("history", "--json").stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(history.map { $0["summary"] as? [String] }, [["add column chat.archived INTEGER"], ["create table chat (id, title)"]])
+        XCTAssertEqual(history.map { $0["timestamp"] as? String }, ["2023-02-22T10:00:00.000Z", "1970-01-01T00:00:01.000Z"])
+        let first = try XCTUnwrap(history.last?["id"] as? String)
+        try cli.ok("upgrade", first)
+        _ = try cli.sqlite("app.db", "INSERT INTO chat VALUES (1, 'hello')")
+        try cli.ok("upgrade", "head")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT id, title, archived FROM chat"), "1|hello|0")
+        try cli.ok("downgrade", "-1")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT * FROM chat"), "1|hello")
     }
 }

@@ -16,6 +16,8 @@ struct AlembicRevision {
     let before: Snapshot?
     let down: Snapshot?
     let downError: String?
+    /// What reading it could not take as written (a `Create Date:` that is no date).
+    var notes: [String] = []
 
     /// Batch mode rebuilt a table through `_alembic_tmp_<table>`.
     var usesBatchMode: Bool { statements.contains { $0.contains("_alembic_tmp_") } }
@@ -66,7 +68,8 @@ extension Project {
             }
             return AlembicRevision(revision: revision, message: r["message"]?.stringValue ?? revision, timestamp: r["timestamp"]?.intValue,
                                    statements: r["statements"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-                                   before: try snapshot("before"), down: try snapshot("down"), downError: r["downError"]?.stringValue)
+                                   before: try snapshot("before"), down: try snapshot("down"), downError: r["downError"]?.stringValue,
+                                   notes: r["notes"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         }
     }
 
@@ -163,16 +166,22 @@ extension Project {
             finally:
                 db.close()
         
-        def when(doc):
+        def when(doc, notes, path):
+            # Alembic itself never reads the line: one that is no date (2023-21-02) is a note, and the revision's place gives its time.
             m = re.search(r"Create Date:\s*(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:?\d{2})?)", doc or "")
             if not m: return None
-            t = datetime.datetime.fromisoformat(m.group(1).replace(" ", "T"))
+            try:
+                t = datetime.datetime.fromisoformat(m.group(1).replace(" ", "T"))
+            except ValueError as e:
+                notes.append("%s: `Create Date: %s` is not a date (%s); its time is taken from its place in the history" % (os.path.relpath(path, root), m.group(1), e))
+                return None
             if t.tzinfo is None: t = t.replace(tzinfo=datetime.timezone.utc)
             return int(t.timestamp() * 1000)
         
         result = []
         for r in revisions:
-            entry = {"revision": r.revision, "message": r.doc or r.revision, "timestamp": when(r.module.__doc__), "merge": r.is_merge_point}
+            notes = []
+            entry = {"revision": r.revision, "message": r.doc or r.revision, "timestamp": when(r.module.__doc__, notes, r.path), "merge": r.is_merge_point, "notes": notes}
             before = dump() if check_downs else None
             captured = []
             try:

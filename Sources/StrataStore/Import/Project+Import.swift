@@ -32,7 +32,8 @@ extension Project {
                 FolderMigration(version: $0.revision, name: $0.message, up: $0.statements.map { $0 + ";\n" }.joined(),
                                 down: nil, timestamp: $0.timestamp, label: "\($0.revision) (\($0.message))")
             }
-            summary.warnings = revisions.filter(\.usesBatchMode).map {
+            summary.warnings = revisions.flatMap { r in r.notes.map { "\(r.label): \($0)" } }
+            summary.warnings += revisions.filter(\.usesBatchMode).map {
                 "\($0.label) uses batch mode: the table it rebuilds was read from the SQL Alembic ran on a scratch SQLite database "
                     + "and recorded as one change of the table (a column copied under a new name as a rename); check its summary in `strata history`"
             }
@@ -45,6 +46,7 @@ extension Project {
         var state = try log.state(at: onto)
         var parent = onto
         var events: [Event] = []
+        var lastTime: (time: Int64, step: Int)?
         for (n, m) in migrations.enumerated() {
             progress(n, migrations.count)
             summary.migrations += 1
@@ -58,8 +60,11 @@ extension Project {
             }
             summary.renames += ops.filter { if case .renameColumn = $0 { return true }; if case .renameTable = $0 { return true }; return false }.count
             summary.dataSteps += ops.filter { if case .exec = $0 { return true } else { return false } }.count
-            // Versions that are date-times give the time; else the epoch plus the step's number (never the clock).
-            let time = m.timestamp ?? Int64(n + 1) * 1000
+            // Versions that are date-times give the time; one without, among
+            // them, a millisecond a step after the last one that had it; else
+            // the epoch plus the step's number (never the clock).
+            let time = m.timestamp ?? lastTime.map { $0.time + Int64(n - $0.step) } ?? Int64(n + 1) * 1000
+            if m.timestamp != nil { lastTime = (time, n) }
             // A file name's words are joined by `_`; an Alembic message is written as a sentence.
             let message = format == .alembic ? m.name : m.name.replacingOccurrences(of: "_", with: " ")
             let event = try signed(Event(parents: parent.map { [$0] } ?? [], author: author ?? config.author, timestamp: time, message: message, ops: ops))
@@ -93,6 +98,7 @@ enum Importer {
         var ops: [Op] = []
         var groupStart = start
         var pending: [String] = []
+        var pendingLines: [Int] = []
         var copyRenames: [(table: String, from: String, to: String)] = []
         var notes: [String] = []
         func flush() throws {
@@ -100,9 +106,15 @@ enum Importer {
             let after = try Inspector(db).schema()
             var renames = try Project.renames(in: pending.joined(separator: ";\n"))
             renames.columns += copyRenames
-            ops += try groupStart.diff(to: after, renames: kept(renames, existing: groupStart, after: after))
+            do {
+                ops += try groupStart.diff(to: after, renames: kept(renames, existing: groupStart, after: after))
+            } catch {
+                let lines = pendingLines.count == 1 ? "the statement at line \(pendingLines[0])" : "the statements at lines \(pendingLines.first!)-\(pendingLines.last!)"
+                throw ProjectError("\(source): \(lines): \(error)")
+            }
             groupStart = after
             pending = []
+            pendingLines = []
             copyRenames = []
         }
         try StatementRunner.each(sql, on: db, source: source) { statement, first, rest, line in
@@ -110,6 +122,7 @@ enum Importer {
             switch word {
             case "CREATE", "DROP", "ALTER":
                 pending.append(statement)
+                pendingLines.append(line)
                 return .run
             case "INSERT", "UPDATE", "DELETE", "REPLACE", "WITH":
                 // The copy of a create-copy-drop-rename rebuild belongs to the
