@@ -60,6 +60,18 @@ public struct MigrationPlan: Sendable {
     public let startState: Schema
     public let finalState: Schema
 
+    /// The events the plan applies, once each, in the order the run records
+    /// them: a compacted plan interleaves the statements of several events,
+    /// its bookkeeping still writes one row an event, in the history's order.
+    public var events: [Item] {
+        var seen = Set<String>()
+        let bookkeeping = items.filter { $0.op == nil && $0.event != nil }
+        return (bookkeeping.isEmpty ? items : bookkeeping + items).filter { item in
+            guard let e = item.event else { return false }
+            return seen.insert(e).inserted
+        }
+    }
+
     /// The plan as a script for the sqlite3 shell (or a DBA's review).
     public var script: String {
         var out = "-- strata: \(fromRevision ?? "base") -> \(toRevision ?? "base")\n"

@@ -41,8 +41,8 @@ extension Project {
     /// Plans and runs (or with `sqlOnly` prints) the way to `goal` for each
     /// database, telling `each` what happened to each as it happens. Every
     /// database is checked for drift inside its migration's transaction
-    /// (unless `ignoreDrift`); a database this run created and could not
-    /// migrate is removed again. Returns the failures. Errors that concern
+    /// (unless `ignoreDrift`); a database that does not exist yet appears
+    /// only once it is migrated (`createAndMigrate`). Returns the failures. Errors that concern
     /// the log rather than a database (no head to go to) are thrown first.
     public func migrate(_ paths: [String], to goal: MigrationGoal, sqlOnly: Bool, options: RunOptions = RunOptions(),
                         each: @escaping (Result<MigrationOutcome, DatabaseFailure>) -> Void) throws -> [DatabaseFailure] {
@@ -77,20 +77,46 @@ extension Project {
                 if let planned = try cachedPlan(goal, for: db, context: context) { return .success(.script(database: path, planned.script)) }
                 return .success(.unchanged(database: path, revision: try db.currentRevision(), sqlOnly: true))
             }
-            let db = try TargetDatabase(path: path, create: true, waitSeconds: options.waitSeconds)
-            do {
-                guard let planned = try cachedPlan(goal, for: db, context: context) else {
-                    return .success(.unchanged(database: path, revision: try db.currentRevision(), sqlOnly: false))
-                }
-                let trash = try db.apply(planned, checkingDrift: !options.ignoreDrift)
-                return .success(.migrated(database: path, planned, trash))
-            } catch {
-                if !exists, (try? db.currentRevision()) == nil { try? FileManager.default.removeItem(atPath: path) }
-                throw error
+            if !exists, let outcome = try createAndMigrate(path, to: goal, options: options, context: context) {
+                return .success(outcome)
             }
+            let db = try TargetDatabase(path: path, create: false, waitSeconds: options.waitSeconds)
+            guard let planned = try cachedPlan(goal, for: db, context: context) else {
+                return .success(.unchanged(database: path, revision: try db.currentRevision(), sqlOnly: false))
+            }
+            let trash = try db.apply(planned, checkingDrift: !options.ignoreDrift)
+            return .success(.migrated(database: path, planned, trash))
         } catch {
             return .failure(DatabaseFailure(path, error))
         }
+    }
+
+    /// A database that does not exist yet is made whole before anyone sees
+    /// it: created and migrated under a hidden name beside it, then linked
+    /// into place, which fails if another process got there first. So a
+    /// concurrent run never finds a half-made file, and nothing ever removes
+    /// a file this process did not create. Nil when another process created
+    /// the database meanwhile: the caller migrates that one.
+    func createAndMigrate(_ path: String, to goal: MigrationGoal, options: RunOptions, context: MigrationContext) throws -> MigrationOutcome? {
+        let url = URL(fileURLWithPath: path)
+        let scratch = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).strata-new-\(UUID().uuidString)").path
+        defer {
+            for suffix in ["", "-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratch + suffix) }
+        }
+        let outcome: MigrationOutcome
+        do {
+            let db = try TargetDatabase(path: scratch, create: true, waitSeconds: options.waitSeconds)
+            if let planned = try cachedPlan(goal, for: db, context: context) {
+                outcome = .migrated(database: path, planned, try db.apply(planned, checkingDrift: !options.ignoreDrift))
+            } else {
+                outcome = .unchanged(database: path, revision: try db.currentRevision(), sqlOnly: false)
+            }
+        }  // closed here: the file is complete on disk before it is linked
+        guard link(scratch, path) == 0 else {
+            if errno == EEXIST { return nil }
+            throw ProjectError("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        return outcome
     }
 
     /// Databases at the same revision (one the log holds) going to the same

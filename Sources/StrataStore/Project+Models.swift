@@ -38,9 +38,13 @@ extension Project {
         guard FileManager.default.fileExists(atPath: file) else {
             throw ProjectError("cannot read the models file \(file); create it or fix `models` in \(Config.fileName)")
         }
-        let run = try Subprocess.run("/usr/bin/env", [python, "-c", Project.renderScript, root.path, file, config.modelsMetadata ?? ""], in: root.path)
+        // The DDL comes back in a file of strata's own: what the module prints
+        // on stdout as it is imported (`dotenv not installed, skipping...`) is not models.
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("strata-models-\(UUID().uuidString).sql").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try Subprocess.run("/usr/bin/env", [python, "-c", Project.renderScript, root.path, file, config.modelsMetadata ?? "", out], in: root.path)
         switch run.status {
-        case 0: return run.stdout
+        case 0: return try Folders.text(out)
         case 127:
             throw ProjectError("cannot run `\(python)` to read \(config.models) (\(run.lastErrorLine)); install Python 3, or set `python = \"PATH\"` in \(Config.fileName) (a virtualenv's interpreter)")
         case 3:
@@ -54,11 +58,12 @@ extension Project {
 
     /// Imports the models module with the project root on `sys.path`, finds
     /// its `MetaData` (a declarative base's, or a module-level one; or the one
-    /// `models_metadata` names) and prints what `create_all` would run on
-    /// SQLite, through a mock engine: no database is touched.
+    /// `models_metadata` names) and writes what `create_all` would run on
+    /// SQLite to the file it is given, through a mock engine: no database is
+    /// touched.
     static let renderScript = #"""
         import sys, os, importlib, importlib.util, traceback
-        root, path, spec = sys.argv[1], sys.argv[2], sys.argv[3]
+        root, path, spec, out_path = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
         sys.path.insert(0, root)
         def fail(code, message):
             sys.stderr.write(message.strip().splitlines()[-1] + "\n")
@@ -108,7 +113,8 @@ extension Project {
             statements.append(str(sql.compile(dialect=engine.dialect)).strip())
         engine = create_mock_engine("sqlite://", dump)
         metadata.create_all(engine, checkfirst=False)
-        sys.stdout.write("".join(s + ";\n" for s in statements))
+        with open(out_path, "w") as f:
+            f.write("".join(s + ";\n" for s in statements))
         """#
 }
 
@@ -147,5 +153,63 @@ struct Subprocess {
     private final class ErrorCollector: @unchecked Sendable {
         var data = Data()
         let done = DispatchSemaphore(value: 0)
+    }
+}
+
+/// What a revision compares: strata.toml's `exclude` (objects something
+/// else manages) and `compare_column_order`.
+extension Project {
+    /// Whether a name matches one of the `exclude` patterns (`fts_*`), case
+    /// folded as SQLite folds names.
+    func isExcluded(_ name: String) -> Bool {
+        config.exclude.contains { fnmatch($0.lowercased(), name.lowercased(), 0) == 0 }
+    }
+
+    /// Whether a different column order is a change: `compare_column_order`,
+    /// else on for a DDL file and off for SQLAlchemy models and a
+    /// `models_command` (their renderers write class order, ADD COLUMN appends).
+    var comparesColumnOrder: Bool {
+        config.compareColumnOrder ?? !(config.modelsCommand != nil || config.models.hasSuffix(".py"))
+    }
+
+    /// `schema` without what `exclude` names: the tables, views and virtual
+    /// tables it matches, and the indexes and triggers of those or that it
+    /// matches itself.
+    func excludingManagedElsewhere(_ schema: Schema) -> Schema {
+        guard !config.exclude.isEmpty else { return schema }
+        var s = schema
+        s.tables = s.tables.filter { !isExcluded($0.value.name) }
+        s.virtualTables = s.virtualTables.filter { !isExcluded($0.value.name) }
+        s.views = s.views.filter { !isExcluded($0.value.name) }
+        s.indexes = s.indexes.filter { !isExcluded($0.value.name) && !isExcluded($0.value.table) }
+        s.triggers = s.triggers.filter { !isExcluded($0.value.name) && !isExcluded($0.value.table) }
+        return s
+    }
+
+    /// The models as a revision diffs them against `head`: what `exclude`
+    /// names is taken as head has it (neither created, changed nor dropped),
+    /// and unless column order is compared, a table's columns stand in
+    /// head's order (renamed ones in their place), the new ones after.
+    func comparable(_ models: Schema, against head: Schema, renames: RenameHints) -> Schema {
+        var wanted = excludingManagedElsewhere(models)
+        if !config.exclude.isEmpty {
+            for (k, t) in head.tables where isExcluded(t.name) { wanted.tables[k] = t }
+            for (k, v) in head.virtualTables where isExcluded(v.name) { wanted.virtualTables[k] = v }
+            for (k, v) in head.views where isExcluded(v.name) { wanted.views[k] = v }
+            for (k, i) in head.indexes where isExcluded(i.name) || isExcluded(i.table) { wanted.indexes[k] = i }
+            for (k, t) in head.triggers where isExcluded(t.name) || isExcluded(t.table) { wanted.triggers[k] = t }
+        }
+        guard !comparesColumnOrder else { return wanted }
+        for (key, want) in wanted.tables where !isExcluded(want.name) {
+            let from = renames.tables.first { SQL.sameName($0.to, want.name) }?.from ?? want.name
+            guard let have = head.table(from) else { continue }
+            let haveNames = have.columns.map { c in
+                renames.columns.first { (SQL.sameName($0.table, from) || SQL.sameName($0.table, want.name)) && SQL.sameName($0.from, c.name) }?.to ?? c.name
+            }
+            let kept = haveNames.compactMap { want.column($0) }
+            let added = want.columns.filter { c in !haveNames.contains { SQL.sameName($0, c.name) } }
+            wanted.tables[key]?.columns = kept + added
+        }
+        return wanted
     }
 }

@@ -100,7 +100,9 @@ extension Project {
     func drift(of db: TargetDatabase, source: CombinedSource) throws -> Drift {
         let revision = try db.currentRevision()
         if let revision, !(try source.contains(revision)) { throw MigrationError.unknownRevision(db.path, revision) }
-        return Drift(database: db.path, revision: revision, changes: try source.state(at: revision).differences(to: try db.schema()))
+        // What `exclude` names is managed by something else, on either side.
+        return Drift(database: db.path, revision: revision,
+                     changes: excludingManagedElsewhere(try source.state(at: revision)).differences(to: excludingManagedElsewhere(try db.schema())))
     }
 
     /// Drift of each database, going on past one that cannot be read.

@@ -36,7 +36,7 @@ extension Project {
         timings.lap("head state")
         let (ddl, source) = try modelsDDL()
         timings.lap("read models")
-        let wanted = try Models.schema(fromDDL: ddl, source: source, timings: &timings)
+        let wanted = comparable(try Models.schema(fromDDL: ddl, source: source, timings: &timings), against: before, renames: renames)
         let ops = try before.diff(to: wanted, renames: renames)
         timings.lap("diff")
         if ops.isEmpty { return nil }
@@ -200,7 +200,7 @@ extension Project {
     /// the state at `base` (the local events are then simply dropped).
     public func redo(_ pending: [Event], onto base: String?, renames: RenameHints = RenameHints(), now: Int64) throws -> NewRevision? {
         let before = try log.state(at: base)
-        let wanted = try modelsSchema()
+        let wanted = comparable(try modelsSchema(), against: before, renames: renames)
         let ops = try before.diff(to: wanted, renames: renames)
         guard !ops.isEmpty else {
             try log.replaceUnpublished(pending.map(\.id), with: [])

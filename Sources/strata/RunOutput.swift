@@ -193,11 +193,9 @@ func describeMigration(_ verb: String, unchanged: String, several: Bool) -> (Mig
                     .object(["database": .string(path), "outcome": "unchanged", "revision": .string(revision ?? "base")]))
         case let .migrated(path, plan, trash):
             var lines: [String] = []
-            let steps = Set(plan.items.compactMap(\.event)).count
+            let steps = plan.events.count
             if !several {
-                var last: String?
-                for item in plan.items where item.event != nil && item.event != last {
-                    last = item.event
+                for item in plan.events {
                     lines.append("  \(item.direction == .up ? "up  " : "down") \(item.event!.short)  \(item.message)")
                 }
             }
