@@ -8,16 +8,18 @@ extension StrataCommand {
             commandName: "import",
             abstract: "Turn another tool's migration folder into events, one per migration.",
             discussion: """
-                FORMAT is diesel, golang-migrate, dbmate, flyway, sqitch, drizzle or alembic. Each migration's up SQL runs against the \\
+                FORMAT is diesel, golang-migrate, dbmate, flyway, sqitch, drizzle, prisma, sqlx, goose, popx, numbered or alembic \
+                (each one's order rule: README, "Adopting"). Each migration's up SQL runs against the \\
                 state it starts from: schema statements become ops (renames stay renames), row statements become data steps, in order. \\
                 An Alembic project (the folder with alembic.ini) is run by Alembic itself, revision by revision, on a scratch SQLite \\
                 database, with the project's Python (`python` in strata.toml). The folder's own downs are not imported: strata derives \\
                 its own; --check-downs runs them on a scratch database and reports on each, recording nothing. The same folder and \\
-                author give the same event ids.
+                author give the same event ids. A function the application registers on its connections is declared with \
+                `app_functions` in strata.toml.
                 """)
 
         @OptionGroup var project: ProjectOptions
-        @Argument(help: "diesel, golang-migrate, dbmate, flyway, sqitch, drizzle or alembic.") var format: String
+        @Argument(help: "diesel, golang-migrate, dbmate, flyway, sqitch, drizzle, prisma, sqlx, goose, popx, numbered or alembic.") var format: String
         @Argument(help: "The folder of migrations (for alembic, the folder with alembic.ini).") var dir: String
         @Option(help: ArgumentHelp("The revision the folder builds on (default: head).", valueName: "REV")) var onto: String?
         @Option(help: "Who the events are by (default: the configured author).") var author: String?
