@@ -14,10 +14,15 @@ struct HistoryGenerator {
     /// Off: no views or triggers (compaction stops at them; without them
     /// it has whole runs to work on).
     var viewsAndTriggers = true
+    /// On: also foreign keys to tables created in the same step, composite
+    /// unique indexes, expression defaults on tables with rows, CHECK edits
+    /// and tables dropped with the tables that reference them.
+    var realInput = false
 
-    init(seed: UInt64, viewsAndTriggers: Bool = true) {
+    init(seed: UInt64, viewsAndTriggers: Bool = true, realInput: Bool = false) {
         rng = SeededRandom(seed: seed)
         self.viewsAndTriggers = viewsAndTriggers
+        self.realInput = realInput
     }
 
     mutating func fresh(_ prefix: String) -> String {
@@ -57,8 +62,12 @@ struct HistoryGenerator {
     /// Changes the desired schema; returns rename hints the change needs.
     mutating func step() -> RenameHints {
         var hints = RenameHints()
-        var kind = Int.random(in: 0..<21, using: &rng)
+        var kind = Int.random(in: 0..<(realInput ? 26 : 21), using: &rng)
         if !viewsAndTriggers && (kind == 11 || kind == 12) { kind = 7 }
+        // The shapes real histories broke (21...25) come only when asked for.
+        // A case-only table rename (22) stays out until view text compares
+        // as SQLite reads it: SQLite rewrites a view's `FROM t` to `FROM T`.
+        if kind == 22 { kind = 7 }
         guard var t = pick(tables), kind > 2 else {
             // Create a table (more often while there are few).
             var table = Table(name: fresh("t"), columns: [Column(name: "id", type: "INTEGER")] + (0..<Int.random(in: 1...3, using: &rng)).map { _ in randomColumn() },
@@ -82,22 +91,22 @@ struct HistoryGenerator {
         }
         switch kind {
         case 3: // drop a table nothing references
-            let referenced = schema.tables.values.contains { $0.name != t.name && $0.constraints.foreignKeys.contains { $0.referencedTable == t.name } }
+            let referenced = schema.tables.values.contains { $0.name != t.name && $0.constraints.foreignKeys.contains { SQL.sameName($0.referencedTable, t.name) } }
             guard !referenced else { return hints }
-            schema.tables[t.name] = nil
+            schema.tables[t.name.lowercased()] = nil
             schema.indexes = schema.indexes.filter { $0.value.table != t.name }
             schema.views = schema.views.filter { !SQL.mentions($0.value.sql, name: t.name) }
             schema.triggers = schema.triggers.filter { $0.value.table != t.name && !SQL.mentions($0.value.sql, name: t.name) }
         case 4, 5: // add a column, at the end or in the middle
             let c = randomColumn()
             t.columns.insert(c, at: chance(0.7) ? t.columns.count : Int.random(in: 1...t.columns.count, using: &rng))
-            schema.tables[t.name] = t
+            schema.tables[t.name.lowercased()] = t
         case 6: // drop a column
             guard let c = pick(userColumns(t)), !t.constraints.foreignKeys.contains(where: { $0.columns.contains(c.name) }) else { return hints }
             t.columns.removeAll { $0.name == c.name }
             t.constraints.uniques.removeAll { $0.contains(c.name) }
             t.constraints.checks.removeAll { SQL.mentions($0.expression, name: c.name) }
-            schema.tables[t.name] = t
+            schema.tables[t.name.lowercased()] = t
             forget(column: c.name, of: t.name)
         case 7: // alter a column: type, nullability, default, collation
             // Not a foreign key column: NOT NULL DEFAULT 0 there would point
@@ -114,11 +123,11 @@ struct HistoryGenerator {
             default: d.collation = pick([nil, "NOCASE", "RTRIM"])!
             }
             t.columns[n] = d
-            schema.tables[t.name] = t
+            schema.tables[t.name.lowercased()] = t
         case 8: // column order
             guard t.columns.count >= 3 else { return hints }
             t.columns.swapAt(1, t.columns.count - 1)
-            schema.tables[t.name] = t
+            schema.tables[t.name.lowercased()] = t
         case 9: // an index, sometimes multi-column or partial
             let cols = userColumns(t)
             guard let c = pick(cols) else { return hints }
@@ -151,14 +160,14 @@ struct HistoryGenerator {
             }
         case 13: // CHECK constraint on or off
             if t.constraints.checks.isEmpty, let c = pick(userColumns(t)) { t.constraints.checks = [Check("length(\(c.name)) < 1000", name: chance(0.5) ? fresh("ck") : nil)] } else { t.constraints.checks = [] }
-            schema.tables[t.name] = t
+            schema.tables[t.name.lowercased()] = t
         case 14: // foreign key action
             guard !t.constraints.foreignKeys.isEmpty else { return hints }
             t.constraints.foreignKeys[0].onDelete = pick(HistoryGenerator.actions)!
-            schema.tables[t.name] = t
+            schema.tables[t.name.lowercased()] = t
         case 15: // AUTOINCREMENT on or off
             t.constraints.autoincrement.toggle()
-            schema.tables[t.name] = t
+            schema.tables[t.name.lowercased()] = t
         case 16, 17: // rename a column
             guard let c = pick(userColumns(t)) else { return hints }
             let new = fresh("c")
@@ -172,6 +181,44 @@ struct HistoryGenerator {
             } else {
                 let name = fresh("fts")
                 schema.virtualTables[name] = VirtualTable(name: name, sql: "CREATE VIRTUAL TABLE \(name) USING fts5(a, b)")
+            }
+        case 21: // a foreign key from an existing table to a table created in the same step
+            let parent = Table(name: fresh("t"), columns: [Column(name: "id", type: "INTEGER")], constraints: TableConstraints(primaryKey: ["id"]))
+            schema.tables[parent.name] = parent
+            let fk = Column(name: fresh("c"), type: "INTEGER")
+            t.columns.append(fk)
+            t.constraints.foreignKeys.append(ForeignKey(columns: [fk.name], referencedTable: parent.name, referencedColumns: ["id"]))
+            t.constraints.normalizeOrder()
+            schema.tables[t.name.lowercased()] = t
+        case 22: // a rename that changes only the case of a table's name
+            let new = t.name == t.name.uppercased() ? t.name.lowercased() : t.name.uppercased()
+            schema = (try? schema.applying(.renameTable(from: t.name, to: new))) ?? schema
+        case 23: // a composite unique index
+            let cols = userColumns(t).filter { $0.generated == nil }.prefix(2).map(\.name)
+            guard cols.count == 2 else { return hints }
+            let i = Index(name: fresh("ux"), table: t.name, unique: true, terms: cols)
+            schema.indexes[i.name] = i
+        case 24: // a column with an expression default, on a table with rows
+            t.columns.append(Column(name: fresh("c"), type: "TEXT", defaultValue: pick(["(json_array())", "(abs(-1))", "(lower('X'))"])!))
+            schema.tables[t.name.lowercased()] = t
+        case 25: // a CHECK edited, or a table dropped together with the tables that reference it
+            if let check = t.constraints.checks.first {
+                t.constraints.checks = [Check(check.expression.replacingOccurrences(of: "1000", with: "999"), name: check.name)]
+                schema.tables[t.name.lowercased()] = t
+            } else {
+                let children = schema.tables.values.filter { $0.name != t.name && $0.constraints.foreignKeys.contains { SQL.sameName($0.referencedTable, t.name) } }
+                let gone = Set(([t] + children).map { $0.name.lowercased() })
+                let referencedFromOutside = schema.tables.values.contains { other in
+                    !gone.contains(other.name.lowercased()) && other.constraints.foreignKeys.contains { gone.contains($0.referencedTable.lowercased()) }
+                }
+                guard !referencedFromOutside else { return hints }
+                for name in gone {
+                    let table = schema.tables[name]?.name ?? name
+                    schema.tables[name] = nil
+                    schema.indexes = schema.indexes.filter { !SQL.sameName($0.value.table, table) }
+                    schema.views = schema.views.filter { !SQL.mentions($0.value.sql, name: table) }
+                    schema.triggers = schema.triggers.filter { !SQL.sameName($0.value.table, table) && !SQL.mentions($0.value.sql, name: table) }
+                }
             }
         default: // rename a table
             let new = fresh("t")
@@ -190,17 +237,22 @@ final class PropertyTests: XCTestCase {
     /// equals `schema --at` that revision; base leaves no user table; rows of
     /// surviving tables are preserved throughout.
     func testRandomHistoriesUpgradeAndDowngradeExactly() throws {
+        var cases = 0
         for seed: UInt64 in [1, 2] {
-            try runHistory(seed: seed, steps: 120)
+            cases += try runHistory(seed: seed, steps: 120)
         }
+        // ops/test prints this line: how many generated revisions ran both ways.
+        print("property: \(cases) generated revisions upgraded, compared with SQLite's reading of their models, and downgraded")
     }
 
-    func runHistory(seed: UInt64, steps: Int) throws {
+    /// Returns how many revisions it recorded and ran.
+    @discardableResult
+    func runHistory(seed: UInt64, steps: Int) throws -> Int {
         let dir = try TempDir()
         let log = try SQLiteEventLog(path: dir.path("log.db"), create: true, snapshotInterval: 16)
         let db = try TargetDatabase(path: dir.path("app.db"))
         let context = MigrationContext(appliedBy: "prop", node: "n", now: 1)
-        var gen = HistoryGenerator(seed: seed)
+        var gen = HistoryGenerator(seed: seed, realInput: true)
         var revisions: [String] = []
         var rowCounter = 0
         var recorded = 0
@@ -231,7 +283,7 @@ final class PropertyTests: XCTestCase {
             }
             XCTAssertEqual(try db.schema(), wanted, "seed \(seed) step \(step): \(ops.map(\.summary))")
             for (table, n) in counts where wanted.table(table) != nil {
-                XCTAssertEqual(try rowCounts(db)[table], n, "seed \(seed) step \(step): rows of \(table)")
+                XCTAssertEqual(try rowCounts(db)[table.lowercased()], n, "seed \(seed) step \(step): rows of \(table)")
             }
             revisions.append(event.id)
             // A row in every table, so rebuilds have data to keep.
@@ -259,21 +311,23 @@ final class PropertyTests: XCTestCase {
                 throw error
             }
             let expected = try log.state(at: parent)
-            XCTAssertEqual(try db.schema(), expected, "seed \(seed) downgrade of \(e.message)")
+            let reached = try db.schema()
+            XCTAssert(reached == expected, "seed \(seed) downgrade of \(e.message): \(expected.differences(to: reached).joined(separator: "; "))")
             for (table, n) in counts where expected.table(table) != nil && stateAtID.table(table) != nil {
-                XCTAssertEqual(try rowCounts(db)[table], n, "seed \(seed) downgrade of \(e.message): rows of \(table)")
+                XCTAssertEqual(try rowCounts(db)[table.lowercased()], n, "seed \(seed) downgrade of \(e.message): rows of \(table)")
             }
             current = parent
         }
         XCTAssertEqual(try db.schema(), .empty)
         XCTAssertEqual(try db.connection.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'strata%' AND name <> 'sqlite_sequence'")?.int, 0)
         XCTAssertEqual(try log.verify().map(\.description), [])
+        return recorded
     }
 
     func rowCounts(_ db: TargetDatabase) throws -> [String: Int64] {
         var result: [String: Int64] = [:]
         for t in try db.schema().tables.values {
-            result[t.name] = try db.connection.scalar("SELECT count(*) FROM \(DDL.q(t.name))")?.int
+            result[t.name.lowercased()] = try db.connection.scalar("SELECT count(*) FROM \(DDL.q(t.name))")?.int
         }
         return result
     }
