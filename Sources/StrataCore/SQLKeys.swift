@@ -27,6 +27,22 @@ extension SQL {
         }.joined(separator: "\u{1}")
     }
 
+    /// A whole statement's key (a view's or trigger's): as `key`, except that
+    /// a name after `AS` is kept as written, since it names a result column
+    /// and readers of a view see it so.
+    public static func statementKey(_ statement: String) -> String {
+        guard let tokens = try? tokenize(statement) else { return statement }
+        return tokens.indices.map { i -> String in
+            let t = tokens[i]
+            if i > 0, tokens[i - 1].isKeyword("AS"), let name = t.identifier { return name }
+            switch t.kind {
+            case .word: return nameKey(t.text)
+            case .quotedName: return nameKey(unquote(t.text))
+            default: return t.text
+            }
+        }.joined(separator: "\u{1}")
+    }
+
     /// Whether two fragments read the same (cheap when they are written the same).
     public static func sameFragment(_ a: String?, _ b: String?) -> Bool {
         guard let a, let b else { return a == nil && b == nil }
@@ -57,6 +73,31 @@ extension Index {
         hasher.combine(unique)
         hasher.combine(terms.map(SQL.key))
         hasher.combine(predicate.map(SQL.key))
+    }
+}
+
+// SQLite rewrites a view's or trigger's text when a table it names is
+// renamed, even when only the name's case changes; that is no change.
+extension View {
+    public static func == (a: View, b: View) -> Bool {
+        a.name == b.name && (a.sql == b.sql || SQL.statementKey(a.sql) == SQL.statementKey(b.sql))
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(SQL.statementKey(sql))
+    }
+}
+
+extension Trigger {
+    public static func == (a: Trigger, b: Trigger) -> Bool {
+        a.name == b.name && SQL.sameName(a.table, b.table) && (a.sql == b.sql || SQL.statementKey(a.sql) == SQL.statementKey(b.sql))
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(SQL.nameKey(table))
+        hasher.combine(SQL.statementKey(sql))
     }
 }
 

@@ -84,8 +84,8 @@ extension Schema {
                 i.table = to
                 indexes[key] = i
             }
-            // A view or trigger that names the table in another case still finds it.
-            if SQL.sameName(from, to) { break }
+            // SQLite rewrites a view's or trigger's text even when only the
+            // name's case changes (the diff compares them with names folded).
             for (key, var tr) in triggers where SQL.mentions(tr.sql, name: from) {
                 if tr.table.lowercased() == from.lowercased() { tr.table = to }
                 tr.sql = SQL.renamingIdentifier(in: tr.sql, from: from, to: to)

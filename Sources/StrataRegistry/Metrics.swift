@@ -13,19 +13,24 @@ public final class RegistryMetrics: Sendable {
     let pullLatency: DurationHistogram
 
     public init() {
-        conflicts = registry.makeCounter(name: "strata_registry_push_conflicts_total",
-                                         help: "Pushes refused with 409 because the project's head moved (the client rebases and retries).")
-        eventsStored = registry.makeCounter(name: "strata_registry_events_stored_total", help: "Events appended by pushes to this process.")
+        conflicts = registry.makeCounter(descriptor: Self.name(
+            "push_conflicts", "total", "Pushes refused with 409 because the project's head moved (the client rebases and retries)."))
+        eventsStored = registry.makeCounter(descriptor: Self.name("events_stored", "total", "Events appended by pushes to this process."))
         pullLatency = registry.makeDurationHistogram(
-            name: "strata_registry_pull_duration_seconds",
+            descriptor: Self.name("pull_duration", "seconds", "Time to read one page of a pull from the store."),
             buckets: [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-                      .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5)],
-            help: "Time to read one page of a pull from the store.")
+                      .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5)])
     }
 
+    /// `strata_registry_NAME_UNIT`.
+    static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "strata", subsystem: "registry", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    static var requests: MetricNameDescriptor { name("requests", "total", "HTTP requests answered, by route pattern, method and status.") }
+
     func request(route: String, method: String, status: Int) {
-        registry.makeCounter(name: "strata_registry_requests_total", labels: [("route", route), ("method", method), ("status", String(status))],
-                             help: "HTTP requests answered, by route pattern, method and status.").increment()
+        registry.makeCounter(descriptor: Self.requests, labels: [("route", route), ("method", method), ("status", String(status))]).increment()
     }
 
     /// The Prometheus text exposition format.

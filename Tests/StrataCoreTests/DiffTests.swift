@@ -64,7 +64,24 @@ final class DiffTests: XCTestCase {
         target.indexes = target.indexes.mapValues { i in var i = i; if i.table == "users" { i.table = "USERS" }; return i }
         let ops = try Fixtures.schema.diff(to: target)
         XCTAssertEqual(ops.map(\.summary), ["rename table users to USERS", "rename column USERS.name to NAME"])
-        XCTAssertEqual(try Fixtures.schema.applying(ops), target)
+        let applied = try Fixtures.schema.applying(ops)
+        XCTAssertEqual(applied, target)
+        // SQLite rewrites the view's text as well (and so does the schema),
+        // which the models need not repeat: no drop and recreate of the view.
+        XCTAssertEqual(applied.views["v_users"]?.sql, "CREATE VIEW v_users AS SELECT id, NAME FROM USERS")
+        XCTAssertEqual(try applied.diff(to: target), [])
+    }
+
+    /// A view's or trigger's text compares as SQLite reads it, except a
+    /// result column's name after AS, which readers of the view see.
+    func testViewTextComparesWithNamesFolded() {
+        let v = View(name: "v", sql: "CREATE VIEW v AS SELECT id AS Id, \"name\" FROM users WHERE kind = 'A'")
+        XCTAssertEqual(v, View(name: "v", sql: "create view v as select ID as Id, [NAME] from USERS where KIND = 'A'"))
+        XCTAssertEqual(v.hashValue, View(name: "v", sql: "CREATE VIEW v AS SELECT ID AS Id, name FROM Users WHERE kind = 'A'").hashValue)
+        XCTAssertNotEqual(v, View(name: "v", sql: "CREATE VIEW v AS SELECT id AS ID, name FROM users WHERE kind = 'A'"))
+        XCTAssertNotEqual(v, View(name: "v", sql: "CREATE VIEW v AS SELECT id AS Id, name FROM users WHERE kind = 'a'"))
+        let t = Trigger(name: "tr", table: "posts", sql: "CREATE TRIGGER tr AFTER INSERT ON posts BEGIN SELECT 1; END")
+        XCTAssertEqual(t, Trigger(name: "tr", table: "POSTS", sql: "CREATE TRIGGER tr AFTER INSERT ON \"POSTS\" BEGIN SELECT 1; END"))
     }
 
     /// Keywords and names are folded and unquoted as SQLite reads them:

@@ -8,7 +8,7 @@ final class GlobTests: XCTestCase {
         let dir = try TempDir()
         for file in ["a/x.db", "a/y.db", "a/.hidden.db", "a/b/z.sqlite", "a/b/c/w.sqlite", "a/.git/q.sqlite", "d/e.sqlite", "a/notes.txt"] {
             try FileManager.default.createDirectory(atPath: (dir.path(file) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: dir.path(file), contents: Data())
+            XCTAssertTrue(FileManager.default.createFile(atPath: dir.path(file), contents: Data()))
         }
         let root = dir.url.path
         func expand(_ pattern: String) -> [String] { Glob.expand("\(root)/\(pattern)").map { String($0.dropFirst(root.count + 1)) } }
