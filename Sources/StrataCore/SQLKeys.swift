@@ -34,7 +34,7 @@ extension SQL {
         guard let tokens = try? tokenize(statement) else { return statement }
         return tokens.indices.map { i -> String in
             let t = tokens[i]
-            if i > 0, tokens[i - 1].isKeyword("AS"), let name = t.identifier { return name }
+            if i > 0, tokens[i - 1].isKeyword("AS"), let name = t.identifier, !(t.kind == .word && isKeyword(t.text)) { return name }
             switch t.kind {
             case .word: return nameKey(t.text)
             case .quotedName: return nameKey(unquote(t.text))

@@ -95,6 +95,7 @@ func failure(for error: Error) -> HTTPFailure {
     case let e as EventDecodingError: return HTTPFailure(.badRequest, "invalid event: \(e.message)", code: e.errorCode)
     // A bad signature is refused as a forgery would be; a missing or untrusted one as a lack of permission.
     case let e as SignatureRefusal: return HTTPFailure(.forbidden, e.message, code: e.code)
+    case let e as UnsafeFragment: return HTTPFailure(.badRequest, e)
     default: return HTTPFailure(.internalServerError, "internal error: \(error)", code: "internal")
     }
 }
@@ -237,6 +238,9 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             let who = try service.identify(request.headers[.authorization], needs: .push, project: project)
             let push = try PushRequest(json: try await readJSON(&request, limit: limit))
             let signers = try service.signers(of: push.events)
+            // SQL text in an op is what its place says, checked by SQLite's parser before anything is stored.
+            let fragments = try FragmentChecker()
+            for e in push.events { try fragments.check(e) }
             let time = now()
             let head = try await service.store.push(push.events, to: project, base: push.base, by: who.name, signers: signers, at: time)
             service.metrics.eventsStored.increment(by: Int64(push.events.count))

@@ -64,6 +64,8 @@ private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 public final class Connection: @unchecked Sendable {
     let handle: OpaquePointer
     public let path: String
+    /// Held here: SQLite's authorizer callback points at it (see `Confinement`).
+    let authorizer = Authorizer()
 
     /// The oldest SQLite strata works with: native DROP COLUMN (3.35) and
     /// `PRAGMA table_list` (3.37).
@@ -93,6 +95,7 @@ public final class Connection: @unchecked Sendable {
         self.path = path
         sqlite3_extended_result_codes(db, 1)
         ApplicationFunctions.register(on: db)
+        installAuthorizer()
     }
 
     public static func memory() throws -> Connection { try Connection(path: ":memory:") }

@@ -107,7 +107,7 @@ extension TargetDatabase {
             skipping = nil
             for check in item.statement.checks {
                 do {
-                    if let n = try connection.scalar(check.count)?.int, n > 0 {
+                    if let n = try connection.confined(.read, { try connection.scalar(check.count)?.int }), n > 0 {
                         failed.append(CountedCheck(event: item.event ?? "", op: item.op, check: check, rows: n))
                         skipping = (item.event, item.op)
                     }
@@ -120,7 +120,7 @@ extension TargetDatabase {
             if skipping != nil { continue }
             try connection.execute("SAVEPOINT strata_dry")
             do {
-                try connection.execute(item.statement.sql)
+                try connection.confined(item.statement.confinement) { try connection.executeOne(item.statement.sql) }
                 try connection.execute("RELEASE strata_dry")
             } catch let e as SQLiteError {
                 try connection.execute("ROLLBACK TO strata_dry")

@@ -144,6 +144,10 @@ public enum Migrator {
     /// Plans steps from `start` (the state at `from`) to `to`.
     public static func plan(start: Schema, from: String?, to: String?, steps: [MigrationStep],
                             context: MigrationContext) throws -> MigrationPlan {
+        // The log was checked on the way in; a log or a database copy made
+        // before that check, or edited since, is checked again here.
+        let fragments = try FragmentChecker()
+        for step in steps { try fragments.check(step.event) }
         var items = Bookkeeping.createTables.map {
             MigrationPlan.Item(event: nil, statement: PlannedStatement($0, "strata's own tables, if missing"))
         }

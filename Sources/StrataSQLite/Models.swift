@@ -28,7 +28,7 @@ public enum Models {
     /// The schema that results from running hand-written DDL on `start`.
     public static func schema(applying ddl: String, to start: Schema, source: String) throws -> Schema {
         let db = try Connection.memory()
-        for statement in DDL.script(start) { try db.execute(statement) }
+        for statement in DDL.script(start) { try db.executeOne(statement) }
         try run(ddl, on: db, source: source,
                 allow: { ["CREATE", "DROP", "ALTER"].contains(where: $0.isKeyword) },
                 what: "only CREATE, DROP and ALTER statements can make a revision")

@@ -20,6 +20,8 @@ public struct PlannedStatement: Hashable, Sendable {
     /// planned with (a compacted table written out later).
     public var originEvent: String?
     public var originOp: Int?
+    /// What the statement may do when it runs (a data step's rows only).
+    public var confinement: Confinement = .schema
 
     init(_ sql: String, _ label: String) {
         self.sql = sql
@@ -198,7 +200,13 @@ public enum Planner {
         // The module drops its shadow tables with it.
         case let .dropVirtualTable(v): return [PlannedStatement("DROP TABLE \(DDL.q(v.name))", "drop virtual table \(v.name) with its shadow tables")]
         case let .alterVirtualTable(from, to): return alterVirtualTable(from: from, to: to)
-        case let .exec(forward?, _): return [PlannedStatement(SQL.trimmingTrailingSemicolons(forward), "data step")]
+        case let .exec(forward?, _):
+            // One statement at a time, each confined to rows.
+            return FragmentChecker.splitStatements(forward).map {
+                var s = PlannedStatement($0, "data step")
+                s.confinement = .data
+                return s
+            }
         // Nothing to run: the migrator refuses this step unless told to pass it.
         case .exec(nil, _): return []
         }

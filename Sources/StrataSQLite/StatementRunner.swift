@@ -14,6 +14,14 @@ public enum StatementRunner {
     /// copying it for every statement made a long file quadratic).
     public static func each(_ text: String, on db: Connection, source: String,
                             visit: (_ sql: String, _ first: SQLToken, _ rest: () -> String, _ line: Int) throws -> Decision) throws {
+        try run(text, on: db, source: source, visit: visit)
+    }
+
+    /// Text from outside is prepared and run on strata's scratch database
+    /// confined (`Confinement.scratch`): it may shape that database's schema,
+    /// never reach another file. What `visit` does is strata's own.
+    static func run(_ text: String, on db: Connection, source: String,
+                    visit: (_ sql: String, _ first: SQLToken, _ rest: () -> String, _ line: Int) throws -> Decision) throws {
         var utf8 = Array(text.utf8CString)
         try utf8.withUnsafeMutableBufferPointer { buffer in
             let start = buffer.baseAddress!
@@ -30,7 +38,11 @@ public enum StatementRunner {
                 }
                 var stmt: OpaquePointer?
                 var tail: UnsafePointer<CChar>?
+                let previous = db.authorizer.policy
+                db.authorizer.policy = .scratch
+                db.authorizer.refusal = nil
                 let rc = sqlite3_prepare_v2(db.handle, current, -1, &stmt, &tail)
+                db.authorizer.policy = previous
                 guard rc == SQLITE_OK else { throw failure(db, source: source, line: line) }
                 cursor = tail
                 guard let stmt else { continue }
@@ -39,7 +51,9 @@ public enum StatementRunner {
                 guard let first = (try? SQL.tokenize(sql, limit: 1))?.first else { continue }
                 let rest = { tail.map { String(cString: $0) } ?? "" }
                 guard try visit(sql, first, rest, line) == .run else { continue }
+                db.authorizer.policy = .scratch
                 let step = sqlite3_step(stmt)
+                db.authorizer.policy = previous
                 guard step == SQLITE_DONE || step == SQLITE_ROW else { throw failure(db, source: source, line: line) }
             }
         }
@@ -48,7 +62,8 @@ public enum StatementRunner {
     /// SQLite's message for the statement at `line`; a function SQLite does
     /// not know may be one the application registers.
     static func failure(_ db: Connection, source: String, line: Int) -> ModelsError {
-        let message = String(cString: sqlite3_errmsg(db.handle))
+        var message = String(cString: sqlite3_errmsg(db.handle))
+        if sqlite3_errcode(db.handle) & 0xFF == SQLITE_AUTH, let refusal = db.authorizer.refusal { message = "refused: \(refusal)" }
         let hint = message.hasPrefix("no such function: ")
             ? " (if the application registers it on its connections, name it in strata.toml: app_functions = [\"\(message.dropFirst(18))\"])"
             : ""

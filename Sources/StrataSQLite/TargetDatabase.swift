@@ -127,11 +127,11 @@ public final class TargetDatabase {
             for item in plan.items {
                 let s = item.statement
                 for check in s.checks {
-                    if let n = try connection.scalar(check.count)?.int, n > 0 {
+                    if let n = try confined(item, .read, { try connection.scalar(check.count)?.int }), n > 0 {
                         throw MigrationError.event(item.event ?? "", plan.direction, "\(check.code): \(check.describe(n))", sql: nil)
                     }
                 }
-                if let count = s.guardCount, let n = try connection.scalar(count)?.int, n > 0 {
+                if let count = s.guardCount, let n = try confined(item, .read, { try connection.scalar(count)?.int }), n > 0 {
                     throw MigrationError.event(item.event ?? "", plan.direction,
                                                (s.guardReason ?? "{rows} cannot be handled").replacingOccurrences(of: "{rows}", with: "\(n) row\(n == 1 ? "" : "s")"), sql: nil)
                 }
@@ -141,7 +141,7 @@ public final class TargetDatabase {
                     report.notKept.append(what)
                 }
                 do {
-                    try connection.execute(s.sql)
+                    try confined(item, s.confinement) { try connection.executeOne(s.sql) }
                 } catch let e as SQLiteError {
                     if e.isBusy { throw MigrationError.locked(path) }
                     if e.code & 0xFF == SQLITE_READONLY { throw MigrationError.readOnly(path) }
@@ -163,6 +163,13 @@ public final class TargetDatabase {
             throw error
         }
         return report
+    }
+
+    /// Runs `body` under `policy`; a refusal fails the item's event.
+    func confined<T>(_ item: MigrationPlan.Item, _ policy: Confinement, _ body: () throws -> T) throws -> T {
+        do { return try connection.confined(policy, body) } catch let refusal as ConfinementRefusal {
+            throw MigrationError.event(item.event ?? "(bookkeeping)", item.direction, refusal.reason, sql: item.statement.sql)
+        }
     }
 
     /// Records `revision` without running anything (adopting a database), with
@@ -188,7 +195,7 @@ public final class TargetDatabase {
     /// Creates the objects of `schema` in this (empty) database.
     public func create(_ schema: Schema) throws {
         try connection.transaction {
-            for statement in DDL.script(schema) { try connection.execute(statement) }
+            for statement in DDL.script(schema) { try connection.executeOne(statement) }
         }
     }
 }

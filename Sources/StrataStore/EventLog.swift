@@ -1,4 +1,5 @@
 import StrataCore
+import StrataSQLite
 
 /// An error of the local log, with what to do about it.
 public struct LogError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -97,6 +98,8 @@ struct AppendValidator {
     let log: EventLog
     var known: [String: Event] = [:]
     var states: [String: Schema] = [:]
+    /// Made on the first event that carries SQL text.
+    var fragments: FragmentChecker?
 
     init(log: EventLog) { self.log = log }
 
@@ -117,6 +120,8 @@ struct AppendValidator {
         } else {
             before = try stateBefore(e)
         }
+        if fragments == nil { fragments = try FragmentChecker() }
+        try fragments!.check(e)
         var after = before
         do { try after.apply(e.ops) } catch let error as SchemaError {
             throw LogError(.invalid, "event \(e.id.prefix(12)) (\(e.message)) does not apply: \(error.message)")

@@ -78,7 +78,7 @@ final class CLI: @unchecked Sendable {
     func sqlite(_ db: String, _ sql: String) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        p.arguments = [path(db), sql]
+        p.arguments = [db.hasPrefix("/") ? db : path(db), sql]
         let out = Pipe()
         p.standardOutput = out
         try p.run()

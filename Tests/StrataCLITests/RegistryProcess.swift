@@ -42,7 +42,7 @@ final class RegistryProcess: @unchecked Sendable {
         p.arguments = ["registry", "serve", "--port", String(port), "--store", store, "--tokens", tokens, "--project", "shop"] + extraArguments
         let out = Pipe()
         p.standardOutput = out
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: logPath, contents: nil))
         p.standardError = FileHandle(forWritingAtPath: logPath)
         try p.run()
         process = p

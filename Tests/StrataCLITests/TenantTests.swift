@@ -17,10 +17,10 @@ final class TenantTests: XCTestCase {
         try cli.ok("init", "--models", "models.sql", "--db", "tenants/*", "--db", ".strata/*.db")
         for n in 0..<5 { head = try cli.ok("revision", "-m", "r\(n)", "--sql", "CREATE TABLE t\(n) (id INTEGER PRIMARY KEY, v TEXT);").lines[0] }
         try FileManager.default.createDirectory(atPath: cli.path("tenants"), withIntermediateDirectories: true)
-        for n in 0..<tenants { FileManager.default.createFile(atPath: cli.path(String(format: "tenants/t%03d.db", n)), contents: Data()) }
+        for n in 0..<tenants { XCTAssertTrue(FileManager.default.createFile(atPath: cli.path(String(format: "tenants/t%03d.db", n)), contents: Data())) }
         // Matched by the pattern, but SQLite's side files, never tenants.
-        FileManager.default.createFile(atPath: cli.path("tenants/gone.db-wal"), contents: Data("x".utf8))
-        FileManager.default.createFile(atPath: cli.path("tenants/gone.db-journal"), contents: Data("x".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: cli.path("tenants/gone.db-wal"), contents: Data("x".utf8)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: cli.path("tenants/gone.db-journal"), contents: Data("x".utf8)))
     }
 
     func revision(_ name: String) throws -> String? { try TargetDatabase(path: cli.path(name), create: false).currentRevision() }
@@ -144,7 +144,7 @@ final class TenantTests: XCTestCase {
         let head = try node.ok("revision", "-m", "one", "--sql", "CREATE TABLE one (id INTEGER PRIMARY KEY);").lines[0]
         try node.ok("push")
         try FileManager.default.createDirectory(atPath: node.path("t"), withIntermediateDirectories: true)
-        for n in 0..<40 { FileManager.default.createFile(atPath: node.path("t/\(n).db"), contents: Data()) }
+        for n in 0..<40 { XCTAssertTrue(FileManager.default.createFile(atPath: node.path("t/\(n).db"), contents: Data())) }
         try node.write("t/zz_garbage.db", "garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage")
 
         let r = try node.run("upgrade", "head", "--all")

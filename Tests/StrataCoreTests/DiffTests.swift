@@ -68,7 +68,7 @@ final class DiffTests: XCTestCase {
         XCTAssertEqual(applied, target)
         // SQLite rewrites the view's text as well (and so does the schema),
         // which the models need not repeat: no drop and recreate of the view.
-        XCTAssertEqual(applied.views["v_users"]?.sql, "CREATE VIEW v_users AS SELECT id, NAME FROM USERS")
+        XCTAssertEqual(applied.views["v_users"]?.sql, "CREATE VIEW v_users AS SELECT id, name FROM USERS")
         XCTAssertEqual(try applied.diff(to: target), [])
     }
 

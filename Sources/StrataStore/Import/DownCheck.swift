@@ -67,7 +67,7 @@ extension Project {
         let start = try log.state(at: try importBase(revision))
         let migrations = try format.read(dir)
         let db = try Connection.memory()
-        for statement in DDL.script(start) { try db.execute(statement) }
+        for statement in DDL.script(start) { try db.executeOne(statement) }
         var checks: [DownCheck] = []
         for (n, m) in migrations.enumerated() {
             progress(n, migrations.count)

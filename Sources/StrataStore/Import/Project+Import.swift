@@ -94,7 +94,7 @@ enum Importer {
     /// and what the ops do not carry (a value a rebuild's copy computed).
     static func ops(of sql: String, from start: Schema, source: String) throws -> (ops: [Op], after: Schema, notes: [String]) {
         let db = try Connection.memory()
-        for statement in DDL.script(start) { try db.execute(statement) }
+        for statement in DDL.script(start) { try db.executeOne(statement) }
         var ops: [Op] = []
         var groupStart = start
         var pending: [String] = []

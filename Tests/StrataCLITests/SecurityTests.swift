@@ -1,0 +1,133 @@
+import Foundation
+import XCTest
+import StrataCore
+import StrataSync
+import StrataWire
+
+/// What a push token can make a node run: SQL text inside ops is checked
+/// where it enters (the registry, the node's pull, before a run) and what
+/// runs is confined. Real registry process, real libcurl, real CLI.
+final class SecurityTests: XCTestCase {
+    static let index = Index(name: "ix_users_name", table: "users", terms: ["name"], predicate: "1; DELETE FROM users")
+
+    /// A node with `users` (100 rows) at its head, pushed.
+    func node(_ registry: RegistryProcess) throws -> (CLI, String) {
+        let alpha = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
+        try alpha.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n")
+        try alpha.ok("revision", "--autogenerate", "-m", "v1")
+        try alpha.ok("push")
+        try alpha.ok("upgrade", "head")
+        _ = try alpha.sqlite("app.db", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) INSERT INTO users SELECT i, 'u' || i FROM n")
+        return (alpha, try alpha.ids()[0])
+    }
+
+    /// Puts an event into a log file as a store that skipped every check
+    /// would: a compromised registry, or a log written by hand.
+    func smuggle(_ e: Event, into path: String, project: String, on cli: CLI) throws {
+        let hex = e.canonicalBytes.map { String(format: "%02x", $0) }.joined()
+        let parent = e.parents[0]
+        _ = try cli.sqlite(path, """
+            INSERT INTO events (project, id, height, body) SELECT '\(project)', '\(e.id)', height + 1, X'\(hex)' FROM events WHERE id = '\(parent)';
+            DELETE FROM heads WHERE project = '\(project)' AND id = '\(parent)';
+            INSERT INTO heads (project, id) VALUES ('\(project)', '\(e.id)');
+            INSERT INTO edges (project, parent, child) VALUES ('\(project)', '\(parent)', '\(e.id)');
+            INSERT INTO remote (project, id, pushed_by, pushed_at) VALUES ('\(project)', '\(e.id)', 'mallory', '2026-12-03T00:00:00.000Z');
+            """)
+        XCTAssertEqual(try cli.sqlite(path, "SELECT count(*) FROM events WHERE id = '\(e.id)'"), "1")
+    }
+
+    func testSQLInsideOpsIsRefusedAtThePush() throws {
+        let registry = try RegistryProcess()
+        let (_, head) = try node(registry)
+        let transport = CurlTransport()
+        func push(_ ops: [Op]) throws -> (Int, [String: Any], Event) {
+            let e = Event(parents: [head], author: "mallory", timestamp: 2, message: "innocent", ops: ops)
+            let body = JSON.object(["base": .string(head), "events": .array([e.jsonWithID])]).canonicalString
+            let r = try transport.send(HTTPRequest(method: "POST", url: registry.url + "/v1/projects/shop/events",
+                                                   headers: ["Content-Type": "application/json", "Authorization": "Bearer s3cret-ana"], body: Array(body.utf8)))
+            return (r.status, try JSONSerialization.jsonObject(with: Data(r.body)) as! [String: Any], e)
+        }
+        let (status, body, e) = try push([.createIndex(Self.index)])
+        XCTAssertEqual(status, 400)
+        XCTAssertEqual(body["code"] as? String, "event.unsafe")
+        XCTAssertEqual(body["error"] as? String, "event \(e.id.prefix(12)), op 1 (create index ix_users_name on users): the WHERE of index ix_users_name "
+            + "`1; DELETE FROM users` holds more than one statement; strata runs only SQL that is what its place in an op says, so nothing was changed")
+        var users = Table(name: "users", columns: [Column(name: "id", type: "INTEGER"), Column(name: "name", type: "TEXT")],
+                          constraints: TableConstraints(primaryKey: ["id"]))
+        users.columns[1].type = "TEXT); DELETE FROM users; --"
+        for ops: [Op] in [[.exec(forward: "COMMIT; ATTACH DATABASE '/tmp/x.db' AS x; BEGIN", reverse: nil)],
+                          [.exec(forward: "COMMIT; VACUUM INTO '/tmp/copy.db'; BEGIN", reverse: nil)],
+                          [.exec(forward: "PRAGMA writable_schema = ON", reverse: nil)],
+                          [.exec(forward: "DROP TABLE users", reverse: nil)],
+                          [.addColumn(table: "users", column: Column(name: "x", type: "TEXT); DELETE FROM users; --"), position: 2)],
+                          [.createView(View(name: "v", sql: "CREATE VIEW v AS SELECT 1; DELETE FROM users"))]] {
+            let (status, body, _) = try push(ops)
+            XCTAssertEqual(status, 400, "\(ops)")
+            XCTAssertEqual(body["code"] as? String, "event.unsafe", "\(ops)")
+        }
+        let beta = try CLI.node("beta", registry: registry, token: "s3cret-bo")
+        try beta.ok("pull")
+        XCTAssertEqual(try beta.ids(), [head], "nothing was stored")
+    }
+
+    /// A registry that misbehaves (here: its store edited) serves an event
+    /// with SQL smuggled into an op; the node refuses it on pull, names it,
+    /// and writes nothing.
+    func testANodeRefusesWhatItPullsAndWhatItsLogHolds() throws {
+        let registry = try RegistryProcess()
+        let (alpha, head) = try node(registry)
+        let bad = Event(parents: [head], author: "mallory", timestamp: 2, message: "innocent", ops: [.createIndex(Self.index)])
+        try smuggle(bad, into: registry.store, project: "shop", on: alpha)
+        let pull = try alpha.run("pull")
+        XCTAssertEqual(pull.status, 2, pull.stderr)
+        XCTAssertTrue(pull.stderr.hasPrefix("error: event \(bad.id.prefix(12)), op 1 (create index ix_users_name on users): the WHERE of index ix_users_name"), pull.stderr)
+        XCTAssertEqual(try alpha.ids(), [head])
+
+        // A log that already holds such an event (written before the check,
+        // or by hand) does not run it either.
+        try smuggle(bad, into: alpha.path(".strata/log.db"), project: "", on: alpha)
+        let up = try alpha.run("upgrade", "head")
+        XCTAssertEqual(up.status, 2, up.stderr)
+        XCTAssertTrue(up.stderr.contains("holds more than one statement"), up.stderr)
+        XCTAssertEqual(try alpha.sqlite("app.db", "SELECT count(*) FROM users"), "100")
+        XCTAssertEqual(try alpha.sqlite("app.db", "SELECT revision FROM strata_version"), head)
+        XCTAssertEqual(try alpha.sqlite("app.db", "SELECT count(*) FROM sqlite_master WHERE name = 'ix_users_name'"), "0")
+    }
+
+    /// A data step runs one statement at a time under the authorizer: what
+    /// is not rows of the application's tables is refused, and the run
+    /// (one transaction) leaves the database as it was.
+    func testADataStepIsConfinedToRows() throws {
+        let registry = try RegistryProcess()
+        let (alpha, head) = try node(registry)
+        let r = try alpha.run("revision", "-m", "steal", "--exec", "UPDATE users SET name = 'x'; ATTACH DATABASE 'stolen.db' AS s")
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("a data step holds only INSERT, UPDATE, DELETE, REPLACE and SELECT statements"), r.stderr)
+        let load = try alpha.run("revision", "-m", "load", "--exec", "SELECT load_extension('/tmp/evil.so')")
+        XCTAssertEqual(load.status, 2, load.stderr)
+        XCTAssertTrue(load.stderr.contains("it calls load_extension(), which no migration may call"), load.stderr)
+        let own = try alpha.run("revision", "-m", "own", "--exec", "UPDATE strata_version SET revision = 'x'")
+        XCTAssertEqual(own.status, 2, own.stderr)
+        XCTAssertTrue(own.stderr.contains("it writes rows of strata_version, a table of SQLite's or strata's own"), own.stderr)
+        XCTAssertEqual(try alpha.ids(), [head], "nothing was appended")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: alpha.path("stolen.db")))
+        try alpha.ok("revision", "-m", "fine", "--exec", "UPDATE users SET name = upper(name) WHERE id <= 3", "--reverse", "UPDATE users SET name = lower(name) WHERE id <= 3")
+        let sql = try alpha.ok("upgrade", "head", "--sql").stdout
+        XCTAssertTrue(sql.contains("-- data step\nUPDATE users SET name = upper(name) WHERE id <= 3;\n"), sql)
+        try alpha.ok("upgrade", "head")
+        XCTAssertEqual(try alpha.sqlite("app.db", "SELECT name FROM users WHERE id = 2"), "U2")
+    }
+
+    /// A models file runs on strata's scratch database, confined: it may
+    /// shape that schema, never reach another file.
+    func testAModelsFileCannotReachAnotherFile() throws {
+        let cli = try CLI()
+        try cli.ok("init", "--project", "shop", "--models", "models.sql", "--db", "app.db")
+        try cli.write("models.sql", "ATTACH DATABASE 'elsewhere.db' AS e;\nCREATE TABLE e.t (x);\nCREATE TABLE users (id INTEGER PRIMARY KEY);\n")
+        let r = try cli.run("revision", "--autogenerate", "-m", "v1")
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("statement at line 1: refused: it attaches or detaches a database, which no migration may do"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cli.path("elsewhere.db")))
+        XCTAssertEqual(try cli.run("history").stdout, "(no revisions yet)\n", "nothing was recorded")
+    }
+}
