@@ -161,3 +161,52 @@ extension Event {
         return e
     }
 }
+
+/// A trusted-keys file (`registry serve --trusted-keys FILE`, and
+/// `trusted_keys` in a node's strata.toml): one `NAME PUBLIC_KEY` per line
+/// (`#` comments; `ed25519:BASE64` as `strata keys generate` prints it). A
+/// name may have several keys, for rotation.
+public struct TrustedKeys: Sendable {
+    private var names: [String: String] = [:] // signed_by -> name
+
+    public init(text: String, source: String) throws {
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard parts.count == 2, (try? EventSignature.publicKey(parts[1])) != nil else {
+                throw SigningError("\(source):\(n + 1): expected `NAME ed25519:BASE64` (a public key as `strata keys generate` prints it)")
+            }
+            names[parts[1]] = parts[0]
+        }
+    }
+
+    public static func load(path: String) throws -> TrustedKeys {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw SigningError("cannot read the trusted keys file \(path); write one `NAME ed25519:BASE64` line per trusted key")
+        }
+        return try TrustedKeys(text: text, source: path)
+    }
+
+    /// The trusted name of a key, if it is trusted.
+    public func name(of signedBy: String) -> String? { names[signedBy] }
+}
+
+
+extension TrustedKeys {
+    /// Why `e` is not trusted (nil when it is): a signature that does not
+    /// verify always, and with `requireSignature` a missing one, or one by
+    /// a key this file does not hold.
+    public func refusal(of e: Event, requireSignature: Bool) -> (code: String, reason: String)? {
+        guard let signature = e.signature else {
+            return requireSignature ? ("signature.missing", "is not signed") : nil
+        }
+        guard signature.isValid(for: e) else {
+            return ("signature.invalid", "has a signature by \(signature.signedBy) that does not verify: the event or its signature was changed")
+        }
+        guard name(of: signature.signedBy) != nil else {
+            return ("signature.untrusted", "is signed by \(signature.signedBy), which is not a trusted key")
+        }
+        return nil
+    }
+}

@@ -1,36 +1,6 @@
 import Foundation
 import StrataCore
 
-/// `registry serve --trusted-keys FILE`: one `NAME PUBLIC_KEY` per line
-/// (`#` comments; `ed25519:BASE64` as `strata keys generate` prints it). A
-/// name may have several keys, for rotation. With it, every pushed event
-/// must be signed by one of them.
-public struct TrustedKeys: Sendable {
-    private var names: [String: String] = [:] // signed_by -> name
-
-    public init(text: String, source: String) throws {
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard parts.count == 2, (try? EventSignature.publicKey(parts[1])) != nil else {
-                throw RegistryError.invalid("\(source):\(n + 1): expected `NAME ed25519:BASE64` (a public key as `strata keys generate` prints it)")
-            }
-            names[parts[1]] = parts[0]
-        }
-    }
-
-    public static func load(path: String) throws -> TrustedKeys {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw RegistryError.invalid("cannot read the trusted keys file \(path)")
-        }
-        return try TrustedKeys(text: text, source: path)
-    }
-
-    /// The trusted name of a key, if it is trusted.
-    public func name(of signedBy: String) -> String? { names[signedBy] }
-}
-
 /// Why a pushed event's signature is refused.
 struct SignatureRefusal: Error, CustomStringConvertible {
     let message: String

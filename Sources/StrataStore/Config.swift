@@ -39,6 +39,16 @@ public struct Config: Equatable, Sendable {
     /// `models_command`, whose renderers write columns in class order while
     /// ADD COLUMN appends them.
     public var compareColumnOrder: Bool?
+    /// A trusted-keys file (`NAME ed25519:BASE64` lines): the keys whose
+    /// events this node pulls and runs.
+    public var trustedKeys: String?
+    /// With `trusted_keys`: whether an unsigned event is refused too
+    /// (default true); a signature that does not verify, or one by a key
+    /// the file does not hold, is always refused.
+    public var requireSignatures: Bool?
+
+    /// Whether every event must be signed by a trusted key.
+    public var signaturesRequired: Bool { trustedKeys != nil && requireSignatures != false }
 
     public static let fileName = "strata.toml"
 
@@ -66,7 +76,7 @@ public struct Config: Equatable, Sendable {
         }
         let known: Set<String> = ["project", "node", "author", "models", "databases", "log", "registry", "token_file", "ca_file",
                                   "python", "models_metadata", "models_command", "keep_dropped_data", "signing_key",
-                                  "app_functions", "exclude", "compare_column_order"]
+                                  "app_functions", "exclude", "compare_column_order", "trusted_keys", "require_signatures"]
         if let extra = table.keys.first(where: { !known.contains($0) }) {
             throw ConfigError("\(source): unknown setting \"\(extra)\" (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -105,6 +115,11 @@ public struct Config: Equatable, Sendable {
         }
         exclude = try strings("exclude", "table name patterns")
         compareColumnOrder = try bool("compare_column_order")
+        trustedKeys = try string("trusted_keys")
+        requireSignatures = try bool("require_signatures")
+        if requireSignatures == true && trustedKeys == nil {
+            throw ConfigError("\(source): require_signatures needs trusted_keys: name the file of the keys to trust (trusted_keys = \"team.keys\", or `strata init --trust FILE`)")
+        }
     }
 
     public var toml: String {
@@ -131,6 +146,8 @@ public struct Config: Equatable, Sendable {
         if !appFunctions.isEmpty { lines.append("app_functions = [\(appFunctions.map(q).joined(separator: ", "))]") }
         if !exclude.isEmpty { lines.append("exclude = [\(exclude.map(q).joined(separator: ", "))]") }
         if let compareColumnOrder { lines.append("compare_column_order = \(compareColumnOrder)") }
+        if let trustedKeys { lines.append("trusted_keys = \(q(trustedKeys))") }
+        if let requireSignatures { lines.append("require_signatures = \(requireSignatures)") }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -79,7 +79,7 @@ extension Project {
             }
         }
         let steps = try source.range(from: current, to: goal).map { MigrationStep($0, .up) }
-        return try Migrator.plan(start: try source.state(at: current), from: current, to: goal, steps: steps, context: context)
+        return try trustedPlan(start: try source.state(at: current), from: current, to: goal, steps: steps, context: context)
     }
 
     /// Plans a downgrade; nil when the database is already there.
@@ -109,7 +109,7 @@ extension Project {
             throw ProjectError("\(goal.prefix(12)) is not behind the database's revision \(current.prefix(12)); use `strata upgrade` to go forward")
         }
         let steps = try source.range(from: goal, to: current).reversed().map { MigrationStep($0, .down) }
-        return try Migrator.plan(start: try source.state(at: current), from: current, to: goal, steps: steps, context: context)
+        return try trustedPlan(start: try source.state(at: current), from: current, to: goal, steps: steps, context: context)
     }
 
     /// Plans the way from the database's revision to `goal`, whichever
@@ -133,7 +133,7 @@ extension Project {
         var steps: [MigrationStep] = []
         if let current { steps += try source.range(from: meet, to: current).reversed().map { MigrationStep($0, .down) } }
         if let goal { steps += try source.range(from: meet, to: goal).map { MigrationStep($0, .up) } }
-        return try Migrator.plan(start: try source.state(at: current), from: current, to: goal, steps: steps, context: context)
+        return try trustedPlan(start: try source.state(at: current), from: current, to: goal, steps: steps, context: context)
     }
 
     func resolveRevision(_ r: String, source: CombinedSource) throws -> String? {

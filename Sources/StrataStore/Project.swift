@@ -26,6 +26,7 @@ public final class Project {
     /// Plans made during this command, by goal and starting revision.
     var planCache: [String: MigrationPlan?] = [:]
     var loadedSigningKey: SigningKey??
+    var loadedTrustedKeys: TrustedKeys??
 
     /// A project over any log (the SQLite file in use, memory in unit tests).
     public init(root: URL, config: Config, log: any SyncLog) {
@@ -55,6 +56,8 @@ public final class Project {
         let configPath = root.appendingPathComponent(Config.fileName).path
         var config = config
         var adopting = false
+        // A trusted-keys file that cannot be read stops here, before anything is written.
+        if let trust = config.trustedKeys { _ = try TrustedKeys.load(path: resolve(trust, in: root)) }
         if fm.fileExists(atPath: configPath) {
             // A checked-in strata.toml (a fresh clone): keep it, create the local log.
             guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else {

@@ -60,6 +60,7 @@ public final class Syncer {
             let new = try page.events.filter { !(try log.contains($0.event.id)) }
             let acknowledged = page.events.map { (id: $0.event.id, by: $0.pushedBy, at: $0.pushedAt) }
             if !new.isEmpty {
+                try project.checkTrust(new.map(\.event), "nothing was pulled")
                 // The events and who pushed them, in one transaction.
                 try log.appendPulled(new.map(\.event), receipts: acknowledged)
                 added += new.count

@@ -130,4 +130,63 @@ final class SecurityTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: cli.path("elsewhere.db")))
         XCTAssertEqual(try cli.run("history").stdout, "(no revisions yet)\n", "nothing was recorded")
     }
+
+    /// A node with `trusted_keys` pulls and runs only events signed by one
+    /// of those keys: unsigned and stranger-signed events from a registry
+    /// that takes them are refused on pull, named, and nothing is written.
+    func testANodeRunsOnlyEventsSignedByATrustedKey() throws {
+        let registry = try RegistryProcess()
+        func signer(_ name: String) throws -> (CLI, String) {
+            let cli = try CLI.node(name, registry: registry, token: "s3cret-ana")
+            let key = try cli.ok("keys", "generate", "--out", "k").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            try cli.write("strata.toml", try cli.read("strata.toml") + "signing_key = \"k\"\n")
+            return (cli, key)
+        }
+        let (team, teamKey) = try signer("team")
+        let (mallory, malloryKey) = try signer("mallory")
+        try team.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);\n")
+        let v1 = try team.ok("revision", "--autogenerate", "-m", "users").lines[0]
+        try team.ok("push")
+
+        let prod = try CLI()
+        prod.env["STRATA_TOKEN"] = "s3cret-cy"
+        let missing = try prod.run("init", "--project", "shop", "--node", "prod", "--db", "app.db", "--registry", registry.url, "--trust", "team.keys")
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("cannot read the trusted keys file"), missing.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: prod.path("strata.toml")), "nothing was written")
+        try prod.write("team.keys", "# the team's keys\nana \(teamKey)\n")
+        XCTAssertTrue(try prod.ok("init", "--project", "shop", "--node", "prod", "--db", "app.db", "--registry", registry.url, "--trust", "team.keys")
+            .stdout.contains("trusts:    the keys of team.keys"))
+        try prod.ok("pull")
+        try prod.ok("upgrade", "head")
+
+        // A stranger's signature (a push token is all it took).
+        try mallory.ok("pull")
+        try mallory.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);\nCREATE TABLE loot (x);\n")
+        let v2 = try mallory.ok("revision", "--autogenerate", "-m", "loot").lines[0]
+        try mallory.ok("push")
+        let before = try prod.tree()
+        let pull = try prod.run("pull")
+        XCTAssertEqual(pull.status, 2)
+        XCTAssertEqual(pull.stderr, "error: event \(v2.prefix(12)) (loot) is signed by \(malloryKey), which is not a trusted key, and this node runs only events "
+            + "signed by a key of team.keys (trusted_keys in strata.toml); nothing was pulled\n")
+        XCTAssertEqual(try prod.tree(), before, "nothing was written")
+        XCTAssertEqual(try prod.run("sync", "--apply").status, 2)
+        XCTAssertEqual(try prod.ids(), [v1])
+
+        // With require_signatures = false, an unsigned event passes; a stranger's still does not.
+        try prod.write("strata.toml", try prod.read("strata.toml") + "require_signatures = false\n")
+        XCTAssertEqual(try prod.run("pull").status, 2)
+        // A local revision the node made without a key is not run either (with signatures required).
+        try prod.write("strata.toml", try prod.read("strata.toml").replacingOccurrences(of: "require_signatures = false", with: "require_signatures = true"))
+        try prod.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);\nCREATE TABLE local (x);\n")
+        let local = try prod.ok("revision", "--autogenerate", "-m", "local").lines[0]
+        let up = try prod.run("upgrade", "head")
+        XCTAssertEqual(up.status, 2)
+        XCTAssertEqual(up.stderr, "error: event \(local.prefix(12)) (local) is not signed, and this node runs only events signed by a key of team.keys "
+            + "(trusted_keys in strata.toml); nothing was run\n")
+        XCTAssertEqual(try prod.sqlite("app.db", "SELECT revision FROM strata_version"), v1)
+        try prod.write("strata.toml", try prod.read("strata.toml").replacingOccurrences(of: "require_signatures = true", with: "require_signatures = false"))
+        try prod.ok("upgrade", "head")
+    }
 }

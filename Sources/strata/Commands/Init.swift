@@ -29,23 +29,29 @@ extension StrataCommand {
         @Option(help: "This node's name (default: the host name).")
         var node: String?
 
+        @Option(help: ArgumentHelp("A trusted-keys file (`NAME ed25519:BASE64` per line): pull and run only events signed by one of its keys.",
+                                   valueName: "FILE"))
+        var trust: String?
+
         func run() throws {
             let env = ProcessInfo.processInfo.environment
             let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
             let dirName = URL(fileURLWithPath: project.directory).standardizedFileURL.lastPathComponent
-            let config = Config(
+            var config = Config(
                 project: projectName ?? dirName,
                 node: node ?? host,
                 author: author ?? env["STRATA_AUTHOR"] ?? "\(env["USER"] ?? "strata")@\(host)",
                 models: models,
                 databases: db.isEmpty ? ["app.db"] : db,
                 registry: registry)
+            config.trustedKeys = trust
             let p = try Project.initialize(directory: project.directory, config: config)
             print("Initialized strata project \(p.config.project) (node \(p.config.node)) in \(p.root.path)")
             print("  models:    \(p.config.models)")
             print("  databases: \(p.config.databases.joined(separator: ", "))")
             print("  log:       \(p.config.log)")
             if let registry = p.config.registry { print("  registry:  \(registry)") }
+            if let trust = p.config.trustedKeys { print("  trusts:    the keys of \(trust) (every event must be signed by one)") }
         }
     }
 }
