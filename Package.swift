@@ -52,7 +52,7 @@ let package = Package(
             "StrataCore", "StrataRegistry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "strata-bench", dependencies: ["StrataCore", "StrataStore", "StrataRegistry"]),
+        .executableTarget(name: "strata-bench", dependencies: ["StrataCore", "StrataStore", "StrataWire", "StrataRegistry"]),
         // Shared by the test targets: a seeded generator and event chains.
         .target(name: "StrataTestSupport", dependencies: ["StrataCore"], path: "Tests/StrataTestSupport"),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),

@@ -100,34 +100,59 @@ struct AppendValidator {
     var states: [String: Schema] = [:]
     /// Made on the first event that carries SQL text.
     var fragments: FragmentChecker?
+    /// How many events of the batch still name each event as a parent: a
+    /// state is kept while one does, so that a push of 10,000 events holds
+    /// about one state at a time, not 10,000 (each as large as the schema).
+    var children: [String: Int] = [:]
 
     init(log: EventLog) { self.log = log }
 
+    /// Says which events will be checked, so that only states a later one
+    /// needs are kept.
+    mutating func expect(_ events: [Event]) {
+        for e in events { for p in e.parents { children[p, default: 0] += 1 } }
+    }
+
+    /// The last event checked and the state after it. A chain's state
+    /// moves from one event to the next through here, never copied: a
+    /// push of 10,000 table-creating events stays linear.
+    var last: (id: String, state: Schema)?
+
     /// Returns the state after `e`, or throws why `e` cannot be appended.
+    /// The caller must not keep the returned state past the next check
+    /// (holding it would make the next event copy it); `last` keeps it.
     mutating func check(_ e: Event, cachedParentState: (String, Schema)?) throws -> Schema {
         for p in e.parents where known[p] == nil {
             guard try log.contains(p) else {
                 throw LogError(.invalid, "event \(e.id.prefix(12)) names parent \(p.prefix(12)), which is not in the log; pull it first")
             }
         }
-        let before: Schema
-        if e.parents.count == 1, let s = states[e.parents[0]] {
-            before = s
+        var after: Schema
+        if e.parents.count == 1, last?.id == e.parents[0] {
+            after = last!.state
+            last = nil
+        } else if e.parents.count == 1, let s = states[e.parents[0]] {
+            after = s
         } else if e.parents.count == 1, let cached = cachedParentState, cached.0 == e.parents[0] {
-            before = cached.1
+            after = cached.1
         } else if e.parents.isEmpty {
-            before = .empty
+            after = .empty
         } else {
-            before = try stateBefore(e)
+            after = try stateBefore(e)
         }
         if fragments == nil { fragments = try FragmentChecker() }
         try fragments!.check(e)
-        var after = before
         do { try after.apply(e.ops) } catch let error as SchemaError {
             throw LogError(.invalid, "event \(e.id.prefix(12)) (\(e.message)) does not apply: \(error.message)")
         }
         known[e.id] = e
-        states[e.id] = after
+        for p in e.parents {
+            children[p, default: 0] -= 1
+            if children[p, default: 0] <= 0 { states[p] = nil }
+        }
+        // A second child in the batch (a branch) finds it here.
+        if children[e.id, default: 0] > 1 { states[e.id] = after }
+        last = (e.id, after)
         return after
     }
 

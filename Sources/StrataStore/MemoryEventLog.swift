@@ -57,18 +57,17 @@ public final class MemoryEventLog: SyncLog {
             throw LogError(.conflict, "the log changed while this command ran; run the command again")
         }
         var validator = AppendValidator(log: self)
+        validator.expect(events)
         var staged = graph
         var newSnapshots: [String: Schema] = [:]
-        var last = lastState
         for e in events where staged.events[e.id] == nil {
-            let state = try validator.check(e, cachedParentState: last)
+            let state = try validator.check(e, cachedParentState: lastState)
             try staged.add(e)
-            last = (e.id, state)
             if snapshotInterval > 0, try staged.height(e.id) % snapshotInterval == 0 { newSnapshots[e.id] = state }
         }
         graph = staged
         snapshots.merge(newSnapshots) { $1 }
-        lastState = last
+        if let last = validator.last { lastState = (last.id, last.state) }
     }
 
     // MARK: - Sync bookkeeping

@@ -237,7 +237,7 @@ public final class SQLiteEventLog: SyncLog {
                 throw LogError(.conflict, "the log changed while this command ran (another strata command appended to it); run the command again")
             }
             var validator = AppendValidator(log: self)
-            var newLast: (String, Schema)?
+            validator.expect(events)
             for e in events {
                 if let sig = e.signature {
                     // A signature may arrive for an event already here (pulled back after a push).
@@ -255,11 +255,10 @@ public final class SQLiteEventLog: SyncLog {
                 }
                 try db.query("INSERT INTO heads (project, id) VALUES (?, ?)", [p, .text(e.id)])
                 if snapshotInterval > 0 && height % snapshotInterval == 0 { try saveSnapshot(state, at: e.id) }
-                newLast = (e.id, state)
             }
             try also?(db, events)
             try db.execute("COMMIT")
-            if let newLast { lastState = newLast }
+            if let newLast = validator.last { lastState = (newLast.id, newLast.state) }
         } catch {
             if db.isInTransaction { try? db.execute("ROLLBACK") }
             cache = [:]

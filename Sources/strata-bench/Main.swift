@@ -20,6 +20,10 @@ enum BenchTool {
             try await makeRegistry(store: args[2], project: args[3], count: count)
             return
         }
+        if args.count == 4, args[1] == "push-body", let count = Int(args[3]) {
+            try pushBody(path: args[2], count: count)
+            return
+        }
         if args.count == 3, args[1] == "make-wide" {
             let changes = wideChanges()
             try makeProject(directory: args[2], count: changes.count) { i, schema in changes[i](schema) }
@@ -35,6 +39,22 @@ enum BenchTool {
         }
         let tables = args.count > 4 ? Int(args[4]) ?? 50 : 50
         try makeProject(directory: args[2], count: count) { i, schema in nextOp(i, tables: tables, schema: schema) }
+    }
+
+    /// One push request (base: none) of `count` events, each creating a
+    /// table: what a first push of a long history sends the registry.
+    static func pushBody(path: String, count: Int) throws {
+        var head: String?
+        var events: [JSON] = []
+        for i in 0..<count {
+            let t = Table(name: "t\(i)", columns: [Column(name: "id", type: "INTEGER"), Column(name: "name", type: "TEXT")],
+                          constraints: TableConstraints(primaryKey: ["id"]))
+            let e = Event(parents: head.map { [$0] } ?? [], author: "bench@example.com", timestamp: 1_764_000_000_000 + Int64(i),
+                          message: "event \(i)", ops: [.createTable(t, indexes: [], triggers: [])])
+            events.append(e.jsonWithID)
+            head = e.id
+        }
+        try Data(JSON.object(["base": .null, "events": .array(events)]).canonicalBytes).write(to: URL(fileURLWithPath: path))
     }
 
     /// A project whose log holds `count` events of one op each, `next` giving each.

@@ -10,6 +10,24 @@ struct EventLogContract {
 
     func chain(_ n: Int, from parent: String? = nil, tag: String = "t") -> [Event] { eventChain(n, from: parent, tag: tag) }
 
+    /// One append that holds a chain and two branches off it: each event
+    /// applies to its own parent's state (the validator keeps a state only
+    /// while a later event of the batch needs it).
+    func testABatchWithBranchesAppliesEachOnItsParentsState() throws {
+        let log = try makeLog()
+        let base = chain(3)
+        let x = chain(3, from: base[2].id, tag: "x"), y = chain(2, from: base[1].id, tag: "y"), z = chain(2, from: base[2].id, tag: "z")
+        try log.append(base + x + y + z, expectedHeads: [])
+        XCTAssertEqual(Set(try log.heads()), [x[2].id, y[1].id, z[1].id])
+        for e in base + x + y + z {
+            let fold = try log.range(from: nil, to: e.id).reduce(into: Schema.empty) { s, e in try s.apply(e.ops) }
+            XCTAssertEqual(try log.state(at: e.id), fold)
+        }
+        let more = chain(2, from: x[2].id, tag: "w")
+        try log.append(more, expectedHeads: nil)
+        XCTAssertEqual(try log.state(at: more[1].id), try log.range(from: nil, to: more[1].id).reduce(into: Schema.empty) { s, e in try s.apply(e.ops) })
+    }
+
     func testAppendHeadsAndCompareAndSwap() throws {
         let log = try makeLog()
         let events = chain(5)
@@ -134,6 +152,7 @@ final class SQLiteEventLogTests: XCTestCase {
         try contract.testPushedEventsAreNeverRewrittenAndUnpublishedOnesAreReplacedWhole()
     }
     func testSyncBookkeeping() throws { try contract.testSyncBookkeeping() }
+    func testABatchWithBranchesAppliesEachOnItsParentsState() throws { try contract.testABatchWithBranchesAppliesEachOnItsParentsState() }
 
 
     /// A log written before the edges table existed gets it on open, filled
@@ -177,4 +196,5 @@ final class MemoryEventLogTests: XCTestCase {
         try contract.testPushedEventsAreNeverRewrittenAndUnpublishedOnesAreReplacedWhole()
     }
     func testSyncBookkeeping() throws { try contract.testSyncBookkeeping() }
+    func testABatchWithBranchesAppliesEachOnItsParentsState() throws { try contract.testABatchWithBranchesAppliesEachOnItsParentsState() }
 }
