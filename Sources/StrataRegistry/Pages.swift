@@ -40,6 +40,9 @@ struct Pages: Sendable {
             case .none: return nil
             case .some(let v as [[String: Any?]]): return v.map(present)
             case .some(let v as [String: Any?]): return present(v)
+            // What users wrote (messages, authors, paths) shows as it is, never reordered by a bidi override.
+            case .some(let v as String): return Names.visible(v)
+            case .some(let v as [String]): return v.map(Names.visible)
             case .some(let v): return v
             }
         }

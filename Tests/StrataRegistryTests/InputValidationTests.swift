@@ -5,6 +5,7 @@ import ServiceLifecycle
 import StrataCore
 import StrataRegistry
 import StrataSync
+import StrataWire
 import XCTest
 
 /// What the registry refuses (400, nothing written) and what it takes, over
@@ -162,5 +163,18 @@ final class MetricsTests: XCTestCase {
             XCTAssertTrue(lines.contains(expected), "missing \(expected) in\n\(lines.sorted().joined(separator: "\n"))")
         }
         try await server.stop()
+    }
+}
+
+/// Names that would be path segments or that reorder text are refused.
+final class NamesTests: XCTestCase {
+    func testDotsAndBidiOverridesAreNotNames() {
+        for bad in [".", "..", "", "a/b", "shop\u{202E}"] { XCTAssertFalse(Names.isValid(bad), bad) }
+        for good in ["shop", "...", ".shop", "shop-2.v1"] { XCTAssertTrue(Names.isValid(good), good) }
+        XCTAssertThrowsError(try Names.check("..", "project")) {
+            XCTAssertEqual("\($0)", "project name \"..\" is not allowed: use 1 to 64 letters, digits, '.', '_' or '-'")
+        }
+        XCTAssertFalse(Names.isPrintable("tenants/\u{202E}bd.a"))
+        XCTAssertEqual(Names.visible("a\u{202E}b\nc\u{1}"), "a\\u{202e}b\nc\\u{1}")
     }
 }

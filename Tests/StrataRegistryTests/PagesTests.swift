@@ -41,7 +41,7 @@ final class PagesTests: XCTestCase {
         let store = MemoryRegistryStore()
         for p in ["shop", "lab"] { try await store.createProject(p, by: "test", at: "t0") }
         // A table whose name is markup: names come from events, which push tokens write.
-        let e = Event(parents: [], author: "ana <ana@example.com>", timestamp: 1, message: "<b>bold</b>",
+        let e = Event(parents: [], author: "ana <ana@example.com>", timestamp: 1, message: "<b>bold</b> \u{202E}gpj.exe",
                       ops: [.createTable(Table(name: "<img src=x onerror=alert(1)>", columns: [Column(name: "id", type: "INTEGER")],
                                                constraints: TableConstraints(primaryKey: ["id"])), indexes: [], triggers: [])])
         _ = try await store.push([e], to: "shop", base: nil, by: "ana", at: "t1")
@@ -79,7 +79,9 @@ final class PagesTests: XCTestCase {
         XCTAssertEqual(shop.status, 200)
         XCTAssertEqual(shop.headers["content-security-policy"],
                        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-        XCTAssertTrue(shop.body.contains(#"<div class="message">&lt;b&gt;bold&lt;/b&gt;</div>"#), shop.body)
+        // A bidi override shows as what it is instead of reordering the text.
+        XCTAssertTrue(shop.body.contains(#"<div class="message">&lt;b&gt;bold&lt;/b&gt; \u{202e}gpj.exe</div>"#), shop.body)
+        XCTAssertFalse(shop.body.contains("\u{202E}"), "no raw override anywhere on the page")
         XCTAssertTrue(shop.body.contains(#"<span class="author">ana &lt;ana@example.com&gt;</span>"#), shop.body)
         let lab = try await get(registry, "/ui/lab/fleet", headers: cookie)
         XCTAssertEqual(lab.status, 403)
