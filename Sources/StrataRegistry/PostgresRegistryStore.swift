@@ -286,7 +286,12 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
             SELECT id, body, signed_by, signature, pushed_by, pushed_at FROM events WHERE project = \(project) AND n > \(n) ORDER BY n LIMIT \(limit)
             """, logger: logger)
         for try await (id, body, signedBy, signature, pushedBy, pushedAt) in rows.decode((String, String, String?, String?, String, String).self) {
-            let event = try Event(stored: Array(body.utf8), id: id).withStoredSignature(signedBy: signedBy, signature: signature)
+            // The id is recomputed from the body: a body edited in the store is never served.
+            let event = try Event(canonical: Array(body.utf8)).withStoredSignature(signedBy: signedBy, signature: signature)
+            guard event.id == id else {
+                throw RegistryError.unavailable("the store holds event \(id.prefix(12)) with a body that does not hash to its id "
+                    + "(the store was edited outside the registry); restore the store from a backup")
+            }
             events.append(PushedEvent(event: event, pushedBy: pushedBy, pushedAt: pushedAt))
         }
         return events

@@ -33,6 +33,9 @@ public actor SQLiteRegistryStore: RegistryStore {
         // Append-only: the audit trail cannot be edited through SQL either.
         "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
         "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
+        // So are the events: an edited body would be served under a new id.
+        "CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
     ]
 
     public nonisolated var location: String { path }
@@ -101,11 +104,17 @@ public actor SQLiteRegistryStore: RegistryStore {
             from = seq
         }
         let rows = try db.query("""
-            SELECT r.pushed_by, r.pushed_at, \(SQLiteEventLog.signedColumns) FROM events e JOIN remote r ON r.project = e.project AND r.id = e.id
+            SELECT r.pushed_by, r.pushed_at, \(SQLiteEventLog.signedColumns), e.id FROM events e JOIN remote r ON r.project = e.project AND r.id = e.id
             \(SQLiteEventLog.signedJoin) WHERE e.project = ? AND e.seq > ? ORDER BY e.seq LIMIT ?
             """, [.text(project), .int(from), .int(Int64(limit + 1))])
         let events = try rows.prefix(limit).map { row in
-            PushedEvent(event: try SQLiteEventLog.decode(row[2], signedBy: row[3], signature: row[4]), pushedBy: row[0].string ?? "", pushedAt: row[1].string ?? "")
+            let event = try SQLiteEventLog.decode(row[2], signedBy: row[3], signature: row[4])
+            // The id is recomputed from the body: a body edited in the store is never served.
+            guard event.id == row[5].string else {
+                throw RegistryError.unavailable("the store holds event \((row[5].string ?? "?").prefix(12)) with a body that does not hash to its id "
+                    + "(the store was edited outside the registry); restore the store from a backup")
+            }
+            return PushedEvent(event: event, pushedBy: row[0].string ?? "", pushedAt: row[1].string ?? "")
         }
         return (events, rows.count > limit)
     }

@@ -189,4 +189,27 @@ final class SecurityTests: XCTestCase {
         try prod.write("strata.toml", try prod.read("strata.toml").replacingOccurrences(of: "require_signatures = true", with: "require_signatures = false"))
         try prod.ok("upgrade", "head")
     }
+
+    /// The registry's events are append-only, and one whose body does not
+    /// hash to its stored id (the store edited behind the registry's back)
+    /// is never served: 503, naming it.
+    func testTheRegistryNeverServesAnEditedEvent() throws {
+        let registry = try RegistryProcess()
+        let (alpha, head) = try node(registry)
+        _ = try alpha.sqlite(registry.store, "UPDATE events SET body = X'00' WHERE id = '\(head)'; DELETE FROM events WHERE id = '\(head)'")
+        XCTAssertEqual(try alpha.sqlite(registry.store, "SELECT count(*) FROM events WHERE id = '\(head)' AND body != X'00'"), "1", "neither ran")
+        // An event stored under an id that is not its hash.
+        let e = Event(parents: [head], author: "mallory", timestamp: 2, message: "edited", ops: [.exec(forward: "DELETE FROM users", reverse: nil)])
+        let hex = e.canonicalBytes.map { String(format: "%02x", $0) }.joined()
+        let fake = String(repeating: "f", count: 64)
+        _ = try alpha.sqlite(registry.store, """
+            INSERT INTO events (project, id, height, body) VALUES ('shop', '\(fake)', 2, X'\(hex)');
+            INSERT INTO remote (project, id, pushed_by, pushed_at) VALUES ('shop', '\(fake)', 'mallory', '2026-12-03T00:00:00.000Z');
+            """)
+        let beta = try CLI.node("beta", registry: registry, token: "s3cret-bo")
+        let pull = try beta.run("pull")
+        XCTAssertEqual(pull.status, 4, pull.stderr)
+        XCTAssertTrue(pull.stderr.contains("the store holds event ffffffffffff with a body that does not hash to its id"), pull.stderr)
+        XCTAssertEqual(try beta.run("history").stdout, "(no revisions yet)\n", "nothing was written")
+    }
 }
