@@ -79,8 +79,50 @@ extension Project {
     }
 
     /// Sets an environment's target on the registry to a revision of this log.
-    public func promote(_ revision: String, environment: String) throws -> EnvironmentTarget {
-        try registryClient().setTarget(environment: environment, revision: try revisionID(revision, purpose: "promoted"))
+    /// A target that is not ahead of the current one, and whose schema lacks
+    /// tables or columns the current one has, drops them on every node that
+    /// applies it: refused unless `allowBackward`, naming what it drops.
+    public func promote(_ revision: String, environment: String, allowBackward: Bool = false) throws -> EnvironmentTarget {
+        let client = try registryClient()
+        let goal = try revisionID(revision, purpose: "promoted")
+        if !allowBackward, let current = try? client.target(environment: environment), current != goal {
+            guard try log.contains(current) else {
+                throw ProjectError("environment \(environment) targets \(current.prefix(12)), which this log does not hold; `strata pull` first, so that the promote can tell what it changes")
+            }
+            if !(try log.isAncestor(current, of: goal)) {
+                let lost = try dropped(from: current, to: goal)
+                if !lost.isEmpty {
+                    throw ProjectError("promoting \(environment) from \(current.prefix(12)) back to \(goal.prefix(12)) drops \(lost.joined(separator: ", ")) with their data "
+                        + "on every node that applies it (a way down keeps no rows of what the way up created). Pass --allow-backward to promote anyway")
+                }
+            }
+        }
+        return try client.setTarget(environment: environment, revision: goal)
+    }
+
+    /// The tables and columns a move from `current` back to `goal` drops:
+    /// read from the inverted ops on the way down (a rename back is no drop);
+    /// for a goal on another branch, from the two states.
+    func dropped(from current: String, to goal: String) throws -> [String] {
+        var lost: [String] = []
+        if try log.isAncestor(goal, of: current) {
+            for e in try log.range(from: goal, to: current).reversed() {
+                for op in e.ops.inverted {
+                    switch op {
+                    case let .dropTable(t, _, _): lost.append("table \(t.name)")
+                    case let .dropColumn(table, c, _): lost.append("column \(table).\(c.name)")
+                    default: break
+                    }
+                }
+            }
+            return lost
+        }
+        let (have, want) = (try log.state(at: current), try log.state(at: goal))
+        for t in Schema.byName(have.tables.values) {
+            guard let kept = want.table(t.name) else { lost.append("table \(t.name)"); continue }
+            lost += t.columns.filter { kept.column($0.name) == nil }.map { "column \(t.name).\($0.name)" }
+        }
+        return lost
     }
 }
 

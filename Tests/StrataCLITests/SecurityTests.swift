@@ -212,4 +212,34 @@ final class SecurityTests: XCTestCase {
         XCTAssertTrue(pull.stderr.contains("the store holds event ffffffffffff with a body that does not hash to its id"), pull.stderr)
         XCTAssertEqual(try beta.run("history").stdout, "(no revisions yet)\n", "nothing was written")
     }
+
+    /// A promote back to a revision whose schema lacks a table needs
+    /// --allow-backward and names what it drops (with its rows: a way down
+    /// keeps none of what the way up created).
+    func testABackwardPromoteThatDropsDataMustBeAllowed() throws {
+        let registry = try RegistryProcess()
+        let (alpha, v1) = try node(registry)
+        try alpha.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\nCREATE TABLE orders (id INTEGER PRIMARY KEY, total INTEGER);\n")
+        let v2 = try alpha.ok("revision", "--autogenerate", "-m", "orders").lines[0]
+        try alpha.ok("push")
+        func promote(_ args: String...) throws -> CLI.Result {
+            alpha.env["STRATA_TOKEN"] = "s3cret-root"
+            defer { alpha.env["STRATA_TOKEN"] = "s3cret-ana" }
+            return try alpha.run(["promote"] + args + ["--env", "prod"])
+        }
+        XCTAssertEqual(try promote(String(v2.prefix(8))).status, 0)
+        try alpha.ok("sync", "--apply", "--env", "prod")
+        _ = try alpha.sqlite("app.db", "INSERT INTO orders VALUES (1, 42), (2, 7)")
+        let back = try promote(String(v1.prefix(8)))
+        XCTAssertEqual(back.status, 2)
+        XCTAssertEqual(back.stderr, "error: promoting prod from \(v2.prefix(12)) back to \(v1.prefix(12)) drops table orders with their data on every node that "
+            + "applies it (a way down keeps no rows of what the way up created). Pass --allow-backward to promote anyway\n")
+        XCTAssertTrue(try alpha.ok("fleet").stdout.contains("environment prod -> \(v2.prefix(12))"), "the target did not move")
+        XCTAssertEqual(try promote(String(v1.prefix(8)), "--allow-backward").status, 0)
+        try alpha.ok("sync", "--apply", "--env", "prod")
+        XCTAssertEqual(try alpha.sqlite("app.db", "SELECT count(*) FROM sqlite_master WHERE name = 'orders'"), "0")
+        XCTAssertEqual(try promote(String(v2.prefix(8))).status, 0, "forward needs nothing")
+        try alpha.ok("sync", "--apply", "--env", "prod")
+        XCTAssertEqual(try alpha.sqlite("app.db", "SELECT count(*) FROM orders"), "0", "the table is back, its rows are not")
+    }
 }
