@@ -64,6 +64,9 @@ public struct RegistryOptions: Sendable {
     public var maxBodyBytes = 32 << 20
     /// Pages at /ui need no token.
     public var publicRead = false
+    /// A connection that sends nothing for this long is closed (idle
+    /// keep-alive sockets, or ones opened and never used).
+    public var idleTimeoutSeconds = 30
     public init() {}
 }
 
@@ -322,6 +325,7 @@ public func buildApplication(service: RegistryService, options: RegistryOptions,
                              onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
     Application(
         router: buildRouter(service: service, options: options),
+        server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeoutSeconds)))),
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "strata-registry"),
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? options.port) },
         logger: logger)

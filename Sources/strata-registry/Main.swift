@@ -38,6 +38,7 @@ struct RegistryServer: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Public keys, one `NAME ed25519:BASE64` per line: every pushed event must be signed by one of them.", valueName: "FILE"))
         var trustedKeys: String?
         @Option(help: "Largest request body accepted, in bytes.") var maxBody: Int = 32 << 20
+        @Option(help: "Seconds a connection may send nothing before it is closed.") var idleTimeout: Int = 30
         @Flag(help: "Pages at /ui/PROJECT need no token (the API still does).") var publicRead = false
 
         func run() async throws {
@@ -45,6 +46,7 @@ struct RegistryServer: AsyncParsableCommand {
             options.host = host
             options.port = port
             options.maxBodyBytes = maxBody
+            options.idleTimeoutSeconds = max(1, idleTimeout)
             options.publicRead = publicRead
             let boundHost = host
             do {

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import XCTest
 import StrataCore
 import StrataSync
@@ -241,5 +242,45 @@ final class SecurityTests: XCTestCase {
         XCTAssertEqual(try promote(String(v2.prefix(8))).status, 0, "forward needs nothing")
         try alpha.ok("sync", "--apply", "--env", "prod")
         XCTAssertEqual(try alpha.sqlite("app.db", "SELECT count(*) FROM orders"), "0", "the table is back, its rows are not")
+    }
+
+    /// Sockets that send nothing, or a request a byte at a time, are closed
+    /// after the idle timeout; the registry goes on answering.
+    func testIdleAndSlowSocketsAreClosed() throws {
+        let registry = try RegistryProcess(extraArguments: ["--idle-timeout", "1"])
+        func connect() throws -> Int32 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(registry.port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let rc = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            XCTAssertEqual(rc, 0)
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            return fd
+        }
+        let idle = (0..<50).map { _ in (try? connect()) ?? -1 }
+        let slow = try connect()
+        let started = Date()
+        for _ in 0..<3 { _ = send(slow, "G", 1, Int32(MSG_NOSIGNAL)); usleep(300_000) }
+        /// Reads until the server closes (0) or the receive limit passes (-1).
+        func drained(_ fd: Int32) -> (Int, String) {
+            var buffer = [UInt8](repeating: 0, count: 4096), got: [UInt8] = []
+            while true {
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n <= 0 { return (n, String(decoding: got, as: UTF8.self)) }
+                got += buffer[0..<n]
+            }
+        }
+        XCTAssertEqual(drained(idle[0]).0, 0, "the server closed the idle socket")
+        let (end, answer) = drained(slow)
+        XCTAssertEqual(end, 0, "and the one that never finished its request line (it answered: \(answer.prefix(40)))")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 9, "closed by the timeout, not by the 10 s receive limit")
+        for fd in idle + [slow] { close(fd) }
+        let alpha = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
+        try alpha.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);\n")
+        try alpha.ok("revision", "--autogenerate", "-m", "v1")
+        try alpha.ok("push")
     }
 }

@@ -66,10 +66,11 @@ extension StrataCommand {
             @Option(help: ArgumentHelp("Public keys, one `NAME ed25519:BASE64` per line: every pushed event must be signed by one of them.", valueName: "FILE"))
             var trustedKeys: String?
             @Option(help: "Largest request body accepted, in bytes.") var maxBody: Int = 32 << 20
+            @Option(help: "Seconds a connection may send nothing before it is closed.") var idleTimeout: Int = 30
             @Flag(help: "Pages at /ui/PROJECT need no token (the API still does).") var publicRead = false
 
             func run() throws {
-                var args = ["serve", "--port", String(port), "--host", host, "--store", store, "--max-body", String(maxBody)]
+                var args = ["serve", "--port", String(port), "--host", host, "--store", store, "--max-body", String(maxBody), "--idle-timeout", String(idleTimeout)]
                 if let tokens { args += ["--tokens", tokens] }
                 for p in project { args += ["--project", p] }
                 if let trustedKeys { args += ["--trusted-keys", trustedKeys] }
