@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import StrataCore
 import StrataSQLite
+import StrataStore
 import StrataWire
 
 /// The storage, the tokens and the trusted keys a request is checked
@@ -93,12 +94,15 @@ func failure(for error: Error) -> HTTPFailure {
         case .invalid: return HTTPFailure(.badRequest, e)
         case .unavailable: return HTTPFailure(.serviceUnavailable, e)
         case .storeFailed: return HTTPFailure(.internalServerError, e)
+        case .storeFull: return HTTPFailure(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), e)
         }
     case let e as WireError: return HTTPFailure(.badRequest, e)
     case let e as EventDecodingError: return HTTPFailure(.badRequest, "invalid event: \(e.message)", code: e.errorCode)
     // A bad signature is refused as a forgery would be; a missing or untrusted one as a lack of permission.
     case let e as SignatureRefusal: return HTTPFailure(.forbidden, e.message, code: e.code)
     case let e as UnsafeFragment: return HTTPFailure(.badRequest, e)
+    case let e as SQLiteError where e.isFull: return failure(for: RegistryError.storeFull(e.message))
+    case let e as LogError where e.kind == .full: return failure(for: RegistryError.storeFull(e.message))
     default: return HTTPFailure(.internalServerError, "internal error: \(error)", code: "internal")
     }
 }
@@ -108,7 +112,7 @@ func answer(_ body: () async throws -> Response) async -> Response {
     do { return try await body() } catch {
         let f = failure(for: error)
         var response = json(f.status, f.body.json)
-        if f.status == .serviceUnavailable { response.headers[.retryAfter] = "2" }
+        if f.status == .serviceUnavailable || f.status.code == 507 { response.headers[.retryAfter] = f.status.code == 507 ? "60" : "2" }
         return response
     }
 }

@@ -12,6 +12,8 @@ public enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
     case unavailable(String)
     /// The store refused or failed in a way no request explains: 500.
     case storeFailed(String)
+    /// The store's disk is full: 507, and the client may retry later.
+    case storeFull(String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,7 @@ public enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
         case .notFound(let m): return m
         case .unavailable(let m): return "the registry's store is unavailable: \(m); try again shortly"
         case .storeFailed(let m): return m
+        case .storeFull(let m): return "the registry's disk is full (\(m)); nothing was written: free space on the registry's host, then try again"
         }
     }
 }
@@ -74,7 +77,7 @@ public protocol RegistryStore: AnyObject, Sendable {
 extension RegistryError: StrataError {
     public var exitStatus: ExitStatus {
         switch self {
-        case .unavailable: return .unreachable
+        case .unavailable, .storeFull: return .unreachable
         case .storeFailed: return .difference
         default: return .usage
         }
@@ -88,6 +91,7 @@ extension RegistryError: StrataError {
         case .notFound: return "not_found"
         case .unavailable: return "store.unavailable"
         case .storeFailed: return "store.failed"
+        case .storeFull: return "store.full"
         }
     }
 }

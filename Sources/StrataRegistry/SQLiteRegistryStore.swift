@@ -55,6 +55,12 @@ public actor SQLiteRegistryStore: RegistryStore {
         }
     }
 
+    /// Runs `body` on the connection that appends `project`'s events (tests
+    /// set a size limit there to make the disk full for real).
+    func onEventConnection(_ project: String, _ body: @Sendable (Connection) throws -> Void) throws {
+        try body(try log(project).connection)
+    }
+
     func log(_ project: String) throws -> SQLiteEventLog {
         guard try hasProject(project) else { throw RegistryError.unknownProject(project) }
         if let l = logs[project] { return l }
@@ -142,6 +148,8 @@ public actor SQLiteRegistryStore: RegistryStore {
             })
         } catch let e as LogError where e.kind == .conflict {
             throw RegistryError.conflict(head: try l.heads().first)
+        } catch let e as LogError where e.kind == .full {
+            throw RegistryError.storeFull(e.message)
         } catch let e as LogError {
             throw RegistryError.invalid(e.message)
         }

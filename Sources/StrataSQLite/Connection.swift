@@ -44,6 +44,8 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     public let sql: String?
 
     public var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
+    /// The disk (or the database's size limit) is full.
+    public var isFull: Bool { code & 0xFF == SQLITE_FULL }
 
     public var description: String {
         if let sql { return "SQLite error \(code): \(message) - while executing `\(sql)`" }

@@ -3,7 +3,7 @@ import StrataSQLite
 
 /// An error of the local log, with what to do about it.
 public struct LogError: Error, CustomStringConvertible, Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case notFound, ambiguous, invalid, conflict, corrupt, locked }
+    public enum Kind: Sendable, Equatable { case notFound, ambiguous, invalid, conflict, corrupt, locked, full }
     public let kind: Kind
     public let message: String
     public init(_ kind: Kind, _ message: String) {
@@ -191,7 +191,13 @@ struct Overlay: EventSource {
 
 extension LogError: StrataError {
     /// A corrupt log is a difference found (as `verify` reports one); the rest are refusals.
-    public var exitStatus: ExitStatus { kind == .corrupt ? .difference : .usage }
+    public var exitStatus: ExitStatus {
+        switch kind {
+        case .corrupt: return .difference
+        case .full: return .unreachable  // the machine's state, not the input: try again with space
+        default: return .usage
+        }
+    }
     public var errorCode: String {
         switch kind {
         case .notFound: return "log.not_found"
@@ -200,6 +206,7 @@ extension LogError: StrataError {
         case .conflict: return "log.conflict"
         case .corrupt: return "log.corrupt"
         case .locked: return "log.locked"
+        case .full: return "log.full"
         }
     }
 }

@@ -263,6 +263,7 @@ public final class SQLiteEventLog: SyncLog {
             if db.isInTransaction { try? db.execute("ROLLBACK") }
             cache = [:]
             snapshotIDs = nil
+            if let e = error as? SQLiteError, e.isFull { throw LogError(.full, "cannot append to \(path): \(e.message); nothing was written") }
             if let e = error as? SQLiteError { throw LogError(.corrupt, "cannot append to \(path): \(e.message)") }
             throw error
         }

@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import StrataCore
-import StrataRegistry
+@testable import StrataRegistry
 import StrataSync
 import StrataWire
 import XCTest
@@ -176,5 +176,36 @@ final class NamesTests: XCTestCase {
         }
         XCTAssertFalse(Names.isPrintable("tenants/\u{202E}bd.a"))
         XCTAssertEqual(Names.visible("a\u{202E}b\nc\u{1}"), "a\\u{202e}b\nc\\u{1}")
+    }
+}
+
+/// A full disk is the registry's state, not bad input: 507 with its own
+/// code and a Retry-After, nothing written, and the CLI exits 4.
+final class FullDiskTests: XCTestCase {
+    func testAPushToAFullStoreIs507AndWritesNothing() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-full-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try SQLiteRegistryStore(path: dir.appendingPathComponent("r.db").path)
+        try await store.createProject("shop", by: "test", at: "t0")
+        // SQLite's own size limit: the file cannot grow past what it has, so
+        // the next write fails with SQLITE_FULL as on a full disk.
+        try await store.onEventConnection("shop") { db in
+            let pages = try db.scalar("PRAGMA page_count")?.int ?? 0
+            _ = try db.scalar("PRAGMA max_page_count = \(pages)")
+        }
+        let tokens = try TokenTable(text: "ana push s3cret\n", source: "test")
+        let registry = try await InProcessRegistry.start(RegistryService(store: store, tokens: tokens))
+        let e = Event(parents: [], author: "a", timestamp: 1, message: String(repeating: "x", count: 20_000),
+                      ops: [.createTable(Table(name: "t", columns: [Column(name: "id", type: "INTEGER")]), indexes: [], triggers: [])])
+        let body = JSON.object(["base": .null, "events": .array([e.jsonWithID])]).canonicalBytes
+        let r = try await registry.send("POST", "/v1/projects/shop/events", token: "s3cret", body: body)
+        let text = String(decoding: r.body, as: UTF8.self)
+        XCTAssertEqual(r.status, 507, text)
+        XCTAssertTrue(text.contains(#""code":"store.full""#), text)
+        XCTAssertTrue(text.contains("the registry's disk is full"), text)
+        let head = try await store.head(of: "shop")
+        XCTAssertNil(head, "nothing was written")
+        try await registry.stop()
     }
 }
