@@ -2,10 +2,11 @@ import StrataCore
 
 /// The names the registry accepts for projects, environments and nodes:
 /// 1 to 64 of `A-Z a-z 0-9 . _ -`, but not `.` or `..` (docs/openapi.yaml
-/// declares the pattern).
+/// declares the pattern, without the dot segments: a client resolves them
+/// in a URL before the server sees them).
 /// Anything else would end up in URLs, logs and pages as it came.
 public enum Names {
-    public static let pattern = "^(?!\\.{1,2}$)[A-Za-z0-9._-]{1,64}$"
+    public static let pattern = "^[A-Za-z0-9._-]{1,64}$"
 
     public static func isValid(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
