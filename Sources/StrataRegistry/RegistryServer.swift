@@ -261,6 +261,11 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             let project = try projectName(context)
             let who = try service.identify(request.headers[.authorization], needs: .push, project: project)
             let reports = try Report.batch(json: try await readJSON(&request, limit: limit))
+            // Only a node itself says where its databases are: another token cannot paint them clean.
+            if let other = reports.first(where: { !who.mayReport(for: $0.node) }) {
+                throw HTTPFailure(.forbidden, "\(who.name) reports for \(who.reportsFor), not for node \(other.node); node \(other.node) reports with a token of its own name, "
+                                  + "or one bound to it in the tokens file (`NAME push SECRET nodes=\(other.node)`); nothing was recorded", code: "auth.node")
+            }
             try await service.store.record(reports, of: project, by: who.name, at: now())
             return json(.ok, .object(["ok": .bool(true), "recorded": .int(Int64(reports.count))]))
         }

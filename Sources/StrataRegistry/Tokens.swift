@@ -20,18 +20,36 @@ public struct Identity: Sendable, Equatable {
     public let role: Role
     /// The projects it may act on; nil for all.
     public let projects: Set<String>?
+    /// The nodes it reports for (`nodes=` in the tokens file); nil for the
+    /// node named as the token is.
+    public let nodes: Set<String>?
 
-    public init(name: String, role: Role, projects: Set<String>? = nil) {
+    public init(name: String, role: Role, projects: Set<String>? = nil, nodes: Set<String>? = nil) {
         self.name = name
         self.role = role
         self.projects = projects
+        self.nodes = nodes
     }
 
     public func mayAct(on project: String) -> Bool { projects.map { $0.contains(project) } ?? true }
+
+    /// A node's reports come from its own identity: a token bound to it
+    /// with `nodes=`, else one of the node's own name. An admin may
+    /// report for any node (to correct the fleet's view by hand).
+    public func mayReport(for node: String) -> Bool {
+        role == .admin || (nodes.map { $0.contains(node) } ?? (node == name))
+    }
+
+    /// The nodes this identity reports for, in words.
+    var reportsFor: String {
+        guard let nodes else { return "node \(name) (its own name)" }
+        return (nodes.count == 1 ? "node " : "nodes ") + nodes.sorted().joined(separator: ", ")
+    }
 }
 
-/// The tokens file: one `NAME ROLE SECRET [PROJECT,...]` per line (`#`
-/// comments); without a project list the token acts on every project. Only
+/// The tokens file: one `NAME ROLE SECRET [PROJECT,...] [nodes=NODE,...]`
+/// per line (`#` comments); without a project list the token acts on every
+/// project, and without `nodes=` it reports only for the node named NAME. Only
 /// SHA-256 hashes of the secrets are kept in memory; a SECRET written as
 /// `sha256:HEX` lets the file itself hold no secret at all.
 public struct TokenTable: Sendable {
@@ -41,15 +59,20 @@ public struct TokenTable: Sendable {
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
-            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            var parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            var nodes: Set<String>?
+            if parts.count > 3, parts.last!.hasPrefix("nodes=") {
+                nodes = Set(parts.removeLast().dropFirst("nodes=".count).split(separator: ",").map(String.init))
+                if nodes!.isEmpty { throw RegistryError.invalid("\(source):\(n + 1): nodes= names no node") }
+            }
             guard parts.count == 3 || parts.count == 4, let role = Identity.Role(name: parts[1]) else {
-                throw RegistryError.invalid("\(source):\(n + 1): expected `NAME ROLE SECRET [PROJECT,...]` with ROLE read, push or admin")
+                throw RegistryError.invalid("\(source):\(n + 1): expected `NAME ROLE SECRET [PROJECT,...] [nodes=NODE,...]` with ROLE read, push or admin")
             }
             let projects = parts.count == 4 ? Set(parts[3].split(separator: ",").map(String.init)) : nil
             if projects?.isEmpty == true { throw RegistryError.invalid("\(source):\(n + 1): the project list is empty") }
             let hash = parts[2].hasPrefix("sha256:") ? String(parts[2].dropFirst(7)).lowercased() : TokenTable.hash(parts[2])
             guard hash.count == 64 else { throw RegistryError.invalid("\(source):\(n + 1): a sha256: secret needs 64 hex digits") }
-            byHash[hash] = Identity(name: parts[0], role: role, projects: projects)
+            byHash[hash] = Identity(name: parts[0], role: role, projects: projects, nodes: nodes)
         }
     }
 

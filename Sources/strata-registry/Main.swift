@@ -33,7 +33,7 @@ struct RegistryServer: AsyncParsableCommand {
         @Option(help: "Address to bind.") var host = "127.0.0.1"
         @Option(help: ArgumentHelp("The registry's store: a SQLite file (or sqlite:PATH), or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE for several registry processes on one store.", valueName: "FILE|URL"))
         var store: String
-        @Option(help: ArgumentHelp("Tokens, one `NAME ROLE SECRET [PROJECT,…]` per line (read, push, admin).", valueName: "FILE")) var tokens: String?
+        @Option(help: ArgumentHelp("Tokens, one `NAME ROLE SECRET [PROJECT,…] [nodes=NODE,…]` per line (read, push, admin).", valueName: "FILE")) var tokens: String?
         @Option(help: ArgumentHelp("Create this project if it does not exist (repeatable).", valueName: "NAME")) var project: [String] = []
         @Option(help: ArgumentHelp("Public keys, one `NAME ed25519:BASE64` per line: every pushed event must be signed by one of them.", valueName: "FILE"))
         var trustedKeys: String?

@@ -12,9 +12,9 @@ final class RegistryProcess: @unchecked Sendable {
     var extraArguments: [String] = []
 
     static let tokenLines = """
-        ana push s3cret-ana
-        bo push s3cret-bo
-        cy push s3cret-cy
+        ana push s3cret-ana nodes=alpha,n0,n3
+        bo push s3cret-bo nodes=beta,n1,n4
+        cy push s3cret-cy nodes=gamma,prod,n2,n5
         root admin s3cret-root
         viewer read s3cret-view
 

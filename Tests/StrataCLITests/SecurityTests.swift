@@ -244,6 +244,36 @@ final class SecurityTests: XCTestCase {
         XCTAssertEqual(try alpha.sqlite("app.db", "SELECT count(*) FROM orders"), "0", "the table is back, its rows are not")
     }
 
+    /// Where a node's databases stand is said by the node alone: another
+    /// push token cannot overwrite its report and show the fleet clean.
+    func testAReportIsTakenOnlyFromItsNode() throws {
+        let registry = try RegistryProcess()
+        let (alpha, v1) = try node(registry)
+        alpha.env["STRATA_TOKEN"] = "s3cret-root"
+        try alpha.ok("promote", String(v1.prefix(8)), "--env", "prod")
+        alpha.env["STRATA_TOKEN"] = "s3cret-ana"
+        try alpha.ok("sync", "--apply", "--env", "prod")
+        let before = try alpha.ok("fleet").stdout
+        XCTAssertTrue(before.contains("\tapp.db\t\(v1.prefix(12))\t") && before.contains(" by ana [prod] at target"), before)
+        let transport = CurlTransport()
+        func report(_ node: String, token: String) throws -> (Int, [String: Any]) {
+            let forged = Report(node: node, database: "app.db", revision: "base", direction: nil, at: "2026-12-03T00:00:00.000Z", environment: "prod", drifted: false)
+            let r = try transport.send(HTTPRequest(method: "POST", url: registry.url + "/v1/projects/shop/reports",
+                                                   headers: ["Content-Type": "application/json", "Authorization": "Bearer \(token)"],
+                                                   body: Array(Report.batchJSON([forged]).canonicalString.utf8)))
+            return (r.status, try JSONSerialization.jsonObject(with: Data(r.body)) as! [String: Any])
+        }
+        let (status, body) = try report("alpha", token: "s3cret-bo")
+        XCTAssertEqual(status, 403)
+        XCTAssertEqual(body["code"] as? String, "auth.node")
+        XCTAssertEqual(body["error"] as? String, "bo reports for nodes beta, n1, n4, not for node alpha; node alpha reports with a token of its own name, "
+            + "or one bound to it in the tokens file (`NAME push SECRET nodes=alpha`); nothing was recorded")
+        XCTAssertEqual(try report("alpha", token: "s3cret-view").0, 403, "a read token reports for no one")
+        XCTAssertEqual(try alpha.ok("fleet").stdout, before, "the fleet did not change")
+        XCTAssertFalse(try alpha.ok("audit").stdout.contains(" bo "), "nor the audit trail")
+        XCTAssertEqual(try report("beta", token: "s3cret-bo").0, 200, "bo reports for its own node")
+    }
+
     /// Sockets that send nothing, or a request a byte at a time, are closed
     /// after the idle timeout; the registry goes on answering.
     func testIdleAndSlowSocketsAreClosed() throws {

@@ -56,7 +56,7 @@ final class ScopedTokenTests: XCTestCase {
 
     func testTheTokensFileTakesAProjectList() throws {
         XCTAssertThrowsError(try TokenTable(text: "ana push s3cret shop extra\n", source: "tokens.txt")) {
-            XCTAssertEqual("\($0)", "tokens.txt:1: expected `NAME ROLE SECRET [PROJECT,...]` with ROLE read, push or admin")
+            XCTAssertEqual("\($0)", "tokens.txt:1: expected `NAME ROLE SECRET [PROJECT,...] [nodes=NODE,...]` with ROLE read, push or admin")
         }
         let table = try TokenTable(text: "ana push s3cret shop,lab\nroot admin r00t\n", source: "tokens.txt")
         XCTAssertEqual(table.identify(authorization: "Bearer s3cret")?.projects, ["shop", "lab"])

@@ -22,7 +22,7 @@ final class TokenTests: XCTestCase {
 
     func testABadLineIsRefusedWithItsLineNumber() {
         XCTAssertThrowsError(try TokenTable(text: "ana push s3cret\nbo owner x\n", source: "tokens.txt")) {
-            XCTAssertEqual("\($0)", "tokens.txt:2: expected `NAME ROLE SECRET [PROJECT,...]` with ROLE read, push or admin")
+            XCTAssertEqual("\($0)", "tokens.txt:2: expected `NAME ROLE SECRET [PROJECT,...] [nodes=NODE,...]` with ROLE read, push or admin")
         }
         XCTAssertThrowsError(try TokenTable(text: "# team\n\nbo push sha256:abc\n", source: "t.txt")) {
             XCTAssertEqual("\($0)", "t.txt:3: a sha256: secret needs 64 hex digits")

@@ -30,7 +30,7 @@ extension StrataCommand {
                 var status = d.behind.map { $0 ? "BEHIND \(d.target?.short ?? "")" : "at target" } ?? ""
                 if d.report.drifted == true { status += status.isEmpty ? "DRIFTED" : ", DRIFTED" }
                 let env = d.report.environment.map { " [\($0)]" } ?? ""
-                print("\(d.report.node)\t\(d.report.database)\t\(d.report.revision.short)\t\(d.reportedAt)\(env) \(status)")
+                print("\(d.report.node)\t\(d.report.database)\t\(d.report.revision.short)\t\(d.reportedAt) by \(d.reportedBy)\(env) \(status)")
             }
         }
     }
