@@ -37,6 +37,7 @@ let package = Package(
         .target(name: "StrataRegistry", dependencies: [
             "StrataCore", "StrataSQLite", "StrataStore", "StrataWire",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -6,13 +6,14 @@ import StrataWire
 
 /// The registry's pages at /ui: server-rendered HTML from `PageTemplates`,
 /// no script anywhere. Reading them needs a token with the read role for
-/// the project, sent as a bearer token or kept in an HttpOnly, SameSite
-/// cookie by the login form, unless the registry runs with --public-read.
+/// the project, sent as a bearer token, or a session the login form opens
+/// (an HttpOnly, SameSite cookie holding a random id that logout revokes;
+/// never the token), unless the registry runs with --public-read.
 struct Pages: Sendable {
     let service: RegistryService
     let options: RegistryOptions
     let cache = PageCache()
-    static let cookie = "strata_token"
+    static let cookie = "strata_session"
     static let historyPageSize = 200
 
     // MARK: - Answers
@@ -22,7 +23,7 @@ struct Pages: Sendable {
             .contentType: "text/html; charset=utf-8",
             // No script may run, even if escaping ever failed; nothing is fetched from elsewhere.
             .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            .xContentTypeOptions: "nosniff", .init("Referrer-Policy")!: "no-referrer", .cacheControl: "no-store",
+            .xContentTypeOptions: "nosniff", .init("Referrer-Policy")!: "same-origin", .cacheControl: "no-store",
         ]
         headers.append(contentsOf: extra)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
@@ -52,6 +53,11 @@ struct Pages: Sendable {
         html(status, render("problem", ["title": heading, "heading": heading, "message": message, "project": project]))
     }
 
+    /// A form posted from another site's page.
+    static var crossSite: Response {
+        problem(.forbidden, "Not allowed", "this form was sent from another site's page; sign in and out on the registry's own pages")
+    }
+
     static func redirect(_ location: String, headers extra: HTTPFields = [:]) -> Response {
         var headers: HTTPFields = [.location: location, .cacheControl: "no-store"]
         headers.append(contentsOf: extra)
@@ -60,35 +66,45 @@ struct Pages: Sendable {
 
     // MARK: - Who is reading
 
-    /// The token a page request carries: its bearer header, else the cookie.
-    static func token(_ request: Request) -> String? {
-        if let header = request.headers[.authorization], header.hasPrefix("Bearer ") { return String(header.dropFirst(7)) }
+    /// The session id a page request's cookie carries.
+    static func session(_ request: Request) -> String? {
         for field in request.headers[values: .cookie] {
             for pair in field.split(separator: ";") {
                 let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0] == Pages.cookie { return String(parts[1]).removingPercentEncoding }
+                if parts.count == 2, parts[0] == Pages.cookie { return String(parts[1]) }
             }
         }
         return nil
     }
 
-    /// Who reads, or the page to show instead (the login form, or a refusal).
-    func reader(_ request: Request, project: String?) -> Result<Identity?, PageRefusal> {
+    /// Who reads (nil: anyone, with --public-read), or the page to show
+    /// instead (the login form, or a refusal). `project` nil: the list of
+    /// projects, which shows those the reader may see.
+    func reader(_ request: Request, _ context: RegistryContext, project: String?) -> Result<Identity?, PageRefusal> {
         if options.publicRead { return .success(nil) }
-        let token = Pages.token(request)
+        let bearer = request.headers[.authorization]
         do {
-            return .success(try service.identify(token.map { "Bearer \($0)" }, needs: .read, project: project ?? ""))
+            if bearer == nil, let id = Pages.session(request) {
+                guard let who = service.sessions.identity(of: id) else {
+                    return .failure(PageRefusal(response: Pages.loginPage(next: request.uri.path, error: "The session has ended; sign in again.", status: .unauthorized)))
+                }
+                return .success(try service.authorize(who, needs: .read, project: project))
+            }
+            return .success(try service.authenticate(bearer, client: context.client, needs: .read, project: project))
         } catch let f as HTTPFailure where f.status == .unauthorized {
-            return .failure(PageRefusal(response: Pages.loginPage(next: request.uri.path, error: token == nil ? nil : "That token is not known here.", status: .unauthorized)))
-        } catch let f as HTTPFailure where project == nil && f.body.code == "auth.project" {
-            // The list of projects: a token scoped to some of them may see those.
-            let who = service.tokens.identify(authorization: token.map { "Bearer \($0)" })
-            return .success(who)
+            return .failure(PageRefusal(response: Pages.loginPage(next: request.uri.path, error: bearer == nil ? nil : "That token is not known here.", status: .unauthorized)))
         } catch let f as HTTPFailure {
-            return .failure(PageRefusal(response: Pages.problem(f.status, "Not allowed", f.body.message, project: nil)))
+            return .failure(PageRefusal(response: Pages.refusal(f)))
         } catch {
             return .failure(PageRefusal(response: Pages.problem(.internalServerError, "Error", "\(error)")))
         }
+    }
+
+    /// A refusal as a page (429 keeps its Retry-After).
+    static func refusal(_ f: HTTPFailure) -> Response {
+        var response = Pages.problem(f.status, f.status == .tooManyRequests ? "Too many attempts" : "Not allowed", f.body.message, project: nil)
+        if let seconds = f.retryAfter { response.headers[.retryAfter] = String(seconds) }
+        return response
     }
 
     struct PageRefusal: Error { let response: Response }
@@ -127,8 +143,8 @@ struct Pages: Sendable {
 
     // MARK: - Routes
 
-    func add(to router: Router<BasicRequestContext>) {
-        router.get("/ui") { request, _ in await self.page(request, project: nil) { who in
+    func add(to router: Router<RegistryContext>) {
+        router.get("/ui") { request, context in await self.page(request, context, project: nil) { who in
             let names = try await self.service.store.projects().filter { who?.mayAct(on: $0) ?? true }
             var context = self.base("Projects", project: nil, nav: nil, who: who)
             context["projects"] = names
@@ -139,21 +155,29 @@ struct Pages: Sendable {
             Pages.loginPage(next: request.uri.queryParameters["next"].map(String.init) ?? "/ui", error: nil, status: .ok)
         }
 
-        router.post("/ui/login") { request, _ in
+        router.post("/ui/login") { request, context in
+            guard isSameOrigin(request) else { return Pages.crossSite }
             var request = request
             let fields = Pages.formFields((try? await collectBody(&request, limit: 64 << 10)) ?? [])
             let next = Pages.safeNext(fields["next"])
             let token = fields["token"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            guard !token.isEmpty, self.service.tokens.identify(authorization: "Bearer \(token)") != nil else {
+            let who: Identity
+            do {
+                who = try self.service.authenticate(token.isEmpty ? nil : "Bearer \(token)", client: context.client, needs: .read, project: nil)
+            } catch let f as HTTPFailure where f.status == .tooManyRequests {
+                return Pages.refusal(f)
+            } catch {
                 return Pages.loginPage(next: next, error: "That token is not known here.", status: .unauthorized)
             }
             let secure = request.headers[.init("X-Forwarded-Proto")!] == "https" ? "; Secure" : ""
-            let value = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token
-            return Pages.redirect(next, headers: [.setCookie: "\(Pages.cookie)=\(value); Path=/ui; HttpOnly; SameSite=Lax; Max-Age=43200\(secure)"])
+            let id = self.service.sessions.open(for: who)
+            return Pages.redirect(next, headers: [.setCookie: "\(Pages.cookie)=\(id); Path=/ui; HttpOnly; SameSite=Lax; Max-Age=43200\(secure)"])
         }
 
-        router.post("/ui/logout") { _, _ in
-            Pages.redirect("/ui/login", headers: [.setCookie: "\(Pages.cookie)=; Path=/ui; HttpOnly; SameSite=Lax; Max-Age=0"])
+        router.post("/ui/logout") { request, _ in
+            guard isSameOrigin(request) else { return Pages.crossSite }
+            if let id = Pages.session(request) { self.service.sessions.close(id) }
+            return Pages.redirect("/ui/login", headers: [.setCookie: "\(Pages.cookie)=; Path=/ui; HttpOnly; SameSite=Lax; Max-Age=0"])
         }
 
         router.get("/ui/:project") { request, context in await self.projectPage(request, context, nav: "history") { who, project, view in
@@ -239,8 +263,8 @@ struct Pages: Sendable {
     }
 
     /// Checks the reader, then renders; the store's refusals become pages.
-    func page(_ request: Request, project: String?, _ body: (Identity?) async throws -> Response) async -> Response {
-        switch reader(request, project: project) {
+    func page(_ request: Request, _ context: RegistryContext, project: String?, _ body: (Identity?) async throws -> Response) async -> Response {
+        switch reader(request, context, project: project) {
         case .failure(let refusal): return refusal.response
         case .success(let who):
             do { return try await body(who) } catch {
@@ -250,12 +274,12 @@ struct Pages: Sendable {
         }
     }
 
-    func projectPage(_ request: Request, _ context: BasicRequestContext, nav: String,
+    func projectPage(_ request: Request, _ context: RegistryContext, nav: String,
                      _ body: @escaping (Identity?, String, ProjectView) async throws -> Response) async -> Response {
         guard let project = try? projectName(context) else {
             return Pages.problem(.badRequest, "Not a project name", "project names are 1 to 64 of A-Z a-z 0-9 . _ -")
         }
-        return await page(request, project: project) { who in
+        return await page(request, context, project: project) { who in
             try await body(who, project, try await self.cache.view(of: project, in: self.service.store))
         }
     }

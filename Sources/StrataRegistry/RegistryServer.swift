@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import StrataCore
 import StrataSQLite
@@ -20,9 +21,19 @@ public actor RegistryService {
         self.trustedKeys = trustedKeys
     }
 
-    /// Who the token says the caller is, refused (401/403) unless it has
-    /// `role` and may act on `project`.
-    nonisolated func identify(_ authorization: String?, needs role: Identity.Role, project: String) throws -> Identity {
+    /// Signed-in readers of the pages, and the backoff on unknown tokens.
+    nonisolated let sessions = SessionTable()
+    nonisolated let backoff = AuthBackoff()
+
+    /// Who the request's bearer token says the caller is, refused (401,
+    /// 403, or 429 while its client is backed off) unless it has `role` and
+    /// may act on `project`.
+    nonisolated func identify(_ request: Request, _ context: RegistryContext, needs role: Identity.Role, project: String) throws -> Identity {
+        try authenticate(request.headers[.authorization], client: context.client, needs: role, project: project)
+    }
+
+    /// `project` nil: any project (the list of projects shows those the identity may see).
+    nonisolated func authenticate(_ authorization: String?, client: String, needs role: Identity.Role, project: String?) throws -> Identity {
         if tokens.isEmpty {
             // With no tokens file the registry is read-only and open.
             guard role == .read else {
@@ -31,11 +42,20 @@ public actor RegistryService {
             return Identity(name: "anonymous", role: .read)
         }
         guard authorization != nil else { throw HTTPFailure(.unauthorized, "a bearer token is required (Authorization: Bearer ...)", code: "auth.missing") }
-        guard let who = tokens.identify(authorization: authorization) else { throw HTTPFailure(.unauthorized, "unknown token", code: "auth.unknown") }
+        if let wait = backoff.wait(for: client) { throw HTTPFailure.backedOff(wait) }
+        guard let who = tokens.identify(authorization: authorization) else {
+            backoff.failed(client)
+            throw HTTPFailure(.unauthorized, "unknown token", code: "auth.unknown")
+        }
+        return try authorize(who, needs: role, project: project)
+    }
+
+    /// `who` itself, refused (403) unless it has `role` and may act on `project`.
+    nonisolated func authorize(_ who: Identity, needs role: Identity.Role, project: String?) throws -> Identity {
         guard who.role >= role else {
             throw HTTPFailure(.forbidden, "\(who.name) has the \(who.role) role; this needs \(role)", code: "auth.role")
         }
-        guard who.mayAct(on: project) else {
+        if let project, !who.mayAct(on: project) {
             throw HTTPFailure(.forbidden, "\(who.name)'s token is for \(who.projects!.sorted().joined(separator: ", ")) only, not for project \(project)", code: "auth.project")
         }
         return who
@@ -46,6 +66,14 @@ public actor RegistryService {
 struct HTTPFailure: Error {
     let status: HTTPResponse.Status
     let body: ErrorBody
+    /// Seconds for Retry-After (429, and a store that is down or full).
+    var retryAfter: Int?
+
+    static func backedOff(_ seconds: Int) -> HTTPFailure {
+        var f = HTTPFailure(.tooManyRequests, "too many unknown tokens from this client; wait \(seconds) s before trying again", code: "auth.backoff")
+        f.retryAfter = seconds
+        return f
+    }
 
     init(_ status: HTTPResponse.Status, _ message: String, code: String) {
         self.status = status
@@ -68,6 +96,10 @@ public struct RegistryOptions: Sendable {
     /// A connection that sends nothing for this long is closed (idle
     /// keep-alive sockets, or ones opened and never used).
     public var idleTimeoutSeconds = 30
+    /// Connections open at once. Past it the server stops accepting (new
+    /// ones wait in the listen queue) until one closes, so sockets held
+    /// open cannot exhaust its file descriptors.
+    public var maxConnections = 512
     public init() {}
 }
 
@@ -112,7 +144,9 @@ func answer(_ body: () async throws -> Response) async -> Response {
     do { return try await body() } catch {
         let f = failure(for: error)
         var response = json(f.status, f.body.json)
-        if f.status == .serviceUnavailable || f.status.code == 507 { response.headers[.retryAfter] = f.status.code == 507 ? "60" : "2" }
+        if let seconds = f.retryAfter ?? (f.status == .serviceUnavailable ? 2 : f.status.code == 507 ? 60 : nil) {
+            response.headers[.retryAfter] = String(seconds)
+        }
         return response
     }
 }
@@ -143,7 +177,7 @@ func parseBody(_ bytes: [UInt8]) throws -> JSON {
 }
 
 /// The project named in the path, when its name is allowed (`Names`).
-func projectName(_ context: BasicRequestContext) throws -> String {
+func projectName(_ context: RegistryContext) throws -> String {
     try Names.check(try context.parameters.require("project"), "project")
 }
 
@@ -175,8 +209,8 @@ struct DeclaredMethodsMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// The registry's routes (docs/openapi.yaml). Tests and `registry serve` both build it here.
-public func buildRouter(service: RegistryService, options: RegistryOptions) -> Router<BasicRequestContext> {
-    let router = Router()
+public func buildRouter(service: RegistryService, options: RegistryOptions) -> Router<RegistryContext> {
+    let router = Router(context: RegistryContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: MetricsMiddleware(metrics: service.metrics))
     router.add(middleware: DeclaredMethodsMiddleware([
@@ -201,7 +235,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
     router.put("/v1/projects/:project") { request, context in
         await answer {
             let project = try projectName(context)
-            let who = try service.identify(request.headers[.authorization], needs: .admin, project: project)
+            let who = try service.identify(request, context, needs: .admin, project: project)
             // The body is optional; when there is one it is an object (nothing in it is read yet).
             var request = request
             if let body = try await readOptionalJSON(&request, limit: limit), body.objectValue == nil {
@@ -215,7 +249,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
     router.get("/v1/projects/:project/events") { request, context in
         await answer {
             let project = try projectName(context)
-            _ = try service.identify(request.headers[.authorization], needs: .read, project: project)
+            _ = try service.identify(request, context, needs: .read, project: project)
             let after = request.uri.queryParameters["after"].map(String.init)
             if let after, !Event.isID(after) {
                 throw HTTPFailure(.badRequest, "after must be an event id (64 lowercase hex digits)", code: "request.invalid")
@@ -242,7 +276,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
         await answer {
             var request = request
             let project = try projectName(context)
-            let who = try service.identify(request.headers[.authorization], needs: .push, project: project)
+            let who = try service.identify(request, context, needs: .push, project: project)
             let push = try PushRequest(json: try await readJSON(&request, limit: limit))
             let signers = try service.signers(of: push.events)
             // SQL text in an op is what its place says, checked by SQLite's parser before anything is stored.
@@ -259,7 +293,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
         await answer {
             var request = request
             let project = try projectName(context)
-            let who = try service.identify(request.headers[.authorization], needs: .push, project: project)
+            let who = try service.identify(request, context, needs: .push, project: project)
             let reports = try Report.batch(json: try await readJSON(&request, limit: limit))
             // Only a node itself says where its databases are: another token cannot paint them clean.
             if let other = reports.first(where: { !who.mayReport(for: $0.node) }) {
@@ -274,7 +308,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
     router.get("/v1/projects/:project/fleet") { request, context in
         await answer {
             let project = try projectName(context)
-            _ = try service.identify(request.headers[.authorization], needs: .read, project: project)
+            _ = try service.identify(request, context, needs: .read, project: project)
             return json(.ok, try await fleet(of: project, in: service.store).json)
         }
     }
@@ -284,7 +318,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             var request = request
             let project = try projectName(context)
             let environment = try Names.check(try context.parameters.require("environment"), "environment")
-            let who = try service.identify(request.headers[.authorization], needs: .admin, project: project)
+            let who = try service.identify(request, context, needs: .admin, project: project)
             let revision = try TargetRequest(json: try await readJSON(&request, limit: limit)).revision
             let target = EnvironmentTarget(name: environment, revision: revision, setBy: who.name, setAt: now())
             try await service.store.setTarget(revision, environment: environment, of: project, by: who.name, at: target.setAt)
@@ -296,7 +330,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
         await answer {
             let project = try projectName(context)
             let environment = try Names.check(try context.parameters.require("environment"), "environment")
-            _ = try service.identify(request.headers[.authorization], needs: .read, project: project)
+            _ = try service.identify(request, context, needs: .read, project: project)
             let target = try await service.store.targets(of: project).first { $0.name == environment }
             guard let target else {
                 throw HTTPFailure(.notFound, "environment \(environment) has no target; an admin sets one with `strata promote REV --env \(environment)`",
@@ -309,7 +343,7 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
     router.get("/v1/projects/:project/audit") { request, context in
         await answer {
             let project = try projectName(context)
-            _ = try service.identify(request.headers[.authorization], needs: .read, project: project)
+            _ = try service.identify(request, context, needs: .read, project: project)
             return json(.ok, AuditTrail(records: try await service.store.audit(of: project)).json)
         }
     }
@@ -335,7 +369,8 @@ public func buildApplication(service: RegistryService, options: RegistryOptions,
     Application(
         router: buildRouter(service: service, options: options),
         server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeoutSeconds)))),
-        configuration: .init(address: .hostname(options.host, port: options.port), serverName: "strata-registry"),
+        configuration: .init(address: .hostname(options.host, port: options.port), serverName: "strata-registry",
+                             availableConnectionsDelegate: MaximumAvailableConnections(options.maxConnections)),
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? options.port) },
         logger: logger)
 }

@@ -39,6 +39,7 @@ struct RegistryServer: AsyncParsableCommand {
         var trustedKeys: String?
         @Option(help: "Largest request body accepted, in bytes.") var maxBody: Int = 32 << 20
         @Option(help: "Seconds a connection may send nothing before it is closed.") var idleTimeout: Int = 30
+        @Option(help: "Connections open at once; past it new ones wait to be accepted.") var maxConnections: Int = 512
         @Flag(help: "Pages at /ui/PROJECT need no token (the API still does).") var publicRead = false
 
         func run() async throws {
@@ -47,6 +48,7 @@ struct RegistryServer: AsyncParsableCommand {
             options.port = port
             options.maxBodyBytes = maxBody
             options.idleTimeoutSeconds = max(1, idleTimeout)
+            options.maxConnections = max(1, maxConnections)
             options.publicRead = publicRead
             let boundHost = host
             do {

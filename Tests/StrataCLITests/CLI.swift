@@ -13,6 +13,9 @@ final class CLI: @unchecked Sendable {
 
     deinit { try? FileManager.default.removeItem(at: dir) }
 
+    /// The repository's root (ops/ scripts the tests run live there).
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
     static var binary: URL {
         if let path = ProcessInfo.processInfo.environment["STRATA_BIN"] { return URL(fileURLWithPath: path) }
         // The test bundle sits next to the products it was built with.

@@ -32,16 +32,31 @@ final class PageTests: XCTestCase {
         /// The DOM after the page (and any navigation it starts) loaded.
         func dom(_ url: String) throws -> String { try run(["--virtual-time-budget=5000", "--dump-dom", url]) }
 
-        /// Fills in and submits the login form, as a person would; the DOM of the page it leads to.
+        /// Fills in and submits the login form on the registry's own page,
+        /// as a person would (ops/browse, over Chromium's DevTools pipe);
+        /// the DOM of the page it leads to.
         func logIn(_ registry: RegistryProcess, token: String, next: String) throws -> String {
-            let page = profile.deletingLastPathComponent().appendingPathComponent("login-\(UUID().uuidString).html")
-            defer { try? FileManager.default.removeItem(at: page) }
             let form = try dom("\(registry.url)/ui/login?next=\(next)")
             XCTAssertTrue(form.contains(#"<form class="login" method="post" action="/ui/login">"#), form)
-            // The same form, posted from a page of the test's own that submits it once loaded.
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["python3", CLI.repository.appendingPathComponent("ops/browse").path, "--profile", profile.path, "--login", registry.url, token, next]
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, "ops/browse")
+            return String(decoding: data, as: UTF8.self)
+        }
+
+        /// A form posted to the registry from another site's page (here a file of the test's own).
+        func postFromElsewhere(_ registry: RegistryProcess, _ path: String, fields: [String: String]) throws -> String {
+            let page = profile.deletingLastPathComponent().appendingPathComponent("elsewhere-\(UUID().uuidString).html")
+            defer { try? FileManager.default.removeItem(at: page) }
+            let inputs = fields.map { #"<input name="\#($0.key)" value="\#($0.value)">"# }.joined()
             try """
-                <!doctype html><form method="post" action="\(registry.url)/ui/login"><input name="token" value="\(token)">
-                <input name="next" value="\(next)"></form><script>document.forms[0].submit()</script>
+                <!doctype html><form method="post" action="\(registry.url)\(path)">\(inputs)</form><script>document.forms[0].submit()</script>
                 """.write(to: page, atomically: true, encoding: .utf8)
             return try dom(page.absoluteString)
         }
@@ -144,6 +159,10 @@ final class PageTests: XCTestCase {
         let wrong = try browser.logIn(registry, token: "not-a-token", next: "/ui/shop")
         XCTAssertTrue(wrong.contains(#"<p class="error" id="login-error">That token is not known here.</p>"#), wrong)
         XCTAssertTrue(try browser.dom("\(registry.url)/ui/shop").contains("<h1>Sign in</h1>"), "no cookie was set")
+        // The form with a right token, posted from another site's page: refused, nobody signed in.
+        let elsewhere = try browser.postFromElsewhere(registry, "/ui/login", fields: ["token": "s3cret-view", "next": "/ui/shop"])
+        XCTAssertTrue(elsewhere.contains("this form was sent from another site's page"), elsewhere)
+        XCTAssertTrue(try browser.dom("\(registry.url)/ui/shop").contains("<h1>Sign in</h1>"), "no session was opened")
     }
 
     func testPublicReadShowsThePagesWithoutAToken() throws {

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Glibc
 import XCTest
 import StrataCore
@@ -272,6 +275,125 @@ final class SecurityTests: XCTestCase {
         XCTAssertEqual(try alpha.ok("fleet").stdout, before, "the fleet did not change")
         XCTAssertFalse(try alpha.ok("audit").stdout.contains(" bo "), "nor the audit trail")
         XCTAssertEqual(try report("beta", token: "s3cret-bo").0, 200, "bo reports for its own node")
+    }
+
+    /// Answers without following redirects, as they came.
+    final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) { completionHandler(nil) }
+    }
+
+    func http(_ url: String, _ method: String = "GET", headers: [String: String] = [:], body: String? = nil) throws -> (status: Int, headers: [String: String], body: String) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        request.httpShouldHandleCookies = false
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        request.httpBody = body.map { Data($0.utf8) }
+        final class Box: @unchecked Sendable { var value: (Int, [String: String], String)?; var error: Error? }
+        let box = Box(), done = DispatchSemaphore(value: 0)
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpCookieStorage = nil  // only the headers given
+        configuration.httpShouldSetCookies = false
+        let session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
+        session.dataTask(with: request) { data, response, error in
+            if let http = response as? HTTPURLResponse {
+                var fields: [String: String] = [:]
+                for (k, v) in http.allHeaderFields { fields[String(describing: k).lowercased()] = String(describing: v) }
+                box.value = (http.statusCode, fields, String(decoding: data ?? Data(), as: UTF8.self))
+            }
+            box.error = error
+            done.signal()
+        }.resume()
+        done.wait()
+        if let error = box.error { throw error }
+        return box.value!
+    }
+
+    /// A sign-in opens a server-side session with a random id: the cookie
+    /// is not the token, works for pages only, and logout revokes it; forms
+    /// posted from another site are refused.
+    func testASignInIsASessionThatLogoutEnds() throws {
+        let registry = try RegistryProcess()
+        let form = ["Content-Type": "application/x-www-form-urlencoded"]
+        let login = try http(registry.url + "/ui/login", "POST", headers: form, body: "token=s3cret-view&next=/ui/shop")
+        XCTAssertEqual(login.status, 303)
+        let cookie = try XCTUnwrap(login.headers["set-cookie"])
+        let id = String(cookie.dropFirst("strata_session=".count).prefix { $0 != ";" })
+        XCTAssertEqual(cookie, "strata_session=\(id); Path=/ui; HttpOnly; SameSite=Lax; Max-Age=43200")
+        XCTAssertEqual(id.count, 64)
+        XCTAssertFalse(cookie.contains("s3cret"), "the cookie is not the token")
+        let session = ["Cookie": "strata_session=\(id)"]
+        XCTAssertEqual(try http(registry.url + "/ui/shop", headers: session).status, 200)
+        XCTAssertEqual(try http(registry.url + "/v1/projects/shop/events", headers: ["Authorization": "Bearer \(id)"]).status, 401, "a session id is no API token")
+        // Another site's page cannot sign the reader out, nor sign anyone in.
+        let elsewhere = form.merging(session) { $1 }.merging(["Origin": "https://evil.example"]) { $1 }
+        let crossOut = try http(registry.url + "/ui/logout", "POST", headers: elsewhere)
+        XCTAssertEqual(crossOut.status, 403)
+        XCTAssertTrue(crossOut.body.contains("this form was sent from another site&#39;s page"), crossOut.body)
+        XCTAssertEqual(try http(registry.url + "/ui/shop", headers: session).status, 200, "still signed in")
+        let crossIn = try http(registry.url + "/ui/login", "POST", headers: form.merging(["Sec-Fetch-Site": "cross-site"]) { $1 }, body: "token=s3cret-view")
+        XCTAssertEqual(crossIn.status, 403)
+        XCTAssertNil(crossIn.headers["set-cookie"])
+        // Logout from the registry's own page ends the session on the server.
+        let out = try http(registry.url + "/ui/logout", "POST", headers: session.merging(["Origin": registry.url]) { $1 })
+        XCTAssertEqual(out.status, 303)
+        let after = try http(registry.url + "/ui/shop", headers: session)
+        XCTAssertEqual(after.status, 401, "the captured cookie stopped working")
+        XCTAssertTrue(after.body.contains("The session has ended; sign in again."), after.body)
+    }
+
+    /// Unknown tokens from one client: after ten, the client waits, and
+    /// twice as long after each further one; every attempt in the wait is
+    /// 429 (even a right token), on the API and the login form alike.
+    func testFailedAuthenticationBacksOff() throws {
+        let registry = try RegistryProcess()
+        let events = registry.url + "/v1/projects/shop/events"
+        for n in 1...11 {
+            XCTAssertEqual(try http(events, headers: ["Authorization": "Bearer guess-\(n)"]).status, 401, "attempt \(n)")
+        }
+        let locked = try http(events, headers: ["Authorization": "Bearer s3cret-view"])
+        XCTAssertEqual(locked.status, 429)
+        XCTAssertEqual(locked.headers["retry-after"], "1")
+        XCTAssertTrue(locked.body.contains(#""code":"auth.backoff""#), locked.body)
+        let form = try http(registry.url + "/ui/login", "POST", headers: ["Content-Type": "application/x-www-form-urlencoded"], body: "token=s3cret-view")
+        XCTAssertEqual(form.status, 429)
+        XCTAssertNil(form.headers["set-cookie"])
+        usleep(1_200_000)
+        XCTAssertEqual(try http(events, headers: ["Authorization": "Bearer s3cret-view"]).status, 200, "the wait is over")
+        XCTAssertEqual(try http(events, headers: ["Authorization": "Bearer guess-12"]).status, 401)
+        let longer = try http(events, headers: ["Authorization": "Bearer s3cret-view"])
+        XCTAssertEqual(longer.headers["retry-after"], "2", "twice as long")
+    }
+
+    /// Past --max-connections the registry accepts no more sockets until
+    /// one closes: a request on a new one waits, and is answered then.
+    func testConnectionsAreCapped() throws {
+        let registry = try RegistryProcess(extraArguments: ["--max-connections", "2", "--idle-timeout", "30"])
+        func connect() -> Int32 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(registry.port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            return fd
+        }
+        func ask(_ fd: Int32, waiting seconds: Int) -> String {
+            var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let request = "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            _ = send(fd, request, request.utf8.count, Int32(MSG_NOSIGNAL))
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = recv(fd, &buffer, buffer.count, 0)
+            return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
+        }
+        let held = [connect(), connect()]
+        usleep(300_000)
+        let third = connect()  // the kernel completes the handshake; the server does not accept it yet
+        XCTAssertEqual(ask(third, waiting: 1), "", "not answered while two sockets are held")
+        close(held[0])
+        XCTAssertTrue(ask(third, waiting: 10).hasPrefix("HTTP/1.1 200 OK"), "answered once one closed")
+        for fd in [held[1], third] { close(fd) }
     }
 
     /// Sockets that send nothing, or a request a byte at a time, are closed

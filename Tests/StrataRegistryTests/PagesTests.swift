@@ -22,7 +22,14 @@ final class PagesTests: XCTestCase {
         let body: String
     }
 
-    let session = URLSession(configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil)
+    /// Keeps no cookies: each request carries only the headers it is given.
+    let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.httpCookieAcceptPolicy = .never
+        return URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
+    }()
 
     func get(_ registry: InProcessRegistry, _ path: String, method: String = "GET", headers: [String: String] = [:], body: String? = nil) async throws -> Page {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(registry.port)\(path)")!)
@@ -49,16 +56,19 @@ final class PagesTests: XCTestCase {
         return try await InProcessRegistry.start(RegistryService(store: store, tokens: tokens))
     }
 
-    func testTheLoginFormSetsAnHttpOnlySameSiteCookieAndLeadsOnlyToPagesHere() async throws {
+    func testTheLoginFormOpensASessionInAnHttpOnlySameSiteCookieAndLeadsOnlyToPagesHere() async throws {
         let registry = try await registry()
         let form = ["Content-Type": "application/x-www-form-urlencoded"]
         let ok = try await get(registry, "/ui/login", method: "POST", headers: form, body: "token=v1ew&next=%2Fui%2Fshop%2Ffleet")
         XCTAssertEqual(ok.status, 303)
         XCTAssertEqual(ok.headers["location"], "/ui/shop/fleet")
-        XCTAssertEqual(ok.headers["set-cookie"], "strata_token=v1ew; Path=/ui; HttpOnly; SameSite=Lax; Max-Age=43200")
+        let id = String(ok.headers["set-cookie"]?.dropFirst("strata_session=".count).prefix { $0 != ";" } ?? "")
+        XCTAssertEqual(ok.headers["set-cookie"], "strata_session=\(id); Path=/ui; HttpOnly; SameSite=Lax; Max-Age=43200")
+        XCTAssertEqual(id.count, 64)
         // Behind a TLS-terminating load balancer, the cookie is Secure too.
         let tls = try await get(registry, "/ui/login", method: "POST", headers: form.merging(["X-Forwarded-Proto": "https"]) { $1 }, body: "token=v1ew&next=/ui")
-        XCTAssertEqual(tls.headers["set-cookie"], "strata_token=v1ew; Path=/ui; HttpOnly; SameSite=Lax; Max-Age=43200; Secure")
+        XCTAssertTrue(tls.headers["set-cookie"]?.hasSuffix("; Path=/ui; HttpOnly; SameSite=Lax; Max-Age=43200; Secure") == true, "\(tls.headers)")
+        XCTAssertNotEqual(tls.headers["set-cookie"], ok.headers["set-cookie"]! + "; Secure", "each sign-in is a new session")
         for elsewhere in ["https://evil.example/", "//evil.example/ui", "/v1/projects/shop/audit", "/ui\\@evil.example"] {
             let r = try await get(registry, "/ui/login", method: "POST", headers: form,
                                   body: "token=v1ew&next=\(elsewhere.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)")
@@ -68,13 +78,15 @@ final class PagesTests: XCTestCase {
         XCTAssertEqual(wrong.status, 401)
         XCTAssertNil(wrong.headers["set-cookie"])
         let out = try await get(registry, "/ui/logout", method: "POST")
-        XCTAssertEqual(out.headers["set-cookie"], "strata_token=; Path=/ui; HttpOnly; SameSite=Lax; Max-Age=0")
+        XCTAssertEqual(out.headers["set-cookie"], "strata_session=; Path=/ui; HttpOnly; SameSite=Lax; Max-Age=0")
         try await registry.stop()
     }
 
     func testTheCookieReadsPagesWithinItsTokensScopeOnly() async throws {
         let registry = try await registry()
-        let cookie = ["Cookie": "other=1; strata_token=v1ew"]
+        let login = try await get(registry, "/ui/login", method: "POST", headers: ["Content-Type": "application/x-www-form-urlencoded"], body: "token=v1ew")
+        let id = String(login.headers["set-cookie"]?.dropFirst("strata_session=".count).prefix { $0 != ";" } ?? "")
+        let cookie = ["Cookie": "other=1; strata_session=\(id)"]
         let shop = try await get(registry, "/ui/shop", headers: cookie)
         XCTAssertEqual(shop.status, 200)
         XCTAssertEqual(shop.headers["content-security-policy"],

@@ -67,10 +67,12 @@ extension StrataCommand {
             var trustedKeys: String?
             @Option(help: "Largest request body accepted, in bytes.") var maxBody: Int = 32 << 20
             @Option(help: "Seconds a connection may send nothing before it is closed.") var idleTimeout: Int = 30
+            @Option(help: "Connections open at once; past it new ones wait to be accepted.") var maxConnections: Int = 512
             @Flag(help: "Pages at /ui/PROJECT need no token (the API still does).") var publicRead = false
 
             func run() throws {
-                var args = ["serve", "--port", String(port), "--host", host, "--store", store, "--max-body", String(maxBody), "--idle-timeout", String(idleTimeout)]
+                var args = ["serve", "--port", String(port), "--host", host, "--store", store, "--max-body", String(maxBody), "--idle-timeout", String(idleTimeout),
+                            "--max-connections", String(maxConnections)]
                 if let tokens { args += ["--tokens", tokens] }
                 for p in project { args += ["--project", p] }
                 if let trustedKeys { args += ["--trusted-keys", trustedKeys] }
