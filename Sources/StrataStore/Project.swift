@@ -124,15 +124,23 @@ public final class Project {
         var selection = DatabaseSelection(paths: [], warnings: [])
         var seen = Set<String>()
         for entry in entries {
+            // A newline in a path would start a fake line in every listing and log of it.
+            guard HiddenText.isPrintable(entry) else {
+                throw ProjectError("the database path \(HiddenText.escaped(entry)) holds a control or bidirectional character; rename the file")
+            }
             let absolute = path(entry)
             guard Glob.isPattern(entry) else {
                 guard absolute != logPath else { throw ProjectError("\(entry) is strata's own log, not a database to migrate") }
                 if seen.insert(absolute).inserted { selection.paths.append(absolute) }
                 continue
             }
-            let matches = Glob.expand(absolute).filter { path in
+            var matches = Glob.expand(absolute).filter { path in
                 path != logPath && !["-wal", "-journal", "-shm"].contains { path.hasSuffix($0) }
             }
+            for hidden in matches where !HiddenText.isPrintable(hidden) {
+                selection.warnings.append("skipped \(HiddenText.escaped(hidden)): its name holds a control or bidirectional character; rename the file")
+            }
+            matches.removeAll { !HiddenText.isPrintable($0) }
             if matches.isEmpty { selection.warnings.append("\(entry) matches no database") }
             if overrides.isEmpty && !all && matches.count > 1 {
                 throw ProjectError("\(entry) matches \(matches.count) databases; pass --all to act on every one, or --db PATH for one")

@@ -29,35 +29,15 @@ public enum Names {
 
     /// A name as it can be shown in a message: control characters escaped, at most 80 characters.
     static func printable(_ name: String) -> String {
-        var out = ""
-        for scalar in name.unicodeScalars.prefix(80) {
-            out += scalar.value < 0x20 || scalar.value == 0x7F || isBidiControl(scalar) ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
-        }
-        return "\"" + out + (name.unicodeScalars.count > 80 ? "…" : "") + "\""
+        let short = String(String.UnicodeScalarView(name.unicodeScalars.prefix(80)))
+        return "\"" + HiddenText.escaped(short) + (name.unicodeScalars.count > 80 ? "…" : "") + "\""
     }
 
     /// Text with no control characters (a database path in a report), and
-    /// none of the bidirectional overrides that make text read otherwise
-    /// than it is (U+202E shows `gpj.exe` as `exe.jpg`).
-    public static func isPrintable(_ text: String) -> Bool {
-        !text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F || isBidiControl($0) }
-    }
-
-    static func isBidiControl(_ s: Unicode.Scalar) -> Bool {
-        (0x202A...0x202E).contains(s.value) || (0x2066...0x2069).contains(s.value) || s.value == 0x200E || s.value == 0x200F || s.value == 0x061C
-    }
+    /// no bidirectional overrides.
+    public static func isPrintable(_ text: String) -> Bool { HiddenText.isPrintable(text) }
 
     /// Text as a page or a terminal may show it: bidirectional controls and
     /// control characters (but tab and line breaks) written as `\u{202e}`.
-    public static func visible(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r") || $0.value == 0x7F || isBidiControl($0) }) else {
-            return text
-        }
-        var out = ""
-        for scalar in text.unicodeScalars {
-            let hidden = (scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r") || scalar.value == 0x7F || isBidiControl(scalar)
-            out += hidden ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
-        }
-        return out
-    }
+    public static func visible(_ text: String) -> String { HiddenText.escaped(text, keepingLineBreaks: true) }
 }

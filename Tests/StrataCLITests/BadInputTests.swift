@@ -34,6 +34,21 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(try cli.run("revision", "--autogenerate", "-m", "x").stderr, "error: models.sql: statement at line 2: near \",\": syntax error\n")
     }
 
+    /// A newline in a database path would print a fake line in every
+    /// listing, log and report of it: refused when named, skipped (with a
+    /// warning showing it escaped) when a glob finds it.
+    func testADatabasePathWithAControlCharacter() throws {
+        try refuse("upgrade", "head", "--db", "evil\nup   0000  all good.db",
+                   saying: "error: the database path evil\\u{a}up   0000  all good.db holds a control or bidirectional character; rename the file\n")
+        try refuse("current", "--db", "\u{202E}bd.ppa", saying: "the database path \\u{202e}bd.ppa holds")
+        try FileManager.default.createDirectory(atPath: cli.path("t"), withIntermediateDirectories: true)
+        for name in ["a.db", "b\nfake.db"] { _ = FileManager.default.createFile(atPath: cli.path("t/\(name)"), contents: nil) }
+        let run = try cli.run("upgrade", "head", "--db", "t/*.db")
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stderr, "warning: skipped \(cli.path("t"))/b\\u{a}fake.db: its name holds a control or bidirectional character; rename the file\n")
+        XCTAssertFalse(run.stdout.contains("fake"), run.stdout)
+    }
+
     func testUnknownAndMalformedRevisions() throws {
         try refuse("show", "ffff", saying: "no revision starts with ffff in the local log (see `strata history`)")
         try refuse("schema", "--at", "xyz", saying: "xyz is not a revision: name one by `head`, `base`, or 4 or more hex digits")
