@@ -3,19 +3,22 @@ import Prometheus
 
 /// What `GET /metrics` tells Prometheus about this registry process:
 /// requests by route, method and status; pushes refused because the
-/// registry's head moved (409); events stored by pushes; and how long
-/// pulls take. Counted per process: several registry processes on one
+/// registry's head moved (409); events stored by pushes; pulls refused
+/// because the store holds an edited event; and how long pulls take. Counted per process: several registry processes on one
 /// store are scraped one by one and summed by Prometheus.
 public final class RegistryMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let conflicts: Counter
     let eventsStored: Counter
     let pullLatency: DurationHistogram
+    let corruptEvents: Counter
 
     public init() {
         conflicts = registry.makeCounter(descriptor: Self.name(
             "push_conflicts", "total", "Pushes refused with 409 because the project's head moved (the client rebases and retries)."))
         eventsStored = registry.makeCounter(descriptor: Self.name("events_stored", "total", "Events appended by pushes to this process."))
+        corruptEvents = registry.makeCounter(descriptor: Self.name(
+            "corrupt_events", "total", "Pulls refused because the store holds an event whose body does not hash to its id (the store was edited outside the registry)."))
         pullLatency = registry.makeDurationHistogram(
             descriptor: Self.name("pull_duration", "seconds", "Time to read one page of a pull from the store."),
             buckets: [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),

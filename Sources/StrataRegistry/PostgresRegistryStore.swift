@@ -289,8 +289,7 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
             // The id is recomputed from the body: a body edited in the store is never served.
             let event = try Event(canonical: Array(body.utf8)).withStoredSignature(signedBy: signedBy, signature: signature)
             guard event.id == id else {
-                throw RegistryError.unavailable("the store holds event \(id.prefix(12)) with a body that does not hash to its id "
-                    + "(the store was edited outside the registry); restore the store from a backup")
+                throw RegistryError.corrupt(id)
             }
             events.append(PushedEvent(event: event, pushedBy: pushedBy, pushedAt: pushedAt))
         }

@@ -124,7 +124,7 @@ func failure(for error: Error) -> HTTPFailure {
         case .projectExists: return HTTPFailure(.conflict, e)
         case .conflict(let head): return HTTPFailure(.conflict, e, head: .some(head))
         case .invalid: return HTTPFailure(.badRequest, e)
-        case .unavailable: return HTTPFailure(.serviceUnavailable, e)
+        case .unavailable, .corrupt: return HTTPFailure(.serviceUnavailable, e)
         case .storeFailed: return HTTPFailure(.internalServerError, e)
         case .storeFull: return HTTPFailure(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), e)
         }
@@ -259,7 +259,11 @@ public func buildRouter(service: RegistryService, options: RegistryOptions) -> R
             guard (1...5000).contains(max) else { throw HTTPFailure(.badRequest, "limit must be an integer between 1 and 5000", code: "request.invalid") }
             let started = ContinuousClock.now
             let store = service.store
-            let (events, more) = try await store.events(of: project, after: after, limit: max)
+            let (events, more): ([PushedEvent], Bool)
+            do { (events, more) = try await store.events(of: project, after: after, limit: max) } catch RegistryError.corrupt(let id) {
+                service.metrics.corruptEvents.increment()
+                throw RegistryError.corrupt(id)
+            }
             let remaining = more ? try await store.countAfter(events.last!.event.id, of: project) : 0
             // The registry keeps one line, so its head is the last event appended:
             // on the last page, the page itself says it (a separate read could

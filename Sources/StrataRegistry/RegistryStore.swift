@@ -14,6 +14,9 @@ public enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
     case storeFailed(String)
     /// The store's disk is full: 507, and the client may retry later.
     case storeFull(String)
+    /// The store holds this event id over a body that does not hash to it
+    /// (edited outside the registry): never served; 503, and counted.
+    case corrupt(String)
 
     public var description: String {
         switch self {
@@ -25,6 +28,8 @@ public enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
         case .unavailable(let m): return "the registry's store is unavailable: \(m); try again shortly"
         case .storeFailed(let m): return m
         case .storeFull(let m): return "the registry's disk is full (\(m)); nothing was written: free space on the registry's host, then try again"
+        case .corrupt(let id): return "the registry's store is unavailable: the store holds event \(id.prefix(12)) with a body that does not hash to its id "
+            + "(the store was edited outside the registry); restore the store from a backup"
         }
     }
 }
@@ -77,7 +82,7 @@ public protocol RegistryStore: AnyObject, Sendable {
 extension RegistryError: StrataError {
     public var exitStatus: ExitStatus {
         switch self {
-        case .unavailable, .storeFull: return .unreachable
+        case .unavailable, .storeFull, .corrupt: return .unreachable
         case .storeFailed: return .difference
         default: return .usage
         }
@@ -90,6 +95,7 @@ extension RegistryError: StrataError {
         case .invalid: return "request.invalid"
         case .notFound: return "not_found"
         case .unavailable: return "store.unavailable"
+        case .corrupt: return "store.corrupt"
         case .storeFailed: return "store.failed"
         case .storeFull: return "store.full"
         }

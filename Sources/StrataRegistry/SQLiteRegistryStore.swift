@@ -117,8 +117,7 @@ public actor SQLiteRegistryStore: RegistryStore {
             let event = try SQLiteEventLog.decode(row[2], signedBy: row[3], signature: row[4])
             // The id is recomputed from the body: a body edited in the store is never served.
             guard event.id == row[5].string else {
-                throw RegistryError.unavailable("the store holds event \((row[5].string ?? "?").prefix(12)) with a body that does not hash to its id "
-                    + "(the store was edited outside the registry); restore the store from a backup")
+                throw RegistryError.corrupt(row[5].string ?? "?")
             }
             return PushedEvent(event: event, pushedBy: row[0].string ?? "", pushedAt: row[1].string ?? "")
         }

@@ -215,6 +215,8 @@ final class SecurityTests: XCTestCase {
         XCTAssertEqual(pull.status, 4, pull.stderr)
         XCTAssertTrue(pull.stderr.contains("the store holds event ffffffffffff with a body that does not hash to its id"), pull.stderr)
         XCTAssertEqual(try beta.run("history").stdout, "(no revisions yet)\n", "nothing was written")
+        let metrics = String(decoding: try CurlTransport().send(HTTPRequest(method: "GET", url: registry.url + "/metrics", headers: [:], body: [])).body, as: UTF8.self)
+        XCTAssertTrue(metrics.contains("\nstrata_registry_corrupt_events_total 4\n"), "the pull's try and its three retries of a 503: \(metrics)")
     }
 
     /// A promote back to a revision whose schema lacks a table needs
