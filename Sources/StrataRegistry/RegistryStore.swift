@@ -50,8 +50,10 @@ public struct StoredReport: Sendable, Equatable {
 /// The registry's storage: one log per project plus the fleet's state and an
 /// append-only audit trail. The SQLite store is the default (one process);
 /// the PostgreSQL store lets several registry processes share one store.
-/// The SQLite and memory stores are actors (one request at a time); the
-/// PostgreSQL store runs requests side by side, and its database serialises
+/// The memory store is an actor (one request at a time); the SQLite store
+/// runs each project's pushes on an actor of their own, so only pushes to
+/// one project wait for each other; the PostgreSQL store runs requests
+/// side by side, and its database serialises
 /// pushes to one project.
 public protocol RegistryStore: AnyObject, Sendable {
     /// Where the store lives, as `registry serve --store` names it (no password).

@@ -8,10 +8,17 @@ import StrataWire
 /// live in the same tables as a local log (scoped by project), so pushes get
 /// the same validation; who pushed, and the audit entry, are written in the
 /// push's own transaction.
+///
+/// Pushes to one project wait for each other (each project's log is an
+/// actor of its own, `ProjectLog`); a push checks its events before it
+/// takes the file's write lock and holds it only to insert them, so a
+/// long push to one project does not hold up pulls, or pushes to
+/// another. Everything else reads and writes through this actor's
+/// connection.
 public actor SQLiteRegistryStore: RegistryStore {
     public let path: String
     let db: Connection
-    private var logs: [String: SQLiteEventLog] = [:]
+    private var logs: [String: ProjectLog] = [:]
 
     static let setup = [
         "CREATE TABLE IF NOT EXISTS projects (name TEXT PRIMARY KEY, created_by TEXT NOT NULL, created_at TEXT NOT NULL)",
@@ -57,16 +64,20 @@ public actor SQLiteRegistryStore: RegistryStore {
 
     /// Runs `body` on the connection that appends `project`'s events (tests
     /// set a size limit there to make the disk full for real).
-    func onEventConnection(_ project: String, _ body: @Sendable (Connection) throws -> Void) throws {
-        try body(try log(project).connection)
+    func onEventConnection(_ project: String, _ body: @Sendable (Connection) throws -> Void) async throws {
+        try await log(project).run(body)
     }
 
-    func log(_ project: String) throws -> SQLiteEventLog {
-        guard try hasProject(project) else { throw RegistryError.unknownProject(project) }
+    func log(_ project: String) throws -> ProjectLog {
+        try requireProject(project)
         if let l = logs[project] { return l }
-        let l = try SQLiteEventLog(path: path, create: false, project: project)
+        let l = try ProjectLog(path: path, project: project)
         logs[project] = l
         return l
+    }
+
+    func requireProject(_ project: String) throws {
+        guard try hasProject(project) else { throw RegistryError.unknownProject(project) }
     }
 
     static func audit(_ db: Connection, _ project: String, _ action: String, _ identity: String, _ time: String, _ detail: JSON) throws {
@@ -90,9 +101,16 @@ public actor SQLiteRegistryStore: RegistryStore {
         try db.query("SELECT name FROM projects ORDER BY name").compactMap { $0[0].string }
     }
 
-    public func head(of project: String) throws -> String? { try log(project).heads().first }
+    public func head(of project: String) throws -> String? {
+        try requireProject(project)
+        return try db.scalar("SELECT h.id FROM heads h CROSS JOIN events e ON e.project = h.project AND e.id = h.id WHERE h.project = ? ORDER BY e.seq LIMIT 1",
+                             [.text(project)])?.string
+    }
 
-    public func count(of project: String) throws -> Int { try log(project).count() }
+    public func count(of project: String) throws -> Int {
+        try requireProject(project)
+        return Int(try db.scalar("SELECT count(*) FROM events WHERE project = ?", [.text(project)])?.int ?? 0)
+    }
 
     /// A range count on the (project, seq) index.
     public func countAfter(_ after: String, of project: String) throws -> Int {
@@ -101,7 +119,7 @@ public actor SQLiteRegistryStore: RegistryStore {
     }
 
     public func events(of project: String, after: String?, limit: Int) throws -> (events: [PushedEvent], more: Bool) {
-        _ = try log(project) // the project must exist
+        try requireProject(project)
         var from: Int64 = 0
         if let after {
             guard let seq = try db.scalar("SELECT seq FROM events WHERE project = ? AND id = ?", [.text(project), .text(after)])?.int else {
@@ -124,12 +142,83 @@ public actor SQLiteRegistryStore: RegistryStore {
         return (events, rows.count > limit)
     }
 
-    public func push(_ events: [Event], to project: String, base: String?, by identity: String, signers: [String], at time: String) throws -> String {
-        let l = try log(project)
-        let head = try l.heads().first
+    public func push(_ events: [Event], to project: String, base: String?, by identity: String, signers: [String], at time: String) async throws -> String {
+        // Awaiting the project's own actor leaves this one free for every other request.
+        try await log(project).push(events, base: base, by: identity, signers: signers, at: time)
+    }
+
+    public func setTarget(_ revision: String, environment: String, of project: String, by identity: String, at time: String) throws {
+        try requireProject(project)
+        guard try db.scalar("SELECT 1 FROM events WHERE project = ? AND id = ?", [.text(project), .text(revision)]) != nil else { throw RegistryError.notFound("revision \(revision.prefix(12)) is not in project \(project); push it first") }
+        try db.transaction {
+            try db.query("INSERT OR REPLACE INTO environments (project, name, revision, set_by, set_at) VALUES (?, ?, ?, ?, ?)",
+                         [.text(project), .text(environment), .text(revision), .text(identity), .text(time)])
+            try SQLiteRegistryStore.audit(db, project, "promote", identity, time, .object(["environment": .string(environment), "revision": .string(revision)]))
+        }
+    }
+
+    public func targets(of project: String) throws -> [EnvironmentTarget] {
+        try requireProject(project)
+        return try db.query("SELECT name, revision, set_by, set_at FROM environments WHERE project = ? ORDER BY name", [.text(project)]).map {
+            EnvironmentTarget(name: $0[0].string ?? "", revision: $0[1].string ?? "", setBy: $0[2].string ?? "", setAt: $0[3].string ?? "")
+        }
+    }
+
+    public func record(_ reports: [Report], of project: String, by identity: String, at time: String) throws {
+        try requireProject(project)
+        try db.transaction {
+            for report in reports {
+            try db.query("""
+                INSERT OR REPLACE INTO reports (project, node, database, revision, direction, environment, at, reported_by, reported_at, drifted)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.text(project), .text(report.node), .text(report.database), .text(report.revision), .text(Report.wireName(report.direction)),
+                      report.environment.map(Value.text) ?? .null, .text(report.at), .text(identity), .text(time),
+                      report.drifted.map { .int($0 ? 1 : 0) } ?? .null])
+            try SQLiteRegistryStore.audit(db, project, "report", identity, time, report.json)
+            }
+        }
+    }
+
+    public func reports(of project: String) throws -> [StoredReport] {
+        try requireProject(project)
+        return try db.query("""
+            SELECT node, database, revision, direction, at, environment, reported_by, reported_at, drifted FROM reports WHERE project = ? ORDER BY node, database
+            """, [.text(project)]).map {
+            StoredReport(report: Report(node: $0[0].string ?? "", database: $0[1].string ?? "", revision: $0[2].string ?? "",
+                                        direction: $0[3].string.flatMap(Direction.init(rawValue:)), at: $0[4].string ?? "", environment: $0[5].string,
+                                        drifted: $0[8].int.map { $0 != 0 }),
+                         reportedBy: $0[6].string ?? "", reportedAt: $0[7].string ?? "")
+        }
+    }
+
+    public func audit(of project: String) throws -> [AuditRecord] {
+        try requireProject(project)
+        return try db.query("SELECT seq, action, identity, at, detail FROM audit WHERE project = ? ORDER BY seq", [.text(project)]).map {
+            AuditRecord(seq: $0[0].int ?? 0, action: $0[1].string ?? "", identity: $0[2].string ?? "", at: $0[3].string ?? "",
+                        detail: (try? JSON.parse($0[4].string ?? "{}")) ?? .null)
+        }
+    }
+}
+
+/// One project's log in the store's file, on a connection of its own:
+/// pushes to the project run here one at a time.
+actor ProjectLog {
+    let project: String
+    let log: SQLiteEventLog
+
+    init(path: String, project: String) throws {
+        self.project = project
+        log = try SQLiteEventLog(path: path, create: false, project: project)
+    }
+
+    func run(_ body: @Sendable (Connection) throws -> Void) throws { try body(log.connection) }
+
+    func push(_ events: [Event], base: String?, by identity: String, signers: [String], at time: String) throws -> String {
+        let head = try log.heads().first
         guard head == base else { throw RegistryError.conflict(head: head) }
+        let project = self.project
         do {
-            try l.append(events, expectedHeads: base.map { [$0] } ?? [], alsoInTransaction: { db, events in
+            try log.appendCheckingFirst(events, expectedHeads: base.map { [$0] } ?? [], alsoInTransaction: { db, events in
                 let heads = try db.query("SELECT id FROM heads WHERE project = ?", [.text(project)])
                 guard heads.count == 1 else {
                     throw RegistryError.invalid("the events do not extend the registry's head \(base.map { String($0.prefix(12)) } ?? "base") in one line; pull, merge or rebase, and push again")
@@ -146,65 +235,15 @@ public actor SQLiteRegistryStore: RegistryStore {
                 try SQLiteRegistryStore.audit(db, project, "push", identity, time, .object(detail))
             })
         } catch let e as LogError where e.kind == .conflict {
-            throw RegistryError.conflict(head: try l.heads().first)
+            throw RegistryError.conflict(head: try log.heads().first)
         } catch let e as LogError where e.kind == .full {
             throw RegistryError.storeFull(e.message)
+        } catch let e as LogError where e.kind == .locked {
+            throw RegistryError.unavailable(e.message)
         } catch let e as LogError {
             throw RegistryError.invalid(e.message)
         }
-        guard let newHead = try l.heads().first else { throw RegistryError.invalid("nothing was pushed") }
+        guard let newHead = try log.heads().first else { throw RegistryError.invalid("nothing was pushed") }
         return newHead
-    }
-
-    public func setTarget(_ revision: String, environment: String, of project: String, by identity: String, at time: String) throws {
-        let l = try log(project)
-        guard try l.contains(revision) else { throw RegistryError.notFound("revision \(revision.prefix(12)) is not in project \(project); push it first") }
-        try db.transaction {
-            try db.query("INSERT OR REPLACE INTO environments (project, name, revision, set_by, set_at) VALUES (?, ?, ?, ?, ?)",
-                         [.text(project), .text(environment), .text(revision), .text(identity), .text(time)])
-            try SQLiteRegistryStore.audit(db, project, "promote", identity, time, .object(["environment": .string(environment), "revision": .string(revision)]))
-        }
-    }
-
-    public func targets(of project: String) throws -> [EnvironmentTarget] {
-        _ = try log(project)
-        return try db.query("SELECT name, revision, set_by, set_at FROM environments WHERE project = ? ORDER BY name", [.text(project)]).map {
-            EnvironmentTarget(name: $0[0].string ?? "", revision: $0[1].string ?? "", setBy: $0[2].string ?? "", setAt: $0[3].string ?? "")
-        }
-    }
-
-    public func record(_ reports: [Report], of project: String, by identity: String, at time: String) throws {
-        _ = try log(project)
-        try db.transaction {
-            for report in reports {
-            try db.query("""
-                INSERT OR REPLACE INTO reports (project, node, database, revision, direction, environment, at, reported_by, reported_at, drifted)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [.text(project), .text(report.node), .text(report.database), .text(report.revision), .text(Report.wireName(report.direction)),
-                      report.environment.map(Value.text) ?? .null, .text(report.at), .text(identity), .text(time),
-                      report.drifted.map { .int($0 ? 1 : 0) } ?? .null])
-            try SQLiteRegistryStore.audit(db, project, "report", identity, time, report.json)
-            }
-        }
-    }
-
-    public func reports(of project: String) throws -> [StoredReport] {
-        _ = try log(project)
-        return try db.query("""
-            SELECT node, database, revision, direction, at, environment, reported_by, reported_at, drifted FROM reports WHERE project = ? ORDER BY node, database
-            """, [.text(project)]).map {
-            StoredReport(report: Report(node: $0[0].string ?? "", database: $0[1].string ?? "", revision: $0[2].string ?? "",
-                                        direction: $0[3].string.flatMap(Direction.init(rawValue:)), at: $0[4].string ?? "", environment: $0[5].string,
-                                        drifted: $0[8].int.map { $0 != 0 }),
-                         reportedBy: $0[6].string ?? "", reportedAt: $0[7].string ?? "")
-        }
-    }
-
-    public func audit(of project: String) throws -> [AuditRecord] {
-        _ = try log(project)
-        return try db.query("SELECT seq, action, identity, at, detail FROM audit WHERE project = ? ORDER BY seq", [.text(project)]).map {
-            AuditRecord(seq: $0[0].int ?? 0, action: $0[1].string ?? "", identity: $0[2].string ?? "", at: $0[3].string ?? "",
-                        detail: (try? JSON.parse($0[4].string ?? "{}")) ?? .null)
-        }
     }
 }

@@ -220,6 +220,87 @@ public final class SQLiteEventLog: SyncLog {
         try append(events, expectedHeads: expectedHeads, before: nil, also: also)
     }
 
+    /// Appends as `append(_:expectedHeads:alsoInTransaction:)` does, but
+    /// checks the events before it takes the file's write lock, which it
+    /// then holds only to insert them (and re-check the heads): a push
+    /// that takes seconds to validate does not hold up writers of other
+    /// projects in the same file. Events are immutable and append-only, so
+    /// what the check read stays true; the caller keeps appends to this log
+    /// from running side by side (the registry: one at a time per project).
+    public func appendCheckingFirst(_ events: [Event], expectedHeads: [String]?, alsoInTransaction also: ((Connection, [Event]) throws -> Void)?) throws {
+        guard !events.isEmpty else { return }
+        struct Planned { let event: Event; let height: Int; let snapshot: [UInt8]? }
+        var planned: [Planned] = []
+        var validator = AppendValidator(log: self)
+        do {
+            if let expectedHeads, Set(try heads()) != Set(expectedHeads) {
+                throw LogError(.conflict, "the log changed while this command ran (another strata command appended to it); run the command again")
+            }
+            validator.expect(events)
+            var heights: [String: Int] = [:]
+            for e in events where heights[e.id] == nil {
+                if try contains(e.id) { continue }
+                let state = try validator.check(e, cachedParentState: lastState)
+                let height = 1 + (try e.parents.map { try heights[$0] ?? self.height($0) }.max() ?? 0)
+                heights[e.id] = height
+                planned.append(Planned(event: e, height: height,
+                                       snapshot: snapshotInterval > 0 && height % snapshotInterval == 0 ? state.json.canonicalBytes : nil))
+            }
+        } catch {
+            cache = [:]
+            snapshotIDs = nil
+            if let e = error as? SQLiteError { throw LogError(.corrupt, "cannot read \(path): \(e.message)") }
+            throw error
+        }
+        do {
+            try db.execute("BEGIN IMMEDIATE")
+        } catch let e as SQLiteError where e.isBusy {
+            throw LogError(.locked, "the log \(path) is busy (another writer holds it); try again")
+        }
+        do {
+            if let expectedHeads, Set(try heads()) != Set(expectedHeads) {
+                throw LogError(.conflict, "the log changed while this command ran (another strata command appended to it); run the command again")
+            }
+            for e in events {
+                guard let sig = e.signature else { continue }
+                try db.query("INSERT OR IGNORE INTO signatures (project, id, signed_by, signature) VALUES (?, ?, ?, ?)",
+                             [p, .text(e.id), .text(sig.signedBy), .text(sig.text)])
+            }
+            for item in planned {
+                try insert(item.event, height: item.height)
+                if let bytes = item.snapshot {
+                    try db.query("INSERT OR REPLACE INTO snapshots (project, id, state) VALUES (?, ?, ?)", [p, .text(item.event.id), .blob(bytes)])
+                    snapshotIDs?.insert(item.event.id)
+                }
+            }
+            try also?(db, events)
+            try db.execute("COMMIT")
+            if let newLast = validator.last { lastState = (newLast.id, newLast.state) }
+        } catch {
+            try rollBack(after: error)
+        }
+    }
+
+    /// One event's row, its parent links and the heads it moves.
+    private func insert(_ e: Event, height: Int) throws {
+        try db.query("INSERT INTO events (project, id, height, body) VALUES (?, ?, ?, ?)", [p, .text(e.id), .int(Int64(height)), .blob(e.canonicalBytes)])
+        for parent in e.parents {
+            try db.query("DELETE FROM heads WHERE project = ? AND id = ?", [p, .text(parent)])
+            try db.query("INSERT OR IGNORE INTO edges (project, parent, child) VALUES (?, ?, ?)", [p, .text(parent), .text(e.id)])
+        }
+        try db.query("INSERT INTO heads (project, id) VALUES (?, ?)", [p, .text(e.id)])
+    }
+
+    /// Undoes a failed append and says why in the log's words.
+    private func rollBack(after error: Error) throws -> Never {
+        if db.isInTransaction { try? db.execute("ROLLBACK") }
+        cache = [:]
+        snapshotIDs = nil
+        if let e = error as? SQLiteError, e.isFull { throw LogError(.full, "cannot append to \(path): \(e.message); nothing was written") }
+        if let e = error as? SQLiteError { throw LogError(.corrupt, "cannot append to \(path): \(e.message)") }
+        throw error
+    }
+
     func append(_ events: [Event], expectedHeads: [String]?, before: ((Connection) throws -> Void)?,
                 also: ((Connection, [Event]) throws -> Void)? = nil) throws {
         guard !events.isEmpty else { return }
@@ -248,24 +329,14 @@ public final class SQLiteEventLog: SyncLog {
                 let state = try validator.check(e, cachedParentState: lastState)
                 // Rows inserted earlier in this transaction are visible here.
                 let height = 1 + (try e.parents.map { try self.height($0) }.max() ?? 0)
-                try db.query("INSERT INTO events (project, id, height, body) VALUES (?, ?, ?, ?)", [p, .text(e.id), .int(Int64(height)), .blob(e.canonicalBytes)])
-                for p in e.parents {
-                    try db.query("DELETE FROM heads WHERE project = ? AND id = ?", [self.p, .text(p)])
-                    try db.query("INSERT OR IGNORE INTO edges (project, parent, child) VALUES (?, ?, ?)", [self.p, .text(p), .text(e.id)])
-                }
-                try db.query("INSERT INTO heads (project, id) VALUES (?, ?)", [p, .text(e.id)])
+                try insert(e, height: height)
                 if snapshotInterval > 0 && height % snapshotInterval == 0 { try saveSnapshot(state, at: e.id) }
             }
             try also?(db, events)
             try db.execute("COMMIT")
             if let newLast = validator.last { lastState = (newLast.id, newLast.state) }
         } catch {
-            if db.isInTransaction { try? db.execute("ROLLBACK") }
-            cache = [:]
-            snapshotIDs = nil
-            if let e = error as? SQLiteError, e.isFull { throw LogError(.full, "cannot append to \(path): \(e.message); nothing was written") }
-            if let e = error as? SQLiteError { throw LogError(.corrupt, "cannot append to \(path): \(e.message)") }
-            throw error
+            try rollBack(after: error)
         }
     }
 

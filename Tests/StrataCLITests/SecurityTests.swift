@@ -6,6 +6,7 @@ import Glibc
 import XCTest
 import StrataCore
 import StrataSync
+import StrataTestSupport
 import StrataWire
 
 /// What a push token can make a node run: SQL text inside ops is checked
@@ -365,6 +366,38 @@ final class SecurityTests: XCTestCase {
         XCTAssertEqual(try http(events, headers: ["Authorization": "Bearer guess-12"]).status, 401)
         let longer = try http(events, headers: ["Authorization": "Bearer s3cret-view"])
         XCTAssertEqual(longer.headers["retry-after"], "2", "twice as long")
+    }
+
+    /// A push that takes seconds to check (3,000 events) holds up only
+    /// pushes to its own project: a pull of another project is answered
+    /// while it runs, and so is a push to another project.
+    func testALongPushToOneProjectHoldsUpNoOther() throws {
+        let registry = try RegistryProcess(extraArguments: ["--project", "lab"])
+        let url = registry.url
+        @Sendable func send(_ method: String, _ path: String, _ body: JSON? = nil) throws -> Int {
+            try CurlTransport().send(HTTPRequest(method: method, url: url + path,
+                                                 headers: ["Content-Type": "application/json", "Authorization": "Bearer s3cret-ana"],
+                                                 body: body.map { Array($0.canonicalString.utf8) } ?? [])).status
+        }
+        XCTAssertEqual(try send("POST", "/v1/projects/lab/events", PushRequest(base: nil, events: eventChain(1, tag: "lab")).json), 200)
+        final class Finish: @unchecked Sendable { var status = 0; var at = Date.distantFuture }
+        let big = Finish(), done = DispatchSemaphore(value: 0)
+        let body = PushRequest(base: nil, events: eventChain(3000, tag: "big")).json
+        Thread {
+            big.status = (try? send("POST", "/v1/projects/shop/events", body)) ?? -1
+            big.at = Date()
+            done.signal()
+        }.start()
+        usleep(500_000)
+        XCTAssertEqual(try send("GET", "/v1/projects/lab/events"), 200)
+        let pulled = Date()
+        let lab = eventChain(1, tag: "lab")[0]
+        XCTAssertEqual(try send("POST", "/v1/projects/lab/events", PushRequest(base: lab.id, events: eventChain(1, from: lab.id, tag: "lab2")).json), 200)
+        let pushed = Date()
+        done.wait()
+        XCTAssertEqual(big.status, 200)
+        XCTAssertLessThan(pulled, big.at, "the pull of lab was answered while the push to shop was still being checked")
+        XCTAssertLessThan(pushed, big.at, "and so was a push to lab")
     }
 
     /// Past --max-connections the registry accepts no more sockets until
