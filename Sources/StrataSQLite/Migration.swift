@@ -29,6 +29,9 @@ public struct MigrationContext: Sendable {
     /// Plan less work than the history on the way up (see `Compactor`);
     /// off, each event's SQL runs as `show` prints it.
     public var compact = true
+    /// The stashes of downgrades the database holds (`TrashSlots`): an
+    /// upgrade past their events brings their data back.
+    public var keptByDowngrades: Set<String> = []
 
     public init(appliedBy: String, node: String, now: Int64, allowIrreversible: Bool = false) {
         self.appliedBy = appliedBy
@@ -161,13 +164,15 @@ public enum Migrator {
                 if case .exec(nil, _) = op, !context.allowIrreversible { throw MigrationError.irreversible(e.id, e.message) }
                 var statements: [PlannedStatement]
                 let slots = TrashSlots(event: e.id, direction: step.direction, op: index, of: ops.count,
-                                       keep: context.keepDroppedData && !e.purgeDropped, fill: context.fill, now: context.now)
+                                       keep: context.keepDroppedData && !e.purgeDropped, fill: context.fill, now: context.now,
+                                       keptByDowngrades: context.keptByDowngrades)
                 do {
                     let after = try state.applying(op)
                     var outcome = Compactor.Outcome.plain(flush: [])
-                    if step.direction == .up {
+                    if step.direction == .up && slots.restore == nil {
                         outcome = compactor?.step(op, before: state, after: after, slots: slots) ?? outcome
                     } else if compactor != nil {
+                        // A restore reads the table as the history has it so far.
                         outcome = .plain(flush: compactor!.flushAll(in: state))
                     }
                     switch outcome {

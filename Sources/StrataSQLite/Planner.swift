@@ -72,12 +72,12 @@ public enum Planner {
         switch op {
         case let .dropColumn(table, column, _):
             let plain = try statements(for: op, in: before)
-            guard let keep = slots.keep, column.generated == nil else { return plain }
+            guard let keep = slots.keep ?? slots.keepCreated, column.generated == nil else { return plain }
             return Trash.keepColumn(before.table(table)!, column, slots, stash: keep) + plain
 
         case let .dropTable(t, _, _):
             let plain = try statements(for: op, in: before)
-            guard let keep = slots.keep else { return plain }
+            guard let keep = slots.keep ?? slots.keepCreated else { return plain }
             return Trash.keepTable(t, slots, stash: keep) + plain
 
         case let .addColumn(table, column, position):
@@ -119,7 +119,7 @@ public enum Planner {
             if let keep = slots.keep, Trash.alterRewrites(from: from, to: to) {
                 return Trash.keepAlter(before.table(table)!, from, to, slots, stash: keep, rebuild: plain)
             }
-            if let restore = slots.restore, Trash.alterRewrites(from: to, to: from) {
+            if slots.direction == .down, let restore = slots.restore, Trash.alterRewrites(from: to, to: from) {
                 return Trash.restoreAlter(before.table(table)!, from, to, stash: restore, rebuild: plain)
             }
             return plain

@@ -165,6 +165,13 @@ public final class TargetDatabase {
         return report
     }
 
+    /// The stashes downgrades filled (`TrashSlots`), which an upgrade past
+    /// their events restores.
+    public func stashesOfDowngrades() throws -> Set<String> {
+        guard try connection.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'strata_trash'") != nil else { return [] }
+        return Set(try connection.query("SELECT stash FROM strata_trash WHERE direction = 'down'").compactMap { $0[0].string })
+    }
+
     /// Runs `body` under `policy`; a refusal fails the item's event.
     func confined<T>(_ item: MigrationPlan.Item, _ policy: Confinement, _ body: () throws -> T) throws -> T {
         do { return try connection.confined(policy, body) } catch let refusal as ConfinementRefusal {

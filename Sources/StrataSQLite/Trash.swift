@@ -9,14 +9,24 @@ import StrataCore
 /// `strata_trash` lists the stashes. On the way down, the inverse op
 /// restores from that stash and drops it. Names are deterministic, so the
 /// plan needs no look at the database: a restore first creates its stash if
-/// missing (empty), which makes it a no-op where nothing was kept. (A way
-/// down destroys what the way up created, as with every migration tool; it
-/// keeps nothing, so upgrades carry no restoring statements.)
+/// missing (empty), which makes it a no-op where nothing was kept.
+///
+/// The way down keeps what it destroys of what the way up created (a
+/// table's rows, a column's values) in stashes named `..._d2`, and an
+/// upgrade past the same event brings them back, so that down and up again
+/// loses nothing. An upgrade restores only the stashes the database holds
+/// (the plan is told which, `MigrationContext.keptByDowngrades`), so an
+/// upgrade of a database no downgrade touched carries no restoring
+/// statements.
 public struct TrashSlots: Sendable, Hashable {
     /// The stash for what this op destroys (nil: keep nothing).
     public var keep: String?
-    /// The stash the op of the way up filled, which this inverse restores.
+    /// The stash the op of the way up filled, which this inverse restores;
+    /// on the way up, the stash a downgrade filled, which this op restores.
     public var restore: String?
+    /// On the way down, the stash for what an inverse destroys of what the
+    /// way up created (a dropped table's rows, a dropped column's values).
+    public var keepCreated: String?
     /// An SQL literal for a NOT NULL column's rows that nothing restores.
     public var fill: String?
     public var event: String
@@ -24,10 +34,12 @@ public struct TrashSlots: Sendable, Hashable {
     public var op: Int
     public var now: Int64
 
-    public static func name(event: String, op: Int) -> String { "strata_trash_\(event.prefix(16))_u\(op)" }
+    public static func name(event: String, op: Int, down: Bool = false) -> String { "strata_trash_\(event.prefix(16))_\(down ? "d" : "u")\(op)" }
 
     /// The slots of op `index` of a step of `count` ops.
-    public init(event: String, direction: Direction, op index: Int, of count: Int, keep: Bool, fill: String?, now: Int64) {
+    /// `keptByDowngrades`: the down stashes the database holds.
+    public init(event: String, direction: Direction, op index: Int, of count: Int, keep: Bool, fill: String?, now: Int64,
+                keptByDowngrades: Set<String> = []) {
         self.event = event
         self.direction = direction
         self.op = index
@@ -36,6 +48,10 @@ public struct TrashSlots: Sendable, Hashable {
         // The way down runs the inverted ops newest first.
         self.keep = direction == .up && keep ? TrashSlots.name(event: event, op: index) : nil
         self.restore = direction == .down ? TrashSlots.name(event: event, op: count - 1 - index) : nil
+        self.keepCreated = direction == .down && keep ? TrashSlots.name(event: event, op: count - 1 - index, down: true) : nil
+        if direction == .up, keptByDowngrades.contains(TrashSlots.name(event: event, op: index, down: true)) {
+            self.restore = TrashSlots.name(event: event, op: index, down: true)
+        }
     }
 }
 

@@ -31,6 +31,8 @@ public enum MigrationOutcome: Sendable {
 extension Project {
     /// The plan that brings `db` to `goal`; nil when it is there already.
     public func plan(_ goal: MigrationGoal, for db: TargetDatabase, context: MigrationContext) throws -> MigrationPlan? {
+        var context = context
+        context.keptByDowngrades = try db.stashesOfDowngrades()
         switch goal {
         case .upgrade(let target): return try planUpgrade(db, to: target, context: context)
         case .downgrade(let target): return try planDowngrade(db, to: target, context: context)

@@ -92,8 +92,9 @@ extension Project {
             if !(try log.isAncestor(current, of: goal)) {
                 let lost = try dropped(from: current, to: goal)
                 if !lost.isEmpty {
-                    throw ProjectError("promoting \(environment) from \(current.prefix(12)) back to \(goal.prefix(12)) drops \(lost.joined(separator: ", ")) with their data "
-                        + "on every node that applies it (a way down keeps no rows of what the way up created). Pass --allow-backward to promote anyway")
+                    throw ProjectError("promoting \(environment) from \(current.prefix(12)) back to \(goal.prefix(12)) drops \(lost.joined(separator: ", ")) "
+                        + "on every node that applies it (their data goes to each database's trash, where a promote forward finds it again, unless the node sets "
+                        + "keep_dropped_data = false). Pass --allow-backward to promote anyway")
                 }
             }
         }

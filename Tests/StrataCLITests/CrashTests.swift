@@ -61,7 +61,8 @@ final class CrashTests: XCTestCase {
         // Tables, then data steps that fill them: most of a run is its write
         // transaction (not reading and planning the log), so kills land
         // inside it often enough to be counted on.
-        for n in 0..<100 {
+        let created = 100
+        for n in 0..<created {
             let t = Table(name: "t\(n)", columns: [Column(name: "id", type: "INTEGER"), Column(name: "v", type: "TEXT")],
                           constraints: TableConstraints(primaryKey: ["id"]))
             let e = Event(parents: parent.map { [$0] } ?? [], author: "crash", timestamp: Int64(n), message: "t\(n)",
@@ -116,10 +117,13 @@ final class CrashTests: XCTestCase {
             // The rows go with the schema: all the data steps' rows, or none.
             XCTAssertEqual(try cli.sqlite("app.db", current == "base" ? "SELECT count(*) FROM sqlite_master WHERE name = 't0'"
                                                                         : "SELECT count(*) FROM t0"), current == "base" ? "0" : "20000", what)
-            // The dropped column's values go with the revision: kept at head, back in place (and no stash) at base.
-            XCTAssertEqual(try cli.sqlite("app.db", current == "base" ? "SELECT count(*) FROM sqlite_master WHERE name LIKE 'strata_trash_%'"
+            // The dropped column's values go with the revision: kept at head, back in place (and no stash of the way up) at base;
+            // the tables the history created are kept by the way down (one stash each) and back in place at head.
+            let stashes = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'strata\\_trash\\_%\\_' || ? || '%' ESCAPE '\\'"
+            XCTAssertEqual(try cli.sqlite("app.db", current == "base" ? stashes.replacingOccurrences(of: "?", with: "'u'")
                                                                         : "SELECT count(*) || ' ' || (SELECT rows FROM strata_trash WHERE stash = '\(stash)') FROM \(stash)"),
                            current == "base" ? "0" : "20000 20000", what)
+            XCTAssertEqual(try cli.sqlite("app.db", stashes.replacingOccurrences(of: "?", with: "'d'")), current == "base" ? String(created) : "0", what)
             // Finish the move so the next trial starts from a known place.
             try cli.ok(up ? "upgrade" : "downgrade", up ? "head" : "base")
             trial += 1

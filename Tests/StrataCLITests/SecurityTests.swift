@@ -221,8 +221,8 @@ final class SecurityTests: XCTestCase {
     }
 
     /// A promote back to a revision whose schema lacks a table needs
-    /// --allow-backward and names what it drops (with its rows: a way down
-    /// keeps none of what the way up created).
+    /// --allow-backward and names what it drops; the nodes keep the rows in
+    /// the trash, and a promote forward brings them back.
     func testABackwardPromoteThatDropsDataMustBeAllowed() throws {
         let registry = try RegistryProcess()
         let (alpha, v1) = try node(registry)
@@ -239,15 +239,16 @@ final class SecurityTests: XCTestCase {
         _ = try alpha.sqlite("app.db", "INSERT INTO orders VALUES (1, 42), (2, 7)")
         let back = try promote(String(v1.prefix(8)))
         XCTAssertEqual(back.status, 2)
-        XCTAssertEqual(back.stderr, "error: promoting prod from \(v2.prefix(12)) back to \(v1.prefix(12)) drops table orders with their data on every node that "
-            + "applies it (a way down keeps no rows of what the way up created). Pass --allow-backward to promote anyway\n")
+        XCTAssertEqual(back.stderr, "error: promoting prod from \(v2.prefix(12)) back to \(v1.prefix(12)) drops table orders on every node that "
+            + "applies it (their data goes to each database's trash, where a promote forward finds it again, unless the node sets keep_dropped_data = false). "
+            + "Pass --allow-backward to promote anyway\n")
         XCTAssertTrue(try alpha.ok("fleet").stdout.contains("environment prod -> \(v2.prefix(12))"), "the target did not move")
         XCTAssertEqual(try promote(String(v1.prefix(8)), "--allow-backward").status, 0)
         try alpha.ok("sync", "--apply", "--env", "prod")
         XCTAssertEqual(try alpha.sqlite("app.db", "SELECT count(*) FROM sqlite_master WHERE name = 'orders'"), "0")
         XCTAssertEqual(try promote(String(v2.prefix(8))).status, 0, "forward needs nothing")
         try alpha.ok("sync", "--apply", "--env", "prod")
-        XCTAssertEqual(try alpha.sqlite("app.db", "SELECT count(*) FROM orders"), "0", "the table is back, its rows are not")
+        XCTAssertEqual(try alpha.sqlite("app.db", "SELECT * FROM orders ORDER BY id"), "1|42\n2|7", "the table is back with its rows")
     }
 
     /// Where a node's databases stand is said by the node alone: another
@@ -375,9 +376,11 @@ final class SecurityTests: XCTestCase {
         let registry = try RegistryProcess(extraArguments: ["--project", "lab"])
         let url = registry.url
         @Sendable func send(_ method: String, _ path: String, _ body: JSON? = nil) throws -> Int {
-            try CurlTransport().send(HTTPRequest(method: method, url: url + path,
-                                                 headers: ["Content-Type": "application/json", "Authorization": "Bearer s3cret-ana"],
-                                                 body: body.map { Array($0.canonicalString.utf8) } ?? [])).status
+            let request = HTTPRequest(method: method, url: url + path, headers: ["Content-Type": "application/json", "Authorization": "Bearer s3cret-ana"],
+                                      body: body.map { Array($0.canonicalString.utf8) } ?? [])
+            let transport = CurlTransport()
+            let response: HTTPResponse = try transport.send(request)
+            return response.status
         }
         XCTAssertEqual(try send("POST", "/v1/projects/lab/events", PushRequest(base: nil, events: eventChain(1, tag: "lab")).json), 200)
         final class Finish: @unchecked Sendable { var status = 0; var at = Date.distantFuture }

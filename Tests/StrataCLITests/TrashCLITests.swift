@@ -52,6 +52,35 @@ final class TrashCLITests: XCTestCase {
         try cli.ok("check")
     }
 
+    /// The way down keeps what it destroys of what the way up created (a
+    /// table's rows, a column's values), and the way up again brings it
+    /// back: v2 -> v1 -> v2 loses nothing.
+    func testDownAndUpAgainLosesNothing() throws {
+        let cli = try CLI()
+        cli.env["STRATA_NOW"] = "2026-01-02T03:04:05.000Z"
+        try cli.ok("init", "--models", "models.sql", "--db", "app.db")
+        try cli.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n")
+        try cli.ok("revision", "--autogenerate", "-m", "v1")
+        try cli.write("models.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT);\nCREATE TABLE orders (id INTEGER PRIMARY KEY, total INTEGER);\n")
+        let v2 = String(try cli.ok("revision", "--autogenerate", "-m", "v2").lines[0].prefix(12))
+        try cli.ok("upgrade", "head")
+        _ = try cli.sqlite("app.db", "INSERT INTO users VALUES (1, 'ana', 'ana@example.com'), (2, 'bo', NULL); INSERT INTO orders VALUES (7, 42), (8, 5)")
+        let down = try cli.ok("downgrade", "-1")
+        XCTAssertEqual(down.lines.filter { $0.hasPrefix("  kept") }, [
+            "  kept 2 rows of users.email (dropped column) for a way back; `strata trash --purge \(v2)` deletes them",
+            "  kept 2 rows of table orders (dropped) for a way back; `strata trash --purge \(v2)` deletes them",
+        ], down.stdout)
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT count(*) FROM sqlite_master WHERE name = 'orders'"), "0")
+        try cli.ok("check")
+        try cli.ok("upgrade", "head")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT * FROM orders ORDER BY id"), "7|42\n8|5")
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT id, name, email FROM users ORDER BY id"), "1|ana|ana@example.com\n2|bo|")
+        XCTAssertEqual(try cli.ok("trash").lines.first, "\(cli.path("app.db")): keeps nothing")
+        try cli.ok("check")
+        // A database no downgrade touched upgrades with no restoring statement.
+        XCTAssertFalse(try cli.ok("upgrade", "head", "--db", "fresh.db", "--sql").stdout.contains("strata_trash_"), "nothing to restore")
+    }
+
     func testPurgedDataDoesNotComeBackAndTheDowngradeSaysSo() throws {
         let (cli, head) = try droppedNick()
         try cli.ok("upgrade", "head")
