@@ -2,13 +2,17 @@
 import PackageDescription
 
 // Layers (docs/CONTRACT.md): each target depends only on the ones above it, so
-// the compiler enforces the direction core <- sqlite <- store <- wire <- sync,
-// registry <- cli. The registry does not link the client (libcurl), and the
-// client does not link the server.
+// the compiler enforces the direction core <- sqlite <- migrate (the Strata
+// library) <- store <- wire <- sync, registry <- cli. The registry does not
+// link the client (libcurl), and the client does not link the server. Only
+// the Strata library declares `public` API; the other targets share theirs
+// within the package (`package`).
 let package = Package(
     name: "strata",
     platforms: [.macOS(.v14)],
     products: [
+        // For apps that migrate their own database at start-up: core and sqlite only.
+        .library(name: "Strata", targets: ["Strata"]),
         .executable(name: "strata", targets: ["strata"]),
         .executable(name: "strata-registry", targets: ["strata-registry"]),
     ],
@@ -31,9 +35,10 @@ let package = Package(
         .target(name: "CCurl"),
         .target(name: "StrataCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "StrataSQLite", dependencies: ["CSQLite", "StrataCore"]),
-        .target(name: "StrataStore", dependencies: ["StrataCore", "StrataSQLite", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "Strata", dependencies: ["StrataCore", "StrataSQLite"]),
+        .target(name: "StrataStore", dependencies: ["StrataCore", "StrataSQLite", "Strata", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "StrataWire", dependencies: ["StrataCore"]),
-        .target(name: "StrataSync", dependencies: ["CCurl", "StrataCore", "StrataSQLite", "StrataStore", "StrataWire"]),
+        .target(name: "StrataSync", dependencies: ["CCurl", "StrataCore", "StrataSQLite", "Strata", "StrataStore", "StrataWire"]),
         .target(name: "StrataRegistry", dependencies: [
             "StrataCore", "StrataSQLite", "StrataStore", "StrataWire",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -45,7 +50,7 @@ let package = Package(
         ]),
         // The CLI links no HTTP server: `strata registry serve` runs strata-registry.
         .executableTarget(name: "strata", dependencies: [
-            "StrataCore", "StrataSQLite", "StrataStore", "StrataWire", "StrataSync",
+            "StrataCore", "StrataSQLite", "Strata", "StrataStore", "StrataWire", "StrataSync",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),

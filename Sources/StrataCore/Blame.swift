@@ -1,13 +1,13 @@
 /// Which events created and changed a table or column, following renames
 /// back in time (the entity keeps its identity across them).
-public enum Blame {
-    public struct Entry: Sendable {
-        public let event: Event
-        public let ops: [Op]
+package enum Blame {
+    package struct Entry: Sendable {
+        package let event: Event
+        package let ops: [Op]
     }
 
     /// `events` oldest first (a linear history); the result is newest first.
-    public static func entries(table: String, column: String?, in events: [Event]) -> [Entry] {
+    package static func entries(table: String, column: String?, in events: [Event]) -> [Entry] {
         var tableName = table.lowercased()
         var columnName = column?.lowercased()
         var result: [Entry] = []

@@ -1,20 +1,20 @@
 /// Renames the diff cannot guess: without a hint, a renamed column is a drop
 /// and an add (as in Alembic), which would lose its data.
-public struct RenameHints: Hashable, Sendable {
-    public var tables: [(from: String, to: String)]
-    public var columns: [(table: String, from: String, to: String)]
+package struct RenameHints: Hashable, Sendable {
+    package var tables: [(from: String, to: String)]
+    package var columns: [(table: String, from: String, to: String)]
 
-    public init(tables: [(from: String, to: String)] = [], columns: [(table: String, from: String, to: String)] = []) {
+    package init(tables: [(from: String, to: String)] = [], columns: [(table: String, from: String, to: String)] = []) {
         self.tables = tables
         self.columns = columns
     }
 
-    public static func == (a: RenameHints, b: RenameHints) -> Bool {
+    package static func == (a: RenameHints, b: RenameHints) -> Bool {
         a.tables.map { [$0.from, $0.to] } == b.tables.map { [$0.from, $0.to] }
             && a.columns.map { [$0.table, $0.from, $0.to] } == b.columns.map { [$0.table, $0.from, $0.to] }
     }
 
-    public func hash(into h: inout Hasher) {
+    package func hash(into h: inout Hasher) {
         h.combine(tables.map { [$0.from, $0.to] })
         h.combine(columns.map { [$0.table, $0.from, $0.to] })
     }
@@ -22,7 +22,7 @@ public struct RenameHints: Hashable, Sendable {
     /// Parses `table.old=new` (a column) or `old=new` (a table). A name that
     /// holds `.` or `=` is written in double quotes, as in SQL (`"a.b"`, a
     /// `"` inside doubled): `t."special.column"=special_column`.
-    public mutating func add(_ spec: String) throws {
+    package mutating func add(_ spec: String) throws {
         let usage = SchemaError("--rename \(spec): expected TABLE.OLD=NEW for a column or OLD=NEW for a table "
             + "(a name with . or = in double quotes: TABLE.\"OLD.NAME\"=NEW)")
         guard let (left, right) = try? RenameHints.names(spec), left.count == 1 || left.count == 2, right.count == 1,
@@ -74,7 +74,7 @@ extension Schema {
     /// new virtual tables, indexes, views (dependencies first) and triggers.
     ///
     /// Deterministic: the same two schemas always give the same ops.
-    public func diff(to target: Schema, renames: RenameHints = RenameHints()) throws -> [Op] {
+    package func diff(to target: Schema, renames: RenameHints = RenameHints()) throws -> [Op] {
         var cur = self
         var ops: [Op] = []
         func emit(_ op: Op) throws {
@@ -208,7 +208,7 @@ extension Schema {
 extension Schema {
     /// What leads from this schema to `other`, one line per op (`check`'s
     /// drift, a failed proof); empty when they are equal.
-    public func differences(to other: Schema) -> [String] {
+    package func differences(to other: Schema) -> [String] {
         guard self != other else { return [] }
         return (try? diff(to: other))?.map(\.summary) ?? ["the schema differs in a way strata cannot describe"]
     }

@@ -2,29 +2,29 @@ import Crypto
 
 /// One immutable schema change (= revision), addressed by the SHA-256 of its
 /// canonical encoding.
-public struct Event: Hashable, Sendable {
-    public let id: String
-    public let parents: [String]
-    public let author: String
+package struct Event: Hashable, Sendable {
+    package let id: String
+    package let parents: [String]
+    package let author: String
     /// Milliseconds since the Unix epoch, UTC.
-    public let timestamp: Int64
-    public let message: String
-    public let ops: [Op]
+    package let timestamp: Int64
+    package let message: String
+    package let ops: [Op]
     /// The data its ops destroy must never be kept in the databases (a
     /// column dropped to delete personal data). Encoded only when true, so
     /// events without it keep their ids.
-    public let purgeDropped: Bool
+    package let purgeDropped: Bool
     /// Lint finding codes its author accepted (`revision --accept CODE`),
     /// sorted; encoded only when there are some.
-    public let accepted: [String]
+    package let accepted: [String]
     /// Who signed it, beside the event: not part of the body, so not of the id.
-    public var signature: EventSignature?
+    package var signature: EventSignature?
 
     /// The encoding version written into every event.
-    public static let formatVersion: Int64 = 1
+    package static let formatVersion: Int64 = 1
 
     /// Creates an event and computes its id.
-    public init(parents: [String], author: String, timestamp: Int64, message: String, ops: [Op], purgeDropped: Bool = false,
+    package init(parents: [String], author: String, timestamp: Int64, message: String, ops: [Op], purgeDropped: Bool = false,
                 accepted: [String] = []) {
         self.parents = parents
         self.author = author
@@ -51,19 +51,19 @@ public struct Event: Hashable, Sendable {
 
     /// The same change on other parents (a rebase): every field but the
     /// parents kept; the signature is not (it signed the old bytes).
-    public func moved(to parents: [String]) -> Event {
+    package func moved(to parents: [String]) -> Event {
         Event(parents: parents, author: author, timestamp: timestamp, message: message, ops: ops, purgeDropped: purgeDropped, accepted: accepted)
     }
 
     // MARK: - Canonical encoding
 
     /// The hashed document: every field but the id.
-    public var body: JSON {
+    package var body: JSON {
         Event.body(parents: parents, author: author, timestamp: timestamp, message: message, ops: ops, purgeDropped: purgeDropped, accepted: accepted)
     }
 
     /// The bytes the id is the SHA-256 of.
-    public var canonicalBytes: [UInt8] { body.canonicalBytes }
+    package var canonicalBytes: [UInt8] { body.canonicalBytes }
 
     static func body(parents: [String], author: String, timestamp: Int64, message: String, ops: [Op], purgeDropped: Bool, accepted: [String]) -> JSON {
         var fields: [String: JSON] = [
@@ -79,9 +79,9 @@ public struct Event: Hashable, Sendable {
         return .object(fields)
     }
 
-    public static func hash(_ body: JSON) -> String { hex(SHA256.hash(data: body.canonicalBytes)) }
+    package static func hash(_ body: JSON) -> String { hex(SHA256.hash(data: body.canonicalBytes)) }
 
-    public static func hash(bytes: [UInt8]) -> String { hex(SHA256.hash(data: bytes)) }
+    package static func hash(bytes: [UInt8]) -> String { hex(SHA256.hash(data: bytes)) }
 
     static func hex(_ digest: SHA256.Digest) -> String {
         let digits: [Character] = Array("0123456789abcdef")
@@ -95,12 +95,12 @@ public struct Event: Hashable, Sendable {
     }
 
     /// Whether `text` has an event id's form: 64 lowercase hex digits.
-    public static func isID(_ text: String) -> Bool {
+    package static func isID(_ text: String) -> Bool {
         text.utf8.count == 64 && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
     }
 
     /// Decodes a stored or received body; `id` is recomputed, never trusted.
-    public init(body: JSON) throws {
+    package init(body: JSON) throws {
         try self.init(body: body, id: nil)
     }
 
@@ -155,7 +155,7 @@ public struct Event: Hashable, Sendable {
 
     /// Decodes canonical bytes and checks they are canonical (so that the id
     /// of what is stored is the id of what was signed off).
-    public init(canonical bytes: [UInt8]) throws {
+    package init(canonical bytes: [UInt8]) throws {
         let json: JSON
         do { json = try JSON.parse(bytes) } catch { throw EventDecodingError("\(error)") }
         let encoded = json.canonicalBytes
@@ -167,7 +167,7 @@ public struct Event: Hashable, Sendable {
     /// (the local log): the stored id is taken as it is, and the bytes are
     /// not encoded again to prove it. Re-encoding and hashing a large event
     /// cost more than parsing it; `strata verify` does both for every row.
-    public init(stored bytes: [UInt8], id: String) throws {
+    package init(stored bytes: [UInt8], id: String) throws {
         let json: JSON
         do { json = try JSON.parse(bytes) } catch { throw EventDecodingError("\(error)") }
         try self.init(body: json, id: id)
@@ -175,7 +175,7 @@ public struct Event: Hashable, Sendable {
 
     /// The document sent over the wire and printed by `--json`: the body
     /// plus its id, and `signature` and `signed_by` when it is signed.
-    public var jsonWithID: JSON {
+    package var jsonWithID: JSON {
         guard case .object(var fields) = body else { return body }
         fields["id"] = .string(id)
         if let signature {
@@ -188,7 +188,7 @@ public struct Event: Hashable, Sendable {
     /// Reads the wire form: the body, the id it claims (which must be its
     /// hash) and the signature beside it, if any (checked by whoever needs
     /// to trust it, not here).
-    public init(wire fields: [String: JSON]) throws {
+    package init(wire fields: [String: JSON]) throws {
         var fields = fields
         guard let claimed = fields.removeValue(forKey: "id")?.stringValue else { throw EventDecodingError("an event lacks its id") }
         let signature = fields.removeValue(forKey: "signature"), signedBy = fields.removeValue(forKey: "signed_by")
@@ -205,16 +205,16 @@ public struct Event: Hashable, Sendable {
     }
 }
 
-public struct EventDecodingError: Error, CustomStringConvertible, Sendable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct EventDecodingError: Error, CustomStringConvertible, Sendable {
+    package let message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }
 
 /// UTC timestamps with millisecond precision, without Foundation's formatters
 /// (their output differs between platforms; this one is part of the hash).
-public enum Timestamp {
-    public static func iso8601(_ ms: Int64) -> String {
+package enum Timestamp {
+    package static func iso8601(_ ms: Int64) -> String {
         let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
         let millis = ms - seconds * 1000
         var days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
@@ -237,7 +237,7 @@ public enum Timestamp {
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secOfDay / 3600, 2)):\(pad(secOfDay / 60 % 60, 2)):\(pad(secOfDay % 60, 2)).\(pad(millis, 3))Z"
     }
 
-    public static func parse(_ text: String) -> Int64? {
+    package static func parse(_ text: String) -> Int64? {
         let chars = Array(text.utf8)
         guard chars.count == 24, chars[4] == 45, chars[7] == 45, chars[10] == 84, chars[13] == 58, chars[16] == 58,
               chars[19] == 46, chars[23] == 90 else { return nil }

@@ -2,8 +2,8 @@
 /// (a newline in a file name starts a fake line of output) and the
 /// bidirectional overrides (U+202E shows `gpj.exe` as `exe.jpg`). Messages,
 /// pages and terminals show them escaped, as `\u{202e}`.
-public enum HiddenText {
-    public static func isHidden(_ s: Unicode.Scalar, keepingLineBreaks: Bool = false) -> Bool {
+package enum HiddenText {
+    package static func isHidden(_ s: Unicode.Scalar, keepingLineBreaks: Bool = false) -> Bool {
         if keepingLineBreaks && (s == "\t" || s == "\n" || s == "\r") { return false }
         return s.value < 0x20 || s.value == 0x7F || isBidiControl(s)
     }
@@ -13,10 +13,10 @@ public enum HiddenText {
     }
 
     /// No hidden character at all (line breaks included).
-    public static func isPrintable(_ text: String) -> Bool { !text.unicodeScalars.contains { isHidden($0) } }
+    package static func isPrintable(_ text: String) -> Bool { !text.unicodeScalars.contains { isHidden($0) } }
 
     /// `text` with each hidden character written as `\u{HEX}`.
-    public static func escaped(_ text: String, keepingLineBreaks: Bool = false) -> String {
+    package static func escaped(_ text: String, keepingLineBreaks: Bool = false) -> String {
         guard text.unicodeScalars.contains(where: { isHidden($0, keepingLineBreaks: keepingLineBreaks) }) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {

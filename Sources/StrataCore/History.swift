@@ -1,30 +1,30 @@
 /// Where the graph algorithms read events from: the local log, a database's
 /// copies, or memory. `height` is 1 for a root, else 1 + the parents' maximum.
-public protocol EventSource {
+package protocol EventSource {
     func event(_ id: String) throws -> Event
     func height(_ id: String) throws -> Int
 }
 
-public struct HistoryError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct HistoryError: Error, CustomStringConvertible, Sendable, Equatable {
+    package let message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }
 
 /// An in-memory event graph (tests, merges of several sources).
-public struct EventGraph: EventSource, Sendable {
-    public private(set) var events: [String: Event] = [:]
-    public private(set) var heights: [String: Int] = [:]
-    public private(set) var order: [String] = []
+package struct EventGraph: EventSource, Sendable {
+    package private(set) var events: [String: Event] = [:]
+    package private(set) var heights: [String: Int] = [:]
+    package private(set) var order: [String] = []
 
-    public init(_ events: [Event] = []) {
+    package init(_ events: [Event] = []) {
         for e in events { try? add(e) }
     }
 
-    public mutating func add(_ e: Event) throws { try add(e, parentHeights: { _ in nil }) }
+    package mutating func add(_ e: Event) throws { try add(e, parentHeights: { _ in nil }) }
 
     /// Adds an event whose parents may live elsewhere (`parentHeights` knows them).
-    public mutating func add(_ e: Event, parentHeights: (String) -> Int?) throws {
+    package mutating func add(_ e: Event, parentHeights: (String) -> Int?) throws {
         guard events[e.id] == nil else { return }
         var h = 0
         for p in e.parents {
@@ -38,19 +38,19 @@ public struct EventGraph: EventSource, Sendable {
         heads.append(e.id)
     }
 
-    public func event(_ id: String) throws -> Event {
+    package func event(_ id: String) throws -> Event {
         guard let e = events[id] else { throw HistoryError("unknown revision \(id)") }
         return e
     }
 
-    public func height(_ id: String) throws -> Int {
+    package func height(_ id: String) throws -> Int {
         guard let h = heights[id] else { throw HistoryError("unknown revision \(id)") }
         return h
     }
 
     /// Events that no other event names as a parent, oldest first; kept as
     /// events are added (a registry's log asks at every push).
-    public private(set) var heads: [String] = []
+    package private(set) var heads: [String] = []
 }
 
 extension EventSource {
@@ -61,7 +61,7 @@ extension EventSource {
     ///
     /// On a linear history this reads only the events between the two, which
     /// is what keeps `upgrade` and `schema --at` from growing with the log.
-    public func range(from base: String?, to head: String) throws -> [Event] {
+    package func range(from base: String?, to head: String) throws -> [Event] {
         if base == head { return [] }
         let baseHeight = try base.map { try height($0) } ?? 0
         var excluded: Set<String>?
@@ -98,7 +98,7 @@ extension EventSource {
     /// merge the events only the second parent has (the order `range` defines).
     /// `stateAt` gives a revision's state however the caller can best get it
     /// (snapshots, a cache, a fold).
-    public func stateBefore(_ e: Event, stateAt: (String) throws -> Schema) throws -> Schema {
+    package func stateBefore(_ e: Event, stateAt: (String) throws -> Schema) throws -> Schema {
         guard let first = e.parents.first else { return .empty }
         var s = try stateAt(first)
         if e.parents.count > 1 {
@@ -108,7 +108,7 @@ extension EventSource {
     }
 
     /// All ancestors of `id`, itself included.
-    public func ancestors(of id: String) throws -> Set<String> {
+    package func ancestors(of id: String) throws -> Set<String> {
         var seen: Set<String> = [id]
         var todo = [id]
         while let next = todo.popLast() {
@@ -117,14 +117,14 @@ extension EventSource {
         return seen
     }
 
-    public func isAncestor(_ a: String, of b: String) throws -> Bool {
+    package func isAncestor(_ a: String, of b: String) throws -> Bool {
         if a == b { return true }
         if try height(a) >= height(b) { return false }
         return try ancestors(of: b).contains(a)
     }
 
     /// The event `n` steps back along first parents (`-n` in `downgrade -n`).
-    public func firstParent(of id: String, steps: Int) throws -> String? {
+    package func firstParent(of id: String, steps: Int) throws -> String? {
         var current: String? = id
         for _ in 0..<steps {
             guard let c = current else { return nil }

@@ -9,7 +9,7 @@
 ///   (lowercase hex), everything else as raw UTF-8;
 /// - numbers: integers only, in plain decimal (`-12`, `0`);
 /// - `true`, `false`, `null`.
-public enum JSON: Hashable, Sendable {
+package enum JSON: Hashable, Sendable {
     case null
     case bool(Bool)
     case int(Int64)
@@ -27,32 +27,32 @@ public enum JSON: Hashable, Sendable {
 // MARK: - Accessors
 
 extension JSON {
-    public subscript(key: String) -> JSON? {
+    package subscript(key: String) -> JSON? {
         if case .object(let members) = self { return members[key] }
         return nil
     }
 
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
-    public var intValue: Int64? {
+    package var intValue: Int64? {
         if case .int(let i) = self { return i }
         return nil
     }
 
-    public var boolValue: Bool? {
+    package var boolValue: Bool? {
         if case .bool(let b) = self { return b }
         return nil
     }
 
-    public var objectValue: [String: JSON]? {
+    package var objectValue: [String: JSON]? {
         if case .object(let o) = self { return o }
         return nil
     }
 
-    public var arrayValue: [JSON]? {
+    package var arrayValue: [JSON]? {
         if case .array(let a) = self { return a }
         return nil
     }
@@ -62,17 +62,17 @@ extension JSON {
 
 extension JSON {
     /// The canonical bytes (see the type's documentation).
-    public var canonicalBytes: [UInt8] {
+    package var canonicalBytes: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         write(into: &out, pretty: false, indent: 0)
         return out
     }
 
-    public var canonicalString: String { String(decoding: canonicalBytes, as: UTF8.self) }
+    package var canonicalString: String { String(decoding: canonicalBytes, as: UTF8.self) }
 
     /// Human-readable output for `--json`: same key order, two-space indent.
-    public var prettyString: String {
+    package var prettyString: String {
         var out: [UInt8] = []
         write(into: &out, pretty: true, indent: 0)
         return String(decoding: out, as: UTF8.self)
@@ -136,19 +136,19 @@ extension JSON {
 
 // MARK: - Parsing
 
-public struct JSONParseError: Error, CustomStringConvertible, Sendable {
-    public let offset: Int
-    public let reason: String
-    public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+package struct JSONParseError: Error, CustomStringConvertible, Sendable {
+    package let offset: Int
+    package let reason: String
+    package var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
 
 extension JSON {
     /// Parses any RFC 8259 JSON document whose numbers are integers.
-    public static func parse(_ text: String) throws -> JSON { try parse(Array(text.utf8)) }
+    package static func parse(_ text: String) throws -> JSON { try parse(Array(text.utf8)) }
 
     /// With `allowingFractions`, a number such as `1.5` or `2e3` is read as
     /// `.fraction`; without, it is refused (events hold integers only).
-    public static func parse(_ bytes: [UInt8], allowingFractions: Bool = false) throws -> JSON {
+    package static func parse(_ bytes: [UInt8], allowingFractions: Bool = false) throws -> JSON {
         var parser = Parser(bytes: bytes, allowingFractions: allowingFractions)
         parser.skipSpace()
         let value = try parser.value(depth: 0)

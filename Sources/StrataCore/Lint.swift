@@ -1,21 +1,21 @@
 /// What `strata lint` finds in an event before it runs. Codes are stable
 /// (the README lists each); levels say whether `lint` exits 1.
-public struct Finding: Hashable, Sendable {
-    public enum Level: String, Sendable, Comparable {
+package struct Finding: Hashable, Sendable {
+    package enum Level: String, Sendable, Comparable {
         case warning, error
-        public static func < (a: Level, b: Level) -> Bool { a == .warning && b == .error }
+        package static func < (a: Level, b: Level) -> Bool { a == .warning && b == .error }
     }
 
-    public let code: String
-    public let level: Level
+    package let code: String
+    package let level: Level
     /// The event and the op (its index in the event) the finding is about.
-    public let event: String
-    public let op: Int
-    public let message: String
+    package let event: String
+    package let op: Int
+    package let message: String
     /// The database a data-dependent finding was counted in.
-    public var database: String?
+    package var database: String?
 
-    public init(code: String, level: Level, event: String, op: Int, message: String, database: String? = nil) {
+    package init(code: String, level: Level, event: String, op: Int, message: String, database: String? = nil) {
         self.code = code
         self.level = level
         self.event = event
@@ -27,9 +27,9 @@ public struct Finding: Hashable, Sendable {
 
 /// The findings that need no database: destructive, backward-incompatible,
 /// irreversible and broken changes. Pure: the event and the state before it.
-public enum Lint {
+package enum Lint {
     /// Every code, its level and what it means (the README's table is this).
-    public static let codes: [(code: String, level: Finding.Level, meaning: String)] = [
+    package static let codes: [(code: String, level: Finding.Level, meaning: String)] = [
         ("DS101", .warning, "a table is dropped: its rows go (kept for a downgrade unless keep_dropped_data = false)"),
         ("DS102", .warning, "a column is dropped: its values go (kept for a downgrade unless keep_dropped_data = false)"),
         ("DS103", .warning, "a column's type affinity changes, which converts stored values (TEXT '007' into INTEGER is 7)"),
@@ -48,22 +48,22 @@ public enum Lint {
         ("BK101", .error, "a foreign key whose parent columns are neither the parent's PRIMARY KEY nor UNIQUE: every write to the child fails with \"foreign key mismatch\""),
     ]
 
-    public static func level(of code: String) -> Finding.Level { codes.first { $0.code == code }?.level ?? .warning }
+    package static func level(of code: String) -> Finding.Level { codes.first { $0.code == code }?.level ?? .warning }
 
     /// The static findings of `event`, applied to `before`; `earlier` are
     /// the events before it (for data steps that name what it renames or drops).
-    public static func findings(of event: Event, before: Schema, earlier: [Event] = []) throws -> [Finding] {
+    package static func findings(of event: Event, before: Schema, earlier: [Event] = []) throws -> [Finding] {
         try findings(of: event, before: before, earlierData: { dataSteps(of: earlier) })
     }
 
     /// The forward SQL of the data steps in `events`.
-    public static func dataSteps(of events: [Event]) -> [String] {
+    package static func dataSteps(of events: [Event]) -> [String] {
         events.flatMap { e in e.ops.compactMap { op -> String? in if case let .exec(f, _) = op { return f } else { return nil } } }
     }
 
     /// As above, with the earlier data steps read only when the event
     /// renames or drops something (reading them may mean reading the log).
-    public static func findings(of event: Event, before: Schema, earlierData readEarlierData: () throws -> [String]) throws -> [Finding] {
+    package static func findings(of event: Event, before: Schema, earlierData readEarlierData: () throws -> [String]) throws -> [Finding] {
         var found: [Finding] = []
         var state = before
         func add(_ code: String, _ op: Int, _ message: String) {
@@ -139,7 +139,7 @@ public enum Lint {
     }
 
     /// https://sqlite.org/datatype3.html#determination_of_column_affinity
-    public static func affinity(_ type: String) -> String {
+    package static func affinity(_ type: String) -> String {
         let t = type.uppercased()
         if t.contains("INT") { return "INTEGER" }
         if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") { return "TEXT" }
@@ -154,10 +154,10 @@ extension Schema {
     /// write to the child fail with "foreign key mismatch": the parent
     /// columns are neither the parent's PRIMARY KEY nor covered exactly by a
     /// UNIQUE constraint or unique index. In words that name the fix.
-    public func brokenForeignKeys() -> [String] { brokenForeignKeyProblems().map(\.message) }
+    package func brokenForeignKeys() -> [String] { brokenForeignKeyProblems().map(\.message) }
 
     /// The same, with the child and parent table of each.
-    public func brokenForeignKeyProblems() -> [(child: String, parent: String, message: String)] {
+    package func brokenForeignKeyProblems() -> [(child: String, parent: String, message: String)] {
         var problems: [(child: String, parent: String, message: String)] = []
         for child in tables.values.sorted(by: { $0.name < $1.name }) {
             for fk in child.constraints.foreignKeys {

@@ -5,7 +5,7 @@
 // MARK: - Encoding
 
 extension Op {
-    public var json: JSON {
+    package var json: JSON {
         switch self {
         case let .createTable(t, indexes, triggers):
             return .object(["op": .string(kind.rawValue), "table": t.json, "indexes": .array(indexes.map(\.json)),
@@ -42,7 +42,7 @@ extension Op {
 }
 
 extension JSON: ExpressibleByStringLiteral {
-    public init(stringLiteral value: String) { self = .string(value) }
+    package init(stringLiteral value: String) { self = .string(value) }
 
     static func strings(_ values: [String]) -> JSON { .array(values.map(JSON.string)) }
 
@@ -50,7 +50,7 @@ extension JSON: ExpressibleByStringLiteral {
 }
 
 extension Column {
-    public var json: JSON {
+    package var json: JSON {
         var fields: [String: JSON] = ["name": .string(name), "type": .string(type), "notNull": .bool(notNull),
                                       "default": .optional(defaultValue), "collation": .optional(collation)]
         // Present only for a generated column, so other columns keep the
@@ -100,24 +100,24 @@ extension Check {
 }
 
 extension Table {
-    public var json: JSON {
+    package var json: JSON {
         .object(["name": .string(name), "columns": .array(columns.map(\.json)), "constraints": constraints.json])
     }
 }
 
 extension Index {
-    public var json: JSON {
+    package var json: JSON {
         .object(["name": .string(name), "table": .string(table), "unique": .bool(unique), "terms": .strings(terms),
                  "where": .optional(predicate)])
     }
 }
 
 extension View {
-    public var json: JSON { .object(["name": .string(name), "sql": .string(sql)]) }
+    package var json: JSON { .object(["name": .string(name), "sql": .string(sql)]) }
 }
 
 extension VirtualTable {
-    public var json: JSON { .object(["name": .string(name), "sql": .string(sql), "columns": .strings(columns)]) }
+    package var json: JSON { .object(["name": .string(name), "sql": .string(sql), "columns": .strings(columns)]) }
 
     init(_ json: JSON) throws {
         let r = Reader(json, path: "virtualTable")
@@ -127,12 +127,12 @@ extension VirtualTable {
 }
 
 extension Trigger {
-    public var json: JSON { .object(["name": .string(name), "table": .string(table), "sql": .string(sql)]) }
+    package var json: JSON { .object(["name": .string(name), "table": .string(table), "sql": .string(sql)]) }
 }
 
 extension Schema {
     /// A JSON document of the whole state (snapshots, `schema --json`).
-    public var json: JSON {
+    package var json: JSON {
         var fields: [String: JSON] = [
             "tables": .array(tablesInDependencyOrder.map(\.json)),
             "indexes": .array(Schema.inEncodingOrder(indexes.values).map(\.json)),
@@ -145,7 +145,7 @@ extension Schema {
         return .object(fields)
     }
 
-    public init(json: JSON) throws {
+    package init(json: JSON) throws {
         self.init()
         let r = Reader(json, path: "schema")
         if r.has("virtualTables") {
@@ -300,7 +300,7 @@ extension Trigger {
 }
 
 extension Op {
-    public init(json: JSON) throws {
+    package init(json: JSON) throws {
         let r = Reader(json, path: "op")
         let name = try r.string("op")
         guard let kind = Kind(rawValue: name) else {

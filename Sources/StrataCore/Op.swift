@@ -1,12 +1,12 @@
 /// Which way an event is applied: its ops (`up`) or their inverses (`down`).
-public enum Direction: String, Sendable, CaseIterable {
+package enum Direction: String, Sendable, CaseIterable {
     case up, down
 }
 
 /// One structured schema operation. Every case carries the before-image it
 /// destroys, so `inverse` never needs a lookup and never fails, and
 /// `op.inverse.inverse == op` for every op.
-public enum Op: Hashable, Sendable {
+package enum Op: Hashable, Sendable {
     case createTable(Table, indexes: [Index], triggers: [Trigger])
     case dropTable(Table, indexes: [Index], triggers: [Trigger])
     case renameTable(from: String, to: String)
@@ -39,13 +39,13 @@ public enum Op: Hashable, Sendable {
     /// The op's name in the canonical encoding. The encoder writes it and the
     /// decoder switches on it with no `default`, so a new case must be given
     /// a name and a decoder before anything compiles.
-    public enum Kind: String, Sendable, CaseIterable {
+    package enum Kind: String, Sendable, CaseIterable {
         case createTable, dropTable, renameTable, addColumn, dropColumn, renameColumn, alterColumn, alterConstraints
         case reorderColumns, createIndex, dropIndex, createView, dropView, createTrigger, dropTrigger
         case createVirtualTable, dropVirtualTable, alterVirtualTable, exec
     }
 
-    public var kind: Kind {
+    package var kind: Kind {
         switch self {
         case .createTable: return .createTable
         case .dropTable: return .dropTable
@@ -69,7 +69,7 @@ public enum Op: Hashable, Sendable {
         }
     }
 
-    public var inverse: Op {
+    package var inverse: Op {
         switch self {
         case let .createTable(t, indexes, triggers): return .dropTable(t, indexes: indexes, triggers: triggers)
         case let .dropTable(t, indexes, triggers): return .createTable(t, indexes: indexes, triggers: triggers)
@@ -94,7 +94,7 @@ public enum Op: Hashable, Sendable {
     }
 
     /// The table this op changes, if it changes one.
-    public var tableName: String? {
+    package var tableName: String? {
         switch self {
         case let .createTable(t, _, _), let .dropTable(t, _, _): return t.name
         case let .renameTable(from, _): return from
@@ -109,7 +109,7 @@ public enum Op: Hashable, Sendable {
     }
 
     /// A one-line description for `history` and `show`.
-    public var summary: String {
+    package var summary: String {
         switch self {
         case let .createTable(t, indexes, triggers):
             var s = "create table \(t.name) (\(t.columns.map(\.name).joined(separator: ", ")))"
@@ -179,5 +179,5 @@ extension String {
 
 extension Array where Element == Op {
     /// The ops that undo these, newest first.
-    public var inverted: [Op] { reversed().map(\.inverse) }
+    package var inverted: [Op] { reversed().map(\.inverse) }
 }

@@ -8,7 +8,7 @@
 extension SQL {
     /// A name's key: its ASCII letters folded, every other byte kept
     /// (https://sqlite.org/lang_keywords.html).
-    public static func nameKey(_ name: String) -> String {
+    package static func nameKey(_ name: String) -> String {
         guard name.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return name }
         return String(decoding: name.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
     }
@@ -16,7 +16,7 @@ extension SQL {
     /// A fragment's key: its tokens, keywords and names folded and names
     /// unquoted; strings, numbers and blobs exactly as written. Text that
     /// does not tokenize is its own key.
-    public static func key(_ fragment: String) -> String {
+    package static func key(_ fragment: String) -> String {
         guard let tokens = try? tokenize(fragment) else { return fragment }
         return tokens.map { t -> String in
             switch t.kind {
@@ -30,7 +30,7 @@ extension SQL {
     /// A whole statement's key (a view's or trigger's): as `key`, except that
     /// a name after `AS` is kept as written, since it names a result column
     /// and readers of a view see it so.
-    public static func statementKey(_ statement: String) -> String {
+    package static func statementKey(_ statement: String) -> String {
         guard let tokens = try? tokenize(statement) else { return statement }
         return tokens.indices.map { i -> String in
             let t = tokens[i]
@@ -44,14 +44,14 @@ extension SQL {
     }
 
     /// Whether two fragments read the same (cheap when they are written the same).
-    public static func sameFragment(_ a: String?, _ b: String?) -> Bool {
+    package static func sameFragment(_ a: String?, _ b: String?) -> Bool {
         guard let a, let b else { return a == nil && b == nil }
         return a == b || key(a) == key(b)
     }
 
     /// The column an index term names (`x`, `"x"`, `x DESC`), folded; nil
     /// for an expression or a term with its own collation.
-    public static func termColumnKey(_ term: String) -> String? {
+    package static func termColumnKey(_ term: String) -> String? {
         guard var tokens = try? tokenize(term) else { return nil }
         if tokens.count == 2, tokens[1].isKeyword("ASC") || tokens[1].isKeyword("DESC") { tokens.removeLast() }
         guard tokens.count == 1, let name = tokens[0].identifier else { return nil }
@@ -62,12 +62,12 @@ extension SQL {
 // MARK: - Equality by key
 
 extension Index {
-    public static func == (a: Index, b: Index) -> Bool {
+    package static func == (a: Index, b: Index) -> Bool {
         a.name == b.name && SQL.sameName(a.table, b.table) && a.unique == b.unique && a.terms.count == b.terms.count
             && zip(a.terms, b.terms).allSatisfy { SQL.sameFragment($0, $1) } && SQL.sameFragment(a.predicate, b.predicate)
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(name)
         hasher.combine(SQL.nameKey(table))
         hasher.combine(unique)
@@ -79,22 +79,22 @@ extension Index {
 // SQLite rewrites a view's or trigger's text when a table it names is
 // renamed, even when only the name's case changes; that is no change.
 extension View {
-    public static func == (a: View, b: View) -> Bool {
+    package static func == (a: View, b: View) -> Bool {
         a.name == b.name && (a.sql == b.sql || SQL.statementKey(a.sql) == SQL.statementKey(b.sql))
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(name)
         hasher.combine(SQL.statementKey(sql))
     }
 }
 
 extension Trigger {
-    public static func == (a: Trigger, b: Trigger) -> Bool {
+    package static func == (a: Trigger, b: Trigger) -> Bool {
         a.name == b.name && SQL.sameName(a.table, b.table) && (a.sql == b.sql || SQL.statementKey(a.sql) == SQL.statementKey(b.sql))
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(name)
         hasher.combine(SQL.nameKey(table))
         hasher.combine(SQL.statementKey(sql))
@@ -102,31 +102,31 @@ extension Trigger {
 }
 
 extension Check {
-    public static func == (a: Check, b: Check) -> Bool { a.name == b.name && SQL.sameFragment(a.expression, b.expression) }
+    package static func == (a: Check, b: Check) -> Bool { a.name == b.name && SQL.sameFragment(a.expression, b.expression) }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(name)
         hasher.combine(SQL.key(expression))
     }
 }
 
 extension Generated {
-    public static func == (a: Generated, b: Generated) -> Bool { a.stored == b.stored && SQL.sameFragment(a.expression, b.expression) }
+    package static func == (a: Generated, b: Generated) -> Bool { a.stored == b.stored && SQL.sameFragment(a.expression, b.expression) }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(stored)
         hasher.combine(SQL.key(expression))
     }
 }
 
 extension ForeignKey {
-    public static func == (a: ForeignKey, b: ForeignKey) -> Bool {
+    package static func == (a: ForeignKey, b: ForeignKey) -> Bool {
         a.columns.map(SQL.nameKey) == b.columns.map(SQL.nameKey) && SQL.sameName(a.referencedTable, b.referencedTable)
             && a.referencedColumns.map(SQL.nameKey) == b.referencedColumns.map(SQL.nameKey)
             && a.onUpdate == b.onUpdate && a.onDelete == b.onDelete && a.deferred == b.deferred
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(columns.map(SQL.nameKey))
         hasher.combine(SQL.nameKey(referencedTable))
         hasher.combine(referencedColumns.map(SQL.nameKey))

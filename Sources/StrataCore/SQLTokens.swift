@@ -6,8 +6,8 @@ import Foundation
 /// needs tokens to normalise expression text, to read the few facts PRAGMAs do
 /// not expose (CHECK, COLLATE, AUTOINCREMENT, a partial index's WHERE) and to
 /// quote identifiers.
-public struct SQLToken: Hashable, Sendable {
-    public enum Kind: Hashable, Sendable {
+package struct SQLToken: Hashable, Sendable {
+    package enum Kind: Hashable, Sendable {
         case word          // keyword or bare identifier
         case quotedName    // "x", `x` or [x]
         case string        // 'x'
@@ -17,16 +17,16 @@ public struct SQLToken: Hashable, Sendable {
         case punct         // ( ) , ; . and operators
     }
 
-    public var kind: Kind
-    public var text: String
+    package var kind: Kind
+    package var text: String
 
-    public init(_ kind: Kind, _ text: String) {
+    package init(_ kind: Kind, _ text: String) {
         self.kind = kind
         self.text = text
     }
 
     /// The identifier this token names, unquoted (nil for non-names).
-    public var identifier: String? {
+    package var identifier: String? {
         switch kind {
         case .word: return text
         case .quotedName: return SQL.unquote(text)
@@ -34,23 +34,23 @@ public struct SQLToken: Hashable, Sendable {
         }
     }
 
-    public func isKeyword(_ word: String) -> Bool {
+    package func isKeyword(_ word: String) -> Bool {
         kind == .word && SQL.sameName(text, word)
     }
 }
 
-public struct SQLLexError: Error, CustomStringConvertible, Sendable {
-    public let reason: String
-    public var description: String { reason }
+package struct SQLLexError: Error, CustomStringConvertible, Sendable {
+    package let reason: String
+    package var description: String { reason }
 }
 
-public enum SQL {
+package enum SQL {
     // MARK: - Tokenizing
 
     /// Splits SQL text into tokens; comments and whitespace are dropped.
     /// With `limit`, stops after that many tokens (a statement's first
     /// words, without reading the rest of it).
-    public static func tokenize(_ text: String, limit: Int = .max) throws -> [SQLToken] {
+    package static func tokenize(_ text: String, limit: Int = .max) throws -> [SQLToken] {
         // Bytes, each seen as a scalar: every byte of a non-ASCII character
         // is 0x80 or more (an identifier character, as SQLite has it) and
         // never a quote, so the scan is the same as over characters, and a
@@ -164,7 +164,7 @@ public enum SQL {
     /// Joins tokens with single spaces, but none inside parentheses' edges,
     /// before commas or around dots. Idempotent: tokenizing the result and
     /// joining again gives the same text.
-    public static func join(_ tokens: some Collection<SQLToken>) -> String {
+    package static func join(_ tokens: some Collection<SQLToken>) -> String {
         var out = ""
         var previous: SQLToken?
         var beforePrevious: SQLToken?
@@ -187,13 +187,13 @@ public enum SQL {
     }
 
     /// Normalises an SQL fragment's whitespace and comments away.
-    public static func normalize(_ text: String) -> String {
+    package static func normalize(_ text: String) -> String {
         guard let tokens = try? tokenize(text) else { return text }
         return join(tokens)
     }
 
     /// Splits at top-level commas (not inside parentheses).
-    public static func splitTopLevel(_ tokens: ArraySlice<SQLToken>, separator: String = ",") -> [ArraySlice<SQLToken>] {
+    package static func splitTopLevel(_ tokens: ArraySlice<SQLToken>, separator: String = ",") -> [ArraySlice<SQLToken>] {
         var parts: [ArraySlice<SQLToken>] = []
         var depth = 0
         var start = tokens.startIndex
@@ -211,7 +211,7 @@ public enum SQL {
     }
 
     /// The index of the parenthesis closing the one at `open`.
-    public static func matchingParen(_ tokens: [SQLToken], from open: Int) -> Int? {
+    package static func matchingParen(_ tokens: [SQLToken], from open: Int) -> Int? {
         var depth = 0
         var i = open
         while i < tokens.count {
@@ -228,13 +228,13 @@ public enum SQL {
     }
 
     /// Whether `name` appears as an identifier token in `text` (case-insensitive).
-    public static func mentions(_ text: String, name: String) -> Bool {
+    package static func mentions(_ text: String, name: String) -> Bool {
         guard let tokens = try? tokenize(text) else { return false }
         return tokens.contains { $0.identifier.map { SQL.sameName($0, name) } ?? false }
     }
 
     /// Replaces identifier tokens naming `old` with `new`, keeping their quoting style.
-    public static func renamingIdentifier(in text: String, from old: String, to new: String) -> String {
+    package static func renamingIdentifier(in text: String, from old: String, to new: String) -> String {
         guard var tokens = try? tokenize(text) else { return text }
         for i in tokens.indices {
             guard let name = tokens[i].identifier, SQL.sameName(name, old) else { continue }
@@ -249,7 +249,7 @@ public enum SQL {
 
     // MARK: - Identifiers
 
-    public static func unquote(_ text: String) -> String {
+    package static func unquote(_ text: String) -> String {
         guard let first = text.first, let last = text.last, text.count >= 2 else { return text }
         let inner = String(text.dropFirst().dropLast())
         switch (first, last) {
@@ -261,7 +261,7 @@ public enum SQL {
         }
     }
 
-    public static func needsQuoting(_ name: String) -> Bool {
+    package static func needsQuoting(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first else { return true }
         let startOK = first == "_" || (first >= "a" && first <= "z") || (first >= "A" && first <= "Z")
         let restOK = name.unicodeScalars.allSatisfy {
@@ -271,33 +271,33 @@ public enum SQL {
     }
 
     /// The identifier, double-quoted only when SQLite needs it.
-    public static func quote(_ name: String) -> String {
+    package static func quote(_ name: String) -> String {
         needsQuoting(name) ? "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : name
     }
 
     /// A string literal.
     /// SQL text without trailing whitespace and `;` (a plan adds its own).
     /// `text` without leading and trailing spaces and tabs.
-    public static func trimmingSpaces(_ text: String) -> String {
+    package static func trimmingSpaces(_ text: String) -> String {
         guard let first = text.firstIndex(where: { $0 != " " && $0 != "\t" }), let last = text.lastIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
         return String(text[first...last])
     }
 
-    public static func trimmingTrailingSemicolons(_ text: String) -> String {
+    package static func trimmingTrailingSemicolons(_ text: String) -> String {
         var s = Substring(text)
         while let last = s.last, last == ";" || last.isWhitespace { s.removeLast() }
         return String(s)
     }
 
-    public static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+    package static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
 
-    public static func isKeyword(_ word: String) -> Bool { keywords.contains(word.uppercased()) }
+    package static func isKeyword(_ word: String) -> Bool { keywords.contains(word.uppercased()) }
 
     /// Names and keywords compared as SQLite compares them: ASCII letters
     /// without regard to case, every other byte exactly
     /// (https://sqlite.org/lang_keywords.html). Faster than Foundation's
     /// case-insensitive compare, which the inspector called for every token.
-    public static func sameName(_ a: String, _ b: String) -> Bool {
+    package static func sameName(_ a: String, _ b: String) -> Bool {
         var x = a.utf8.makeIterator(), y = b.utf8.makeIterator()
         while true {
             switch (x.next(), y.next()) {

@@ -1,8 +1,8 @@
 /// A precondition of an op does not hold in the state it is applied to.
-public struct SchemaError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct SchemaError: Error, CustomStringConvertible, Sendable, Equatable {
+    package let message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }
 
 // MARK: - Fold
@@ -11,23 +11,23 @@ extension Schema {
     /// The state after `op`. A failed precondition is an error, never skipped:
     /// the check is what makes every op's before-image exact, and so its
     /// inverse correct.
-    public func applying(_ op: Op) throws -> Schema {
+    package func applying(_ op: Op) throws -> Schema {
         var s = self
         try s.apply(op)
         return s
     }
 
-    public func applying(_ ops: [Op]) throws -> Schema {
+    package func applying(_ ops: [Op]) throws -> Schema {
         var s = self
         for op in ops { try s.apply(op) }
         return s
     }
 
-    public mutating func apply(_ ops: [Op]) throws {
+    package mutating func apply(_ ops: [Op]) throws {
         for op in ops { try apply(op) }
     }
 
-    public mutating func apply(_ op: Op) throws {
+    package mutating func apply(_ op: Op) throws {
         switch op {
         case let .createTable(t, indexes, triggers):
             guard !nameIsTaken(t.name) else { throw SchemaError("cannot create table \(t.name): the name is taken") }

@@ -4,26 +4,26 @@ import Foundation
 /// An Ed25519 signature of an event's canonical bytes (the bytes whose
 /// SHA-256 is its id), and the public key that made it. It lives beside the
 /// event, outside its id: signing an event does not change it.
-public struct EventSignature: Hashable, Sendable {
+package struct EventSignature: Hashable, Sendable {
     /// The signer's public key, 32 raw bytes.
-    public let publicKey: [UInt8]
+    package let publicKey: [UInt8]
     /// 64 bytes.
-    public let bytes: [UInt8]
+    package let bytes: [UInt8]
 
-    public init(publicKey: [UInt8], bytes: [UInt8]) {
+    package init(publicKey: [UInt8], bytes: [UInt8]) {
         self.publicKey = publicKey
         self.bytes = bytes
     }
 
     /// `ed25519:` + base64 of the raw public key.
-    public var signedBy: String { EventSignature.keyText(publicKey) }
+    package var signedBy: String { EventSignature.keyText(publicKey) }
     /// Base64 of the 64 signature bytes.
-    public var text: String { Data(bytes).base64EncodedString() }
+    package var text: String { Data(bytes).base64EncodedString() }
 
-    public static func keyText(_ raw: [UInt8]) -> String { "ed25519:" + Data(raw).base64EncodedString() }
+    package static func keyText(_ raw: [UInt8]) -> String { "ed25519:" + Data(raw).base64EncodedString() }
 
     /// Reads the two wire fields, `signed_by` and `signature`.
-    public init(signedBy: String, signature: String) throws {
+    package init(signedBy: String, signature: String) throws {
         self.publicKey = try EventSignature.publicKey(signedBy)
         guard let raw = Data(base64Encoded: signature), raw.count == 64 else {
             throw SigningError("a signature is 64 bytes in base64; this one is not")
@@ -32,7 +32,7 @@ public struct EventSignature: Hashable, Sendable {
     }
 
     /// `ed25519:BASE64` -> 32 raw bytes.
-    public static func publicKey(_ text: String) throws -> [UInt8] {
+    package static func publicKey(_ text: String) throws -> [UInt8] {
         guard text.hasPrefix("ed25519:"), let raw = Data(base64Encoded: String(text.dropFirst(8))), raw.count == 32 else {
             throw SigningError("\(text.prefix(60)) is not a public key: expected ed25519: and the base64 of 32 bytes")
         }
@@ -40,36 +40,36 @@ public struct EventSignature: Hashable, Sendable {
     }
 
     /// Whether this signature was made by `publicKey` over `event`'s canonical bytes.
-    public func isValid(for event: Event) -> Bool {
+    package func isValid(for event: Event) -> Bool {
         guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey) else { return false }
         return key.isValidSignature(bytes, for: event.canonicalBytes)
     }
 }
 
-public struct SigningError: Error, CustomStringConvertible, Sendable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct SigningError: Error, CustomStringConvertible, Sendable {
+    package let message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }
 
 extension SigningError: StrataError {
-    public var exitStatus: ExitStatus { .usage }
-    public var errorCode: String { "signing" }
+    package var exitStatus: ExitStatus { .usage }
+    package var errorCode: String { "signing" }
 }
 
 /// A node's private key. Its file is strata's own two lines (a header and
 /// the base64 of the 32-byte seed), or an unencrypted OpenSSH ed25519 key
 /// (`ssh-keygen -t ed25519 -N ""`).
-public struct SigningKey: Sendable {
+package struct SigningKey: Sendable {
     /// The 32-byte seed (the private key's raw form).
     let seed: [UInt8]
     var key: Curve25519.Signing.PrivateKey { try! Curve25519.Signing.PrivateKey(rawRepresentation: seed) }
 
-    public static let header = "strata ed25519 private key"
+    package static let header = "strata ed25519 private key"
 
-    public static func generate() -> SigningKey { SigningKey(checkedSeed: Array(Curve25519.Signing.PrivateKey().rawRepresentation)) }
+    package static func generate() -> SigningKey { SigningKey(checkedSeed: Array(Curve25519.Signing.PrivateKey().rawRepresentation)) }
 
-    public init(seed: [UInt8]) throws {
+    package init(seed: [UInt8]) throws {
         guard (try? Curve25519.Signing.PrivateKey(rawRepresentation: seed)) != nil else {
             throw SigningError("an Ed25519 private key is a 32-byte seed")
         }
@@ -79,7 +79,7 @@ public struct SigningKey: Sendable {
     init(checkedSeed: [UInt8]) { seed = checkedSeed }
 
     /// Reads a key file's text; `source` names it in errors.
-    public init(fileText text: String, source: String) throws {
+    package init(fileText text: String, source: String) throws {
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         if lines.first == SigningKey.header, lines.count >= 2, let seed = Data(base64Encoded: lines[1]), seed.count == 32 {
             try self.init(seed: Array(seed))
@@ -93,18 +93,18 @@ public struct SigningKey: Sendable {
     }
 
     /// The file `keys generate` writes.
-    public var fileText: String { "\(SigningKey.header)\n\(Data(seed).base64EncodedString())\n" }
+    package var fileText: String { "\(SigningKey.header)\n\(Data(seed).base64EncodedString())\n" }
 
-    public var publicKey: [UInt8] { Array(key.publicKey.rawRepresentation) }
-    public var publicKeyText: String { EventSignature.keyText(publicKey) }
+    package var publicKey: [UInt8] { Array(key.publicKey.rawRepresentation) }
+    package var publicKeyText: String { EventSignature.keyText(publicKey) }
 
     /// The signature of `event`'s canonical bytes.
-    public func signature(for event: Event) throws -> EventSignature {
+    package func signature(for event: Event) throws -> EventSignature {
         EventSignature(publicKey: publicKey, bytes: Array(try key.signature(for: event.canonicalBytes)))
     }
 
     /// `event`, signed.
-    public func sign(_ event: Event) throws -> Event {
+    package func sign(_ event: Event) throws -> Event {
         var signed = event
         signed.signature = try signature(for: event)
         return signed
@@ -154,7 +154,7 @@ public struct SigningKey: Sendable {
 extension Event {
     /// This event with the signature a store keeps beside it (its two
     /// columns; none when either is empty).
-    public func withStoredSignature(signedBy: String?, signature: String?) throws -> Event {
+    package func withStoredSignature(signedBy: String?, signature: String?) throws -> Event {
         guard let signedBy, let signature else { return self }
         var e = self
         e.signature = try EventSignature(signedBy: signedBy, signature: signature)
@@ -166,10 +166,10 @@ extension Event {
 /// `trusted_keys` in a node's strata.toml): one `NAME PUBLIC_KEY` per line
 /// (`#` comments; `ed25519:BASE64` as `strata keys generate` prints it). A
 /// name may have several keys, for rotation.
-public struct TrustedKeys: Sendable {
+package struct TrustedKeys: Sendable {
     private var names: [String: String] = [:] // signed_by -> name
 
-    public init(text: String, source: String) throws {
+    package init(text: String, source: String) throws {
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
@@ -181,7 +181,7 @@ public struct TrustedKeys: Sendable {
         }
     }
 
-    public static func load(path: String) throws -> TrustedKeys {
+    package static func load(path: String) throws -> TrustedKeys {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw SigningError("cannot read the trusted keys file \(path); write one `NAME ed25519:BASE64` line per trusted key")
         }
@@ -189,7 +189,7 @@ public struct TrustedKeys: Sendable {
     }
 
     /// The trusted name of a key, if it is trusted.
-    public func name(of signedBy: String) -> String? { names[signedBy] }
+    package func name(of signedBy: String) -> String? { names[signedBy] }
 }
 
 
@@ -197,7 +197,7 @@ extension TrustedKeys {
     /// Why `e` is not trusted (nil when it is): a signature that does not
     /// verify always, and with `requireSignature` a missing one, or one by
     /// a key this file does not hold.
-    public func refusal(of e: Event, requireSignature: Bool) -> (code: String, reason: String)? {
+    package func refusal(of e: Event, requireSignature: Bool) -> (code: String, reason: String)? {
         guard let signature = e.signature else {
             return requireSignature ? ("signature.missing", "is not signed") : nil
         }

@@ -1,5 +1,5 @@
 /// How a strata command ends (docs/CONTRACT.md, "Exit codes").
-public enum ExitStatus: Int32, Sendable, CaseIterable {
+package enum ExitStatus: Int32, Sendable, CaseIterable {
     case done = 0
     /// A check found a difference (`check`, `verify`), or the log is corrupt.
     case difference = 1
@@ -15,33 +15,33 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
 /// machine-readable code (`--json` output, the registry's error bodies), so
 /// a new error type cannot fall through to a guessed exit code: it must
 /// conform, and conforming means stating both.
-public protocol StrataError: Error, CustomStringConvertible {
+package protocol StrataError: Error, CustomStringConvertible {
     var exitStatus: ExitStatus { get }
     /// Dotted and lowercase, e.g. `log.conflict`; never reworded once released.
     var errorCode: String { get }
 }
 
 extension SchemaError: StrataError {
-    public var exitStatus: ExitStatus { .usage }
-    public var errorCode: String { "schema.precondition" }
+    package var exitStatus: ExitStatus { .usage }
+    package var errorCode: String { "schema.precondition" }
 }
 
 extension HistoryError: StrataError {
-    public var exitStatus: ExitStatus { .usage }
-    public var errorCode: String { "history.invalid" }
+    package var exitStatus: ExitStatus { .usage }
+    package var errorCode: String { "history.invalid" }
 }
 
 extension SQLLexError: StrataError {
-    public var exitStatus: ExitStatus { .usage }
-    public var errorCode: String { "sql.lex" }
+    package var exitStatus: ExitStatus { .usage }
+    package var errorCode: String { "sql.lex" }
 }
 
 extension JSONParseError: StrataError {
-    public var exitStatus: ExitStatus { .usage }
-    public var errorCode: String { "json.malformed" }
+    package var exitStatus: ExitStatus { .usage }
+    package var errorCode: String { "json.malformed" }
 }
 
 extension EventDecodingError: StrataError {
-    public var exitStatus: ExitStatus { .usage }
-    public var errorCode: String { "event.invalid" }
+    package var exitStatus: ExitStatus { .usage }
+    package var errorCode: String { "event.invalid" }
 }

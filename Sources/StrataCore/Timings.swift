@@ -7,13 +7,13 @@ import Darwin
 /// Where a command's time goes, phase by phase, on stderr when
 /// `STRATA_TIMINGS=1` (a diagnostic for `ops/bench` and for a user who asks
 /// why a command is slow; nothing else reads it).
-public struct Timings: ~Copyable {
-    public static let enabled = getenv("STRATA_TIMINGS").map { String(cString: $0) == "1" } ?? false
+package struct Timings: ~Copyable {
+    package static let enabled = getenv("STRATA_TIMINGS").map { String(cString: $0) == "1" } ?? false
     private var last: Double
     private var phases: [(String, Double)] = []
     private let what: String
 
-    public init(_ what: String) {
+    package init(_ what: String) {
         self.what = what
         last = Timings.now()
     }
@@ -25,7 +25,7 @@ public struct Timings: ~Copyable {
     }
 
     /// Ends the phase named `name`.
-    public mutating func lap(_ name: String) {
+    package mutating func lap(_ name: String) {
         guard Timings.enabled else { return }
         let t = Timings.now()
         phases.append((name, t - last))

@@ -4,7 +4,7 @@ import StrataWire
 
 /// The registry's storage in memory: the second implementation, run through
 /// the same tests as the SQLite one.
-public actor MemoryRegistryStore: RegistryStore {
+package actor MemoryRegistryStore: RegistryStore {
     struct Project {
         var log = MemoryEventLog(snapshotInterval: 256)
         var pushed: [String: (by: String, at: String)] = [:]
@@ -16,9 +16,9 @@ public actor MemoryRegistryStore: RegistryStore {
     private var byName: [String: Project] = [:]
     private var auditSeq: Int64 = 0
 
-    public nonisolated var location: String { "(memory)" }
+    package nonisolated var location: String { "(memory)" }
 
-    public init() {}
+    package init() {}
 
     private func project(_ name: String) throws -> Project {
         guard let p = byName[name] else { throw RegistryError.unknownProject(name) }
@@ -30,23 +30,23 @@ public actor MemoryRegistryStore: RegistryStore {
         byName[name]?.audit.append(AuditRecord(seq: auditSeq, action: action, identity: identity, at: time, detail: detail))
     }
 
-    public func createProject(_ name: String, by identity: String, at time: String) throws {
+    package func createProject(_ name: String, by identity: String, at time: String) throws {
         guard byName[name] == nil else { throw RegistryError.projectExists(name) }
         byName[name] = Project()
         audit(name, "create-project", identity, time, .object([:]))
     }
 
-    public func hasProject(_ name: String) throws -> Bool { byName[name] != nil }
-    public func projects() throws -> [String] { byName.keys.sorted() }
-    public func head(of name: String) throws -> String? { try project(name).log.heads().first }
-    public func count(of name: String) throws -> Int { try project(name).log.count() }
+    package func hasProject(_ name: String) throws -> Bool { byName[name] != nil }
+    package func projects() throws -> [String] { byName.keys.sorted() }
+    package func head(of name: String) throws -> String? { try project(name).log.heads().first }
+    package func count(of name: String) throws -> Int { try project(name).log.count() }
 
-    public func countAfter(_ after: String, of name: String) throws -> Int {
+    package func countAfter(_ after: String, of name: String) throws -> Int {
         let all = try project(name).log.allEvents()
         return all.firstIndex { $0.id == after }.map { all.count - $0 - 1 } ?? 0
     }
 
-    public func events(of name: String, after: String?, limit: Int) throws -> (events: [PushedEvent], more: Bool) {
+    package func events(of name: String, after: String?, limit: Int) throws -> (events: [PushedEvent], more: Bool) {
         let p = try project(name)
         let all = try p.log.allEvents()
         var start = 0
@@ -58,7 +58,7 @@ public actor MemoryRegistryStore: RegistryStore {
         return (page, all.count - start > limit)
     }
 
-    public func push(_ events: [Event], to name: String, base: String?, by identity: String, signers: [String], at time: String) throws -> String {
+    package func push(_ events: [Event], to name: String, base: String?, by identity: String, signers: [String], at time: String) throws -> String {
         let p = try project(name)
         guard try p.log.heads().first == base else { throw RegistryError.conflict(head: try p.log.heads().first) }
         // Stage on a copy (copy on write, not a second validation of every event): all or nothing.
@@ -74,15 +74,15 @@ public actor MemoryRegistryStore: RegistryStore {
         return heads[0]
     }
 
-    public func setTarget(_ revision: String, environment: String, of name: String, by identity: String, at time: String) throws {
+    package func setTarget(_ revision: String, environment: String, of name: String, by identity: String, at time: String) throws {
         guard try project(name).log.contains(revision) else { throw RegistryError.notFound("revision \(revision.prefix(12)) is not in project \(name); push it first") }
         byName[name]!.targets[environment] = EnvironmentTarget(name: environment, revision: revision, setBy: identity, setAt: time)
         audit(name, "promote", identity, time, .object(["environment": .string(environment), "revision": .string(revision)]))
     }
 
-    public func targets(of name: String) throws -> [EnvironmentTarget] { try project(name).targets.values.sorted { $0.name < $1.name } }
+    package func targets(of name: String) throws -> [EnvironmentTarget] { try project(name).targets.values.sorted { $0.name < $1.name } }
 
-    public func record(_ reports: [Report], of name: String, by identity: String, at time: String) throws {
+    package func record(_ reports: [Report], of name: String, by identity: String, at time: String) throws {
         _ = try project(name)
         for report in reports {
             byName[name]!.reports["\(report.node)\u{1}\(report.database)"] = StoredReport(report: report, reportedBy: identity, reportedAt: time)
@@ -90,9 +90,9 @@ public actor MemoryRegistryStore: RegistryStore {
         }
     }
 
-    public func reports(of name: String) throws -> [StoredReport] {
+    package func reports(of name: String) throws -> [StoredReport] {
         try project(name).reports.values.sorted { ($0.report.node, $0.report.database) < ($1.report.node, $1.report.database) }
     }
 
-    public func audit(of name: String) throws -> [AuditRecord] { try project(name).audit }
+    package func audit(of name: String) throws -> [AuditRecord] { try project(name).audit }
 }

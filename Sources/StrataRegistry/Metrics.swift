@@ -6,14 +6,14 @@ import Prometheus
 /// registry's head moved (409); events stored by pushes; pulls refused
 /// because the store holds an edited event; and how long pulls take. Counted per process: several registry processes on one
 /// store are scraped one by one and summed by Prometheus.
-public final class RegistryMetrics: Sendable {
+package final class RegistryMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let conflicts: Counter
     let eventsStored: Counter
     let pullLatency: DurationHistogram
     let corruptEvents: Counter
 
-    public init() {
+    package init() {
         conflicts = registry.makeCounter(descriptor: Self.name(
             "push_conflicts", "total", "Pushes refused with 409 because the project's head moved (the client rebases and retries)."))
         eventsStored = registry.makeCounter(descriptor: Self.name("events_stored", "total", "Events appended by pushes to this process."))
@@ -37,7 +37,7 @@ public final class RegistryMetrics: Sendable {
     }
 
     /// The Prometheus text exposition format.
-    public var text: [UInt8] { registry.emitToBuffer() }
+    package var text: [UInt8] { registry.emitToBuffer() }
 }
 
 /// Counts every answer by the route it matched (its pattern, so a project's

@@ -18,8 +18,8 @@ import StrataWire
 /// the parent's state) against a per-process copy of the project's log in
 /// memory, brought up to date under the row lock from the events other
 /// processes appended.
-public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
-    public let location: String
+package final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
+    package let location: String
     let client: PostgresClient
     let logger: Logger
     private let runner: Task<Void, Never>
@@ -68,7 +68,7 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
 
     /// Connects (the pool reconnects by itself after PostgreSQL restarts) and
     /// brings the schema to this build's version, one process at a time.
-    public init(url: String, connectTimeout: Duration = .seconds(3), logger: Logger = Logger(label: "strata-registry.postgres")) async throws {
+    package init(url: String, connectTimeout: Duration = .seconds(3), logger: Logger = Logger(label: "strata-registry.postgres")) async throws {
         let target = try PostgresTarget(url)
         location = target.location
         self.connectTimeout = connectTimeout
@@ -86,7 +86,7 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
     deinit { runner.cancel() }
 
     /// Stops the connection pool.
-    public func close() { runner.cancel() }
+    package func close() { runner.cancel() }
 
     /// The URL without its password, for messages and logs.
     static func redacted(_ url: String) -> String {
@@ -197,7 +197,7 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
 
     // MARK: - RegistryStore
 
-    public func createProject(_ name: String, by identity: String, at time: String) async throws {
+    package func createProject(_ name: String, by identity: String, at time: String) async throws {
         let logger = logger
         try await transaction { db in
             let rows = try await db.query("INSERT INTO projects (name, created_by, created_at) VALUES (\(name), \(identity), \(time)) ON CONFLICT DO NOTHING RETURNING name",
@@ -207,12 +207,12 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
         }
     }
 
-    public func hasProject(_ name: String) async throws -> Bool {
+    package func hasProject(_ name: String) async throws -> Bool {
         let logger = logger
         return try await withConnection { db in !(try await db.query("SELECT 1 FROM projects WHERE name = \(name)", logger: logger).collect().isEmpty) }
     }
 
-    public func projects() async throws -> [String] {
+    package func projects() async throws -> [String] {
         let logger = logger
         return try await withConnection { db in
             var names: [String] = []
@@ -221,12 +221,12 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
         }
     }
 
-    public func head(of project: String) async throws -> String? {
+    package func head(of project: String) async throws -> String? {
         let logger = logger
         return try await withConnection { try await PostgresRegistryStore.projectRow($0, project, logger).head }
     }
 
-    public func count(of project: String) async throws -> Int {
+    package func count(of project: String) async throws -> Int {
         let logger = logger
         return try await withConnection { try await PostgresRegistryStore.projectRow($0, project, logger).count }
     }
@@ -236,7 +236,7 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
         return nil
     }
 
-    public func countAfter(_ after: String, of project: String) async throws -> Int {
+    package func countAfter(_ after: String, of project: String) async throws -> Int {
         let logger = logger
         return try await withConnection { db in
             let count = try await PostgresRegistryStore.projectRow(db, project, logger).count
@@ -244,7 +244,7 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
         }
     }
 
-    public func events(of project: String, after: String?, limit: Int) async throws -> (events: [PushedEvent], more: Bool) {
+    package func events(of project: String, after: String?, limit: Int) async throws -> (events: [PushedEvent], more: Bool) {
         let logger = logger
         return try await withConnection { db in
             _ = try await PostgresRegistryStore.projectRow(db, project, logger)
@@ -320,7 +320,7 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
         lock.withLock { if logs[project] === log { logs[project] = nil } }
     }
 
-    public func push(_ events: [Event], to project: String, base: String?, by identity: String, signers: [String], at time: String) async throws -> String {
+    package func push(_ events: [Event], to project: String, base: String?, by identity: String, signers: [String], at time: String) async throws -> String {
         let logger = logger
         let cached = Box<MemoryEventLog>()
         do {
@@ -352,7 +352,7 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
         }
     }
 
-    public func setTarget(_ revision: String, environment: String, of project: String, by identity: String, at time: String) async throws {
+    package func setTarget(_ revision: String, environment: String, of project: String, by identity: String, at time: String) async throws {
         let logger = logger
         try await transaction { db in
             _ = try await PostgresRegistryStore.projectRow(db, project, logger)
@@ -368,7 +368,7 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
         }
     }
 
-    public func targets(of project: String) async throws -> [EnvironmentTarget] {
+    package func targets(of project: String) async throws -> [EnvironmentTarget] {
         let logger = logger
         return try await withConnection { db in
             _ = try await PostgresRegistryStore.projectRow(db, project, logger)
@@ -381,7 +381,7 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
         }
     }
 
-    public func record(_ reports: [Report], of project: String, by identity: String, at time: String) async throws {
+    package func record(_ reports: [Report], of project: String, by identity: String, at time: String) async throws {
         let logger = logger
         try await transaction { db in
             _ = try await PostgresRegistryStore.projectRow(db, project, logger)
@@ -399,7 +399,7 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
         }
     }
 
-    public func reports(of project: String) async throws -> [StoredReport] {
+    package func reports(of project: String) async throws -> [StoredReport] {
         let logger = logger
         return try await withConnection { db in
             _ = try await PostgresRegistryStore.projectRow(db, project, logger)
@@ -418,7 +418,7 @@ public final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
         }
     }
 
-    public func audit(of project: String) async throws -> [AuditRecord] {
+    package func audit(of project: String) async throws -> [AuditRecord] {
         let logger = logger
         return try await withConnection { db in
             _ = try await PostgresRegistryStore.projectRow(db, project, logger)
@@ -533,7 +533,7 @@ extension PostgresRegistryStore: ProjectLoading {
     /// Writes a project as another store held it, in one transaction. The
     /// events are checked as a push would check them (each id recomputed
     /// from its bytes, parents known, ops fold onto the parent's state).
-    public func load(_ project: ProjectDump) async throws {
+    package func load(_ project: ProjectDump) async throws {
         let log = MemoryEventLog(snapshotInterval: 256)
         do {
             try log.append(try project.events.map { pushed in

@@ -9,13 +9,13 @@ import StrataWire
 
 /// The storage, the tokens and the trusted keys a request is checked
 /// against. The store serialises what needs it (see `RegistryStore`).
-public actor RegistryService {
+package actor RegistryService {
     nonisolated let store: any RegistryStore
     let tokens: TokenTable
     let trustedKeys: TrustedKeys?
     nonisolated let metrics = RegistryMetrics()
 
-    public init(store: any RegistryStore, tokens: TokenTable, trustedKeys: TrustedKeys? = nil) {
+    package init(store: any RegistryStore, tokens: TokenTable, trustedKeys: TrustedKeys? = nil) {
         self.store = store
         self.tokens = tokens
         self.trustedKeys = trustedKeys
@@ -86,25 +86,25 @@ struct HTTPFailure: Error {
     }
 }
 
-public struct RegistryOptions: Sendable {
-    public var host = "127.0.0.1"
-    public var port = 8080
+package struct RegistryOptions: Sendable {
+    package var host = "127.0.0.1"
+    package var port = 8080
     /// Requests larger than this are refused with 413.
-    public var maxBodyBytes = 32 << 20
+    package var maxBodyBytes = 32 << 20
     /// Pages at /ui need no token.
-    public var publicRead = false
+    package var publicRead = false
     /// A connection that sends nothing for this long is closed (idle
     /// keep-alive sockets, or ones opened and never used).
-    public var idleTimeoutSeconds = 30
+    package var idleTimeoutSeconds = 30
     /// Connections open at once. Past it the server stops accepting (new
     /// ones wait in the listen queue) until one closes, so sockets held
     /// open cannot exhaust its file descriptors.
-    public var maxConnections = 512
-    public init() {}
+    package var maxConnections = 512
+    package init() {}
 }
 
 /// The registry's clock: UTC, milliseconds.
-public func registryTimestamp() -> String { Timestamp.iso8601(Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))) }
+package func registryTimestamp() -> String { Timestamp.iso8601(Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))) }
 
 func now() -> String { registryTimestamp() }
 
@@ -209,7 +209,7 @@ struct DeclaredMethodsMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// The registry's routes (docs/openapi.yaml). Tests and `registry serve` both build it here.
-public func buildRouter(service: RegistryService, options: RegistryOptions) -> Router<RegistryContext> {
+package func buildRouter(service: RegistryService, options: RegistryOptions) -> Router<RegistryContext> {
     let router = Router(context: RegistryContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: MetricsMiddleware(metrics: service.metrics))
@@ -368,7 +368,7 @@ func fleet(of project: String, in store: any RegistryStore) async throws -> Flee
 
 /// The registry application; `onRunning` receives the bound port (the real
 /// one when `options.port` is 0).
-public func buildApplication(service: RegistryService, options: RegistryOptions, logger: Logger,
+package func buildApplication(service: RegistryService, options: RegistryOptions, logger: Logger,
                              onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
     Application(
         router: buildRouter(service: service, options: options),
@@ -382,7 +382,7 @@ public func buildApplication(service: RegistryService, options: RegistryOptions,
 /// The store `registry serve --store` names: `postgres://…` (or
 /// `postgresql://…`) for PostgreSQL, else a SQLite file (`sqlite:PATH` or a
 /// plain path).
-public func openRegistryStore(_ spec: String) async throws -> any RegistryStore {
+package func openRegistryStore(_ spec: String) async throws -> any RegistryStore {
     if spec.hasPrefix("postgres://") || spec.hasPrefix("postgresql://") {
         return try await PostgresRegistryStore(url: spec)
     }
@@ -396,7 +396,7 @@ public func openRegistryStore(_ spec: String) async throws -> any RegistryStore 
 /// `strata registry serve`: opens the store and the tokens, creates the
 /// named projects if missing, and serves until SIGINT or SIGTERM.
 /// `onListening` receives the bound port once the server accepts requests.
-public func serveRegistry(store storeSpec: String, tokensPath: String?, trustedKeysPath: String? = nil, projects: [String], options: RegistryOptions,
+package func serveRegistry(store storeSpec: String, tokensPath: String?, trustedKeysPath: String? = nil, projects: [String], options: RegistryOptions,
                           onListening: @escaping @Sendable (Int) async -> Void) async throws {
     let table = try tokensPath.map { try TokenTable.load(path: $0) } ?? TokenTable(text: "", source: "")
     let trusted = try trustedKeysPath.map { try TrustedKeys.load(path: $0) }

@@ -2,7 +2,7 @@ import StrataCore
 import StrataWire
 
 /// A refusal by the registry's storage, mapped to an HTTP status by the server.
-public enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
+package enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
     case unknownProject(String)
     case projectExists(String)
     case conflict(head: String?)
@@ -18,7 +18,7 @@ public enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
     /// (edited outside the registry): never served; 503, and counted.
     case corrupt(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unknownProject(let p): return "unknown project \(p); an admin creates it with `strata registry project create \(p)` (PUT /v1/projects/\(p)), or `strata registry serve --project \(p)`"
         case .projectExists(let p): return "project \(p) exists already"
@@ -35,12 +35,12 @@ public enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
 }
 
 /// A node's last report on one database, and who delivered it when.
-public struct StoredReport: Sendable, Equatable {
-    public let report: Report
-    public let reportedBy: String
-    public let reportedAt: String
+package struct StoredReport: Sendable, Equatable {
+    package let report: Report
+    package let reportedBy: String
+    package let reportedAt: String
 
-    public init(report: Report, reportedBy: String, reportedAt: String) {
+    package init(report: Report, reportedBy: String, reportedAt: String) {
         self.report = report
         self.reportedBy = reportedBy
         self.reportedAt = reportedAt
@@ -55,7 +55,7 @@ public struct StoredReport: Sendable, Equatable {
 /// one project wait for each other; the PostgreSQL store runs requests
 /// side by side, and its database serialises
 /// pushes to one project.
-public protocol RegistryStore: AnyObject, Sendable {
+package protocol RegistryStore: AnyObject, Sendable {
     /// Where the store lives, as `registry serve --store` names it (no password).
     var location: String { get }
     func createProject(_ name: String, by identity: String, at time: String) async throws
@@ -82,14 +82,14 @@ public protocol RegistryStore: AnyObject, Sendable {
 }
 
 extension RegistryError: StrataError {
-    public var exitStatus: ExitStatus {
+    package var exitStatus: ExitStatus {
         switch self {
         case .unavailable, .storeFull, .corrupt: return .unreachable
         case .storeFailed: return .difference
         default: return .usage
         }
     }
-    public var errorCode: String {
+    package var errorCode: String {
         switch self {
         case .unknownProject: return "project.unknown"
         case .projectExists: return "project.exists"
@@ -106,7 +106,7 @@ extension RegistryError: StrataError {
 
 extension RegistryStore {
     /// A push of unsigned events (no signer to record).
-    public func push(_ events: [Event], to project: String, base: String?, by identity: String, at time: String) async throws -> String {
+    package func push(_ events: [Event], to project: String, base: String?, by identity: String, at time: String) async throws -> String {
         try await push(events, to: project, base: base, by: identity, signers: [], at: time)
     }
 }

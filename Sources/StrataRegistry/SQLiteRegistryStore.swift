@@ -15,8 +15,8 @@ import StrataWire
 /// long push to one project does not hold up pulls, or pushes to
 /// another. Everything else reads and writes through this actor's
 /// connection.
-public actor SQLiteRegistryStore: RegistryStore {
-    public let path: String
+package actor SQLiteRegistryStore: RegistryStore {
+    package let path: String
     let db: Connection
     private var logs: [String: ProjectLog] = [:]
 
@@ -45,9 +45,9 @@ public actor SQLiteRegistryStore: RegistryStore {
         "CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
     ]
 
-    public nonisolated var location: String { path }
+    package nonisolated var location: String { path }
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         // Creates the shared tables (events, heads, snapshots, remote) too.
         _ = try SQLiteEventLog(path: path, create: true, project: "")
@@ -85,7 +85,7 @@ public actor SQLiteRegistryStore: RegistryStore {
                      [.text(project), .text(action), .text(identity), .text(time), .text(detail.canonicalString)])
     }
 
-    public func createProject(_ name: String, by identity: String, at time: String) throws {
+    package func createProject(_ name: String, by identity: String, at time: String) throws {
         try db.transaction {
             guard try db.scalar("SELECT 1 FROM projects WHERE name = ?", [.text(name)]) == nil else { throw RegistryError.projectExists(name) }
             try db.query("INSERT INTO projects (name, created_by, created_at) VALUES (?, ?, ?)", [.text(name), .text(identity), .text(time)])
@@ -93,32 +93,32 @@ public actor SQLiteRegistryStore: RegistryStore {
         }
     }
 
-    public func hasProject(_ name: String) throws -> Bool {
+    package func hasProject(_ name: String) throws -> Bool {
         try db.scalar("SELECT 1 FROM projects WHERE name = ?", [.text(name)]) != nil
     }
 
-    public func projects() throws -> [String] {
+    package func projects() throws -> [String] {
         try db.query("SELECT name FROM projects ORDER BY name").compactMap { $0[0].string }
     }
 
-    public func head(of project: String) throws -> String? {
+    package func head(of project: String) throws -> String? {
         try requireProject(project)
         return try db.scalar("SELECT h.id FROM heads h CROSS JOIN events e ON e.project = h.project AND e.id = h.id WHERE h.project = ? ORDER BY e.seq LIMIT 1",
                              [.text(project)])?.string
     }
 
-    public func count(of project: String) throws -> Int {
+    package func count(of project: String) throws -> Int {
         try requireProject(project)
         return Int(try db.scalar("SELECT count(*) FROM events WHERE project = ?", [.text(project)])?.int ?? 0)
     }
 
     /// A range count on the (project, seq) index.
-    public func countAfter(_ after: String, of project: String) throws -> Int {
+    package func countAfter(_ after: String, of project: String) throws -> Int {
         Int(try db.scalar("SELECT count(*) FROM events WHERE project = ? AND seq > (SELECT seq FROM events WHERE project = ? AND id = ?)",
                           [.text(project), .text(project), .text(after)])?.int ?? 0)
     }
 
-    public func events(of project: String, after: String?, limit: Int) throws -> (events: [PushedEvent], more: Bool) {
+    package func events(of project: String, after: String?, limit: Int) throws -> (events: [PushedEvent], more: Bool) {
         try requireProject(project)
         var from: Int64 = 0
         if let after {
@@ -142,12 +142,12 @@ public actor SQLiteRegistryStore: RegistryStore {
         return (events, rows.count > limit)
     }
 
-    public func push(_ events: [Event], to project: String, base: String?, by identity: String, signers: [String], at time: String) async throws -> String {
+    package func push(_ events: [Event], to project: String, base: String?, by identity: String, signers: [String], at time: String) async throws -> String {
         // Awaiting the project's own actor leaves this one free for every other request.
         try await log(project).push(events, base: base, by: identity, signers: signers, at: time)
     }
 
-    public func setTarget(_ revision: String, environment: String, of project: String, by identity: String, at time: String) throws {
+    package func setTarget(_ revision: String, environment: String, of project: String, by identity: String, at time: String) throws {
         try requireProject(project)
         guard try db.scalar("SELECT 1 FROM events WHERE project = ? AND id = ?", [.text(project), .text(revision)]) != nil else { throw RegistryError.notFound("revision \(revision.prefix(12)) is not in project \(project); push it first") }
         try db.transaction {
@@ -157,14 +157,14 @@ public actor SQLiteRegistryStore: RegistryStore {
         }
     }
 
-    public func targets(of project: String) throws -> [EnvironmentTarget] {
+    package func targets(of project: String) throws -> [EnvironmentTarget] {
         try requireProject(project)
         return try db.query("SELECT name, revision, set_by, set_at FROM environments WHERE project = ? ORDER BY name", [.text(project)]).map {
             EnvironmentTarget(name: $0[0].string ?? "", revision: $0[1].string ?? "", setBy: $0[2].string ?? "", setAt: $0[3].string ?? "")
         }
     }
 
-    public func record(_ reports: [Report], of project: String, by identity: String, at time: String) throws {
+    package func record(_ reports: [Report], of project: String, by identity: String, at time: String) throws {
         try requireProject(project)
         try db.transaction {
             for report in reports {
@@ -179,7 +179,7 @@ public actor SQLiteRegistryStore: RegistryStore {
         }
     }
 
-    public func reports(of project: String) throws -> [StoredReport] {
+    package func reports(of project: String) throws -> [StoredReport] {
         try requireProject(project)
         return try db.query("""
             SELECT node, database, revision, direction, at, environment, reported_by, reported_at, drifted FROM reports WHERE project = ? ORDER BY node, database
@@ -191,7 +191,7 @@ public actor SQLiteRegistryStore: RegistryStore {
         }
     }
 
-    public func audit(of project: String) throws -> [AuditRecord] {
+    package func audit(of project: String) throws -> [AuditRecord] {
         try requireProject(project)
         return try db.query("SELECT seq, action, identity, at, detail FROM audit WHERE project = ? ORDER BY seq", [.text(project)]).map {
             AuditRecord(seq: $0[0].int ?? 0, action: $0[1].string ?? "", identity: $0[2].string ?? "", at: $0[3].string ?? "",

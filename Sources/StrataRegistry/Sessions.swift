@@ -6,11 +6,11 @@ import StrataCore
 /// The request context of the registry's routes: Hummingbird's basic one
 /// plus the peer's address, which the backoff on failed authentication
 /// keys on.
-public struct RegistryContext: RequestContext, RemoteAddressRequestContext {
-    public var coreContext: CoreRequestContextStorage
-    public let remoteAddress: SocketAddress?
+package struct RegistryContext: RequestContext, RemoteAddressRequestContext {
+    package var coreContext: CoreRequestContextStorage
+    package let remoteAddress: SocketAddress?
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
     }

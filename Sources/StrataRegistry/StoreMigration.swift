@@ -4,31 +4,31 @@ import StrataWire
 
 /// Everything a store holds about one project, in its order: what
 /// `strata registry migrate-store` moves from one store to another.
-public struct ProjectDump: Sendable {
-    public let name: String
-    public let events: [PushedEvent]
-    public let targets: [EnvironmentTarget]
-    public let reports: [StoredReport]
-    public let audit: [AuditRecord]
+package struct ProjectDump: Sendable {
+    package let name: String
+    package let events: [PushedEvent]
+    package let targets: [EnvironmentTarget]
+    package let reports: [StoredReport]
+    package let audit: [AuditRecord]
 
     /// Who created the project and when, from its audit trail.
     var created: (by: String, at: String) {
         audit.first { $0.action == "create-project" }.map { ($0.identity, $0.at) } ?? ("migrate-store", audit.first?.at ?? "")
     }
 
-    public static func read(_ name: String, from store: any RegistryStore) async throws -> ProjectDump {
+    package static func read(_ name: String, from store: any RegistryStore) async throws -> ProjectDump {
         ProjectDump(name: name, events: try await read(name, eventsOnlyFrom: store), targets: try await store.targets(of: name),
                            reports: try await store.reports(of: name), audit: try await store.audit(of: name))
     }
 
     /// What a person compares: counts and the head.
-    public var summary: String {
+    package var summary: String {
         "\(events.count) events, head \(events.last.map { String($0.event.id.prefix(12)) } ?? "base"), \(targets.count) environments, "
             + "\(reports.count) reports, \(audit.count) audit entries"
     }
 
     /// The differences between two dumps of one project, as sentences (none: the same).
-    public func differences(from other: ProjectDump) -> [String] {
+    package func differences(from other: ProjectDump) -> [String] {
         var found: [String] = []
         if events.map(\.event.id) != other.events.map(\.event.id) { found.append("the events differ (\(events.count) against \(other.events.count))") }
         if events.map(\.pushedBy) != other.events.map(\.pushedBy) || events.map(\.pushedAt) != other.events.map(\.pushedAt) {
@@ -45,7 +45,7 @@ public struct ProjectDump: Sendable {
 
 /// A store that can take a project as another store held it (its events
 /// with who pushed them, and its audit trail with the original times).
-public protocol ProjectLoading: RegistryStore {
+package protocol ProjectLoading: RegistryStore {
     func load(_ project: ProjectDump) async throws
 }
 
@@ -54,7 +54,7 @@ public protocol ProjectLoading: RegistryStore {
 /// recomputes every event id from the bytes the target stored. Refuses
 /// (writing nothing) when the target already holds one of the projects.
 /// Returns one line per project.
-public func migrateStore(from source: any RegistryStore, to target: any ProjectLoading, progress: (String) -> Void = { _ in }) async throws -> [String] {
+package func migrateStore(from source: any RegistryStore, to target: any ProjectLoading, progress: (String) -> Void = { _ in }) async throws -> [String] {
     let names = try await source.projects()
     let existing = Set(try await target.projects()).intersection(names)
     guard existing.isEmpty else {

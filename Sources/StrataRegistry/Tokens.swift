@@ -2,10 +2,10 @@ import Foundation
 import StrataCore
 
 /// Who a bearer token says the caller is.
-public struct Identity: Sendable, Equatable {
-    public enum Role: Int, Sendable, Comparable, CaseIterable {
+package struct Identity: Sendable, Equatable {
+    package enum Role: Int, Sendable, Comparable, CaseIterable {
         case read = 0, push = 1, admin = 2
-        public static func < (a: Role, b: Role) -> Bool { a.rawValue < b.rawValue }
+        package static func < (a: Role, b: Role) -> Bool { a.rawValue < b.rawValue }
         init?(name: String) {
             switch name {
             case "read": self = .read
@@ -16,27 +16,27 @@ public struct Identity: Sendable, Equatable {
         }
     }
 
-    public let name: String
-    public let role: Role
+    package let name: String
+    package let role: Role
     /// The projects it may act on; nil for all.
-    public let projects: Set<String>?
+    package let projects: Set<String>?
     /// The nodes it reports for (`nodes=` in the tokens file); nil for the
     /// node named as the token is.
-    public let nodes: Set<String>?
+    package let nodes: Set<String>?
 
-    public init(name: String, role: Role, projects: Set<String>? = nil, nodes: Set<String>? = nil) {
+    package init(name: String, role: Role, projects: Set<String>? = nil, nodes: Set<String>? = nil) {
         self.name = name
         self.role = role
         self.projects = projects
         self.nodes = nodes
     }
 
-    public func mayAct(on project: String) -> Bool { projects.map { $0.contains(project) } ?? true }
+    package func mayAct(on project: String) -> Bool { projects.map { $0.contains(project) } ?? true }
 
     /// A node's reports come from its own identity: a token bound to it
     /// with `nodes=`, else one of the node's own name. An admin may
     /// report for any node (to correct the fleet's view by hand).
-    public func mayReport(for node: String) -> Bool {
+    package func mayReport(for node: String) -> Bool {
         role == .admin || (nodes.map { $0.contains(node) } ?? (node == name))
     }
 
@@ -52,10 +52,10 @@ public struct Identity: Sendable, Equatable {
 /// project, and without `nodes=` it reports only for the node named NAME. Only
 /// SHA-256 hashes of the secrets are kept in memory; a SECRET written as
 /// `sha256:HEX` lets the file itself hold no secret at all.
-public struct TokenTable: Sendable {
+package struct TokenTable: Sendable {
     private var byHash: [String: Identity] = [:]
 
-    public init(text: String, source: String) throws {
+    package init(text: String, source: String) throws {
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
@@ -76,7 +76,7 @@ public struct TokenTable: Sendable {
         }
     }
 
-    public static func load(path: String) throws -> TokenTable {
+    package static func load(path: String) throws -> TokenTable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw RegistryError.invalid("cannot read the tokens file \(path)")
         }
@@ -86,10 +86,10 @@ public struct TokenTable: Sendable {
     static func hash(_ secret: String) -> String { Event.hash(bytes: Array(secret.utf8)) }
 
     /// The identity of an `Authorization: Bearer ...` header, if the token is known.
-    public func identify(authorization: String?) -> Identity? {
+    package func identify(authorization: String?) -> Identity? {
         guard let header = authorization, header.hasPrefix("Bearer ") else { return nil }
         return byHash[TokenTable.hash(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))]
     }
 
-    public var isEmpty: Bool { byHash.isEmpty }
+    package var isEmpty: Bool { byHash.isEmpty }
 }

@@ -12,11 +12,11 @@ import Synchronization
 /// with a clear message when a row actually reaches it. A data step over an
 /// empty table (an import, a proof, a fresh database) runs; one over rows
 /// stops before anything is committed.
-public enum ApplicationFunctions {
+package enum ApplicationFunctions {
     private static let declared = Mutex<[String]>([])
 
     /// The names every connection opened from now on gets a stand-in for.
-    public static func declare(_ names: [String]) {
+    package static func declare(_ names: [String]) {
         declared.withLock { $0 = names }
     }
 

@@ -5,7 +5,7 @@ import StrataCore
 /// by SQLite's authorizer (`sqlite3_set_authorizer`) while each statement
 /// is prepared. SQL from outside (a pushed event, a pulled one, a models
 /// file, another tool's migrations) reaches SQLite only under one of these.
-public enum Confinement: Sendable, Equatable {
+package enum Confinement: Sendable, Equatable {
     /// strata's own plan statements: tables, indexes, views, triggers and
     /// virtual tables of the main database, rows of any table; no
     /// ATTACH/DETACH, no transaction control, no PRAGMA but the planner's
@@ -23,14 +23,14 @@ public enum Confinement: Sendable, Equatable {
 }
 
 /// Why the authorizer refused a statement, in words for an `error:`.
-public struct ConfinementRefusal: Error, CustomStringConvertible, Sendable {
-    public let reason: String
-    public var description: String { reason }
+package struct ConfinementRefusal: Error, CustomStringConvertible, Sendable {
+    package let reason: String
+    package var description: String { reason }
 }
 
 extension ConfinementRefusal: StrataError {
-    public var exitStatus: ExitStatus { .usage }
-    public var errorCode: String { "sql.refused" }
+    package var exitStatus: ExitStatus { .usage }
+    package var errorCode: String { "sql.refused" }
 }
 
 /// The authorizer's state for one connection: the policy in force and the
@@ -141,7 +141,7 @@ extension Connection {
     /// Runs `body` with every statement it prepares confined to `policy`.
     /// A refusal is thrown as a `ConfinementRefusal` that says what the
     /// statement tried.
-    public func confined<T>(_ policy: Confinement, _ body: () throws -> T) throws -> T {
+    package func confined<T>(_ policy: Confinement, _ body: () throws -> T) throws -> T {
         let state = authorizer
         let previous = state.policy
         state.policy = policy
@@ -174,7 +174,7 @@ extension Connection {
 
     /// Prepares and runs exactly one statement: text after it (but white
     /// space, comments and `;`) is refused, never run.
-    public func executeOne(_ sql: String) throws {
+    package func executeOne(_ sql: String) throws {
         var stmt: OpaquePointer?
         var tail: UnsafePointer<CChar>?
         try sql.withCString { start in

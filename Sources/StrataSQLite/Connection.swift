@@ -3,14 +3,14 @@ import StrataCore
 import Foundation
 
 /// A value read from or bound to SQLite.
-public enum Value: Hashable, Sendable {
+package enum Value: Hashable, Sendable {
     case null
     case int(Int64)
     case real(Double)
     case text(String)
     case blob([UInt8])
 
-    public var string: String? {
+    package var string: String? {
         switch self {
         case .text(let s): return s
         case .int(let i): return String(i)
@@ -20,7 +20,7 @@ public enum Value: Hashable, Sendable {
         }
     }
 
-    public var int: Int64? {
+    package var int: Int64? {
         switch self {
         case .int(let i): return i
         case .text(let s): return Int64(s)
@@ -28,7 +28,7 @@ public enum Value: Hashable, Sendable {
         }
     }
 
-    public var bytes: [UInt8]? {
+    package var bytes: [UInt8]? {
         switch self {
         case .blob(let b): return b
         case .text(let s): return Array(s.utf8)
@@ -38,16 +38,16 @@ public enum Value: Hashable, Sendable {
 }
 
 /// An SQLite error, with the statement that caused it.
-public struct SQLiteError: Error, CustomStringConvertible, Sendable {
-    public let code: Int32
-    public let message: String
-    public let sql: String?
+package struct SQLiteError: Error, CustomStringConvertible, Sendable {
+    package let code: Int32
+    package let message: String
+    package let sql: String?
 
-    public var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
+    package var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
     /// The disk (or the database's size limit) is full.
-    public var isFull: Bool { code & 0xFF == SQLITE_FULL }
+    package var isFull: Bool { code & 0xFF == SQLITE_FULL }
 
-    public var description: String {
+    package var description: String {
         if let sql { return "SQLite error \(code): \(message) - while executing `\(sql)`" }
         return "SQLite error \(code): \(message)"
     }
@@ -63,21 +63,24 @@ private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 /// (`PRAGMA foreign_keys` outside the transaction, `legacy_alter_table` for
 /// one statement, `BEGIN IMMEDIATE` that fails at once rather than waiting),
 /// and it needs nothing else that GRDB offers. See docs/DECISIONS.md.
-public final class Connection: @unchecked Sendable {
+package final class Connection: @unchecked Sendable {
     let handle: OpaquePointer
-    public let path: String
+    package let path: String
     /// Held here: SQLite's authorizer callback points at it (see `Confinement`).
     let authorizer = Authorizer()
+    /// A connection the application opened and still owns: strata neither
+    /// closes it nor changes its settings beyond a run.
+    let borrowed: Bool
 
     /// The oldest SQLite strata works with: native DROP COLUMN (3.35) and
     /// `PRAGMA table_list` (3.37).
-    public static let minimumVersion: Int32 = 3_037_000
+    package static let minimumVersion: Int32 = 3_037_000
 
     /// Process-wide settings, made once before the library initialises.
     private static let configured: Void = { _ = strata_sqlite_disable_memstatus() }()
 
     /// Opens (and with `create`, creates) a database file; ":memory:" for a scratch one.
-    public init(path: String, readOnly: Bool = false, create: Bool = true) throws {
+    package init(path: String, readOnly: Bool = false, create: Bool = true) throws {
         _ = Connection.configured
         guard sqlite3_libversion_number() >= Connection.minimumVersion else {
             throw SQLiteError(code: SQLITE_MISUSE, message: "strata needs SQLite 3.37 or newer, and this system's is \(String(cString: sqlite3_libversion())); "
@@ -95,24 +98,38 @@ public final class Connection: @unchecked Sendable {
         }
         handle = db
         self.path = path
+        borrowed = false
         sqlite3_extended_result_codes(db, 1)
         ApplicationFunctions.register(on: db)
         installAuthorizer()
     }
 
-    public static func memory() throws -> Connection { try Connection(path: ":memory:") }
+    package static func memory() throws -> Connection { try Connection(path: ":memory:") }
 
-    deinit { sqlite3_close_v2(handle) }
+    /// Works on a connection the application opened. The application keeps
+    /// it: strata does not close it, and removes its authorizer (which
+    /// replaced any the application had set) when this object goes.
+    package init(borrowing handle: OpaquePointer) {
+        _ = Connection.configured
+        self.handle = handle
+        path = sqlite3_db_filename(handle, "main").map { String(cString: $0) } ?? ""
+        borrowed = true
+        installAuthorizer()
+    }
+
+    deinit {
+        if borrowed { sqlite3_set_authorizer(handle, nil, nil) } else { sqlite3_close_v2(handle) }
+    }
 
     /// How long a statement waits for another connection's lock (0: fail at once).
-    public func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
+    package func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
 
     func error(_ rc: Int32, _ sql: String?) -> SQLiteError {
         SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
     }
 
     /// Runs one or more statements with no parameters and no results.
-    public func execute(_ sql: String) throws {
+    package func execute(_ sql: String) throws {
         var message: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &message)
         if rc != SQLITE_OK {
@@ -124,13 +141,13 @@ public final class Connection: @unchecked Sendable {
 
     /// Runs one statement and returns every row.
     @discardableResult
-    public func query(_ sql: String, _ arguments: [Value] = []) throws -> [[Value]] {
+    package func query(_ sql: String, _ arguments: [Value] = []) throws -> [[Value]] {
         var rows: [[Value]] = []
         try forEachRow(sql, arguments) { rows.append($0) }
         return rows
     }
 
-    public func forEachRow(_ sql: String, _ arguments: [Value] = [], _ body: ([Value]) throws -> Void) throws {
+    package func forEachRow(_ sql: String, _ arguments: [Value] = [], _ body: ([Value]) throws -> Void) throws {
         var stmt: OpaquePointer?
         var rc = sqlite3_prepare_v2(handle, sql, -1, &stmt, nil)
         guard rc == SQLITE_OK, let stmt else { throw error(rc, sql) }
@@ -172,21 +189,21 @@ public final class Connection: @unchecked Sendable {
     }
 
     /// The first column of the first row, if any.
-    public func scalar(_ sql: String, _ arguments: [Value] = []) throws -> Value? {
+    package func scalar(_ sql: String, _ arguments: [Value] = []) throws -> Value? {
         var result: Value?
         try forEachRow(sql, arguments) { row in if result == nil { result = row.first } }
         return result
     }
 
-    public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+    package var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
     /// Whether SQL text is one or more complete statements.
-    public static func isComplete(_ sql: String) -> Bool { sqlite3_complete(sql) != 0 }
+    package static func isComplete(_ sql: String) -> Bool { sqlite3_complete(sql) != 0 }
 
-    public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
+    package static var libraryVersion: String { String(cString: sqlite3_libversion()) }
 
     /// Runs `body` in a transaction that is rolled back if it throws.
-    public func transaction<T>(immediate: Bool = true, _ body: () throws -> T) throws -> T {
+    package func transaction<T>(immediate: Bool = true, _ body: () throws -> T) throws -> T {
         try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
         do {
             let result = try body()
@@ -200,6 +217,6 @@ public final class Connection: @unchecked Sendable {
 }
 
 extension SQLiteError: StrataError {
-    public var exitStatus: ExitStatus { .usage }
-    public var errorCode: String { isBusy ? "sqlite.busy" : "sqlite.error" }
+    package var exitStatus: ExitStatus { .usage }
+    package var errorCode: String { isBusy ? "sqlite.busy" : "sqlite.error" }
 }

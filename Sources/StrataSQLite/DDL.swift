@@ -2,12 +2,12 @@ import StrataCore
 
 /// Renders schema objects as SQLite DDL. What it writes, read back by the
 /// `Inspector`, gives the same model (a law the tests check).
-public enum DDL {
-    public static func q(_ name: String) -> String { SQL.quote(name) }
+package enum DDL {
+    package static func q(_ name: String) -> String { SQL.quote(name) }
 
     static func columnList(_ names: [String]) -> String { names.map(q).joined(separator: ", ") }
 
-    public static func columnDefinition(_ c: Column, inlinePrimaryKey: Bool = false, autoincrement: Bool = false) -> String {
+    package static func columnDefinition(_ c: Column, inlinePrimaryKey: Bool = false, autoincrement: Bool = false) -> String {
         var parts = [q(c.name)]
         if !c.type.isEmpty { parts.append(c.type) }
         if inlinePrimaryKey { parts.append(autoincrement ? "PRIMARY KEY AUTOINCREMENT" : "PRIMARY KEY") }
@@ -37,7 +37,7 @@ public enum DDL {
         return "(\(d))"
     }
 
-    public static func createTable(_ t: Table, as name: String? = nil) -> String {
+    package static func createTable(_ t: Table, as name: String? = nil) -> String {
         let k = t.constraints
         let inlinePK = k.primaryKey.count == 1 ? k.primaryKey[0].lowercased() : nil
         var lines = t.columns.map { c in
@@ -61,14 +61,14 @@ public enum DDL {
             + (options.isEmpty ? "" : " " + options.joined(separator: ", "))
     }
 
-    public static func createIndex(_ i: Index) -> String {
+    package static func createIndex(_ i: Index) -> String {
         var s = "CREATE \(i.unique ? "UNIQUE " : "")INDEX \(q(i.name)) ON \(q(i.table)) (\(i.terms.joined(separator: ", ")))"
         if let p = i.predicate { s += " WHERE \(p)" }
         return s
     }
 
     /// The whole schema as a script: tables (referenced ones first), indexes, views, triggers.
-    public static func script(_ schema: Schema) -> [String] {
+    package static func script(_ schema: Schema) -> [String] {
         var statements: [String] = []
         for t in schema.tablesInDependencyOrder { statements.append(createTable(t)) }
         for v in schema.virtualTablesByName { statements.append(v.sql) }

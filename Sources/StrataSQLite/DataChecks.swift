@@ -5,22 +5,22 @@ import StrataCore
 /// The planner makes each a guard, checked inside the migration's
 /// transaction right before its op runs (after the data steps before it);
 /// `lint` counts them on each database.
-public struct DataCheck: Hashable, Sendable {
-    public let code: String
-    public let count: String
-    public let message: String
+package struct DataCheck: Hashable, Sendable {
+    package let code: String
+    package let count: String
+    package let message: String
 
     /// The check's message with the count in it: `{rows}` is "1 row" or
     /// "N rows", `{values}` "1 value" or "N values".
-    public func describe(_ n: Int64) -> String {
+    package func describe(_ n: Int64) -> String {
         message.replacingOccurrences(of: "{rows}", with: "\(n) row\(n == 1 ? "" : "s")")
             .replacingOccurrences(of: "{values}", with: "\(n) value\(n == 1 ? "" : "s")")
     }
 }
 
-public enum DataChecks {
+package enum DataChecks {
     /// The checks `op` needs on a database whose schema is `before`.
-    public static func checks(for op: Op, in before: Schema) -> [DataCheck] {
+    package static func checks(for op: Op, in before: Schema) -> [DataCheck] {
         switch op {
         case let .alterColumn(table, from, to) where to.notNull && !from.notNull && (to.defaultValue == nil || to.defaultValue == "NULL") && to.generated == nil:
             return [DataCheck(code: "MF101", count: "SELECT count(*) FROM \(DDL.q(table)) WHERE \(DDL.q(from.name)) IS NULL",
@@ -76,11 +76,11 @@ public enum DataChecks {
 }
 
 /// One data check that counted rows in a dry run.
-public struct CountedCheck: Sendable, Equatable {
-    public let event: String
-    public let op: Int?
-    public let check: DataCheck
-    public let rows: Int64
+package struct CountedCheck: Sendable, Equatable {
+    package let event: String
+    package let op: Int?
+    package let check: DataCheck
+    package let rows: Int64
 }
 
 extension TargetDatabase {
@@ -88,7 +88,7 @@ extension TargetDatabase {
     /// each data check right where the real run would check it (after the
     /// statements before it). Returns the checks that count rows, and the
     /// error that stopped the run, if one did. Nothing changes.
-    public func dryRun(_ plan: MigrationPlan) throws -> (failed: [CountedCheck], errors: [String]) {
+    package func dryRun(_ plan: MigrationPlan) throws -> (failed: [CountedCheck], errors: [String]) {
         let foreignKeysWereOn = try connection.scalar("PRAGMA foreign_keys")?.int == 1
         try connection.execute("PRAGMA foreign_keys = OFF")
         defer {

@@ -5,16 +5,16 @@ import StrataCore
 /// An op whose SQL text is not what its place allows: an expression that is
 /// more than one expression, a type that is not a type name, a view that is
 /// not one CREATE VIEW, a data step that is not INSERT/UPDATE/DELETE/SELECT.
-public struct UnsafeFragment: Error, CustomStringConvertible, Sendable {
-    public var event: String?
-    public let op: Int
-    public let summary: String
+package struct UnsafeFragment: Error, CustomStringConvertible, Sendable {
+    package var event: String?
+    package let op: Int
+    package let summary: String
     /// Where the text sits: `index WHERE`, `type of column users.name`, ...
-    public let place: String
-    public let fragment: String
-    public let reason: String
+    package let place: String
+    package let fragment: String
+    package let reason: String
 
-    public var description: String {
+    package var description: String {
         let owner = event.map { "event \($0.prefix(12)), " } ?? ""
         return "\(owner)op \(op + 1) (\(summary)): the \(place) `\(fragment.prefix(200))` \(reason); "
             + "strata runs only SQL that is what its place in an op says, so nothing was changed"
@@ -22,30 +22,30 @@ public struct UnsafeFragment: Error, CustomStringConvertible, Sendable {
 }
 
 extension UnsafeFragment: StrataError {
-    public var exitStatus: ExitStatus { .usage }
-    public var errorCode: String { "event.unsafe" }
+    package var exitStatus: ExitStatus { .usage }
+    package var errorCode: String { "event.unsafe" }
 }
 
 /// Checks every SQL fragment an op carries with SQLite's own parser, on a
 /// scratch database of its own (nothing of the caller's is touched):
 /// where an op enters (revision, import, pull, push) and before it runs.
-public final class FragmentChecker {
+package final class FragmentChecker {
     let scratch: Connection
 
-    public init() throws {
+    package init() throws {
         scratch = try Connection.memory()
         try scratch.execute("CREATE TABLE strata_probe (x)")
     }
 
     /// Checks every op of `event`, naming the event in the error.
-    public func check(_ event: Event) throws {
+    package func check(_ event: Event) throws {
         do { try check(event.ops) } catch var e as UnsafeFragment {
             e.event = event.id
             throw e
         }
     }
 
-    public func check(_ ops: [Op]) throws {
+    package func check(_ ops: [Op]) throws {
         for (n, op) in ops.enumerated() {
             if let (place, fragment, reason) = problem(in: op) {
                 throw UnsafeFragment(event: nil, op: n, summary: op.summary, place: place, fragment: fragment, reason: reason)
@@ -243,7 +243,7 @@ public final class FragmentChecker {
     static let dataStatementWords: Set<String> = ["INSERT", "UPDATE", "DELETE", "SELECT", "REPLACE", "WITH", "VALUES"]
 
     /// Why `sql` is not a data step, nil when each statement in it is one.
-    public static func dataStatementProblem(_ sql: String) -> String? {
+    package static func dataStatementProblem(_ sql: String) -> String? {
         let statements = splitStatements(sql)
         guard !statements.isEmpty else { return "holds no statement" }
         for s in statements {
@@ -259,7 +259,7 @@ public final class FragmentChecker {
     /// `sql` split at each `;` outside strings, quoted names and comments;
     /// each statement's text as written, without its `;`, empty ones left
     /// out. (A trigger body would be split too: a data step holds none.)
-    public static func splitStatements(_ sql: String) -> [String] {
+    package static func splitStatements(_ sql: String) -> [String] {
         let bytes = Array(sql.utf8)
         var statements: [String] = []
         var start = 0

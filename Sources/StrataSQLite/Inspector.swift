@@ -2,10 +2,10 @@ import Foundation
 import StrataCore
 
 /// An object in the database that strata cannot model yet.
-public struct InspectionError: Error, CustomStringConvertible, Sendable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct InspectionError: Error, CustomStringConvertible, Sendable {
+    package let message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }
 
 /// Reads a live database into a `Schema` (Atlas's "inspect").
@@ -15,10 +15,10 @@ public struct InspectionError: Error, CustomStringConvertible, Sendable {
 /// with their actions. What no PRAGMA exposes (CHECK, COLLATE, AUTOINCREMENT,
 /// WITHOUT ROWID, STRICT, an index's terms and WHERE) is read from the stored
 /// `CREATE` statement's tokens.
-public struct Inspector {
+package struct Inspector {
     let db: Connection
 
-    public init(_ db: Connection) { self.db = db }
+    package init(_ db: Connection) { self.db = db }
 
     // MARK: Queries (named, as in Atlas's sqlite inspector)
 
@@ -58,7 +58,7 @@ public struct Inspector {
         return out
     }
 
-    public func schema() throws -> Schema {
+    package func schema() throws -> Schema {
         var schema = Schema()
         let shadow = Set(try db.query(Inspector.shadowTablesQuery).compactMap { $0[0].string?.lowercased() })
         let columns = try grouped(Inspector.columnsQuery)
@@ -254,6 +254,6 @@ struct CreateTableText {
 }
 
 extension InspectionError: StrataError {
-    public var exitStatus: ExitStatus { .usage }
-    public var errorCode: String { "database.unsupported" }
+    package var exitStatus: ExitStatus { .usage }
+    package var errorCode: String { "database.unsupported" }
 }

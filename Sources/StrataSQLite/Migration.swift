@@ -1,39 +1,39 @@
 import StrataCore
 
-public struct MigrationStep: Sendable {
-    public let event: Event
-    public let direction: Direction
+package struct MigrationStep: Sendable {
+    package let event: Event
+    package let direction: Direction
 
-    public init(_ event: Event, _ direction: Direction) {
+    package init(_ event: Event, _ direction: Direction) {
         self.event = event
         self.direction = direction
     }
 
     /// The ops this step runs: the event's, or their inverses, newest first.
-    public var ops: [Op] { direction == .up ? event.ops : event.ops.inverted }
+    package var ops: [Op] { direction == .up ? event.ops : event.ops.inverted }
 }
 
 /// Who runs a migration, recorded in the database's applied-history.
-public struct MigrationContext: Sendable {
-    public var appliedBy: String
-    public var node: String
-    public var now: Int64
+package struct MigrationContext: Sendable {
+    package var appliedBy: String
+    package var node: String
+    package var now: Int64
     /// Go past a data step that has no reverse SQL (its rows stay as they are).
-    public var allowIrreversible = false
+    package var allowIrreversible = false
     /// Keep what destructive ops remove (`strata_trash`), so that their
     /// inverses bring it back.
-    public var keepDroppedData = true
+    package var keepDroppedData = true
     /// An SQL literal for the rows of a restored NOT NULL column that have
     /// no kept value.
-    public var fill: String?
+    package var fill: String?
     /// Plan less work than the history on the way up (see `Compactor`);
     /// off, each event's SQL runs as `show` prints it.
-    public var compact = true
+    package var compact = true
     /// The stashes of downgrades the database holds (`TrashSlots`): an
     /// upgrade past their events brings their data back.
-    public var keptByDowngrades: Set<String> = []
+    package var keptByDowngrades: Set<String> = []
 
-    public init(appliedBy: String, node: String, now: Int64, allowIrreversible: Bool = false) {
+    package init(appliedBy: String, node: String, now: Int64, allowIrreversible: Bool = false) {
         self.appliedBy = appliedBy
         self.node = node
         self.now = now
@@ -43,30 +43,33 @@ public struct MigrationContext: Sendable {
 
 /// The whole of one `upgrade` or `downgrade`: every statement, schema and
 /// bookkeeping alike, so that `--sql` prints exactly what a run executes.
-public struct MigrationPlan: Sendable {
-    public struct Item: Sendable {
-        public let event: String?
-        public let statement: PlannedStatement
+package struct MigrationPlan: Sendable {
+    package struct Item: Sendable {
+        package let event: String?
+        package let statement: PlannedStatement
         /// The way this item's event is applied, and its message (for output).
-        public var direction: Direction = .up
-        public var message: String = ""
+        package var direction: Direction = .up
+        package var message: String = ""
         /// The op of the step it belongs to (nil for bookkeeping).
-        public var op: Int? = nil
+        package var op: Int? = nil
+        /// The last statement of its event (the history row): past it, the
+        /// event is done (inside the run's transaction).
+        package var completesEvent = false
     }
 
-    public let fromRevision: String?
-    public let toRevision: String?
-    public let direction: Direction
-    public let items: [Item]
+    package let fromRevision: String?
+    package let toRevision: String?
+    package let direction: Direction
+    package let items: [Item]
     /// The schema the plan starts from: what the database must hold (drift
     /// is checked against it inside the migration's transaction).
-    public let startState: Schema
-    public let finalState: Schema
+    package let startState: Schema
+    package let finalState: Schema
 
     /// The events the plan applies, once each, in the order the run records
     /// them: a compacted plan interleaves the statements of several events,
     /// its bookkeeping still writes one row an event, in the history's order.
-    public var events: [Item] {
+    package var events: [Item] {
         var seen = Set<String>()
         let bookkeeping = items.filter { $0.op == nil && $0.event != nil }
         return (bookkeeping.isEmpty ? items : bookkeeping + items).filter { item in
@@ -76,7 +79,7 @@ public struct MigrationPlan: Sendable {
     }
 
     /// The plan as a script for the sqlite3 shell (or a DBA's review).
-    public var script: String {
+    package var script: String {
         var out = "-- strata: \(fromRevision ?? "base") -> \(toRevision ?? "base")\n"
         out += "PRAGMA foreign_keys = OFF;\nBEGIN IMMEDIATE;\n"
         var group: [PlannedStatement] = []
@@ -97,8 +100,8 @@ public struct MigrationPlan: Sendable {
 }
 
 /// Bookkeeping tables that every target database carries.
-public enum Bookkeeping {
-    public static let createTables = [
+package enum Bookkeeping {
+    package static let createTables = [
         """
         CREATE TABLE IF NOT EXISTS strata_version (
             id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -127,7 +130,7 @@ public enum Bookkeeping {
     ]
 
     /// The revision value stored for "no revision".
-    public static let base = "base"
+    package static let base = "base"
 
     static func recordEvent(_ e: Event) -> String {
         let inverse = JSON.array(e.ops.inverted.map(\.json)).canonicalString
@@ -143,9 +146,9 @@ public enum Bookkeeping {
     }
 }
 
-public enum Migrator {
+package enum Migrator {
     /// Plans steps from `start` (the state at `from`) to `to`.
-    public static func plan(start: Schema, from: String?, to: String?, steps: [MigrationStep],
+    package static func plan(start: Schema, from: String?, to: String?, steps: [MigrationStep],
                             context: MigrationContext) throws -> MigrationPlan {
         // The log was checked on the way in; a log or a database copy made
         // before that check, or edited since, is checked again here.
@@ -199,7 +202,7 @@ public enum Migrator {
                                direction: step.direction, message: e.message))
             items.append(.init(event: e.id, statement: PlannedStatement(
                 Bookkeeping.recordHistory(revision: e.id, direction: step.direction.rawValue, context: context), "record it in the history"),
-                direction: step.direction, message: e.message))
+                direction: step.direction, message: e.message, completesEvent: true))
         }
         items.append(.init(event: nil, statement: PlannedStatement(Bookkeeping.setVersion(to, context: context), "set the database's revision")))
         return MigrationPlan(fromRevision: from, toRevision: to, direction: steps.first?.direction ?? .up,
@@ -207,7 +210,7 @@ public enum Migrator {
     }
 }
 
-public enum MigrationError: Error, CustomStringConvertible, Sendable {
+package enum MigrationError: Error, CustomStringConvertible, Sendable {
     /// An event failed: which one, which way, why, and the statement if one ran.
     case event(String, Direction, String, sql: String?)
     case locked(String)
@@ -224,7 +227,7 @@ public enum MigrationError: Error, CustomStringConvertible, Sendable {
     /// The way passes a data step recorded without reverse SQL.
     case irreversible(String, String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .event(id, direction, message, sql):
             var s = "\(direction == .up ? "upgrade" : "downgrade") failed at event \(id.prefix(12)): \(message)"
@@ -253,8 +256,8 @@ public enum MigrationError: Error, CustomStringConvertible, Sendable {
 }
 
 extension MigrationError: StrataError {
-    public var exitStatus: ExitStatus { .usage }
-    public var errorCode: String {
+    package var exitStatus: ExitStatus { .usage }
+    package var errorCode: String {
         switch self {
         case .event: return "migration.failed"
         case .locked: return "migration.locked"

@@ -2,22 +2,22 @@ import CSQLite
 import StrataCore
 
 /// An error in a models file or a hand-written DDL script.
-public struct ModelsError: Error, CustomStringConvertible, Sendable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct ModelsError: Error, CustomStringConvertible, Sendable {
+    package let message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }
 
 /// Reads desired schemas written as plain SQLite DDL. SQLite itself is the
 /// parser: the DDL runs in a scratch in-memory database, which is then inspected.
-public enum Models {
+package enum Models {
     /// The schema that `ddl` declares. Only CREATE statements are accepted.
-    public static func schema(fromDDL ddl: String, source: String) throws -> Schema {
+    package static func schema(fromDDL ddl: String, source: String) throws -> Schema {
         var timings = Timings("models")
         return try schema(fromDDL: ddl, source: source, timings: &timings)
     }
 
-    public static func schema(fromDDL ddl: String, source: String, timings: inout Timings) throws -> Schema {
+    package static func schema(fromDDL ddl: String, source: String, timings: inout Timings) throws -> Schema {
         let db = try Connection.memory()
         try run(ddl, on: db, source: source, allow: { $0.isKeyword("CREATE") }, what: "only CREATE TABLE, VIRTUAL TABLE, INDEX, VIEW and TRIGGER statements belong in a models file")
         timings.lap("load models into SQLite")
@@ -26,7 +26,7 @@ public enum Models {
     }
 
     /// The schema that results from running hand-written DDL on `start`.
-    public static func schema(applying ddl: String, to start: Schema, source: String) throws -> Schema {
+    package static func schema(applying ddl: String, to start: Schema, source: String) throws -> Schema {
         let db = try Connection.memory()
         for statement in DDL.script(start) { try db.executeOne(statement) }
         try run(ddl, on: db, source: source,
@@ -60,6 +60,6 @@ public enum Models {
 }
 
 extension ModelsError: StrataError {
-    public var exitStatus: ExitStatus { .usage }
-    public var errorCode: String { "models.invalid" }
+    package var exitStatus: ExitStatus { .usage }
+    package var errorCode: String { "models.invalid" }
 }

@@ -5,23 +5,23 @@ import StrataCore
 /// Guards, when present, are checked by the applier before the statement
 /// runs, so an op that cannot succeed on this database's rows fails with a
 /// message that says why instead of an SQLite constraint error.
-public struct PlannedStatement: Hashable, Sendable {
-    public var sql: String
-    public var label: String
+package struct PlannedStatement: Hashable, Sendable {
+    package var sql: String
+    package var label: String
     /// Data checks of the op (lint's MF codes): each must count no rows.
-    public var checks: [DataCheck] = []
-    public var guardReason: String?
+    package var checks: [DataCheck] = []
+    package var guardReason: String?
     /// A query that counts the rows the statement cannot handle; it must
     /// count none (the reason's `{rows}` is replaced by the count).
-    public var guardCount: String?
+    package var guardCount: String?
     /// Kept data this statement starts keeping or restoring.
-    public var trash: TrashNote?
+    package var trash: TrashNote?
     /// The event and op this statement carries out, when not the op it is
     /// planned with (a compacted table written out later).
-    public var originEvent: String?
-    public var originOp: Int?
+    package var originEvent: String?
+    package var originOp: Int?
     /// What the statement may do when it runs (a data step's rows only).
-    public var confinement: Confinement = .schema
+    package var confinement: Confinement = .schema
 
     init(_ sql: String, _ label: String) {
         self.sql = sql
@@ -33,7 +33,7 @@ extension PlannedStatement {
     /// Statements as `--sql` prints them: each label once as a comment above
     /// the statements that share it (a rebuild's rename is three), a guard's
     /// requirement as a comment, every statement ended by `;`.
-    public static func script(_ statements: [PlannedStatement]) -> String {
+    package static func script(_ statements: [PlannedStatement]) -> String {
         var out = ""
         var currentLabel: String?
         for s in statements {
@@ -51,10 +51,10 @@ extension PlannedStatement {
 
 /// Turns an op into SQLite statements (Atlas's "plan"). Pure: it reads the
 /// state before the op, never the database.
-public enum Planner {
+package enum Planner {
     /// The statements that apply `ops` in order, each planned against the
     /// state the ones before it leave (`show`'s SQL both ways).
-    public static func statements(for ops: [Op], in before: Schema) throws -> [PlannedStatement] {
+    package static func statements(for ops: [Op], in before: Schema) throws -> [PlannedStatement] {
         var state = before
         var plan: [PlannedStatement] = []
         for op in ops {
@@ -67,7 +67,7 @@ public enum Planner {
     /// The statements that apply `op` to a target database whose schema is
     /// `before`, keeping what it destroys and bringing back what its inverse
     /// kept (see `TrashSlots`).
-    public static func statements(for op: Op, in before: Schema, trash slots: TrashSlots) throws -> [PlannedStatement] {
+    package static func statements(for op: Op, in before: Schema, trash slots: TrashSlots) throws -> [PlannedStatement] {
         let after = try before.applying(op)
         switch op {
         case let .dropColumn(table, column, _):
@@ -131,7 +131,7 @@ public enum Planner {
 
     /// The statements that apply `op` to a database whose schema is
     /// `before`; the first carries the op's data checks.
-    public static func statements(for op: Op, in before: Schema) throws -> [PlannedStatement] {
+    package static func statements(for op: Op, in before: Schema) throws -> [PlannedStatement] {
         var plan = try unchecked(op, in: before)
         if !plan.isEmpty { plan[0].checks = DataChecks.checks(for: op, in: before) }
         return plan

@@ -9,7 +9,7 @@ extension TargetDatabase {
     /// `1`, so that a foreign key to an integer or text key of another table
     /// finds its parent; a row a CHECK or UNIQUE refuses is left out
     /// (`INSERT OR IGNORE`).
-    public func insertSampleRows(_ schema: Schema) throws {
+    package func insertSampleRows(_ schema: Schema) throws {
         for t in Schema.byName(schema.tables.values) {
             let stored = t.columns.filter { $0.generated == nil }
             guard !stored.isEmpty else { continue }
@@ -34,7 +34,7 @@ extension TargetDatabase {
     /// a statement when no data check foresaw a failure; nil when all ran,
     /// or when a data check counted rows (the plan then depends on the data,
     /// which the checks already say).
-    public func errorWithRows(running plans: [MigrationPlan]) throws -> String? {
+    package func errorWithRows(running plans: [MigrationPlan]) throws -> String? {
         guard let first = plans.first, let last = plans.last else { return nil }
         let combined = MigrationPlan(fromRevision: first.fromRevision, toRevision: last.toRevision, direction: first.direction,
                                      items: plans.flatMap(\.items), startState: first.startState, finalState: last.finalState)

@@ -7,12 +7,12 @@ import StrataCore
 /// the text, including trigger bodies and statements without a final `;`),
 /// each statement's exact text handed to `visit` before it runs. `visit`
 /// says whether to run it.
-public enum StatementRunner {
-    public enum Decision { case run, skip }
+package enum StatementRunner {
+    package enum Decision { case run, skip }
 
     /// `rest` gives the text after the statement (read only when asked:
     /// copying it for every statement made a long file quadratic).
-    public static func each(_ text: String, on db: Connection, source: String,
+    package static func each(_ text: String, on db: Connection, source: String,
                             visit: (_ sql: String, _ first: SQLToken, _ rest: () -> String, _ line: Int) throws -> Decision) throws {
         try run(text, on: db, source: source, visit: visit)
     }

@@ -2,16 +2,22 @@ import CSQLite
 import StrataCore
 
 /// A SQLite file that strata migrates, with its `strata_*` bookkeeping.
-public final class TargetDatabase {
-    public let connection: Connection
-    public let path: String
+package final class TargetDatabase {
+    package let connection: Connection
+    package let path: String
 
     /// Opens an existing database, or creates one when `create` is set.
     /// Locks are refused at once unless `waitSeconds` says how long to wait.
-    public init(path: String, create: Bool = true, readOnly: Bool = false, waitSeconds: Double = 0) throws {
+    package init(path: String, create: Bool = true, readOnly: Bool = false, waitSeconds: Double = 0) throws {
         self.path = path
         connection = try Connection(path: path, readOnly: readOnly, create: create)
         connection.setBusyTimeout(milliseconds: Int32(min(waitSeconds * 1000, Double(Int32.max))))
+    }
+
+    /// A database on a connection the caller opened (and keeps).
+    package init(connection: Connection) {
+        self.connection = connection
+        path = connection.path.isEmpty ? ":memory:" : connection.path
     }
 
     /// Whether strata's tables are here. The first read of the file: one
@@ -37,7 +43,7 @@ public final class TargetDatabase {
     // MARK: - Reading
 
     /// The revision the database is at; nil for base.
-    public func currentRevision() throws -> String? {
+    package func currentRevision() throws -> String? {
         guard try hasBookkeeping else { return nil }
         guard let rev = try connection.scalar("SELECT revision FROM strata_version WHERE id = 1")?.string,
               rev != Bookkeeping.base else { return nil }
@@ -45,7 +51,7 @@ public final class TargetDatabase {
     }
 
     /// The copies of every event ever applied here.
-    public func storedEvents() throws -> [Event] {
+    package func storedEvents() throws -> [Event] {
         guard try hasBookkeeping, try hasEventCopies else { return [] }
         return try connection.query("SELECT body FROM strata_events").map { row in
             try Event(canonical: row[0].bytes ?? [])
@@ -53,26 +59,26 @@ public final class TargetDatabase {
     }
 
     /// The copy of one event applied here, if the database has it.
-    public func storedEvent(_ id: String) throws -> Event? {
+    package func storedEvent(_ id: String) throws -> Event? {
         guard try hasBookkeeping, try hasEventCopies, let body = try connection.scalar("SELECT body FROM strata_events WHERE id = ?", [.text(id)])?.bytes else { return nil }
         return try Event(canonical: body)
     }
 
     /// Ids of stored copies that start with `prefix`.
-    public func storedEventIDs(withPrefix prefix: String) throws -> [String] {
+    package func storedEventIDs(withPrefix prefix: String) throws -> [String] {
         guard try hasBookkeeping, try hasEventCopies else { return [] }
         return try connection.query("SELECT id FROM strata_events WHERE id >= ? AND id < ? LIMIT 5", [.text(prefix), .text(prefix + "g")]).compactMap { $0[0].string }
     }
 
-    public struct HistoryRow: Sendable {
-        public let revision: String
-        public let direction: String
-        public let appliedAt: String
-        public let appliedBy: String
-        public let node: String
+    package struct HistoryRow: Sendable {
+        package let revision: String
+        package let direction: String
+        package let appliedAt: String
+        package let appliedBy: String
+        package let node: String
     }
 
-    public func appliedHistory() throws -> [HistoryRow] {
+    package func appliedHistory() throws -> [HistoryRow] {
         guard try hasBookkeeping else { return [] }
         return try connection.query("SELECT revision, direction, applied_at, applied_by, node FROM strata_history ORDER BY seq").map {
             HistoryRow(revision: $0[0].string ?? "", direction: $0[1].string ?? "", appliedAt: $0[2].string ?? "",
@@ -81,7 +87,7 @@ public final class TargetDatabase {
     }
 
     /// The newest row of the applied history, if any.
-    public func lastApplied() throws -> HistoryRow? {
+    package func lastApplied() throws -> HistoryRow? {
         guard try hasBookkeeping else { return nil }
         return try connection.query("SELECT revision, direction, applied_at, applied_by, node FROM strata_history ORDER BY seq DESC LIMIT 1").first.map {
             HistoryRow(revision: $0[0].string ?? "", direction: $0[1].string ?? "", appliedAt: $0[2].string ?? "",
@@ -90,7 +96,7 @@ public final class TargetDatabase {
     }
 
     /// The real schema, strata's own tables left out.
-    public func schema() throws -> Schema { try Inspector(connection).schema() }
+    package func schema() throws -> Schema { try Inspector(connection).schema() }
 
     // MARK: - Writing
 
@@ -100,7 +106,7 @@ public final class TargetDatabase {
     /// checked inside the transaction so that no writer can change it between
     /// the check and the change.
     @discardableResult
-    public func apply(_ plan: MigrationPlan, checkingDrift: Bool = false) throws -> TrashReport {
+    package func apply(_ plan: MigrationPlan, checkingDrift: Bool = false, eventDone: ((String) -> Void)? = nil) throws -> TrashReport {
         var report = TrashReport()
         let foreignKeysWereOn = try connection.scalar("PRAGMA foreign_keys")?.int == 1
         // Step 1 of SQLite's rebuild procedure: inside a transaction this
@@ -147,6 +153,7 @@ public final class TargetDatabase {
                     if e.code & 0xFF == SQLITE_READONLY { throw MigrationError.readOnly(path) }
                     throw MigrationError.event(item.event ?? "(bookkeeping)", plan.direction, e.message, sql: s.sql)
                 }
+                if item.completesEvent, let event = item.event { eventDone?(event) }
             }
             let violations = try connection.query("PRAGMA foreign_key_check").map { row in
                 "table \(row[0].string ?? "?") row \(row[1].string ?? "?") references missing \(row[2].string ?? "?")"
@@ -167,7 +174,7 @@ public final class TargetDatabase {
 
     /// The stashes downgrades filled (`TrashSlots`), which an upgrade past
     /// their events restores.
-    public func stashesOfDowngrades() throws -> Set<String> {
+    package func stashesOfDowngrades() throws -> Set<String> {
         guard try connection.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'strata_trash'") != nil else { return [] }
         return Set(try connection.query("SELECT stash FROM strata_trash WHERE direction = 'down'").compactMap { $0[0].string })
     }
@@ -182,7 +189,7 @@ public final class TargetDatabase {
     /// Records `revision` without running anything (adopting a database), with
     /// copies of the events that lead to it so the database can be walked back
     /// without a log.
-    public func stamp(_ revision: String?, events: [Event], context: MigrationContext) throws {
+    package func stamp(_ revision: String?, events: [Event], context: MigrationContext) throws {
         do {
             try connection.transaction {
                 for statement in Bookkeeping.createTables { try connection.execute(statement) }
@@ -200,7 +207,7 @@ public final class TargetDatabase {
     }
 
     /// Creates the objects of `schema` in this (empty) database.
-    public func create(_ schema: Schema) throws {
+    package func create(_ schema: Schema) throws {
         try connection.transaction {
             for statement in DDL.script(schema) { try connection.executeOne(statement) }
         }

@@ -18,27 +18,27 @@ import StrataCore
 /// (the plan is told which, `MigrationContext.keptByDowngrades`), so an
 /// upgrade of a database no downgrade touched carries no restoring
 /// statements.
-public struct TrashSlots: Sendable, Hashable {
+package struct TrashSlots: Sendable, Hashable {
     /// The stash for what this op destroys (nil: keep nothing).
-    public var keep: String?
+    package var keep: String?
     /// The stash the op of the way up filled, which this inverse restores;
     /// on the way up, the stash a downgrade filled, which this op restores.
-    public var restore: String?
+    package var restore: String?
     /// On the way down, the stash for what an inverse destroys of what the
     /// way up created (a dropped table's rows, a dropped column's values).
-    public var keepCreated: String?
+    package var keepCreated: String?
     /// An SQL literal for a NOT NULL column's rows that nothing restores.
-    public var fill: String?
-    public var event: String
-    public var direction: Direction
-    public var op: Int
-    public var now: Int64
+    package var fill: String?
+    package var event: String
+    package var direction: Direction
+    package var op: Int
+    package var now: Int64
 
-    public static func name(event: String, op: Int, down: Bool = false) -> String { "strata_trash_\(event.prefix(16))_\(down ? "d" : "u")\(op)" }
+    package static func name(event: String, op: Int, down: Bool = false) -> String { "strata_trash_\(event.prefix(16))_\(down ? "d" : "u")\(op)" }
 
     /// The slots of op `index` of a step of `count` ops.
     /// `keptByDowngrades`: the down stashes the database holds.
-    public init(event: String, direction: Direction, op index: Int, of count: Int, keep: Bool, fill: String?, now: Int64,
+    package init(event: String, direction: Direction, op index: Int, of count: Int, keep: Bool, fill: String?, now: Int64,
                 keptByDowngrades: Set<String> = []) {
         self.event = event
         self.direction = direction
@@ -56,7 +56,7 @@ public struct TrashSlots: Sendable, Hashable {
 }
 
 /// What a plan says about kept data, for the applier to report.
-public enum TrashNote: Hashable, Sendable {
+package enum TrashNote: Hashable, Sendable {
     case keeps(stash: String, what: String)
     case restores(stash: String, what: String)
 }
@@ -257,38 +257,38 @@ enum Trash {
 }
 
 /// What a run kept of the data it destroyed, and what it could not bring back.
-public struct TrashReport: Sendable, Equatable {
-    public struct Kept: Sendable, Equatable {
-        public let what: String
-        public let rows: Int
-        public let event: String
+package struct TrashReport: Sendable, Equatable {
+    package struct Kept: Sendable, Equatable {
+        package let what: String
+        package let rows: Int
+        package let event: String
 
-        public init(what: String, rows: Int, event: String) {
+        package init(what: String, rows: Int, event: String) {
             self.what = what
             self.rows = rows
             self.event = event
         }
     }
-    public var kept: [Kept] = []
+    package var kept: [Kept] = []
     /// Restores that found nothing kept (data dropped with keeping off, or purged).
-    public var notKept: [String] = []
+    package var notKept: [String] = []
 
-    public init() {}
+    package init() {}
 }
 
 /// One stash of a database, as `strata trash` lists it.
-public struct Stash: Sendable, Equatable {
-    public let stash: String
-    public let event: String
-    public let direction: Direction
-    public let what: String
-    public let rows: Int
-    public let bytes: Int?
-    public let keptAt: String
+package struct Stash: Sendable, Equatable {
+    package let stash: String
+    package let event: String
+    package let direction: Direction
+    package let what: String
+    package let rows: Int
+    package let bytes: Int?
+    package let keptAt: String
 }
 
 extension TargetDatabase {
-    public func stashes() throws -> [Stash] {
+    package func stashes() throws -> [Stash] {
         guard try connection.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'strata_trash'")?.int == 1 else { return [] }
         // dbstat exists where SQLite was built with it; the size is left out otherwise.
         let sizes = (try? connection.query("SELECT name, sum(pgsize) FROM dbstat WHERE name LIKE 'strata\\_trash\\_%' ESCAPE '\\' GROUP BY name")) ?? []
@@ -302,7 +302,7 @@ extension TargetDatabase {
 
     /// Drops what is kept for `event` (every stash when nil).
     @discardableResult
-    public func purgeTrash(event: String?) throws -> [Stash] {
+    package func purgeTrash(event: String?) throws -> [Stash] {
         let all = try connection.query("SELECT stash, event FROM strata_trash").compactMap { r in r[0].string.map { ($0, r[1].string ?? "") } }
         let listed = try stashes()
         let purged = listed.filter { event == nil || $0.event == event }

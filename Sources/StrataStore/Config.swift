@@ -3,56 +3,56 @@ import Foundation
 import TOMLKit
 
 /// `strata.toml`: a project's settings.
-public struct Config: Equatable, Sendable {
-    public var project: String
-    public var node: String
-    public var author: String
-    public var models: String
-    public var databases: [String]
-    public var log: String
-    public var registry: String?
-    public var tokenFile: String?
+package struct Config: Equatable, Sendable {
+    package var project: String
+    package var node: String
+    package var author: String
+    package var models: String
+    package var databases: [String]
+    package var log: String
+    package var registry: String?
+    package var tokenFile: String?
     /// CA certificates (PEM) trusted for an https registry instead of the system's.
-    public var caFile: String?
+    package var caFile: String?
     /// The Python that renders a `models.py` (a virtualenv's, say); default `python3`.
-    public var python: String?
+    package var python: String?
     /// Where the models' SQLAlchemy `MetaData` is (`app.db:Base.metadata`), when guessing is ambiguous.
-    public var modelsMetadata: String?
+    package var modelsMetadata: String?
     /// A command that prints the desired schema as SQLite DDL (used instead of the models file).
-    public var modelsCommand: String?
+    package var modelsCommand: String?
     /// Keep what destructive ops remove in each database (`strata_trash`) so that
     /// their inverses bring it back; default true.
-    public var keepDroppedData = true
+    package var keepDroppedData = true
     /// The private key (`strata keys generate`) that signs every event this node creates.
-    public var signingKey: String?
+    package var signingKey: String?
     /// SQL functions the application registers on its connections and its
     /// migrations call (`BIN2B64`): strata prepares statements that name
     /// them, and refuses to run one that reaches a row
     /// (`ApplicationFunctions`).
-    public var appFunctions: [String] = []
+    package var appFunctions: [String] = []
     /// Tables (and their indexes and triggers) that something else manages,
     /// as glob patterns (`fts_*`, `legacy_table`): autogenerate neither
     /// creates, changes nor drops them, and `check` does not report them.
-    public var exclude: [String] = []
+    package var exclude: [String] = []
     /// Whether a different column order is a change (a rebuild). Unset: on
     /// for a hand-written DDL models file, off for SQLAlchemy models and a
     /// `models_command`, whose renderers write columns in class order while
     /// ADD COLUMN appends them.
-    public var compareColumnOrder: Bool?
+    package var compareColumnOrder: Bool?
     /// A trusted-keys file (`NAME ed25519:BASE64` lines): the keys whose
     /// events this node pulls and runs.
-    public var trustedKeys: String?
+    package var trustedKeys: String?
     /// With `trusted_keys`: whether an unsigned event is refused too
     /// (default true); a signature that does not verify, or one by a key
     /// the file does not hold, is always refused.
-    public var requireSignatures: Bool?
+    package var requireSignatures: Bool?
 
     /// Whether every event must be signed by a trusted key.
-    public var signaturesRequired: Bool { trustedKeys != nil && requireSignatures != false }
+    package var signaturesRequired: Bool { trustedKeys != nil && requireSignatures != false }
 
-    public static let fileName = "strata.toml"
+    package static let fileName = "strata.toml"
 
-    public init(project: String, node: String, author: String, models: String, databases: [String],
+    package init(project: String, node: String, author: String, models: String, databases: [String],
                 log: String = ".strata/log.db", registry: String? = nil, tokenFile: String? = nil, caFile: String? = nil,
                 python: String? = nil, modelsMetadata: String? = nil, modelsCommand: String? = nil) {
         self.project = project
@@ -69,7 +69,7 @@ public struct Config: Equatable, Sendable {
         self.modelsCommand = modelsCommand
     }
 
-    public init(toml text: String, source: String) throws {
+    package init(toml text: String, source: String) throws {
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
             throw ConfigError("\(source): line \(e.source.begin.line): \(e.description)")
@@ -122,7 +122,7 @@ public struct Config: Equatable, Sendable {
         }
     }
 
-    public var toml: String {
+    package var toml: String {
         func q(_ s: String) -> String {
             "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
@@ -152,13 +152,13 @@ public struct Config: Equatable, Sendable {
     }
 }
 
-public struct ConfigError: Error, CustomStringConvertible, Sendable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct ConfigError: Error, CustomStringConvertible, Sendable {
+    package let message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }
 
 extension ConfigError: StrataError {
-    public var exitStatus: ExitStatus { .usage }
-    public var errorCode: String { "config.invalid" }
+    package var exitStatus: ExitStatus { .usage }
+    package var errorCode: String { "config.invalid" }
 }

@@ -3,29 +3,29 @@ import StrataCore
 import StrataSQLite
 
 /// How a command goes over several databases.
-public struct RunOptions: Sendable {
+package struct RunOptions: Sendable {
     /// Databases worked on at once, each by its own worker with its own
     /// connections (to the database and to the log).
-    public var jobs = 1
+    package var jobs = 1
     /// Stop at the first database that fails (the others are not attempted).
-    public var failFast = false
+    package var failFast = false
     /// Migrate a database whose schema differs from its recorded revision.
-    public var ignoreDrift = false
+    package var ignoreDrift = false
     /// How long to wait for a database another process has locked.
-    public var waitSeconds: Double = 0
+    package var waitSeconds: Double = 0
     /// Go past data steps recorded without reverse SQL.
-    public var allowIrreversible = false
+    package var allowIrreversible = false
     /// An SQL literal for restored NOT NULL columns' rows with nothing kept.
-    public var fill: String?
+    package var fill: String?
     /// Plan less work than the history on the way up (each table rebuilt at
     /// most once, a new table created in its final shape).
-    public var compact = true
+    package var compact = true
 
-    public init() {}
+    package init() {}
 }
 
 /// Why a database failed, in words a summary can count.
-public enum FailureKind: String, Sendable, CaseIterable {
+package enum FailureKind: String, Sendable, CaseIterable {
     case notADatabase = "not_a_database"
     case locked
     case unknownRevision = "unknown_revision"
@@ -34,7 +34,7 @@ public enum FailureKind: String, Sendable, CaseIterable {
     case migrationFailed = "migration_failed"
     case other
 
-    public init(_ error: Error) {
+    package init(_ error: Error) {
         switch error {
         case let e as MigrationError:
             switch e {
@@ -52,11 +52,11 @@ public enum FailureKind: String, Sendable, CaseIterable {
 }
 
 /// One database that failed, and why.
-public struct DatabaseFailure: Error, @unchecked Sendable {
-    public let database: String
-    public let kind: FailureKind
+package struct DatabaseFailure: Error, @unchecked Sendable {
+    package let database: String
+    package let kind: FailureKind
     /// The error itself (for a single database, the command fails with it).
-    public let error: Error
+    package let error: Error
 
     init(_ database: String, _ error: Error) {
         self.database = database

@@ -2,19 +2,19 @@ import StrataCore
 import StrataSQLite
 
 /// An error of the local log, with what to do about it.
-public struct LogError: Error, CustomStringConvertible, Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case notFound, ambiguous, invalid, conflict, corrupt, locked, full }
-    public let kind: Kind
-    public let message: String
-    public init(_ kind: Kind, _ message: String) {
+package struct LogError: Error, CustomStringConvertible, Sendable, Equatable {
+    package enum Kind: Sendable, Equatable { case notFound, ambiguous, invalid, conflict, corrupt, locked, full }
+    package let kind: Kind
+    package let message: String
+    package init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// The local, append-only store of one project's events.
-public protocol EventLog: AnyObject, EventSource {
+package protocol EventLog: AnyObject, EventSource {
     /// How many events the log holds.
     func count() throws -> Int
     func contains(_ id: String) throws -> Bool
@@ -38,7 +38,7 @@ public protocol EventLog: AnyObject, EventSource {
 
 extension EventLog {
     /// The only head; an error naming them when there are two or more.
-    public func head() throws -> String? {
+    package func head() throws -> String? {
         let hs = try heads()
         if hs.count > 1 {
             throw LogError(.conflict, "the log has \(hs.count) heads (\(hs.map { String($0.prefix(12)) }.joined(separator: ", "))); run `strata sync` to rebase or merge unpushed work onto the registry's head, or `strata merge -m MESSAGE` to join them, or name a revision")
@@ -47,7 +47,7 @@ extension EventLog {
     }
 
     /// A full id from `head`, `base` (nil), a full id, or a unique prefix of 4+ characters.
-    public func resolve(_ revision: String) throws -> String? {
+    package func resolve(_ revision: String) throws -> String? {
         let r = revision.lowercased()
         if r == "head" {
             guard let h = try head() else { throw LogError(.notFound, "the log is empty: there is no head yet; run `strata revision --autogenerate -m MESSAGE` first") }
@@ -69,7 +69,7 @@ extension EventLog {
     /// The schema at a revision, from the nearest snapshot on its first-parent
     /// chain plus the events after it: the cost depends on the snapshot
     /// interval, not on the log's length.
-    public func state(at id: String?) throws -> Schema {
+    package func state(at id: String?) throws -> Schema {
         guard let id else { return .empty }
         var cursor: String? = id
         while let c = cursor {
@@ -191,14 +191,14 @@ struct Overlay: EventSource {
 
 extension LogError: StrataError {
     /// A corrupt log is a difference found (as `verify` reports one); the rest are refusals.
-    public var exitStatus: ExitStatus {
+    package var exitStatus: ExitStatus {
         switch kind {
         case .corrupt: return .difference
         case .full: return .unreachable  // the machine's state, not the input: try again with space
         default: return .usage
         }
     }
-    public var errorCode: String {
+    package var errorCode: String {
         switch kind {
         case .notFound: return "log.not_found"
         case .ambiguous: return "log.ambiguous"

@@ -8,12 +8,12 @@ import Glibc
 /// matched only by a pattern that starts with one), and `**` for any number
 /// of directories, hidden ones excepted. Matches come in a stable order:
 /// sorted by path.
-public enum Glob {
+package enum Glob {
     /// Whether `text` is a pattern rather than a plain path.
-    public static func isPattern(_ text: String) -> Bool { text.contains { $0 == "*" || $0 == "?" || $0 == "[" } }
+    package static func isPattern(_ text: String) -> Bool { text.contains { $0 == "*" || $0 == "?" || $0 == "[" } }
 
     /// The regular files that `pattern` (absolute) matches, sorted.
-    public static func expand(_ pattern: String) -> [String] {
+    package static func expand(_ pattern: String) -> [String] {
         var components = pattern.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         var base = pattern.hasPrefix("/") ? "/" : "."
         // The plain leading directories need no listing.

@@ -3,24 +3,24 @@ import StrataCore
 /// A log in memory: the second implementation of `EventLog` and `SyncLog`,
 /// run through the same tests as the SQLite one, and the log of the
 /// syncer's unit tests.
-public final class MemoryEventLog: SyncLog {
+package final class MemoryEventLog: SyncLog {
     private var graph = EventGraph()
     private var snapshots: [String: Schema] = [:]
     private var metadata: [String: String] = [:]
     private var pushed: [String: (by: String, at: String)] = [:]
     private var outbox: [(seq: Int64, kind: String, body: String)] = []
     private var outboxSeq: Int64 = 0
-    public let snapshotInterval: Int
+    package let snapshotInterval: Int
     /// The state after the last event appended: the next append on it (a
     /// registry's log grows on its head) starts from here, not from a snapshot.
     private var lastState: (String, Schema)?
 
-    public init(snapshotInterval: Int = 0) { self.snapshotInterval = snapshotInterval }
+    package init(snapshotInterval: Int = 0) { self.snapshotInterval = snapshotInterval }
 
     /// An independent log with the same events, snapshots and bookkeeping
     /// (copy on write: cheap until one of the two changes). What a reader
     /// holding the original keeps seeing does not change.
-    public func copy() -> MemoryEventLog {
+    package func copy() -> MemoryEventLog {
         let c = MemoryEventLog(snapshotInterval: snapshotInterval)
         c.graph = graph
         c.snapshots = snapshots
@@ -32,27 +32,27 @@ public final class MemoryEventLog: SyncLog {
         return c
     }
 
-    public var location: String { "(memory)" }
+    package var location: String { "(memory)" }
 
     // MARK: - Events
 
-    public func count() throws -> Int { graph.order.count }
-    public func contains(_ id: String) throws -> Bool { graph.events[id] != nil }
-    public func heads() throws -> [String] { graph.heads }
-    public func allEvents() throws -> [Event] { graph.order.map { graph.events[$0]! } }
-    public func ids(withPrefix prefix: String) throws -> [String] { graph.order.filter { $0.hasPrefix(prefix) }.sorted() }
-    public func event(_ id: String) throws -> Event {
+    package func count() throws -> Int { graph.order.count }
+    package func contains(_ id: String) throws -> Bool { graph.events[id] != nil }
+    package func heads() throws -> [String] { graph.heads }
+    package func allEvents() throws -> [Event] { graph.order.map { graph.events[$0]! } }
+    package func ids(withPrefix prefix: String) throws -> [String] { graph.order.filter { $0.hasPrefix(prefix) }.sorted() }
+    package func event(_ id: String) throws -> Event {
         guard let e = graph.events[id] else { throw LogError(.notFound, "unknown revision \(id.prefix(12)): it is not in the local log") }
         return e
     }
-    public func height(_ id: String) throws -> Int { try graph.height(id) }
-    public func snapshot(at id: String) throws -> Schema? { snapshots[id] }
-    public func saveSnapshot(_ schema: Schema, at id: String) throws { snapshots[id] = schema }
-    public func idsWithDataSteps() throws -> [String] {
+    package func height(_ id: String) throws -> Int { try graph.height(id) }
+    package func snapshot(at id: String) throws -> Schema? { snapshots[id] }
+    package func saveSnapshot(_ schema: Schema, at id: String) throws { snapshots[id] = schema }
+    package func idsWithDataSteps() throws -> [String] {
         graph.order.filter { id in graph.events[id]!.ops.contains { if case .exec = $0 { return true } else { return false } } }
     }
 
-    public func append(_ events: [Event], expectedHeads: [String]?) throws {
+    package func append(_ events: [Event], expectedHeads: [String]?) throws {
         if let expectedHeads, Set(graph.heads) != Set(expectedHeads) {
             throw LogError(.conflict, "the log changed while this command ran; run the command again")
         }
@@ -72,10 +72,10 @@ public final class MemoryEventLog: SyncLog {
 
     // MARK: - Sync bookkeeping
 
-    public func meta(_ key: String) throws -> String? { metadata[key] }
-    public func setMeta(_ key: String, _ value: String?) throws { metadata[key] = value }
+    package func meta(_ key: String) throws -> String? { metadata[key] }
+    package func setMeta(_ key: String, _ value: String?) throws { metadata[key] = value }
 
-    public func unpublished() throws -> [Event] {
+    package func unpublished() throws -> [Event] {
         var found = Set<String>()
         var stack = graph.heads
         while let id = stack.popLast() {
@@ -85,7 +85,7 @@ public final class MemoryEventLog: SyncLog {
         return graph.order.filter(found.contains).map { graph.events[$0]! }
     }
 
-    public func replaceUnpublished(_ ids: [String], with events: [Event]) throws {
+    package func replaceUnpublished(_ ids: [String], with events: [Event]) throws {
         let doomed = Set(ids)
         for id in ids {
             if pushed[id] != nil { throw LogError(.invalid, "event \(id.prefix(12)) was pushed to the registry and can never be rewritten") }
@@ -102,29 +102,29 @@ public final class MemoryEventLog: SyncLog {
         }
     }
 
-    public func markPushed(_ receipts: [PushReceipt]) throws {
+    package func markPushed(_ receipts: [PushReceipt]) throws {
         for r in receipts { pushed[r.id] = (r.by, r.at) }
     }
 
-    public func pushedInfo() throws -> [String: (by: String, at: String)] { pushed }
+    package func pushedInfo() throws -> [String: (by: String, at: String)] { pushed }
 
-    public func appendPulled(_ events: [Event], receipts: [PushReceipt]) throws {
+    package func appendPulled(_ events: [Event], receipts: [PushReceipt]) throws {
         try append(events, expectedHeads: nil)
         try markPushed(receipts)
     }
 
-    public func enqueue(kind: String, body: String) throws {
+    package func enqueue(kind: String, body: String) throws {
         outboxSeq += 1
         outbox.append((outboxSeq, kind, body))
     }
 
-    public func queued() throws -> [(seq: Int64, kind: String, body: String)] { outbox }
+    package func queued() throws -> [(seq: Int64, kind: String, body: String)] { outbox }
 
-    public func dequeue(_ seq: Int64) throws { outbox.removeAll { $0.seq == seq } }
+    package func dequeue(_ seq: Int64) throws { outbox.removeAll { $0.seq == seq } }
 
     /// Events in memory cannot be changed behind the log's back; what is
     /// left to check is that every id is its event's hash and every event folds.
-    public func verify() throws -> [LogProblem] {
+    package func verify() throws -> [LogProblem] {
         var problems: [LogProblem] = []
         for (n, id) in graph.order.enumerated() {
             let e = graph.events[id]!

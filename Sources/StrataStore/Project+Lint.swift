@@ -3,7 +3,7 @@ import StrataCore
 import StrataSQLite
 
 /// Which events `strata lint` looks at.
-public enum LintSelection: Sendable, Equatable {
+package enum LintSelection: Sendable, Equatable {
     /// One revision (head by default).
     case revision(String)
     /// What comes after A up to B (`A..B`).
@@ -12,15 +12,15 @@ public enum LintSelection: Sendable, Equatable {
     case pending
 }
 
-public struct LintReport: Sendable {
+package struct LintReport: Sendable {
     /// Findings that count, and those the events' authors accepted.
-    public var findings: [Finding] = []
-    public var accepted: [Finding] = []
+    package var findings: [Finding] = []
+    package var accepted: [Finding] = []
     /// Databases whose rows could not be counted, and why.
-    public var uncounted: [(database: String, reason: String)] = []
-    public var events: Int = 0
+    package var uncounted: [(database: String, reason: String)] = []
+    package var events: Int = 0
 
-    public var errors: Int { findings.filter { $0.level == .error }.count }
+    package var errors: Int { findings.filter { $0.level == .error }.count }
 }
 
 /// `strata lint`: findings before anything runs. Static ones come from the
@@ -28,7 +28,7 @@ public struct LintReport: Sendable {
 /// same plan an upgrade would run on each configured database, in a
 /// transaction that is rolled back.
 extension Project {
-    public func lint(_ selection: LintSelection, databases paths: [String], ignoring: Set<String>) throws -> LintReport {
+    package func lint(_ selection: LintSelection, databases paths: [String], ignoring: Set<String>) throws -> LintReport {
         var report = LintReport()
         let events: [Event]
         switch selection {
@@ -72,7 +72,7 @@ extension Project {
                     }
                     goal = events.last!.id
                 }
-                guard let plan = try planUpgrade(db, to: .revision(goal), context: migrationContext) else { continue }
+                guard let plan = try plan(.upgrade(.revision(goal)), for: db, context: migrationContext) else { continue }
                 let (failed, errors) = try db.dryRun(plan)
                 for c in failed where !ignoring.contains(c.check.code) {
                     let e = byID[c.event]
@@ -99,7 +99,7 @@ extension Project {
     }
 
     /// The static findings of a new event, for `revision` to print.
-    public func findings(of event: Event) throws -> [Finding] {
+    package func findings(of event: Event) throws -> [Finding] {
         try staticFindings(of: [event])[0]
     }
 
@@ -135,7 +135,7 @@ extension Project {
     /// The static findings of the events `upgrade` is about to run on these
     /// databases (each from its own revision), for it to print first.
     /// Best effort: a database it cannot read adds nothing (the run will say why).
-    public func pendingFindings(_ paths: [String], to target: UpgradeTarget) -> [Finding] {
+    package func pendingFindings(_ paths: [String], to target: UpgradeTarget) -> [Finding] {
         guard let goal: String = try? {
             switch target {
             case .head: return try log.head()

@@ -1,17 +1,10 @@
 import Foundation
 import StrataCore
 import StrataSQLite
-
-/// Where a run over databases goes.
-public enum MigrationGoal: Equatable, Sendable {
-    case upgrade(Project.UpgradeTarget)
-    case downgrade(Project.DowngradeTarget)
-    /// To exactly this revision, up or down, through the common ancestor (`sync --apply`).
-    case move(to: String?)
-}
+import Strata
 
 /// What a run did to one database that did not fail.
-public enum MigrationOutcome: Sendable {
+package enum MigrationOutcome: Sendable {
     /// `--sql`: the script a run would execute; nothing was touched.
     case script(database: String, String)
     /// The database is at the goal already.
@@ -19,7 +12,7 @@ public enum MigrationOutcome: Sendable {
     /// The plan ran and committed; what it kept of the data it destroyed.
     case migrated(database: String, MigrationPlan, TrashReport)
 
-    public var database: String {
+    package var database: String {
         switch self {
         case let .script(database, _), let .unchanged(database, _, _), let .migrated(database, _, _): return database
         }
@@ -29,24 +22,13 @@ public enum MigrationOutcome: Sendable {
 /// Running plans over databases: each database in its own transaction, and
 /// a database that fails does not stop the others (unless `failFast`).
 extension Project {
-    /// The plan that brings `db` to `goal`; nil when it is there already.
-    public func plan(_ goal: MigrationGoal, for db: TargetDatabase, context: MigrationContext) throws -> MigrationPlan? {
-        var context = context
-        context.keptByDowngrades = try db.stashesOfDowngrades()
-        switch goal {
-        case .upgrade(let target): return try planUpgrade(db, to: target, context: context)
-        case .downgrade(let target): return try planDowngrade(db, to: target, context: context)
-        case .move(let revision): return try planMove(db, to: revision, context: context)
-        }
-    }
-
     /// Plans and runs (or with `sqlOnly` prints) the way to `goal` for each
     /// database, telling `each` what happened to each as it happens. Every
     /// database is checked for drift inside its migration's transaction
     /// (unless `ignoreDrift`); a database that does not exist yet appears
     /// only once it is migrated (`createAndMigrate`). Returns the failures. Errors that concern
     /// the log rather than a database (no head to go to) are thrown first.
-    public func migrate(_ paths: [String], to goal: MigrationGoal, sqlOnly: Bool, options: RunOptions = RunOptions(),
+    package func migrate(_ paths: [String], to goal: MigrationGoal, sqlOnly: Bool, options: RunOptions = RunOptions(),
                         each: @escaping (Result<MigrationOutcome, DatabaseFailure>) -> Void) throws -> [DatabaseFailure] {
         try checkGoal(goal)
         var runContext = migrationContext
@@ -140,7 +122,7 @@ extension Project {
 
     /// Records `revision` in each database without running anything
     /// (adopting an existing database); `each` hears of each one.
-    public func stamp(_ paths: [String], at revision: String, options: RunOptions = RunOptions(),
+    package func stamp(_ paths: [String], at revision: String, options: RunOptions = RunOptions(),
                       each: @escaping (Result<(database: String, revision: String?), DatabaseFailure>) -> Void) throws -> [DatabaseFailure] {
         let id = try log.resolve(revision)
         let lineage = try lineage(of: id)
@@ -158,7 +140,7 @@ extension Project {
 
     /// Writes a new database file whose schema is the state at `revision`,
     /// stamped there. Returns the revision's full id (nil for base).
-    public func materialize(_ revision: String, to file: String) throws -> String? {
+    package func materialize(_ revision: String, to file: String) throws -> String? {
         let id = try log.resolve(revision)
         guard !FileManager.default.fileExists(atPath: file) else {
             throw ProjectError("\(file) exists; materialize writes a new file only (remove it or pick another name)")
@@ -177,14 +159,14 @@ extension Project {
 
 extension Project {
     /// The databases the last run of `command` left failed (for `--retry-failed`).
-    public func lastFailures(of command: String) throws -> [String] {
+    package func lastFailures(of command: String) throws -> [String] {
         guard let text = try log.meta("failed/\(command)"), let list = try JSON.parse(text).arrayValue else { return [] }
         return list.compactMap(\.stringValue)
     }
 
     /// Remembers which databases a run of `command` left failed (none
     /// clears it). The log is written only when the list changes.
-    public func rememberFailures(_ paths: [String], of command: String) throws {
+    package func rememberFailures(_ paths: [String], of command: String) throws {
         guard try lastFailures(of: command) != paths else { return }
         try log.setMeta("failed/\(command)", paths.isEmpty ? nil : JSON.array(paths.map(JSON.string)).canonicalString)
     }

@@ -8,13 +8,13 @@ import StrataSQLite
 /// DDL that SQLite itself parses.
 extension Project {
     /// The schema the models declare.
-    public func modelsSchema() throws -> Schema {
+    package func modelsSchema() throws -> Schema {
         let (ddl, source) = try modelsDDL()
         return try Models.schema(fromDDL: ddl, source: source)
     }
 
     /// The models as SQLite DDL, and how to name their source in an error.
-    public func modelsDDL() throws -> (ddl: String, source: String) {
+    package func modelsDDL() throws -> (ddl: String, source: String) {
         if let command = config.modelsCommand { return (try commandDDL(command), "the output of models_command `\(command)`") }
         if config.models.hasSuffix(".py") { return (try sqlalchemyDDL(), config.models) }
         let file = path(config.models)
@@ -161,8 +161,10 @@ struct Subprocess {
 extension Project {
     /// Whether a name matches one of the `exclude` patterns (`fts_*`), case
     /// folded as SQLite folds names.
-    func isExcluded(_ name: String) -> Bool {
-        config.exclude.contains { fnmatch($0.lowercased(), name.lowercased(), 0) == 0 }
+    func isExcluded(_ name: String) -> Bool { Project.isExcluded(name, by: config.exclude) }
+
+    static func isExcluded(_ name: String, by patterns: [String]) -> Bool {
+        patterns.contains { fnmatch($0.lowercased(), name.lowercased(), 0) == 0 }
     }
 
     /// Whether a different column order is a change: `compare_column_order`,
@@ -175,8 +177,11 @@ extension Project {
     /// `schema` without what `exclude` names: the tables, views and virtual
     /// tables it matches, and the indexes and triggers of those or that it
     /// matches itself.
-    func excludingManagedElsewhere(_ schema: Schema) -> Schema {
-        guard !config.exclude.isEmpty else { return schema }
+    func excludingManagedElsewhere(_ schema: Schema) -> Schema { Project.excluding(schema, by: config.exclude) }
+
+    static func excluding(_ schema: Schema, by patterns: [String]) -> Schema {
+        guard !patterns.isEmpty else { return schema }
+        func isExcluded(_ name: String) -> Bool { Project.isExcluded(name, by: patterns) }
         var s = schema
         s.tables = s.tables.filter { !isExcluded($0.value.name) }
         s.virtualTables = s.virtualTables.filter { !isExcluded($0.value.name) }

@@ -1,45 +1,46 @@
 import StrataCore
 import StrataSQLite
+import Strata
 
 /// One event as `history` and `blame` list it: with whether it is a head
 /// and who pushed it, when it was acknowledged by the registry.
-public struct HistoryEntry {
-    public let event: Event
-    public let isHead: Bool
-    public let pushed: (by: String, at: String)?
+package struct HistoryEntry {
+    package let event: Event
+    package let isHead: Bool
+    package let pushed: (by: String, at: String)?
     /// For `blame`: the ops of the event that touch the target.
-    public let ops: [Op]
+    package let ops: [Op]
 }
 
 /// One event with what `show` prints: its inverse and the SQL both ways.
-public struct EventDetails {
-    public let event: Event
-    public let inverse: [Op]
-    public let upgradeSQL: [String]
-    public let downgradeSQL: [String]
+package struct EventDetails {
+    package let event: Event
+    package let inverse: [Op]
+    package let upgradeSQL: [String]
+    package let downgradeSQL: [String]
 }
 
 /// A database's real schema against the state at its recorded revision.
-public struct Drift: Sendable {
-    public let database: String
-    public let revision: String?
+package struct Drift: Sendable {
+    package let database: String
+    package let revision: String?
     /// The changes that lead from the recorded schema to the real one; empty when they match.
-    public let changes: [String]
-    public var isClean: Bool { changes.isEmpty }
+    package let changes: [String]
+    package var isClean: Bool { changes.isEmpty }
 }
 
 /// The outcome of `verify`: every id and link recomputed.
-public struct LogVerification {
-    public let location: String
-    public let events: Int
-    public let problems: [LogProblem]
+package struct LogVerification {
+    package let location: String
+    package let events: Int
+    package let problems: [LogProblem]
 }
 
 /// Reading: history, schema at a revision, drift, verification. Nothing
 /// here writes the log or a database.
 extension Project {
     /// Events newest first, at most `limit`.
-    public func history(limit: Int? = nil) throws -> [HistoryEntry] {
+    package func history(limit: Int? = nil) throws -> [HistoryEntry] {
         let events = try log.allEvents().reversed().prefix(limit ?? Int.max)
         let heads = Set(try log.heads())
         let pushed = try log.pushedInfo()
@@ -47,11 +48,11 @@ extension Project {
     }
 
     /// The log's heads, oldest first (more than one after concurrent work).
-    public func headEvents() throws -> [Event] { try log.heads().map { try log.event($0) } }
+    package func headEvents() throws -> [Event] { try log.heads().map { try log.event($0) } }
 
     /// Which events in the history of head created and changed `target`
     /// (`TABLE` or `TABLE.COLUMN`), newest first, following renames.
-    public func blame(_ target: String) throws -> [HistoryEntry] {
+    package func blame(_ target: String) throws -> [HistoryEntry] {
         let parts = target.split(separator: ".", maxSplits: 1).map(String.init)
         guard let head = try log.head() else { throw ProjectError("the log is empty: nothing to blame") }
         let entries = Blame.entries(table: parts.first ?? target, column: parts.count > 1 ? parts[1] : nil, in: try log.range(from: nil, to: head))
@@ -62,20 +63,20 @@ extension Project {
 
     /// The state at a revision (`head`, `base` or an id prefix), from the log
     /// alone. An empty log's head is base: its schema is empty.
-    public func schema(at revision: String) throws -> (id: String?, schema: Schema) {
+    package func schema(at revision: String) throws -> (id: String?, schema: Schema) {
         if revision.lowercased() == "head", try log.count() == 0 { return (nil, .empty) }
         let id = try log.resolve(revision)
         return (id, try log.state(at: id))
     }
 
     /// The state before an event's ops (for a merge: first parent plus the second branch).
-    public func stateBefore(_ e: Event) throws -> Schema {
+    package func stateBefore(_ e: Event) throws -> Schema {
         try log.stateBefore(e) { try log.state(at: $0) }
     }
 
     /// One event with its inverse and the exact SQL each way, planned
     /// against the states before and after it.
-    public func details(of revision: String) throws -> EventDetails {
+    package func details(of revision: String) throws -> EventDetails {
         guard let id = try log.resolve(revision) else { throw ProjectError("base is not an event; name a revision") }
         let e = try log.event(id)
         let before = try stateBefore(e)
@@ -86,27 +87,24 @@ extension Project {
     }
 
     /// The revision each database is at (nil for base).
-    public func currentRevisions(_ paths: [String]) throws -> [(database: String, revision: String?)] {
+    package func currentRevisions(_ paths: [String]) throws -> [(database: String, revision: String?)] {
         try paths.map { ($0, try existingDatabase($0).currentRevision()) }
     }
 
     /// Drift: the database's real schema against the state at its recorded
     /// revision (from the log, or from the database's own copies of events).
-    public func drift(of path: String) throws -> Drift {
-        let db = try existingDatabase(path)
-        return try drift(of: db, source: try source(for: db))
+    package func drift(of path: String) throws -> Drift {
+        try drift(of: try existingDatabase(path))
     }
 
-    func drift(of db: TargetDatabase, source: CombinedSource) throws -> Drift {
-        let revision = try db.currentRevision()
-        if let revision, !(try source.contains(revision)) { throw MigrationError.unknownRevision(db.path, revision) }
-        // What `exclude` names is managed by something else, on either side.
-        return Drift(database: db.path, revision: revision,
-                     changes: excludingManagedElsewhere(try source.state(at: revision)).differences(to: excludingManagedElsewhere(try db.schema())))
+    /// What `exclude` names is managed by something else, on either side.
+    func drift(of db: TargetDatabase) throws -> Drift {
+        let found = try migrator.drift(of: db)
+        return Drift(database: db.path, revision: found.revision, changes: found.changes)
     }
 
     /// Drift of each database, going on past one that cannot be read.
-    public func drifts(_ paths: [String], options: RunOptions = RunOptions(),
+    package func drifts(_ paths: [String], options: RunOptions = RunOptions(),
                        each: @escaping (Result<Drift, DatabaseFailure>) -> Void) -> [DatabaseFailure] {
         run(paths, options: options, work: { project, path in
             do { return .success(try project.drift(of: path)) } catch {
@@ -117,7 +115,7 @@ extension Project {
 
     /// Where each database stands: its revision against head, drift, and
     /// the last time strata changed it.
-    public func status(_ paths: [String], options: RunOptions = RunOptions(),
+    package func status(_ paths: [String], options: RunOptions = RunOptions(),
                        each: @escaping (Result<DatabaseStatus, DatabaseFailure>) -> Void) throws -> [DatabaseFailure] {
         let head = try log.head()
         return run(paths, options: options, work: { project, path in
@@ -130,7 +128,7 @@ extension Project {
     func status(of path: String, head: String?) throws -> DatabaseStatus {
         let db = try existingDatabase(path)
         let source = try source(for: db)
-        let drift = try drift(of: db, source: source)
+        let drift = try drift(of: db)
         let current = drift.revision
         var behind: Int?, ahead: Int?
         func leads(_ from: String?, to: String) throws -> Bool { try from.map { try source.isAncestor($0, of: to) } ?? true }
@@ -150,7 +148,7 @@ extension Project {
     /// key is beside the signature). With `requireSignatures`, an unsigned
     /// event is a problem too, except the ancestors of `since` (a history
     /// that started unsigned).
-    public func verifyLog(requireSignatures: Bool = false, since: String? = nil) throws -> LogVerification {
+    package func verifyLog(requireSignatures: Bool = false, since: String? = nil) throws -> LogVerification {
         var problems = try log.verify()
         let exempt: Set<String>
         if let since {
@@ -173,22 +171,22 @@ extension Project {
     }
 
     /// A revision named by `head` or an id prefix, as a full id; base is refused.
-    public func revisionID(_ revision: String, purpose: String) throws -> String {
+    package func revisionID(_ revision: String, purpose: String) throws -> String {
         guard let id = try log.resolve(revision) else { throw ProjectError("base cannot be \(purpose); name a revision") }
         return id
     }
 }
 
 /// Where one database stands (`strata status`).
-public struct DatabaseStatus: Sendable {
-    public let database: String
-    public let revision: String?
-    public let head: String?
+package struct DatabaseStatus: Sendable {
+    package let database: String
+    package let revision: String?
+    package let head: String?
     /// Events it lacks to reach head, and events it has that head lacks;
     /// both nil when it is on another branch.
-    public let behind: Int?
-    public let ahead: Int?
+    package let behind: Int?
+    package let ahead: Int?
     /// The changes from the recorded schema to the real one; empty when clean.
-    public let drift: [String]
-    public let lastApplied: TargetDatabase.HistoryRow?
+    package let drift: [String]
+    package let lastApplied: TargetDatabase.HistoryRow?
 }

@@ -4,11 +4,11 @@ import StrataSQLite
 
 /// Two heads that cannot be merged: their branches change the same objects
 /// in different ways.
-public struct MergeConflict: Error, CustomStringConvertible, Sendable {
-    public let heads: (String, String)
-    public let reason: String
+package struct MergeConflict: Error, CustomStringConvertible, Sendable {
+    package let heads: (String, String)
+    package let reason: String
 
-    public var description: String {
+    package var description: String {
         "the heads \(heads.0.prefix(12)) and \(heads.1.prefix(12)) change the same objects in different ways (\(reason)), "
             + "so they cannot be merged; if one of them is unpushed local work, `strata sync --redo` redoes it on top of the "
             + "registry's head from the models file"
@@ -16,20 +16,20 @@ public struct MergeConflict: Error, CustomStringConvertible, Sendable {
 }
 
 extension MergeConflict: StrataError {
-    public var exitStatus: ExitStatus { .conflict }
-    public var errorCode: String { "merge.conflict" }
+    package var exitStatus: ExitStatus { .conflict }
+    package var errorCode: String { "merge.conflict" }
 }
 
 /// Writing events: autogenerate, hand-written DDL, merge, redo. Every new
 /// event is proved on a scratch database before it is appended.
 extension Project {
-    public struct NewRevision {
-        public let event: Event
-        public let warnings: [String]
+    package struct NewRevision {
+        package let event: Event
+        package let warnings: [String]
     }
 
     /// Diffs the models file against the state at head. Nil when they are equal.
-    public func autogenerate(message: String, renames: RenameHints, now: Int64, purgeDropped: Bool = false, accepted: [String] = []) throws -> NewRevision? {
+    package func autogenerate(message: String, renames: RenameHints, now: Int64, purgeDropped: Bool = false, accepted: [String] = []) throws -> NewRevision? {
         var timings = Timings("revision --autogenerate")
         let head = try log.head()
         let before = try log.state(at: head)
@@ -47,7 +47,7 @@ extension Project {
     /// A hand-written change: the DDL runs on a copy of the head state and the
     /// difference becomes the event's ops. `ALTER TABLE ... RENAME` statements
     /// become renames (not drop and add).
-    public func handwritten(message: String, sql: String, now: Int64, purgeDropped: Bool = false, accepted: [String] = []) throws -> NewRevision {
+    package func handwritten(message: String, sql: String, now: Int64, purgeDropped: Bool = false, accepted: [String] = []) throws -> NewRevision {
         let head = try log.head()
         let before = try log.state(at: head)
         let after = try Models.schema(applying: sql, to: before, source: "--sql")
@@ -59,7 +59,7 @@ extension Project {
     /// A data step: SQL that changes rows (`UPDATE`, `INSERT`, `DELETE`) and,
     /// optionally, the SQL that undoes it. Proved like any revision: both
     /// run on a scratch copy of the schema at head, which must not change.
-    public func dataStep(message: String, forward: String, reverse: String?, now: Int64, accepted: [String] = []) throws -> NewRevision {
+    package func dataStep(message: String, forward: String, reverse: String?, now: Int64, accepted: [String] = []) throws -> NewRevision {
         let forward = SQL.trimmingTrailingSemicolons(forward)
         let reverse = reverse.map(SQL.trimmingTrailingSemicolons)
         guard !forward.isEmpty else { throw ProjectError("--exec needs the SQL of the data step") }
@@ -116,7 +116,7 @@ extension Project {
     /// Proves an event before it is appended: in a scratch in-memory database
     /// holding `before`, its SQL must produce `expected`, and its inverse's
     /// SQL must bring `before` back.
-    public static func prove(_ event: Event, before: Schema, expected: Schema) throws {
+    package static func prove(_ event: Event, before: Schema, expected: Schema) throws {
         let context = MigrationContext(appliedBy: "strata", node: "proof", now: event.timestamp, allowIrreversible: true)
         let db = try TargetDatabase(path: ":memory:")
         try db.create(before)
@@ -171,7 +171,7 @@ extension Project {
 
     /// Joins two heads with a merge event, after checking that the branches
     /// commute (applying them in either order gives the same schema).
-    public func merge(message: String, now: Int64) throws -> Event {
+    package func merge(message: String, now: Int64) throws -> Event {
         let heads = try log.heads()
         guard heads.count >= 2 else { throw ProjectError("there is nothing to merge: the log has \(heads.count) head") }
         guard heads.count == 2 else { throw ProjectError("the log has \(heads.count) heads; strata merges two at a time: name them in `strata heads`") }
@@ -198,7 +198,7 @@ extension Project {
     /// registry's head) to the models file: how local work that conflicts
     /// with the registry's is redone. Nil when the models file already equals
     /// the state at `base` (the local events are then simply dropped).
-    public func redo(_ pending: [Event], onto base: String?, renames: RenameHints = RenameHints(), now: Int64) throws -> NewRevision? {
+    package func redo(_ pending: [Event], onto base: String?, renames: RenameHints = RenameHints(), now: Int64) throws -> NewRevision? {
         let before = try log.state(at: base)
         let wanted = comparable(try modelsSchema(), against: before, renames: renames)
         let ops = try before.diff(to: wanted, renames: renames)

@@ -4,9 +4,9 @@ import StrataSQLite
 
 /// What one database keeps of destroyed data (`strata trash`), before or
 /// after a purge.
-public struct DatabaseTrash: Sendable {
-    public let database: String
-    public let stashes: [Stash]
+package struct DatabaseTrash: Sendable {
+    package let database: String
+    package let stashes: [Stash]
 }
 
 /// `strata trash [--purge REV]`: what each database keeps so that a
@@ -15,7 +15,7 @@ public struct DatabaseTrash: Sendable {
 extension Project {
     /// Lists each database's stashes; with `purge`, drops those of that
     /// event and lists what was dropped.
-    public func trash(_ paths: [String], purge revision: String?, options: RunOptions = RunOptions(),
+    package func trash(_ paths: [String], purge revision: String?, options: RunOptions = RunOptions(),
                       each: @escaping (Result<DatabaseTrash, DatabaseFailure>) -> Void) throws -> [DatabaseFailure] {
         let event = try revision.map { r -> String in
             if let id = try? log.resolve(r) { return id }

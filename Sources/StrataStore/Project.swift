@@ -3,15 +3,15 @@ import StrataCore
 import StrataSQLite
 
 /// A refusal of a project command, with what to do instead.
-public struct ProjectError: Error, CustomStringConvertible, Sendable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct ProjectError: Error, CustomStringConvertible, Sendable {
+    package let message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }
 
 extension ProjectError: StrataError {
-    public var exitStatus: ExitStatus { .usage }
-    public var errorCode: String { "project.refused" }
+    package var exitStatus: ExitStatus { .usage }
+    package var errorCode: String { "project.refused" }
 }
 
 /// One strata project: its settings, its log and its databases. The CLI's
@@ -19,17 +19,17 @@ extension ProjectError: StrataError {
 /// files: `Project+Revisions` (writing events), `Project+Planning` (the way
 /// from a database's revision to a target), `Project+Migrations` (running
 /// plans over databases), `Project+Reading` (history, schema, drift, verify).
-public final class Project {
-    public let root: URL
-    public let config: Config
-    public let log: any SyncLog
+package final class Project {
+    package let root: URL
+    package let config: Config
+    package let log: any SyncLog
     /// Plans made during this command, by goal and starting revision.
     var planCache: [String: MigrationPlan?] = [:]
     var loadedSigningKey: SigningKey??
     var loadedTrustedKeys: TrustedKeys??
 
     /// A project over any log (the SQLite file in use, memory in unit tests).
-    public init(root: URL, config: Config, log: any SyncLog) {
+    package init(root: URL, config: Config, log: any SyncLog) {
         self.root = root
         self.config = config
         self.log = log
@@ -38,7 +38,7 @@ public final class Project {
     }
 
     /// Opens the project whose `strata.toml` is in `directory`.
-    public static func open(directory: String) throws -> Project {
+    package static func open(directory: String) throws -> Project {
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         let configPath = root.appendingPathComponent(Config.fileName).path
         guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else {
@@ -50,7 +50,7 @@ public final class Project {
     }
 
     /// Creates `strata.toml`, the local log and (if missing) an empty models file.
-    public static func initialize(directory: String, config: Config) throws -> Project {
+    package static func initialize(directory: String, config: Config) throws -> Project {
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         let fm = FileManager.default
         let configPath = root.appendingPathComponent(Config.fileName).path
@@ -93,10 +93,10 @@ public final class Project {
     }
 
     /// A path relative to the project's root, made absolute.
-    public func path(_ relative: String) -> String { Project.resolve(relative, in: root) }
+    package func path(_ relative: String) -> String { Project.resolve(relative, in: root) }
 
     /// The name a database is reported under: its path relative to the project.
-    public func databaseName(_ path: String) -> String {
+    package func databaseName(_ path: String) -> String {
         let prefix = root.path.hasSuffix("/") ? root.path : root.path + "/"
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }
@@ -110,7 +110,7 @@ public final class Project {
     /// files are never taken for databases. A pattern that matches nothing is
     /// a warning. Without `--db` or `--all`, a first entry that matches
     /// several databases is refused: which one was meant?
-    public func selectDatabases(_ overrides: [String], all: Bool) throws -> DatabaseSelection {
+    package func selectDatabases(_ overrides: [String], all: Bool) throws -> DatabaseSelection {
         let entries: [String]
         if !overrides.isEmpty {
             entries = overrides
@@ -154,7 +154,7 @@ public final class Project {
     /// Read-write even so: after a migration was killed mid-transaction, SQLite
     /// must roll back its hot journal on open, which a read-only connection
     /// cannot do (SQLITE_READONLY_ROLLBACK).
-    public func existingDatabase(_ path: String) throws -> TargetDatabase {
+    package func existingDatabase(_ path: String) throws -> TargetDatabase {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ProjectError("no database at \(path); run `strata upgrade head` to create it, or pass --db")
         }
@@ -164,7 +164,7 @@ public final class Project {
     /// Who is migrating: `STRATA_USER`, else the configured author; when:
     /// `STRATA_NOW` (tests, reproducible demos), else the clock.
     /// The key of `signing_key`, read once; nil when the node does not sign.
-    public func signingKey() throws -> SigningKey? {
+    package func signingKey() throws -> SigningKey? {
         if let loaded = loadedSigningKey { return loaded }
         guard let file = config.signingKey else { loadedSigningKey = .some(nil); return nil }
         let full = path(file)
@@ -177,12 +177,12 @@ public final class Project {
     }
 
     /// `event` signed with this node's key (as it is without one).
-    public func signed(_ event: Event) throws -> Event {
+    package func signed(_ event: Event) throws -> Event {
         guard let key = try signingKey() else { return event }
         return try key.sign(event)
     }
 
-    public var migrationContext: MigrationContext {
+    package var migrationContext: MigrationContext {
         var context = MigrationContext(appliedBy: ProcessInfo.processInfo.environment["STRATA_USER"] ?? config.author, node: config.node, now: Clock.nowMillis)
         context.keepDroppedData = config.keepDroppedData
         return context
@@ -191,14 +191,14 @@ public final class Project {
 
 /// The databases a command acts on, and what is worth saying about how
 /// they were found (a pattern that matched nothing).
-public struct DatabaseSelection: Sendable {
-    public var paths: [String]
-    public var warnings: [String]
+package struct DatabaseSelection: Sendable {
+    package var paths: [String]
+    package var warnings: [String]
 }
 
 /// The time strata records: `STRATA_NOW` when set (ISO 8601), else now, in UTC milliseconds.
-public enum Clock {
-    public static var nowMillis: Int64 {
+package enum Clock {
+    package static var nowMillis: Int64 {
         if let fixed = ProcessInfo.processInfo.environment["STRATA_NOW"], let ms = Timestamp.parse(fixed) { return ms }
         return Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
     }

@@ -4,11 +4,11 @@ import StrataSQLite
 extension SQLiteEventLog {
     // MARK: - Settings kept with the log
 
-    public func meta(_ key: String) throws -> String? {
+    package func meta(_ key: String) throws -> String? {
         try connection.scalar("SELECT value FROM meta WHERE key = ?", [.text("\(project)/\(key)")])?.string
     }
 
-    public func setMeta(_ key: String, _ value: String?) throws {
+    package func setMeta(_ key: String, _ value: String?) throws {
         if let value {
             try connection.query("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [.text("\(project)/\(key)"), .text(value)])
         } else {
@@ -22,7 +22,7 @@ extension SQLiteEventLog {
     /// event's ancestors are all pushed (the registry needs parents first),
     /// so this walks back from the heads and stops at pushed events: the cost
     /// grows with what is unpublished, not with the log.
-    public func unpublished() throws -> [Event] {
+    package func unpublished() throws -> [Event] {
         var found: [(seq: Int64, event: Event)] = []
         var seen = Set<String>()
         var stack = try heads()
@@ -41,7 +41,7 @@ extension SQLiteEventLog {
 
     /// Replaces unpublished events by new ones (their rebased versions) in one
     /// transaction. Published events are never rewritten: naming one is an error.
-    public func replaceUnpublished(_ ids: [String], with events: [Event]) throws {
+    package func replaceUnpublished(_ ids: [String], with events: [Event]) throws {
         let project = Value.text(self.project)
         let doomed = Set(ids)
         for id in ids {
@@ -83,17 +83,17 @@ extension SQLiteEventLog {
 
     // MARK: - Outbox (reports made while the registry was unreachable)
 
-    public func enqueue(kind: String, body: String) throws {
+    package func enqueue(kind: String, body: String) throws {
         try connection.query("INSERT INTO outbox (project, kind, body) VALUES (?, ?, ?)", [.text(project), .text(kind), .text(body)])
     }
 
-    public func queued() throws -> [(seq: Int64, kind: String, body: String)] {
+    package func queued() throws -> [(seq: Int64, kind: String, body: String)] {
         try connection.query("SELECT seq, kind, body FROM outbox WHERE project = ? ORDER BY seq", [.text(project)]).map {
             ($0[0].int ?? 0, $0[1].string ?? "", $0[2].string ?? "")
         }
     }
 
-    public func dequeue(_ seq: Int64) throws {
+    package func dequeue(_ seq: Int64) throws {
         try connection.query("DELETE FROM outbox WHERE seq = ?", [.int(seq)])
     }
 }

@@ -4,7 +4,7 @@ extension SQLiteEventLog {
     /// Recomputes every id from the stored bytes, checks every parent link and
     /// height, folds every event onto the state before it, and compares the
     /// derived tables (heads, snapshots) with what the events say.
-    public func verify() throws -> [LogProblem] {
+    package func verify() throws -> [LogProblem] {
         var problems: [LogProblem] = []
         var heights: [String: Int] = [:]
         var hasChild = Set<String>()

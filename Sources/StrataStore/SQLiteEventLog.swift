@@ -10,10 +10,10 @@ import StrataSQLite
 /// event and `verify` recomputes every id and link from them. The `heads` and
 /// `snapshots` tables are derived data, written in the same transaction as the
 /// events they follow and rebuilt from them by `rebuildDerivedData()`.
-public final class SQLiteEventLog: SyncLog {
-    public let path: String
+package final class SQLiteEventLog: SyncLog {
+    package let path: String
     let db: Connection
-    public let snapshotInterval: Int
+    package let snapshotInterval: Int
     var cache: [String: (event: Event, height: Int)] = [:]
     var snapshotIDs: Set<String>?
     /// The state after the newest event this process appended, so a run of
@@ -24,7 +24,7 @@ public final class SQLiteEventLog: SyncLog {
 
     /// One file can hold the logs of several projects (the registry's
     /// store does); a local log holds one, under the project "".
-    public let project: String
+    package let project: String
 
     static let setup = [
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -68,14 +68,14 @@ public final class SQLiteEventLog: SyncLog {
     /// An event read back from its stored bytes and its signature columns (NULL when unsigned).
     /// With `id` (the row's own), the stored bytes are trusted as written:
     /// see `Event(stored:id:)`; `verify` checks them.
-    public static func decode(_ body: Value, signedBy: Value, signature: Value, id: String? = nil) throws -> Event {
+    package static func decode(_ body: Value, signedBy: Value, signature: Value, id: String? = nil) throws -> Event {
         let e = try id.map { try Event(stored: body.bytes ?? [], id: $0) } ?? Event(canonical: body.bytes ?? [])
         return try e.withStoredSignature(signedBy: signedBy.string, signature: signature.string)
     }
 
     /// The SQL that reads an event's body and signature: `e` is the events table.
-    public static let signedColumns = "e.body, s.signed_by, s.signature"
-    public static let signedJoin = "LEFT JOIN signatures s ON s.project = e.project AND s.id = e.id"
+    package static let signedColumns = "e.body, s.signed_by, s.signature"
+    package static let signedJoin = "LEFT JOIN signatures s ON s.project = e.project AND s.id = e.id"
 
     /// Parent links: who builds on an event is a point lookup, not a scan of
     /// every event's parents (rebase, drop of unpushed work). An event's own
@@ -92,7 +92,7 @@ public final class SQLiteEventLog: SyncLog {
         """
 
     /// Opens the log at `path`; creates it only when `create` is set.
-    public init(path: String, create: Bool = false, snapshotInterval: Int = 256, project: String = "") throws {
+    package init(path: String, create: Bool = false, snapshotInterval: Int = 256, project: String = "") throws {
         self.path = path
         self.snapshotInterval = snapshotInterval
         self.project = project
@@ -126,15 +126,15 @@ public final class SQLiteEventLog: SyncLog {
     }
 
     /// The connection, for a caller that keeps its own tables in the same file.
-    public var connection: Connection { db }
+    package var connection: Connection { db }
 
     var p: Value { .text(project) }
 
     // MARK: - Reading
 
-    public func count() throws -> Int { Int(try db.scalar("SELECT count(*) FROM events WHERE project = ?", [p])?.int ?? 0) }
+    package func count() throws -> Int { Int(try db.scalar("SELECT count(*) FROM events WHERE project = ?", [p])?.int ?? 0) }
 
-    public func contains(_ id: String) throws -> Bool {
+    package func contains(_ id: String) throws -> Bool {
         if cache[id] != nil { return true }
         return try db.scalar("SELECT 1 FROM events WHERE project = ? AND id = ?", [p, .text(id)]) != nil
     }
@@ -154,17 +154,17 @@ public final class SQLiteEventLog: SyncLog {
         return entry
     }
 
-    public func event(_ id: String) throws -> Event { try load(id).event }
+    package func event(_ id: String) throws -> Event { try load(id).event }
 
-    public func height(_ id: String) throws -> Int { try load(id).height }
+    package func height(_ id: String) throws -> Int { try load(id).height }
 
     /// CROSS JOIN keeps the (few) heads as the outer loop; otherwise the
     /// planner may walk every event by seq to skip a sort of two rows.
-    public func heads() throws -> [String] {
+    package func heads() throws -> [String] {
         try db.query("SELECT h.id FROM heads h CROSS JOIN events e ON e.project = h.project AND e.id = h.id WHERE h.project = ? ORDER BY e.seq", [p]).compactMap { $0[0].string }
     }
 
-    public func allEvents() throws -> [Event] {
+    package func allEvents() throws -> [Event] {
         try db.query("SELECT e.id, \(Self.signedColumns) FROM events e \(Self.signedJoin) WHERE e.project = ? ORDER BY e.seq", [p]).map { row in
             do { return try Self.decode(row[1], signedBy: row[2], signature: row[3], id: row[0].string) } catch {
                 throw LogError(.corrupt, "stored event \(row[0].string ?? "?") cannot be read: \(error); run `strata verify`")
@@ -173,13 +173,13 @@ public final class SQLiteEventLog: SyncLog {
     }
 
     /// Raw rows for `verify`: the stored id, height and bytes, unparsed.
-    public func rawRows() throws -> [(seq: Int64, id: String, height: Int, body: [UInt8])] {
+    package func rawRows() throws -> [(seq: Int64, id: String, height: Int, body: [UInt8])] {
         try db.query("SELECT seq, id, height, body FROM events WHERE project = ? ORDER BY seq", [p]).map {
             ($0[0].int ?? 0, $0[1].string ?? "", Int($0[2].int ?? 0), $0[3].bytes ?? [])
         }
     }
 
-    public func ids(withPrefix prefix: String) throws -> [String] {
+    package func ids(withPrefix prefix: String) throws -> [String] {
         // A range scan on the UNIQUE index: "abcd" <= id < "abce".
         try db.query("SELECT id FROM events WHERE project = ? AND id >= ? AND id < ? ORDER BY id LIMIT 5",
                      [p, .text(prefix), .text(prefix + "g")]).compactMap { $0[0].string }
@@ -187,7 +187,7 @@ public final class SQLiteEventLog: SyncLog {
 
     /// Walking back to a snapshot asks about every event on the way: the
     /// ids of the (few) snapshots are read once instead of once per step.
-    public func snapshot(at id: String) throws -> Schema? {
+    package func snapshot(at id: String) throws -> Schema? {
         if snapshotIDs == nil {
             snapshotIDs = Set(try db.query("SELECT id FROM snapshots WHERE project = ?", [p]).compactMap { $0[0].string })
         }
@@ -196,27 +196,27 @@ public final class SQLiteEventLog: SyncLog {
         do { return try Schema(json: try JSON.parse(bytes)) } catch { return nil } // a bad cache entry is only slower
     }
 
-    public func saveSnapshot(_ schema: Schema, at id: String) throws {
+    package func saveSnapshot(_ schema: Schema, at id: String) throws {
         try db.query("INSERT OR REPLACE INTO snapshots (project, id, state) VALUES (?, ?, ?)", [p, .text(id), .blob(schema.json.canonicalBytes)])
         snapshotIDs?.insert(id)
     }
 
     /// Canonical bytes put `"op":"exec"` only where an op is a data step (a
     /// quote inside SQL text is escaped), so a substring test finds them.
-    public func idsWithDataSteps() throws -> [String] {
+    package func idsWithDataSteps() throws -> [String] {
         try db.query("SELECT id FROM events WHERE project = ? AND instr(body, CAST('\"op\":\"exec\"' AS BLOB)) > 0", [p]).compactMap { $0[0].string }
     }
 
     // MARK: - Appending
 
-    public func append(_ events: [Event], expectedHeads: [String]?) throws {
+    package func append(_ events: [Event], expectedHeads: [String]?) throws {
         try append(events, expectedHeads: expectedHeads, alsoInTransaction: nil)
     }
 
     /// Appends, running `also` inside the same transaction before it commits
     /// (the registry records who pushed and its audit entry that way: all or
     /// nothing together).
-    public func append(_ events: [Event], expectedHeads: [String]?, alsoInTransaction also: ((Connection, [Event]) throws -> Void)?) throws {
+    package func append(_ events: [Event], expectedHeads: [String]?, alsoInTransaction also: ((Connection, [Event]) throws -> Void)?) throws {
         try append(events, expectedHeads: expectedHeads, before: nil, also: also)
     }
 
@@ -227,7 +227,7 @@ public final class SQLiteEventLog: SyncLog {
     /// projects in the same file. Events are immutable and append-only, so
     /// what the check read stays true; the caller keeps appends to this log
     /// from running side by side (the registry: one at a time per project).
-    public func appendCheckingFirst(_ events: [Event], expectedHeads: [String]?, alsoInTransaction also: ((Connection, [Event]) throws -> Void)?) throws {
+    package func appendCheckingFirst(_ events: [Event], expectedHeads: [String]?, alsoInTransaction also: ((Connection, [Event]) throws -> Void)?) throws {
         guard !events.isEmpty else { return }
         struct Planned { let event: Event; let height: Int; let snapshot: [UInt8]? }
         var planned: [Planned] = []
@@ -342,15 +342,15 @@ public final class SQLiteEventLog: SyncLog {
 
     // MARK: - Registry bookkeeping
 
-    public var location: String { path }
+    package var location: String { path }
 
     /// Records acknowledgements in one transaction (one fsync, not one each).
-    public func markPushed(_ receipts: [PushReceipt]) throws {
+    package func markPushed(_ receipts: [PushReceipt]) throws {
         guard !receipts.isEmpty else { return }
         try db.transaction { try Self.recordPushed(db, project: project, receipts) }
     }
 
-    public func appendPulled(_ events: [Event], receipts: [PushReceipt]) throws {
+    package func appendPulled(_ events: [Event], receipts: [PushReceipt]) throws {
         try append(events, expectedHeads: nil, alsoInTransaction: { [project] db, _ in
             try SQLiteEventLog.recordPushed(db, project: project, receipts)
         })
@@ -363,7 +363,7 @@ public final class SQLiteEventLog: SyncLog {
         }
     }
 
-    public func pushedInfo() throws -> [String: (by: String, at: String)] {
+    package func pushedInfo() throws -> [String: (by: String, at: String)] {
         var result: [String: (by: String, at: String)] = [:]
         for row in try db.query("SELECT id, pushed_by, pushed_at FROM remote WHERE project = ?", [p]) {
             result[row[0].string ?? ""] = (row[1].string ?? "", row[2].string ?? "")
@@ -372,7 +372,7 @@ public final class SQLiteEventLog: SyncLog {
     }
 
     /// Rebuilds the derived tables (edges, heads, snapshots) from the events.
-    public func rebuildDerivedData() throws {
+    package func rebuildDerivedData() throws {
         try db.transaction {
             for table in ["edges", "heads", "snapshots"] { try db.query("DELETE FROM \(table) WHERE project = ?", [p]) }
             try db.query(SQLiteEventLog.edgesFromEvents + " WHERE e.project = ?", [p])

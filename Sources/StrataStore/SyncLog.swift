@@ -1,21 +1,21 @@
 import StrataCore
 
 /// Who the registry says pushed an event, and when.
-public typealias PushReceipt = (id: String, by: String, at: String)
+package typealias PushReceipt = (id: String, by: String, at: String)
 
 /// One problem `verify` found, naming the event and why.
-public struct LogProblem: CustomStringConvertible, Sendable {
-    public let seq: Int64
-    public let id: String
-    public let reason: String
+package struct LogProblem: CustomStringConvertible, Sendable {
+    package let seq: Int64
+    package let id: String
+    package let reason: String
 
-    public init(seq: Int64, id: String, reason: String) {
+    package init(seq: Int64, id: String, reason: String) {
         self.seq = seq
         self.id = id
         self.reason = reason
     }
 
-    public var description: String { "event #\(seq) \(id.prefix(12)): \(reason)" }
+    package var description: String { "event #\(seq) \(id.prefix(12)): \(reason)" }
 }
 
 /// A node's log: the events, plus what syncing with the registry needs to
@@ -23,7 +23,7 @@ public struct LogProblem: CustomStringConvertible, Sendable {
 /// the registry head last seen, reports waiting to be delivered). The
 /// project and the syncer depend on this protocol, not on the SQLite file,
 /// so both run against `MemoryEventLog` in unit tests.
-public protocol SyncLog: EventLog {
+package protocol SyncLog: EventLog {
     /// Where the log lives, for messages (`verify`).
     var location: String { get }
 

@@ -3,13 +3,13 @@ import StrataCore
 import Foundation
 
 /// An HTTP request as the registry client sends it.
-public struct HTTPRequest: Sendable {
-    public var method: String
-    public var url: String
-    public var headers: [String: String]
-    public var body: [UInt8]?
+package struct HTTPRequest: Sendable {
+    package var method: String
+    package var url: String
+    package var headers: [String: String]
+    package var body: [UInt8]?
 
-    public init(method: String, url: String, headers: [String: String] = [:], body: [UInt8]? = nil) {
+    package init(method: String, url: String, headers: [String: String] = [:], body: [UInt8]? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -17,32 +17,32 @@ public struct HTTPRequest: Sendable {
     }
 }
 
-public struct HTTPResponse: Sendable {
-    public let status: Int
-    public let body: [UInt8]
+package struct HTTPResponse: Sendable {
+    package let status: Int
+    package let body: [UInt8]
 
-    public init(status: Int, body: [UInt8]) {
+    package init(status: Int, body: [UInt8]) {
         self.status = status
         self.body = body
     }
 }
 
 /// The transport failed before any HTTP answer (connection refused, timeout, TLS).
-public struct TransportError: Error, CustomStringConvertible, Sendable {
-    public let code: Int
-    public let message: String
+package struct TransportError: Error, CustomStringConvertible, Sendable {
+    package let code: Int
+    package let message: String
 
-    public init(code: Int, message: String) {
+    package init(code: Int, message: String) {
         self.code = code
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// Sends requests; the registry client is written against this, so a fault
 /// that cannot be produced for real can be injected in a test.
-public protocol Transport: AnyObject {
+package protocol Transport: AnyObject {
     func send(_ request: HTTPRequest) throws -> HTTPResponse
 }
 
@@ -50,24 +50,24 @@ public protocol Transport: AnyObject {
 /// connection is kept alive). Blocking: call it from a thread that may block
 /// (the CLI's main thread, or `ThreadedTransport`'s own thread), never from
 /// Swift's cooperative pool.
-public final class CurlTransport: Transport {
+package final class CurlTransport: Transport {
     /// Nil when libcurl could not be loaded (every request then says why).
     private let handle: UnsafeMutableRawPointer?
-    public let connectTimeout: Int
-    public let timeout: Int
+    package let connectTimeout: Int
+    package let timeout: Int
     /// A PEM file of CA certificates trusted instead of the system's, for a
     /// registry whose certificate a private CA signed.
-    public let caFile: String?
+    package let caFile: String?
     /// How many connections libcurl has opened so far (CURLINFO_NUM_CONNECTS
     /// summed): 1 for any number of requests to one registry that keeps the
     /// connection alive.
-    public private(set) var connectionsOpened = 0
+    package private(set) var connectionsOpened = 0
 
     /// libcurl is loaded (and globally initialised) once, by the first
     /// transport: commands that never reach the registry never load it.
     private static let loaded: Bool = strata_curl_load() == 1
 
-    public init(connectTimeoutSeconds: Int = 5, timeoutSeconds: Int = 60, caFile: String? = nil) {
+    package init(connectTimeoutSeconds: Int = 5, timeoutSeconds: Int = 60, caFile: String? = nil) {
         handle = CurlTransport.loaded ? strata_curl_easy_init() : nil
         connectTimeout = connectTimeoutSeconds
         timeout = timeoutSeconds
@@ -81,7 +81,7 @@ public final class CurlTransport: Transport {
         var bytes: [UInt8] = []
     }
 
-    public func send(_ request: HTTPRequest) throws -> HTTPResponse {
+    package func send(_ request: HTTPRequest) throws -> HTTPResponse {
         guard let curl = handle else {
             throw TransportError(code: -1, message: "libcurl cannot be loaded (\(String(cString: strata_curl_error()))); install it (apt-get install libcurl4) to reach the registry")
         }
@@ -143,12 +143,12 @@ public final class CurlTransport: Transport {
 /// through a continuation: the async API for code on Swift's cooperative pool
 /// (2 threads on these machines; a blocking call there starves an
 /// in-process server and hangs).
-public final class ThreadedTransport: @unchecked Sendable {
+package final class ThreadedTransport: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [() -> Void] = []
     private var thread: Thread?
 
-    public init(makeTransport: @escaping @Sendable () -> Transport = { CurlTransport() }) {
+    package init(makeTransport: @escaping @Sendable () -> Transport = { CurlTransport() }) {
         let t = Thread { [condition] in
             let transport = makeTransport()
             self.transportForThread = transport
@@ -167,7 +167,7 @@ public final class ThreadedTransport: @unchecked Sendable {
 
     private var transportForThread: Transport?
 
-    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+    package func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             jobs.append { [self] in
@@ -180,6 +180,6 @@ public final class ThreadedTransport: @unchecked Sendable {
 }
 
 extension TransportError: StrataError {
-    public var exitStatus: ExitStatus { .unreachable }
-    public var errorCode: String { "registry.transport" }
+    package var exitStatus: ExitStatus { .unreachable }
+    package var errorCode: String { "registry.transport" }
 }

@@ -2,13 +2,14 @@ import Foundation
 import StrataCore
 import StrataSQLite
 import StrataStore
+import Strata
 import StrataWire
 
 extension Project {
     /// The registry client from strata.toml, with the token from
     /// STRATA_TOKEN or `token_file` (never from the command line).
     /// `project` names another project on the same registry (creating one).
-    public func registryClient(project: String? = nil) throws -> RegistryClient {
+    package func registryClient(project: String? = nil) throws -> RegistryClient {
         guard let url = config.registry, !url.isEmpty else { throw SyncError.notConfigured }
         var token = ProcessInfo.processInfo.environment["STRATA_TOKEN"]
         if token == nil, let file = config.tokenFile {
@@ -28,7 +29,7 @@ extension Project {
         return RegistryClient(baseURL: url, project: project ?? config.project, token: token, transport: CurlTransport(caFile: caFile))
     }
 
-    public func syncer() throws -> Syncer { Syncer(project: self, client: try registryClient()) }
+    package func syncer() throws -> Syncer { Syncer(project: self, client: try registryClient()) }
 
     /// A report of where a database is now, by this node.
     func report(database path: String, revision: String?, direction: Direction?, environment: String?, now: Int64, drifted: Bool?) -> Report {
@@ -42,7 +43,7 @@ extension Project {
 
     /// Tells the registry (if one is configured) where databases are now.
     /// Returns why the reports were queued instead of delivered, or nil.
-    public func deliver(_ reports: [Report]) -> Error? {
+    package func deliver(_ reports: [Report]) -> Error? {
         guard config.registry != nil, !reports.isEmpty else { return nil }
         let syncer: Syncer
         do { syncer = try self.syncer() } catch { return error }
@@ -53,7 +54,7 @@ extension Project {
     /// moved (and, for an environment's run, every one already there), sent
     /// together once the run is over. `queued` hears which databases'
     /// reports wait in the outbox, and why.
-    public func migrateAndReport(_ paths: [String], to goal: MigrationGoal, sqlOnly: Bool, options: RunOptions = RunOptions(),
+    package func migrateAndReport(_ paths: [String], to goal: MigrationGoal, sqlOnly: Bool, options: RunOptions = RunOptions(),
                                  environment: String? = nil, each: @escaping (Result<MigrationOutcome, DatabaseFailure>) -> Void,
                                  queued: ([String], Error) -> Void) throws -> [DatabaseFailure] {
         var reports: [Report] = []
@@ -82,7 +83,7 @@ extension Project {
     /// A target that is not ahead of the current one, and whose schema lacks
     /// tables or columns the current one has, drops them on every node that
     /// applies it: refused unless `allowBackward`, naming what it drops.
-    public func promote(_ revision: String, environment: String, allowBackward: Bool = false) throws -> EnvironmentTarget {
+    package func promote(_ revision: String, environment: String, allowBackward: Bool = false) throws -> EnvironmentTarget {
         let client = try registryClient()
         let goal = try revisionID(revision, purpose: "promoted")
         if !allowBackward, let current = try? client.target(environment: environment), current != goal {
@@ -130,7 +131,7 @@ extension Project {
 extension Syncer {
     /// `sync --apply --env ENV`: brings the databases to the environment's
     /// target, up or down, and reports each. `announce` hears the target first.
-    public func apply(environment: String, databases paths: [String], options: RunOptions = RunOptions(), announce: (String) -> Void,
+    package func apply(environment: String, databases paths: [String], options: RunOptions = RunOptions(), announce: (String) -> Void,
                       each: @escaping (Result<MigrationOutcome, DatabaseFailure>) -> Void,
                       queued: ([String], Error) -> Void) throws -> [DatabaseFailure] {
         let target = try client.target(environment: environment)

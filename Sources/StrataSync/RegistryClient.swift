@@ -3,7 +3,7 @@ import StrataCore
 import StrataWire
 
 /// Why a registry call failed; each declares its exit code (docs/CONTRACT.md).
-public enum SyncError: Error, CustomStringConvertible, Sendable {
+package enum SyncError: Error, CustomStringConvertible, Sendable {
     /// The registry could not be reached (after retries). Exit 4.
     case unreachable(String, String)
     /// The registry answered 401/403. Exit 4.
@@ -20,7 +20,7 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
     /// No registry is configured.
     case notConfigured
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .unreachable(url, reason):
             return "the registry at \(url) is unreachable (\(reason)); check that it runs and the URL in strata.toml, then run the command again"
@@ -47,15 +47,15 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
 }
 
 /// The registry's HTTP API (docs/openapi.yaml), over any `Transport`.
-public final class RegistryClient {
-    public let baseURL: String
-    public let project: String
+package final class RegistryClient {
+    package let baseURL: String
+    package let project: String
     let token: String?
     let transport: Transport
     /// Waits before each retry of a connection error or a 5xx answer.
-    public var backoff: [Double] = [0.1, 0.3, 0.9]
+    package var backoff: [Double] = [0.1, 0.3, 0.9]
 
-    public init(baseURL: String, project: String, token: String?, transport: Transport = CurlTransport()) {
+    package init(baseURL: String, project: String, token: String?, transport: Transport = CurlTransport()) {
         var url = baseURL
         while url.hasSuffix("/") { url.removeLast() }
         self.baseURL = url
@@ -112,7 +112,7 @@ public final class RegistryClient {
     // MARK: - Events
 
     /// One page of events appended after `after` (from the start when nil).
-    public func events(after: String?, limit: Int = 1000) throws -> EventsPage {
+    package func events(after: String?, limit: Int = 1000) throws -> EventsPage {
         var url = "\(projectURL)/events?limit=\(limit)"
         if let after { url += "&after=\(after)" }
         return try decoded(try call("GET", url), as: EventsPage.init(json:))
@@ -120,33 +120,33 @@ public final class RegistryClient {
 
     /// Pushes events that build on `base` (the registry's head as this node
     /// last saw it). Returns the new head and who the registry says pushed.
-    public func push(_ events: [Event], base: String?) throws -> PushResponse {
+    package func push(_ events: [Event], base: String?) throws -> PushResponse {
         try decoded(try call("POST", "\(projectURL)/events", body: PushRequest(base: base, events: events).json), as: PushResponse.init(json:))
     }
 
     // MARK: - Fleet
 
-    public func report(_ report: Report) throws { _ = try call("POST", "\(projectURL)/reports", body: report.json) }
+    package func report(_ report: Report) throws { _ = try call("POST", "\(projectURL)/reports", body: report.json) }
 
     /// Several reports in one request (at most `Report.pageSize`).
-    public func report(_ reports: [Report]) throws {
+    package func report(_ reports: [Report]) throws {
         if reports.count == 1 { return try report(reports[0]) }
         _ = try call("POST", "\(projectURL)/reports", body: Report.batchJSON(reports))
     }
 
-    public func fleet() throws -> Fleet { try decoded(try call("GET", "\(projectURL)/fleet"), as: Fleet.init(json:)) }
+    package func fleet() throws -> Fleet { try decoded(try call("GET", "\(projectURL)/fleet"), as: Fleet.init(json:)) }
 
-    public func setTarget(environment: String, revision: String) throws -> EnvironmentTarget {
+    package func setTarget(environment: String, revision: String) throws -> EnvironmentTarget {
         try decoded(try call("PUT", environmentURL(environment), body: TargetRequest(revision: revision).json),
                     as: { try EnvironmentTarget(json: $0, nameKey: "environment") })
     }
 
     /// The environment's target revision (the registry answers 404 when none is set).
-    public func target(environment: String) throws -> String {
+    package func target(environment: String) throws -> String {
         try decoded(try call("GET", environmentURL(environment)), as: { try EnvironmentTarget(json: $0, nameKey: "environment") }).revision
     }
 
-    public func audit() throws -> AuditTrail { try decoded(try call("GET", "\(projectURL)/audit"), as: AuditTrail.init(json:)) }
+    package func audit() throws -> AuditTrail { try decoded(try call("GET", "\(projectURL)/audit"), as: AuditTrail.init(json:)) }
 
     func environmentURL(_ environment: String) -> String { "\(projectURL)/environments/\(RegistryClient.escape(environment))" }
 
@@ -155,11 +155,11 @@ public final class RegistryClient {
         do { return try read(json) } catch { throw SyncError.badResponse("\(error)") }
     }
 
-    public func createProject() throws { _ = try call("PUT", projectURL, body: .object([:])) }
+    package func createProject() throws { _ = try call("PUT", projectURL, body: .object([:])) }
 }
 
 extension SyncError: StrataError {
-    public var exitStatus: ExitStatus {
+    package var exitStatus: ExitStatus {
         switch self {
         case .conflict, .diverged: return .conflict
         case .unreachable, .refused, .badResponse: return .unreachable
@@ -167,7 +167,7 @@ extension SyncError: StrataError {
         }
     }
 
-    public var errorCode: String {
+    package var errorCode: String {
         switch self {
         case .unreachable: return "registry.unreachable"
         case .refused: return "registry.refused"

@@ -5,35 +5,35 @@ import StrataStore
 import StrataWire
 
 /// Exchanges a project's events with the registry.
-public final class Syncer {
-    public let project: Project
-    public let client: RegistryClient
+package final class Syncer {
+    package let project: Project
+    package let client: RegistryClient
     var log: any SyncLog { project.log }
     /// About how many events one push request carries (a pull's page is 1000).
-    public var pushChunk = 1000
+    package var pushChunk = 1000
 
-    public init(project: Project, client: RegistryClient) {
+    package init(project: Project, client: RegistryClient) {
         self.project = project
         self.client = client
     }
 
     /// The registry's head as this node last saw it.
-    public var remoteHead: String? { get throws { try log.meta("remote_head") } }
+    package var remoteHead: String? { get throws { try log.meta("remote_head") } }
 
     // MARK: - Pull
 
-    public struct PullResult: Sendable {
+    package struct PullResult: Sendable {
         /// Events this log did not have.
-        public let pulled: Int
+        package let pulled: Int
         /// The registry's head after the pull.
-        public let remoteHead: String?
+        package let remoteHead: String?
         /// How many heads the local log has now (more than one: unpushed
         /// local work to rebase or merge with `sync`).
-        public let localHeads: Int
+        package let localHeads: Int
     }
 
     /// Pulls, and says where the log stands afterwards.
-    public func pullAndReport() throws -> PullResult {
+    package func pullAndReport() throws -> PullResult {
         flushOutbox()
         let n = try pull()
         return PullResult(pulled: n, remoteHead: try remoteHead, localHeads: try log.heads().count)
@@ -43,7 +43,7 @@ public final class Syncer {
     /// where the last pull or push ended: its cost grows with what is new,
     /// not with the log's length.
     @discardableResult
-    public func pull() throws -> Int {
+    package func pull() throws -> Int {
         var after = try remoteHead
         if let a = after, !(try log.contains(a)) { after = nil }
         var added = 0
@@ -79,13 +79,13 @@ public final class Syncer {
 
     // MARK: - Push
 
-    public struct PushResult: Sendable {
-        public let pushed: Int
-        public let head: String?
+    package struct PushResult: Sendable {
+        package let pushed: Int
+        package let head: String?
     }
 
     /// What `strata push` does: delivers queued reports, then pushes.
-    public func publish() throws -> PushResult {
+    package func publish() throws -> PushResult {
         flushOutbox()
         return try push()
     }
@@ -97,7 +97,7 @@ public final class Syncer {
     /// of its branches. Each push names the registry head it builds on; a
     /// stale one is refused whole (exit 3).
     @discardableResult
-    public func push() throws -> PushResult {
+    package func push() throws -> PushResult {
         let heads = try log.heads()
         guard heads.count <= 1 else {
             throw ProjectError("the local log has \(heads.count) heads; run `strata sync` (it rebases or merges) before pushing")
@@ -120,7 +120,7 @@ public final class Syncer {
 
     /// Events to push, parents first, cut into runs of at least `size`
     /// events where the registry would be left with one head.
-    public static func chunks(_ events: [Event], onto base: String?, size: Int) -> [[Event]] {
+    package static func chunks(_ events: [Event], onto base: String?, size: Int) -> [[Event]] {
         var open: Set<String> = base.map { [$0] } ?? []
         var chunks: [[Event]] = [[]]
         for e in events {
@@ -134,17 +134,17 @@ public final class Syncer {
 
     // MARK: - Sync
 
-    public struct SyncResult: Sendable {
-        public var pulled = 0
-        public var rebased = 0
-        public var merged: String?
+    package struct SyncResult: Sendable {
+        package var pulled = 0
+        package var rebased = 0
+        package var merged: String?
         /// How many unpushed revisions `sync --redo` replaced, and the one
         /// that replaced them (nil when the models file equals the registry's head).
-        public var replaced = 0
-        public var redone: String?
-        public var pushed = 0
+        package var replaced = 0
+        package var redone: String?
+        package var pushed = 0
         /// The registry's head once the sync is done.
-        public var remoteHead: String?
+        package var remoteHead: String?
     }
 
     /// Pull; then rebase the unpushed local events onto the registry's head
@@ -153,7 +153,7 @@ public final class Syncer {
     /// between) starts over. With `redo` (and its rename hints), the unpushed
     /// events are instead replaced by one revision from the registry's head
     /// to the models file.
-    public func sync(preferMerge: Bool = false, redo: RenameHints? = nil, now: Int64) throws -> SyncResult {
+    package func sync(preferMerge: Bool = false, redo: RenameHints? = nil, now: Int64) throws -> SyncResult {
         var result = SyncResult()
         flushOutbox()
         for attempt in 0..<12 {
@@ -220,11 +220,11 @@ public final class Syncer {
     /// Tells the registry where a database is now; queues the report when it
     /// cannot be delivered, to be sent by a later command. Returns why it
     /// was queued, or nil when it was delivered.
-    public func report(_ report: Report) -> Error? { self.report([report]) }
+    package func report(_ report: Report) -> Error? { self.report([report]) }
 
     /// Reports from a run over many databases, a page of them per request.
     /// What cannot be delivered waits in the outbox, in order.
-    public func report(_ reports: [Report]) -> Error? {
+    package func report(_ reports: [Report]) -> Error? {
         let reports = reports.filter(Syncer.acceptable)
         guard !reports.isEmpty else { return nil }
         // Queued reports go first: the registry keeps the latest report per
@@ -248,15 +248,15 @@ public final class Syncer {
 
     /// Where the warnings of a report the registry will never take go (the
     /// CLI prints them; a report dropped is never sent again).
-    nonisolated(unsafe) public static var warn: (String) -> Void = { _ in }
+    nonisolated(unsafe) package static var warn: (String) -> Void = { _ in }
 
-    public enum Transfer: String, Sendable { case pull = "pulled", push = "pushed" }
+    package enum Transfer: String, Sendable { case pull = "pulled", push = "pushed" }
 
     /// Hears a pull's progress after each page, and a push's after each
     /// request: events done so far, and how many are left (nil when the
     /// registry does not say; 0 at the end). The CLI draws a progress line
     /// from it on a terminal.
-    nonisolated(unsafe) public static var progress: (_ transfer: Transfer, _ done: Int, _ remaining: Int?) -> Void = { _, _, _ in }
+    nonisolated(unsafe) package static var progress: (_ transfer: Transfer, _ done: Int, _ remaining: Int?) -> Void = { _, _, _ in }
 
     /// A report the registry would refuse (a node name it does not allow,
     /// say) is dropped here with a warning instead of waiting forever.
@@ -299,7 +299,7 @@ public final class Syncer {
 
     /// Sends queued reports, oldest first, a page per request; stops at the first failure.
     @discardableResult
-    public func flushOutbox() -> Int { flush().sent }
+    package func flushOutbox() -> Int { flush().sent }
 
     private func flush() -> (sent: Int, error: Error?) {
         guard let queued = try? log.queued() else { return (0, nil) }

@@ -1,19 +1,19 @@
 import StrataCore
 
 /// An event as the registry serves it: the event plus who pushed it, when.
-public struct PushedEvent: Sendable, Equatable {
-    public let event: Event
-    public let pushedBy: String
-    public let pushedAt: String
+package struct PushedEvent: Sendable, Equatable {
+    package let event: Event
+    package let pushedBy: String
+    package let pushedAt: String
 
-    public init(event: Event, pushedBy: String, pushedAt: String) {
+    package init(event: Event, pushedBy: String, pushedAt: String) {
         self.event = event
         self.pushedBy = pushedBy
         self.pushedAt = pushedAt
     }
 
     /// The wire form: the event with its id, plus who pushed it and when.
-    public var json: JSON {
+    package var json: JSON {
         guard case .object(var fields) = event.jsonWithID else { return event.jsonWithID }
         fields["pushed_by"] = .string(pushedBy)
         fields["pushed_at"] = .string(pushedAt)
@@ -21,7 +21,7 @@ public struct PushedEvent: Sendable, Equatable {
     }
 
     /// Reads one served event; its id must be the hash of its contents.
-    public init(json: JSON) throws {
+    package init(json: JSON) throws {
         guard case .object(var fields) = json, let id = fields["id"]?.stringValue,
               let by = fields.removeValue(forKey: "pushed_by")?.stringValue,
               let at = fields.removeValue(forKey: "pushed_at")?.stringValue else {
@@ -34,28 +34,28 @@ public struct PushedEvent: Sendable, Equatable {
 }
 
 /// `GET /v1/projects/{project}/events`: one page of events after a cursor.
-public struct EventsPage: Sendable, Equatable {
-    public var events: [PushedEvent]
-    public var more: Bool
-    public var head: String?
+package struct EventsPage: Sendable, Equatable {
+    package var events: [PushedEvent]
+    package var more: Bool
+    package var head: String?
     /// How many events come after this page (a pull's progress); absent
     /// from registries that do not say.
-    public var remaining: Int?
+    package var remaining: Int?
 
-    public init(events: [PushedEvent], more: Bool, head: String?, remaining: Int? = nil) {
+    package init(events: [PushedEvent], more: Bool, head: String?, remaining: Int? = nil) {
         self.events = events
         self.more = more
         self.head = head
         self.remaining = remaining
     }
 
-    public var json: JSON {
+    package var json: JSON {
         var fields: [String: JSON] = ["events": .array(events.map(\.json)), "more": .bool(more), "head": .optional(head)]
         if let remaining { fields["remaining"] = .int(Int64(remaining)) }
         return .object(fields)
     }
 
-    public init(json: JSON) throws {
+    package init(json: JSON) throws {
         let f = try Fields(json, "events page")
         let remaining = try f.optionalInt("remaining")
         self.init(events: try f.array("events").map(PushedEvent.init(json:)), more: try f.optionalBool("more") ?? false,
@@ -65,19 +65,19 @@ public struct EventsPage: Sendable, Equatable {
 
 /// `POST /v1/projects/{project}/events`: events that build on `base`, the
 /// registry head the node last saw (compare-and-swap).
-public struct PushRequest: Sendable, Equatable {
-    public var base: String?
-    public var events: [Event]
+package struct PushRequest: Sendable, Equatable {
+    package var base: String?
+    package var events: [Event]
 
-    public init(base: String?, events: [Event]) {
+    package init(base: String?, events: [Event]) {
         self.base = base
         self.events = events
     }
 
-    public var json: JSON { .object(["base": .optional(base), "events": .array(events.map(\.jsonWithID))]) }
+    package var json: JSON { .object(["base": .optional(base), "events": .array(events.map(\.jsonWithID))]) }
 
     /// Re-validates every event: its id is recomputed from its own fields.
-    public init(json: JSON) throws {
+    package init(json: JSON) throws {
         guard case .object = json, let items = json["events"]?.arrayValue, !items.isEmpty else {
             throw WireError("expected {\"base\": ID or null, \"events\": [EVENT, ...]} with at least one event")
         }
@@ -98,24 +98,24 @@ public struct PushRequest: Sendable, Equatable {
 }
 
 /// The answer to a push: the new head and who the registry says pushed.
-public struct PushResponse: Sendable, Equatable {
-    public var head: String
-    public var accepted: Int
-    public var pushedBy: String
-    public var pushedAt: String
+package struct PushResponse: Sendable, Equatable {
+    package var head: String
+    package var accepted: Int
+    package var pushedBy: String
+    package var pushedAt: String
 
-    public init(head: String, accepted: Int, pushedBy: String, pushedAt: String) {
+    package init(head: String, accepted: Int, pushedBy: String, pushedAt: String) {
         self.head = head
         self.accepted = accepted
         self.pushedBy = pushedBy
         self.pushedAt = pushedAt
     }
 
-    public var json: JSON {
+    package var json: JSON {
         .object(["head": .string(head), "accepted": .int(Int64(accepted)), "pushed_by": .string(pushedBy), "pushed_at": .string(pushedAt)])
     }
 
-    public init(json: JSON) throws {
+    package init(json: JSON) throws {
         let f = try Fields(json, "push answer")
         self.init(head: try f.string("head"), accepted: Int(try f.int("accepted")), pushedBy: try f.string("pushed_by"),
                   pushedAt: try f.string("pushed_at"))
@@ -124,25 +124,25 @@ public struct PushResponse: Sendable, Equatable {
 
 /// Every answer other than 2xx: a message for people and a stable code for
 /// machines (and, on 409, the registry's head).
-public struct ErrorBody: Sendable, Equatable {
-    public var message: String
-    public var code: String
-    public var head: String??
+package struct ErrorBody: Sendable, Equatable {
+    package var message: String
+    package var code: String
+    package var head: String??
 
-    public init(message: String, code: String, head: String?? = nil) {
+    package init(message: String, code: String, head: String?? = nil) {
         self.message = message
         self.code = code
         self.head = head
     }
 
-    public var json: JSON {
+    package var json: JSON {
         var fields: [String: JSON] = ["error": .string(message), "code": .string(code)]
         if let head { fields["head"] = .optional(head) }
         return .object(fields)
     }
 
     /// Lenient: any answer with an `error` string (a proxy's body has none).
-    public init?(json: JSON?) {
+    package init?(json: JSON?) {
         guard let json, let message = json["error"]?.stringValue else { return nil }
         self.init(message: message, code: json["code"]?.stringValue ?? "", head: json["head"].map { $0.stringValue })
     }

@@ -2,18 +2,18 @@ import StrataCore
 
 /// What a node reports after it migrated a database (or found it already
 /// at its target: no direction).
-public struct Report: Sendable, Equatable {
-    public var node: String
-    public var database: String
-    public var revision: String
-    public var direction: Direction?
-    public var at: String
-    public var environment: String?
+package struct Report: Sendable, Equatable {
+    package var node: String
+    package var database: String
+    package var revision: String
+    package var direction: Direction?
+    package var at: String
+    package var environment: String?
     /// Whether the database's schema differs from the state at its
     /// revision (what `strata check` compares); nil when not known.
-    public var drifted: Bool?
+    package var drifted: Bool?
 
-    public init(node: String, database: String, revision: String, direction: Direction?, at: String, environment: String?, drifted: Bool? = nil) {
+    package init(node: String, database: String, revision: String, direction: Direction?, at: String, environment: String?, drifted: Bool? = nil) {
         self.node = node
         self.database = database
         self.revision = revision
@@ -24,9 +24,9 @@ public struct Report: Sendable, Equatable {
     }
 
     /// The wire name of a direction; `none` when the database did not move.
-    public static func wireName(_ direction: Direction?) -> String { direction?.rawValue ?? "none" }
+    package static func wireName(_ direction: Direction?) -> String { direction?.rawValue ?? "none" }
 
-    public var json: JSON {
+    package var json: JSON {
         var fields: [String: JSON] = ["node": .string(node), "database": .string(database), "revision": .string(revision),
                                       "direction": .string(Report.wireName(direction)), "at": .string(at), "environment": .optional(environment)]
         if let drifted { fields["drifted"] = .bool(drifted) }
@@ -36,7 +36,7 @@ public struct Report: Sendable, Equatable {
     /// Every field is checked: a report the registry takes shows in the
     /// fleet as it came. A revision the registry does not have (a node's
     /// unpublished work) is well-formed and taken.
-    public init(json: JSON) throws {
+    package init(json: JSON) throws {
         let f = try Fields(json, "report")
         let direction = try f.string("direction")
         guard direction == "none" || Direction(rawValue: direction) != nil else {
@@ -62,13 +62,13 @@ public struct Report: Sendable, Equatable {
 
 extension Report {
     /// How many reports go in one request at most.
-    public static let pageSize = 500
+    package static let pageSize = 500
 
     /// The body of a request carrying several reports.
-    public static func batchJSON(_ reports: [Report]) -> JSON { .object(["reports": .array(reports.map(\.json))]) }
+    package static func batchJSON(_ reports: [Report]) -> JSON { .object(["reports": .array(reports.map(\.json))]) }
 
     /// One report, or `{"reports": [REPORT, ...]}`: every one valid, or none taken.
-    public static func batch(json: JSON) throws -> [Report] {
+    package static func batch(json: JSON) throws -> [Report] {
         guard let items = json["reports"] else { return [try Report(json: json)] }
         guard let array = items.arrayValue, !array.isEmpty, array.count <= pageSize else {
             throw WireError("reports: expected an array of 1 to \(pageSize) reports")
@@ -80,13 +80,13 @@ extension Report {
 }
 
 /// An environment's target revision and who set it.
-public struct EnvironmentTarget: Sendable, Equatable {
-    public let name: String
-    public let revision: String
-    public let setBy: String
-    public let setAt: String
+package struct EnvironmentTarget: Sendable, Equatable {
+    package let name: String
+    package let revision: String
+    package let setBy: String
+    package let setAt: String
 
-    public init(name: String, revision: String, setBy: String, setAt: String) {
+    package init(name: String, revision: String, setBy: String, setAt: String) {
         self.name = name
         self.revision = revision
         self.setBy = setBy
@@ -95,22 +95,22 @@ public struct EnvironmentTarget: Sendable, Equatable {
 
     /// As `GET /environments/{environment}` answers (`environment`) or as the
     /// fleet lists it (`name`).
-    public func json(nameKey: String = "name") -> JSON {
+    package func json(nameKey: String = "name") -> JSON {
         .object([nameKey: .string(name), "revision": .string(revision), "set_by": .string(setBy), "set_at": .string(setAt)])
     }
 
-    public init(json: JSON, nameKey: String = "name") throws {
+    package init(json: JSON, nameKey: String = "name") throws {
         let f = try Fields(json, "environment")
         self.init(name: try f.string(nameKey), revision: try f.string("revision"), setBy: try f.string("set_by"), setAt: try f.string("set_at"))
     }
 }
 
 /// `PUT /environments/{environment}`'s body.
-public struct TargetRequest: Sendable, Equatable {
-    public var revision: String
-    public init(revision: String) { self.revision = revision }
-    public var json: JSON { .object(["revision": .string(revision)]) }
-    public init(json: JSON) throws {
+package struct TargetRequest: Sendable, Equatable {
+    package var revision: String
+    package init(revision: String) { self.revision = revision }
+    package var json: JSON { .object(["revision": .string(revision)]) }
+    package init(json: JSON) throws {
         guard let revision = json["revision"]?.stringValue else { throw WireError("expected {\"revision\": ID}") }
         self.revision = revision
     }
@@ -118,14 +118,14 @@ public struct TargetRequest: Sendable, Equatable {
 
 /// One database in the fleet: its last report, and how it stands against
 /// its environment's target.
-public struct FleetDatabase: Sendable, Equatable {
-    public var report: Report
-    public var reportedBy: String
-    public var reportedAt: String
+package struct FleetDatabase: Sendable, Equatable {
+    package var report: Report
+    package var reportedBy: String
+    package var reportedAt: String
     /// The target of the report's environment; nil when it has none.
-    public var target: String?
+    package var target: String?
 
-    public init(report: Report, reportedBy: String, reportedAt: String, target: String?) {
+    package init(report: Report, reportedBy: String, reportedAt: String, target: String?) {
         self.report = report
         self.reportedBy = reportedBy
         self.reportedAt = reportedAt
@@ -133,16 +133,16 @@ public struct FleetDatabase: Sendable, Equatable {
     }
 
     /// Whether the database is not at its environment's target (nil without one).
-    public var behind: Bool? { target.map { $0 != report.revision } }
+    package var behind: Bool? { target.map { $0 != report.revision } }
 
-    public var json: JSON {
+    package var json: JSON {
         .object(["node": .string(report.node), "database": .string(report.database), "revision": .string(report.revision),
                  "direction": .string(Report.wireName(report.direction)), "at": .string(report.at),
                  "reported_by": .string(reportedBy), "reported_at": .string(reportedAt), "environment": .optional(report.environment),
                  "target": .optional(target), "behind": behind.map(JSON.bool) ?? .null, "drifted": report.drifted.map(JSON.bool) ?? .null])
     }
 
-    public init(json: JSON) throws {
+    package init(json: JSON) throws {
         let f = try Fields(json, "fleet database")
         self.init(report: try Report(json: json), reportedBy: try f.string("reported_by"), reportedAt: try f.string("reported_at"),
                   target: try f.optionalString("target"))
@@ -150,13 +150,13 @@ public struct FleetDatabase: Sendable, Equatable {
 }
 
 /// `GET /fleet`: the project's head, its environments and every database's last report.
-public struct Fleet: Sendable, Equatable {
-    public var project: String
-    public var head: String?
-    public var environments: [EnvironmentTarget]
-    public var databases: [FleetDatabase]
+package struct Fleet: Sendable, Equatable {
+    package var project: String
+    package var head: String?
+    package var environments: [EnvironmentTarget]
+    package var databases: [FleetDatabase]
 
-    public init(project: String, head: String?, environments: [EnvironmentTarget], databases: [FleetDatabase]) {
+    package init(project: String, head: String?, environments: [EnvironmentTarget], databases: [FleetDatabase]) {
         self.project = project
         self.head = head
         self.environments = environments
@@ -164,7 +164,7 @@ public struct Fleet: Sendable, Equatable {
     }
 
     /// Each node's databases counted by revision (a node may hold thousands).
-    public var nodes: [NodeSummary] {
+    package var nodes: [NodeSummary] {
         var byNode: [String: [String: (count: Int, behind: Int)]] = [:]
         for d in databases {
             var entry = byNode[d.report.node, default: [:]][d.report.revision] ?? (0, 0)
@@ -178,12 +178,12 @@ public struct Fleet: Sendable, Equatable {
         }
     }
 
-    public var json: JSON {
+    package var json: JSON {
         .object(["project": .string(project), "head": .optional(head), "environments": .array(environments.map { $0.json() }),
                  "databases": .array(databases.map(\.json)), "nodes": .array(nodes.map(\.json))])
     }
 
-    public init(json: JSON) throws {
+    package init(json: JSON) throws {
         let f = try Fields(json, "fleet")
         self.init(project: try f.string("project"), head: try f.optionalString("head"),
                   environments: try f.array("environments").map { try EnvironmentTarget(json: $0) },
@@ -192,18 +192,18 @@ public struct Fleet: Sendable, Equatable {
 }
 
 /// A node's databases by revision: `480 at 2d32b0ab, 18 at 1a2b3c4d`.
-public struct NodeSummary: Sendable, Equatable {
-    public struct Revision: Sendable, Equatable {
-        public let revision: String
-        public let databases: Int
+package struct NodeSummary: Sendable, Equatable {
+    package struct Revision: Sendable, Equatable {
+        package let revision: String
+        package let databases: Int
         /// How many of them are behind their environment's target.
-        public let behind: Int
+        package let behind: Int
     }
 
-    public let node: String
-    public let revisions: [Revision]
+    package let node: String
+    package let revisions: [Revision]
 
-    public var json: JSON {
+    package var json: JSON {
         .object(["node": .string(node), "revisions": .array(revisions.map {
             .object(["revision": .string($0.revision), "databases": .int(Int64($0.databases)), "behind": .int(Int64($0.behind))])
         })])
@@ -211,14 +211,14 @@ public struct NodeSummary: Sendable, Equatable {
 }
 
 /// One entry of the registry's append-only audit trail.
-public struct AuditRecord: Sendable, Equatable {
-    public let seq: Int64
-    public let action: String
-    public let identity: String
-    public let at: String
-    public let detail: JSON
+package struct AuditRecord: Sendable, Equatable {
+    package let seq: Int64
+    package let action: String
+    package let identity: String
+    package let at: String
+    package let detail: JSON
 
-    public init(seq: Int64, action: String, identity: String, at: String, detail: JSON) {
+    package init(seq: Int64, action: String, identity: String, at: String, detail: JSON) {
         self.seq = seq
         self.action = action
         self.identity = identity
@@ -226,11 +226,11 @@ public struct AuditRecord: Sendable, Equatable {
         self.detail = detail
     }
 
-    public var json: JSON {
+    package var json: JSON {
         .object(["seq": .int(seq), "action": .string(action), "identity": .string(identity), "at": .string(at), "detail": detail])
     }
 
-    public init(json: JSON) throws {
+    package init(json: JSON) throws {
         let f = try Fields(json, "audit record")
         self.init(seq: try f.int("seq"), action: try f.string("action"), identity: try f.string("identity"), at: try f.string("at"),
                   detail: try f.value("detail"))
@@ -238,11 +238,11 @@ public struct AuditRecord: Sendable, Equatable {
 }
 
 /// `GET /audit`.
-public struct AuditTrail: Sendable, Equatable {
-    public var records: [AuditRecord]
-    public init(records: [AuditRecord]) { self.records = records }
-    public var json: JSON { .object(["records": .array(records.map(\.json))]) }
-    public init(json: JSON) throws {
+package struct AuditTrail: Sendable, Equatable {
+    package var records: [AuditRecord]
+    package init(records: [AuditRecord]) { self.records = records }
+    package var json: JSON { .object(["records": .array(records.map(\.json))]) }
+    package init(json: JSON) throws {
         self.init(records: try Fields(json, "audit").array("records").map(AuditRecord.init(json:)))
     }
 }

@@ -5,10 +5,10 @@ import StrataCore
 /// declares the pattern, without the dot segments: a client resolves them
 /// in a URL before the server sees them).
 /// Anything else would end up in URLs, logs and pages as it came.
-public enum Names {
-    public static let pattern = "^[A-Za-z0-9._-]{1,64}$"
+package enum Names {
+    package static let pattern = "^[A-Za-z0-9._-]{1,64}$"
 
-    public static func isValid(_ name: String) -> Bool {
+    package static func isValid(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         guard (1...64).contains(bytes.count) else { return false }
         // `.` and `..` are path segments, not names (a URL would resolve them away).
@@ -20,7 +20,7 @@ public enum Names {
 
     /// `name`, or a WireError (400) that says what a `what` name may be.
     @discardableResult
-    public static func check(_ name: String, _ what: String) throws -> String {
+    package static func check(_ name: String, _ what: String) throws -> String {
         guard isValid(name) else {
             throw WireError("\(what) name \(printable(name)) is not allowed: use 1 to 64 letters, digits, '.', '_' or '-'")
         }
@@ -35,9 +35,9 @@ public enum Names {
 
     /// Text with no control characters (a database path in a report), and
     /// no bidirectional overrides.
-    public static func isPrintable(_ text: String) -> Bool { HiddenText.isPrintable(text) }
+    package static func isPrintable(_ text: String) -> Bool { HiddenText.isPrintable(text) }
 
     /// Text as a page or a terminal may show it: bidirectional controls and
     /// control characters (but tab and line breaks) written as `\u{202e}`.
-    public static func visible(_ text: String) -> String { HiddenText.escaped(text, keepingLineBreaks: true) }
+    package static func visible(_ text: String) -> String { HiddenText.escaped(text, keepingLineBreaks: true) }
 }

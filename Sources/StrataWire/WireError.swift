@@ -1,15 +1,15 @@
 import StrataCore
 
 /// A body that does not have the shape docs/openapi.yaml gives it.
-public struct WireError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct WireError: Error, CustomStringConvertible, Sendable, Equatable {
+    package let message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }
 
 extension WireError: StrataError {
-    public var exitStatus: ExitStatus { .usage }
-    public var errorCode: String { "request.invalid" }
+    package var exitStatus: ExitStatus { .usage }
+    package var errorCode: String { "request.invalid" }
 }
 
 /// Reads the fields of one JSON object, with errors that name the body and field.

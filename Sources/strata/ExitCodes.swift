@@ -20,7 +20,7 @@ enum ExitCodes {
 /// Prints `error: ...` on stderr (and with `--json` the same as a JSON
 /// document on stdout, for scripts), then exits with the error's status.
 func report(_ error: Error, status: ExitStatus, code: String, json: Bool) -> Never {
-    var message = "\(error)"
+    var message = Advice.message(for: error)
     if let e = error as? CocoaError, let path = e.userInfo[NSFilePathErrorKey] as? String {
         message = "cannot access \(path): \(e.localizedDescription)"
     }

@@ -106,12 +106,12 @@ final class RunPrinter<Value> {
             if json {
                 rows.append((order[f.database] ?? rows.count, .object([
                     "database": .string(f.database), "outcome": "failed", "reason": .string(f.kind.rawValue),
-                    "code": .string((f.error as? StrataError)?.errorCode ?? "error"), "error": .string("\(f.error)"),
+                    "code": .string((f.error as? StrataError)?.errorCode ?? "error"), "error": .string(Advice.message(for: f.error)),
                 ])))
             } else if total > 1 {
                 progress?.clear()
                 // Each line names its database (a migration's own error names only the event).
-                let message = "\(f.error)"
+                let message = Advice.message(for: f.error)
                 let line = message.contains(f.database) ? message : "\(f.database): \(message)"
                 FileHandle.standardError.write(Data("error: \(line)\n".utf8))
             }

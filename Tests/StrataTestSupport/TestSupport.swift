@@ -3,9 +3,9 @@ import StrataCore
 
 /// A deterministic pseudo-random generator (SplitMix64), so a failing seed
 /// replays.
-public struct SeededRandom: RandomNumberGenerator {
+package struct SeededRandom: RandomNumberGenerator {
     var state: UInt64
-    public init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
@@ -16,13 +16,13 @@ public struct SeededRandom: RandomNumberGenerator {
     }
 
     /// The seed in `variable` when set (to replay a failure), else a fresh one.
-    public static func seed(from variable: String) -> UInt64 {
+    package static func seed(from variable: String) -> UInt64 {
         ProcessInfo.processInfo.environment[variable].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64(UInt32.max))
     }
 }
 
 /// A linear history of `n` events, each creating a table `TAGi`.
-public func eventChain(_ n: Int, from parent: String? = nil, tag: String = "t", author: String = "a") -> [Event] {
+package func eventChain(_ n: Int, from parent: String? = nil, tag: String = "t", author: String = "a") -> [Event] {
     var events: [Event] = []
     var p = parent
     for i in 0..<n {

@@ -29,7 +29,7 @@ struct Snapshot: Equatable {
 }
 
 /// What one of the folder's own downs does, run right after its up.
-public enum DownVerdict: Sendable, Equatable {
+package enum DownVerdict: Sendable, Equatable {
     /// Back to exactly the state before the up: schema and row counts.
     case returns
     /// Somewhere else; what remains different, as strata's changes.
@@ -40,9 +40,9 @@ public enum DownVerdict: Sendable, Equatable {
     case missing
 }
 
-public struct DownCheck: Sendable, Equatable {
-    public let migration: String
-    public let verdict: DownVerdict
+package struct DownCheck: Sendable, Equatable {
+    package let migration: String
+    package let verdict: DownVerdict
 }
 
 /// `strata import FORMAT DIR --check-downs`: the folder's hand-written downs
@@ -51,7 +51,7 @@ public struct DownCheck: Sendable, Equatable {
 /// before the up, and undone (a savepoint) so the next migration starts
 /// where the ups leave it. Nothing is recorded.
 extension Project {
-    public func checkDowns(_ format: ImportFormat, _ dir: String, onto revision: String?,
+    package func checkDowns(_ format: ImportFormat, _ dir: String, onto revision: String?,
                            progress: (Int, Int) -> Void = { _, _ in }) throws -> [DownCheck] {
         if format == .alembic {
             // Alembic's revisions start from an empty database, whatever the log holds.
@@ -96,7 +96,7 @@ extension Project {
 
 extension ImportFormat {
     /// drizzle and prisma keep no downs: their folders only go forward.
-    public var hasDowns: Bool { self != .drizzle && self != .prisma }
+    package var hasDowns: Bool { self != .drizzle && self != .prisma }
 }
 
 extension Importer {

@@ -2,34 +2,34 @@ import Foundation
 import StrataCore
 
 /// One migration of another tool's folder.
-public struct FolderMigration: Sendable, Equatable {
+package struct FolderMigration: Sendable, Equatable {
     /// The version as the tool writes it (`20240102030405`, `1.1`, `0003`).
-    public let version: String
-    public let name: String
-    public let up: String
+    package let version: String
+    package let name: String
+    package let up: String
     /// The folder's own way down (not imported: strata derives its own).
-    public let down: String?
+    package let down: String?
     /// When the migration was written, if its version or plan says so (UTC ms).
-    public let timestamp: Int64?
+    package let timestamp: Int64?
     /// How its tool names it: the file, folder or change (`V1__users.sql`).
-    public let label: String
+    package let label: String
     /// What reading it left out or read less directly than its tool would say
     /// (a goose statement without its closing `;`, which goose does not run).
-    public var notes: [String] = []
+    package var notes: [String] = []
 }
 
 /// The folder layouts `strata import` reads.
-public enum ImportFormat: String, CaseIterable, Sendable {
+package enum ImportFormat: String, CaseIterable, Sendable {
     case diesel, golangMigrate = "golang-migrate", dbmate, flyway, sqitch, drizzle, alembic
     case prisma, sqlx, goose, popx, numbered
 
     /// How an error or a report names one of its migrations.
-    public func source(of m: FolderMigration) -> String {
+    package func source(of m: FolderMigration) -> String {
         self == .alembic ? "alembic revision \(m.label)" : "\(rawValue) migration \(m.label)"
     }
 
     /// The migrations of `dir`, in the order the tool applies them.
-    public func read(_ dir: String) throws -> [FolderMigration] {
+    package func read(_ dir: String) throws -> [FolderMigration] {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
             throw ProjectError("\(dir) is not a directory; name the folder that holds the \(rawValue) migrations")

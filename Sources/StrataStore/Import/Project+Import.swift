@@ -3,16 +3,16 @@ import StrataCore
 import StrataSQLite
 
 /// What `strata import` recorded.
-public struct ImportSummary: Sendable, Equatable {
-    public var migrations = 0
-    public var events: [String] = []
-    public var renames = 0
-    public var dataSteps = 0
+package struct ImportSummary: Sendable, Equatable {
+    package var migrations = 0
+    package var events: [String] = []
+    package var renames = 0
+    package var dataSteps = 0
     /// Migrations with nothing to record (an empty up file, only PRAGMAs).
-    public var skipped: [String] = []
+    package var skipped: [String] = []
     /// What was recorded less directly than the rest (an Alembic revision
     /// in batch mode).
-    public var warnings: [String] = []
+    package var warnings: [String] = []
 }
 
 /// `strata import FORMAT DIR`: one event per migration, each migration's up
@@ -22,7 +22,7 @@ public struct ImportSummary: Sendable, Equatable {
 /// statements become data steps in the order they appear. Deterministic:
 /// the same folder and author give every teammate the same ids.
 extension Project {
-    public func importFolder(_ format: ImportFormat, _ dir: String, onto revision: String?, author: String?,
+    package func importFolder(_ format: ImportFormat, _ dir: String, onto revision: String?, author: String?,
                              progress: (Int, Int) -> Void = { _, _ in }) throws -> ImportSummary {
         var summary = ImportSummary()
         let migrations: [FolderMigration]
