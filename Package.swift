@@ -72,7 +72,7 @@ let package = Package(
         ]),
         .testTarget(name: "StrataSyncTests", dependencies: ["StrataCore", "StrataStore", "StrataWire", "StrataSync"]),
         .testTarget(name: "StrataCLITests", dependencies: [
-            "strata", "StrataCore", "StrataSQLite", "StrataStore", "StrataWire", "StrataSync", "StrataTestSupport",
+            "strata", "StrataCore", "StrataSQLite", "StrataStore", "StrataWire", "StrataSync", "StrataTestSupport", "Strata", "CSQLite",
         ], exclude: ["Fixtures"]),
     ]
 )

@@ -171,3 +171,17 @@ extension Project {
         try log.setMeta("failed/\(command)", paths.isEmpty ? nil : JSON.array(paths.map(JSON.string)).canonicalString)
     }
 }
+
+extension Project {
+    /// Writes the events from base to `revision` as one bundle file (see
+    /// `SchemaBundle`), replacing `file` atomically. Returns what it holds.
+    package func bundle(at revision: String, to file: String) throws -> (head: String?, events: Int, bytes: Int) {
+        let id = try log.resolve(revision)
+        let events = try lineage(of: id)
+        let bytes = SchemaBundle.encode(events, head: id)
+        do { try Data(bytes).write(to: URL(fileURLWithPath: file), options: .atomic) } catch {
+            throw ProjectError("cannot write \(file): \(error.localizedDescription)")
+        }
+        return (id, events.count, bytes.count)
+    }
+}
