@@ -1,4 +1,4 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 import PackageDescription
 
 // Layers (docs/CONTRACT.md): each target depends only on the ones above it, so
@@ -7,6 +7,10 @@ import PackageDescription
 // link the client (libcurl), and the client does not link the server. Only
 // the Strata library declares `public` API; the other targets share theirs
 // within the package (`package`).
+/// The project's own targets build with no warning: CI fails on one
+/// (dependencies' warnings are theirs, and not promoted).
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
 let package = Package(
     name: "strata",
     platforms: [.macOS(.v14)],
@@ -28,17 +32,19 @@ let package = Package(
         // The registry's PostgreSQL store, and its pages' templates (the server only).
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // `swift package generate-documentation --target Strata` (the library's DocC); builds nothing otherwise.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // libcurl's headers only: ccurl.c loads the library with dlopen, so nothing links it.
-        .target(name: "CCurl"),
-        .target(name: "StrataCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "StrataSQLite", dependencies: ["CSQLite", "StrataCore"]),
-        .target(name: "Strata", dependencies: ["StrataCore", "StrataSQLite"]),
-        .target(name: "StrataStore", dependencies: ["StrataCore", "StrataSQLite", "Strata", .product(name: "TOMLKit", package: "TOMLKit")]),
-        .target(name: "StrataWire", dependencies: ["StrataCore"]),
-        .target(name: "StrataSync", dependencies: ["CCurl", "StrataCore", "StrataSQLite", "Strata", "StrataStore", "StrataWire"]),
+        .target(name: "CCurl", cSettings: [.treatAllWarnings(as: .error)]),
+        .target(name: "StrataCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
+        .target(name: "StrataSQLite", dependencies: ["CSQLite", "StrataCore"], swiftSettings: strict),
+        .target(name: "Strata", dependencies: ["StrataCore", "StrataSQLite"], swiftSettings: strict),
+        .target(name: "StrataStore", dependencies: ["StrataCore", "StrataSQLite", "Strata", .product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: strict),
+        .target(name: "StrataWire", dependencies: ["StrataCore"], swiftSettings: strict),
+        .target(name: "StrataSync", dependencies: ["CCurl", "StrataCore", "StrataSQLite", "Strata", "StrataStore", "StrataWire"], swiftSettings: strict),
         .target(name: "StrataRegistry", dependencies: [
             "StrataCore", "StrataSQLite", "StrataStore", "StrataWire",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -47,32 +53,32 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Mustache", package: "swift-mustache"),
-        ]),
+        ], swiftSettings: strict),
         // The CLI links no HTTP server: `strata registry serve` runs strata-registry.
         .executableTarget(name: "strata", dependencies: [
             "StrataCore", "StrataSQLite", "Strata", "StrataStore", "StrataWire", "StrataSync",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "TOMLKit", package: "TOMLKit"),
-        ]),
+        ], swiftSettings: strict),
         .executableTarget(name: "strata-registry", dependencies: [
             "StrataCore", "StrataRegistry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "strata-bench", dependencies: ["StrataCore", "StrataStore", "StrataWire", "StrataRegistry"]),
+        ], swiftSettings: strict),
+        .executableTarget(name: "strata-bench", dependencies: ["StrataCore", "StrataStore", "StrataWire", "StrataRegistry"], swiftSettings: strict),
         // Shared by the test targets: a seeded generator and event chains.
-        .target(name: "StrataTestSupport", dependencies: ["StrataCore"], path: "Tests/StrataTestSupport"),
-        .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
-        .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataCore", "StrataSQLite", "StrataStore", "StrataTestSupport"]),
+        .target(name: "StrataTestSupport", dependencies: ["StrataCore"], path: "Tests/StrataTestSupport", swiftSettings: strict),
+        .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"], swiftSettings: strict),
+        .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataCore", "StrataSQLite", "StrataStore", "StrataTestSupport"], swiftSettings: strict),
         .testTarget(name: "StrataRegistryTests", dependencies: [
             "StrataCore", "StrataSQLite", "StrataStore", "StrataWire", "StrataSync", "StrataRegistry", "StrataTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
-        ]),
-        .testTarget(name: "StrataSyncTests", dependencies: ["StrataCore", "StrataStore", "StrataWire", "StrataSync"]),
+        ], swiftSettings: strict),
+        .testTarget(name: "StrataSyncTests", dependencies: ["StrataCore", "StrataStore", "StrataWire", "StrataSync"], swiftSettings: strict),
         .testTarget(name: "StrataCLITests", dependencies: [
             "strata", "StrataCore", "StrataSQLite", "StrataStore", "StrataWire", "StrataSync", "StrataTestSupport", "Strata", "CSQLite",
-        ], exclude: ["Fixtures"]),
+        ], exclude: ["Fixtures"], swiftSettings: strict),
     ]
 )

@@ -19,6 +19,10 @@ public enum MigratorError: Error, CustomStringConvertible, Sendable, Equatable {
     case atBase
     /// An upgrade to base (base is behind every revision).
     case upgradeToBase
+    /// A stamp of a database whose schema is not the state at the revision.
+    case schemaDiffers(revision: String?, changes: [String])
+    /// A stamp of a database that records a revision already.
+    case alreadyStamped(String)
     /// No database file at this path (for reading).
     case noDatabase(String)
     /// `+N` or `-N` that cannot be counted along one line of events.
@@ -48,6 +52,9 @@ public enum MigratorError: Error, CustomStringConvertible, Sendable, Equatable {
             return "the database is at \(short(database)), on a branch that does not lead to \(short(target))"
         case let .notBehind(target, database): return "\(short(target)) is not behind the database's revision \(short(database))"
         case let .noDatabase(path): return "no database at \(path)"
+        case let .schemaDiffers(revision, changes):
+            return "the database's schema is not the state at \(short(revision)) (\(changes.joined(separator: "; "))), so nothing was stamped"
+        case let .alreadyStamped(id): return "the database records revision \(short(id)) already: migrate it instead of stamping it"
         case .atBase: return "the database is at base: there is nothing to downgrade"
         case .upgradeToBase: return "an upgrade goes forward, and base is behind every revision"
         case let .relative(r):
@@ -73,6 +80,8 @@ extension MigratorError: StrataError {
         case .diverged: return "migrate.diverged"
         case .notBehind: return "migrate.not_behind"
         case .noDatabase: return "migrate.no_database"
+        case .schemaDiffers: return "migrate.schema_differs"
+        case .alreadyStamped: return "migrate.already_stamped"
         case .atBase: return "migrate.at_base"
         case .upgradeToBase: return "migrate.upgrade_to_base"
         case .relative: return "migrate.relative"

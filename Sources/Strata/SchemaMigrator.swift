@@ -126,6 +126,37 @@ public struct SchemaMigrator: Sendable {
         return found.changes.isEmpty ? nil : found
     }
 
+    /// The revision the database at `path` records; nil for base, or for a
+    /// database strata never migrated.
+    public func revision(ofDatabaseAt path: String) throws -> String? {
+        guard FileManager.default.fileExists(atPath: path) else { throw MigratorError.noDatabase(path) }
+        return try TargetDatabase(path: path, create: false).currentRevision()
+    }
+
+    /// Adopts a database that something else made (GRDB's migrator, by
+    /// hand): records `revision` without running anything, once its schema
+    /// is exactly the state there. A database strata already migrated is
+    /// refused.
+    ///
+    /// - Throws: ``MigratorError/schemaDiffers(revision:changes:)`` naming
+    ///   the differences when the schema is not that state; nothing is
+    ///   written then.
+    public func stamp(databaseAt path: String, at revision: Target, appliedBy: String = "app", node: String = "") throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw MigratorError.noDatabase(path) }
+        let db = try TargetDatabase(path: path, create: false, waitSeconds: lockTimeout.seconds)
+        if let current = try db.currentRevision() { throw MigratorError.alreadyStamped(current) }
+        let id: String?
+        switch revision {
+        case .head: id = try history.store.head()
+        case .base: id = nil
+        case .revision(let r): id = try history.store.resolve(r)
+        }
+        let keep = managedElsewhere ?? { $0 }
+        let changes = keep(try history.store.state(at: id)).differences(to: keep(try db.schema()))
+        guard changes.isEmpty else { throw MigratorError.schemaDiffers(revision: id, changes: changes) }
+        try db.stamp(id, events: try id.map { try history.store.range(from: nil, to: $0) } ?? [], context: context(appliedBy: appliedBy, node: node))
+    }
+
     package func drift(of db: TargetDatabase) throws -> SchemaDrift {
         let source = source(for: db)
         let revision = try db.currentRevision()

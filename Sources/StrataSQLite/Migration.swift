@@ -240,17 +240,17 @@ package enum MigrationError: Error, CustomStringConvertible, Sendable {
         case let .foreignKeyViolations(rows):
             return "the migration would leave rows that break foreign keys, so nothing was changed:\n  " + rows.joined(separator: "\n  ")
         case let .notADatabase(path, detail):
-            return "\(path) is not an SQLite database (\(detail)); remove it, or change `databases` so that it is not matched"
+            return "\(path) is not an SQLite database (\(detail))"
         case let .readOnly(path):
             return "database \(path) cannot be written (read-only file or directory); fix its permissions and run the command again"
         case let .drifted(path, revision, changes):
             return "database \(path) has drifted from its recorded revision \(revision.map { String($0.prefix(12)) } ?? "base") (\(changes.joined(separator: "; "))), "
-                + "so nothing was run; `strata check` shows the difference: bring the schema back, or pass --ignore-drift to migrate it as it is"
+                + "so nothing was run"
         case let .unknownRevision(path, id):
-            return "database \(path) is at revision \(id.prefix(12)), which neither the local log nor the database's own records hold; pull from the registry, or `strata stamp` it with its real revision"
+            return "database \(path) is at revision \(id.prefix(12)), which neither the history nor the database's own records hold"
         case let .irreversible(id, message):
             return "the way back passes event \(id.prefix(12)) (\(message)), a data step recorded without reverse SQL, so its rows cannot be put back; "
-                + "nothing was run. Pass --allow-irreversible to go past it anyway (the schema goes back; the rows it changed stay as they are)"
+                + "nothing was run"
         }
     }
 }

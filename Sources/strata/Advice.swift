@@ -1,16 +1,18 @@
 import Strata
 import StrataCore
+import StrataSQLite
 
 /// The library says what is wrong; the CLI adds which command does what
 /// was meant. Every error the CLI prints goes through here.
 enum Advice {
     static func message(for error: Error) -> String {
+        if let e = error as? MigrationError { return message(for: e) }
         guard let e = error as? MigratorError else { return "\(error)" }
         func short(_ id: String?) -> String { id.map { String($0.prefix(12)) } ?? "base" }
         switch e {
         case .emptyHistory:
             return "the log is empty: there is no head to upgrade to; run `strata revision --autogenerate -m MESSAGE` first"
-        case .severalHeads, .unknownRevision, .noDatabase, .atBase, .relative(.crossesMerge), .relative(.offPath):
+        case .severalHeads, .unknownRevision, .noDatabase, .alreadyStamped, .schemaDiffers, .atBase, .relative(.crossesMerge), .relative(.offPath):
             return "\(e)"
         case .upgradeToBase: return "upgrade goes forward; to go to base use `strata downgrade base`"
         case let .ahead(_, target): return "\(e); to go back use `strata downgrade \(short(target))`"
@@ -18,6 +20,18 @@ enum Advice {
         case .notBehind: return "\(e); use `strata upgrade` to go forward"
         case .relative(.pastHead): return "\(e); use `strata upgrade head`"
         case .relative(.pastBase): return "\(e); use `strata downgrade base`"
+        }
+    }
+
+    static func message(for e: MigrationError) -> String {
+        switch e {
+        case .notADatabase: return "\(e); remove it, or change `databases` so that it is not matched"
+        case .drifted: return "\(e); `strata check` shows the difference: bring the schema back, or pass --ignore-drift to migrate it as it is"
+        case let .unknownRevision(path, id):
+            return "database \(path) is at revision \(id.prefix(12)), which neither the local log nor the database's own records hold; "
+                + "pull from the registry, or `strata stamp` it with its real revision"
+        case .irreversible: return "\(e). Pass --allow-irreversible to go past it anyway (the schema goes back; the rows it changed stay as they are)"
+        case .event, .locked, .moved, .foreignKeyViolations, .readOnly: return "\(e)"
         }
     }
 }

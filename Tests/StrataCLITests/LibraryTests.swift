@@ -107,6 +107,7 @@ final class LibraryTests: XCTestCase {
         XCTAssertThrowsError(try migrator.drift(databaseAt: cli.path("none.db"))) { XCTAssertEqual($0 as? MigratorError, .noDatabase(cli.path("none.db"))) }
         XCTAssertThrowsError(try migrator.migrate(databaseAt: fresh, to: .base)) { XCTAssertEqual($0 as? MigratorError, .ahead(database: v2, target: nil)) }
         XCTAssertThrowsError(try migrator.migrate(databaseAt: fresh, to: .base, ifAhead: .downgrade)) { error in
+            XCTAssertEqual((error as? CodedError)?.errorCode, "database.drifted", "a code the app can match, from a type inside the package")
             XCTAssertEqual("\(error)".components(separatedBy: " (").first, "database \(fresh) has drifted from its recorded revision \(v2.prefix(12))")
         }
     }
@@ -161,6 +162,31 @@ final class LibraryTests: XCTestCase {
         XCTAssertEqual(result.to, v2)
         XCTAssertEqual(sqlite3_exec(handle, "INSERT INTO notes VALUES (1, 'still open')", nil, nil, nil), SQLITE_OK)
         XCTAssertEqual(try cli.sqlite("own.db", "SELECT body FROM notes"), "still open")
+    }
+
+    /// A database another tool made (GRDB's migrator, say) is adopted by a
+    /// stamp that first checks its schema, then migrates from there.
+    func testAStampAdoptsADatabaseWhoseSchemaIsTheBaseline() throws {
+        let (cli, v1, v2) = try twoVersions()
+        let migrator = SchemaMigrator(history: try history(cli, "v2.strata"))
+        _ = try cli.sqlite("grdb.db", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL); INSERT INTO users VALUES (1, 'ana')")
+        _ = try cli.sqlite("other.db", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+        XCTAssertNil(try migrator.revision(ofDatabaseAt: cli.path("grdb.db")))
+        XCTAssertThrowsError(try migrator.stamp(databaseAt: cli.path("other.db"), at: .revision(v1))) { error in
+            XCTAssertEqual(error as? MigratorError, .schemaDiffers(revision: v1, changes: ["alter column users.name: drop NOT NULL"]))
+            XCTAssertEqual("\(error)", "the database's schema is not the state at \(v1.prefix(12)) (alter column users.name: drop NOT NULL), so nothing was stamped")
+        }
+        XCTAssertEqual(try cli.sqlite("other.db", "SELECT count(*) FROM sqlite_master WHERE name LIKE 'strata_%'"), "0", "a refused stamp writes nothing")
+
+        try migrator.stamp(databaseAt: cli.path("grdb.db"), at: .revision(v1), appliedBy: "app 1.1")
+        XCTAssertEqual(try migrator.revision(ofDatabaseAt: cli.path("grdb.db")), v1)
+        XCTAssertThrowsError(try migrator.stamp(databaseAt: cli.path("grdb.db"), at: .revision(v1))) {
+            XCTAssertEqual($0 as? MigratorError, .alreadyStamped(v1))
+        }
+        let up = try migrator.migrate(databaseAt: cli.path("grdb.db"))
+        XCTAssertEqual(up.applied.map(\.id), [v2])
+        XCTAssertEqual(try cli.sqlite("grdb.db", "SELECT direction, applied_by FROM strata_history ORDER BY seq"), "stamp|app 1.1\nup|app")
+        XCTAssertEqual(try cli.sqlite("grdb.db", "SELECT * FROM users"), "1|ana|")
     }
 
     func testABundleIsVerifiedWhenOpened() throws {
