@@ -52,6 +52,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            // Its pool's error type, to tell "cannot connect" from a refusal.
+            .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
             .product(name: "Mustache", package: "swift-mustache"),
         ], swiftSettings: strict),
         // The CLI links no HTTP server: `strata registry serve` runs strata-registry.

@@ -1,14 +1,17 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// Where a command's time goes, phase by phase, on stderr when
-/// `STRATA_TIMINGS=1` (a diagnostic for `ops/bench` and for a user who asks
-/// why a command is slow; nothing else reads it).
+/// Where a command's time goes, phase by phase, on stderr once the CLI
+/// turned it on (`STRATA_TIMINGS=1`: a diagnostic for `ops/bench` and for
+/// a user who asks why a command is slow).
 package struct Timings: ~Copyable {
-    package static let enabled = getenv("STRATA_TIMINGS").map { String(cString: $0) == "1" } ?? false
+    private static let on = Atomic<Bool>(false)
+    package static var enabled: Bool { on.load(ordering: .relaxed) }
+    package static func enable() { on.store(true, ordering: .relaxed) }
     private var last: Double
     private var phases: [(String, Double)] = []
     private let what: String

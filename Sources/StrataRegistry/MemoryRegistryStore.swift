@@ -51,7 +51,7 @@ package actor MemoryRegistryStore: RegistryStore {
         let all = try p.log.allEvents()
         var start = 0
         if let after {
-            guard let i = all.firstIndex(where: { $0.id == after }) else { throw RegistryError.notFound("unknown event \(after.prefix(12)) in project \(name)") }
+            guard let i = all.firstIndex(where: { $0.id == after }) else { throw RegistryError.unknownCursor("unknown event \(after.prefix(12)) in project \(name)") }
             start = i + 1
         }
         let page = all[start...].prefix(limit).map { PushedEvent(event: $0, pushedBy: p.pushed[$0.id]?.by ?? "", pushedAt: p.pushed[$0.id]?.at ?? "") }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import _ConnectionPoolModule
 import StrataCore
 import StrataStore
 import StrataWire
@@ -151,10 +152,9 @@ package final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
                 return RegistryError.unavailable("PostgreSQL is not available (\(e.serverInfo?[.message] ?? state))")
             }
             return RegistryError.storeFailed("PostgreSQL refused a query: \(e.serverInfo?[.message] ?? String(describing: e.code)) (SQLSTATE \(state))")
+        case let e as ConnectionPoolError:
+            return RegistryError.unavailable("PostgreSQL cannot be reached (\(e))")
         default:
-            if String(describing: type(of: error)).contains("ConnectionPoolError") {
-                return RegistryError.unavailable("PostgreSQL cannot be reached (\(error))")
-            }
             return error
         }
     }
@@ -251,7 +251,7 @@ package final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
             var from = 0
             if let after {
                 guard let n = try await PostgresRegistryStore.position(db, of: after, in: project, logger) else {
-                    throw RegistryError.notFound("unknown event \(after.prefix(12)) in project \(project); pull without `after` to start over")
+                    throw RegistryError.unknownCursor("unknown event \(after.prefix(12)) in project \(project); pull without `after` to start over")
                 }
                 from = n
             }

@@ -120,7 +120,7 @@ func failure(for error: Error) -> HTTPFailure {
     case let f as HTTPFailure: return f
     case let e as RegistryError:
         switch e {
-        case .unknownProject, .notFound: return HTTPFailure(.notFound, e)
+        case .unknownProject, .notFound, .unknownCursor: return HTTPFailure(.notFound, e)
         case .projectExists: return HTTPFailure(.conflict, e)
         case .conflict(let head): return HTTPFailure(.conflict, e, head: .some(head))
         case .invalid: return HTTPFailure(.badRequest, e)

@@ -8,6 +8,9 @@ package enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable 
     case conflict(head: String?)
     case invalid(String)
     case notFound(String)
+    /// A pull's `after` names an event the project does not hold (the
+    /// registry was reset): 404 `pull.unknown_after`, and the client starts over.
+    case unknownCursor(String)
     /// The store cannot be reached now (PostgreSQL down or restarting): 503.
     case unavailable(String)
     /// The store refused or failed in a way no request explains: 500.
@@ -25,6 +28,7 @@ package enum RegistryError: Error, CustomStringConvertible, Sendable, Equatable 
         case .conflict: return "the push builds on a stale head"
         case .invalid(let m): return m
         case .notFound(let m): return m
+        case .unknownCursor(let m): return m
         case .unavailable(let m): return "the registry's store is unavailable: \(m); try again shortly"
         case .storeFailed(let m): return m
         case .storeFull(let m): return "the registry's disk is full (\(m)); nothing was written: free space on the registry's host, then try again"
@@ -86,7 +90,7 @@ extension RegistryError: StrataError {
         switch self {
         case .unavailable, .storeFull, .corrupt: return .unreachable
         case .storeFailed: return .difference
-        default: return .usage
+        case .unknownProject, .projectExists, .conflict, .invalid, .notFound, .unknownCursor: return .usage
         }
     }
     package var errorCode: String {
@@ -96,6 +100,7 @@ extension RegistryError: StrataError {
         case .conflict: return "push.stale_head"
         case .invalid: return "request.invalid"
         case .notFound: return "not_found"
+        case .unknownCursor: return RegistryCodes.unknownCursor
         case .unavailable: return "store.unavailable"
         case .corrupt: return "store.corrupt"
         case .storeFailed: return "store.failed"

@@ -123,7 +123,7 @@ package actor SQLiteRegistryStore: RegistryStore {
         var from: Int64 = 0
         if let after {
             guard let seq = try db.scalar("SELECT seq FROM events WHERE project = ? AND id = ?", [.text(project), .text(after)])?.int else {
-                throw RegistryError.notFound("unknown event \(after.prefix(12)) in project \(project); pull without `after` to start over")
+                throw RegistryError.unknownCursor("unknown event \(after.prefix(12)) in project \(project); pull without `after` to start over")
             }
             from = seq
         }

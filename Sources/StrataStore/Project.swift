@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import StrataCore
 import StrataSQLite
 
@@ -161,8 +162,6 @@ package final class Project {
         return try TargetDatabase(path: path, create: false)
     }
 
-    /// Who is migrating: `STRATA_USER`, else the configured author; when:
-    /// `STRATA_NOW` (tests, reproducible demos), else the clock.
     /// The key of `signing_key`, read once; nil when the node does not sign.
     package func signingKey() throws -> SigningKey? {
         if let loaded = loadedSigningKey { return loaded }
@@ -182,8 +181,10 @@ package final class Project {
         return try key.sign(event)
     }
 
+    /// Who is migrating (the invoking user, else the configured author), on
+    /// which node, and when.
     package var migrationContext: MigrationContext {
-        var context = MigrationContext(appliedBy: ProcessInfo.processInfo.environment["STRATA_USER"] ?? config.author, node: config.node, now: Clock.nowMillis)
+        var context = MigrationContext(appliedBy: Invocation.user ?? config.author, node: config.node, now: Clock.nowMillis)
         context.keepDroppedData = config.keepDroppedData
         return context
     }
@@ -196,10 +197,24 @@ package struct DatabaseSelection: Sendable {
     package var warnings: [String]
 }
 
-/// The time strata records: `STRATA_NOW` when set (ISO 8601), else now, in UTC milliseconds.
+/// The time strata records: a fixed time when the CLI was given one
+/// (`STRATA_NOW`, for tests and reproducible demos), else now, in UTC milliseconds.
 package enum Clock {
+    private static let fixed = Atomic<Int64>(Int64.min)
+    package static func fix(at ms: Int64) { fixed.store(ms, ordering: .relaxed) }
     package static var nowMillis: Int64 {
-        if let fixed = ProcessInfo.processInfo.environment["STRATA_NOW"], let ms = Timestamp.parse(fixed) { return ms }
+        let ms = fixed.load(ordering: .relaxed)
+        if ms != Int64.min { return ms }
         return Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
     }
+}
+
+/// Who is running the command, when the CLI was told (`STRATA_USER`), and
+/// the registry token it was handed (`STRATA_TOKEN`): what the layers below
+/// the CLI would otherwise read from the environment, which they do not.
+package enum Invocation {
+    private static let state = Mutex<(user: String?, token: String?)>((nil, nil))
+    package static func set(user: String?, token: String?) { state.withLock { $0 = (user, token) } }
+    package static var user: String? { state.withLock { $0.user } }
+    package static var token: String? { state.withLock { $0.token } }
 }

@@ -7,11 +7,11 @@ import StrataWire
 
 extension Project {
     /// The registry client from strata.toml, with the token from
-    /// STRATA_TOKEN or `token_file` (never from the command line).
+    /// the invocation (STRATA_TOKEN) or `token_file` (never from the command line).
     /// `project` names another project on the same registry (creating one).
     package func registryClient(project: String? = nil) throws -> RegistryClient {
         guard let url = config.registry, !url.isEmpty else { throw SyncError.notConfigured }
-        var token = ProcessInfo.processInfo.environment["STRATA_TOKEN"]
+        var token = Invocation.token
         if token == nil, let file = config.tokenFile {
             guard let text = try? String(contentsOfFile: path(file), encoding: .utf8) else {
                 throw ProjectError("cannot read token_file \(path(file)) named in \(Config.fileName)")
@@ -29,7 +29,7 @@ extension Project {
         return RegistryClient(baseURL: url, project: project ?? config.project, token: token, transport: CurlTransport(caFile: caFile))
     }
 
-    package func syncer() throws -> Syncer { Syncer(project: self, client: try registryClient()) }
+    package func syncer(observer: any SyncObserver) throws -> Syncer { Syncer(project: self, client: try registryClient(), observer: observer) }
 
     /// A report of where a database is now, by this node.
     func report(database path: String, revision: String?, direction: Direction?, environment: String?, now: Int64, drifted: Bool?) -> Report {
@@ -43,10 +43,10 @@ extension Project {
 
     /// Tells the registry (if one is configured) where databases are now.
     /// Returns why the reports were queued instead of delivered, or nil.
-    package func deliver(_ reports: [Report]) -> Error? {
+    package func deliver(_ reports: [Report], observer: any SyncObserver) -> Error? {
         guard config.registry != nil, !reports.isEmpty else { return nil }
         let syncer: Syncer
-        do { syncer = try self.syncer() } catch { return error }
+        do { syncer = try self.syncer(observer: observer) } catch { return error }
         return syncer.report(reports)
     }
 
@@ -55,7 +55,7 @@ extension Project {
     /// together once the run is over. `queued` hears which databases'
     /// reports wait in the outbox, and why.
     package func migrateAndReport(_ paths: [String], to goal: MigrationGoal, sqlOnly: Bool, options: RunOptions = RunOptions(),
-                                 environment: String? = nil, each: @escaping (Result<MigrationOutcome, DatabaseFailure>) -> Void,
+                                 environment: String? = nil, observer: any SyncObserver, each: @escaping (Result<MigrationOutcome, DatabaseFailure>) -> Void,
                                  queued: ([String], Error) -> Void) throws -> [DatabaseFailure] {
         var reports: [Report] = []
         let now = Clock.nowMillis
@@ -75,7 +75,7 @@ extension Project {
                                       drifted: options.ignoreDrift ? drifted(path) : false))
             }
         }
-        if let error = deliver(reports) { queued(reports.map(\.database), error) }
+        if let error = deliver(reports, observer: observer) { queued(reports.map(\.database), error) }
         return failures
     }
 
@@ -137,6 +137,6 @@ extension Syncer {
         let target = try client.target(environment: environment)
         announce(target)
         return try project.migrateAndReport(paths, to: .move(to: target), sqlOnly: false, options: options, environment: environment,
-                                            each: each, queued: queued)
+                                            observer: observer, each: each, queued: queued)
     }
 }

@@ -14,7 +14,8 @@ package enum SyncError: Error, CustomStringConvertible, Sendable {
     /// registry's head: they change the same objects differently. Exit 3.
     case diverged(local: [String], head: String?, reason: String)
     /// The registry refused the request's content (4xx). Exit 2.
-    case rejected(Int, String)
+    /// The registry's status, its message and its error code (`pull.unknown_after`).
+    case rejected(Int, String, code: String)
     /// The answer could not be read.
     case badResponse(String)
     /// No registry is configured.
@@ -36,7 +37,7 @@ package enum SyncError: Error, CustomStringConvertible, Sendable {
                 + "\(registry) (`strata schema --at \(registry)` shows it) and run `strata sync --redo` (with --rename TABLE.OLD=NEW for a "
                 + "renamed column, as for `revision`): it replaces \(local.count == 1 ? "it" : "them") with one revision from \(registry) "
                 + "to the models file and pushes it"
-        case let .rejected(status, message):
+        case let .rejected(status, message, _):
             return "the registry rejected the request (\(status)): \(message)"
         case let .badResponse(message):
             return "the registry's answer could not be read: \(message)"
@@ -103,7 +104,7 @@ package final class RegistryClient {
                 return json
             case 401, 403: throw SyncError.refused(response.status, message)
             case 409: throw SyncError.conflict(head: error?.head ?? nil, message)
-            case 400..<500: throw SyncError.rejected(response.status, message)
+            case 400..<500: throw SyncError.rejected(response.status, message, code: error?.code ?? "")
             default: throw SyncError.unreachable(baseURL, "HTTP \(response.status): \(message)")
             }
         }

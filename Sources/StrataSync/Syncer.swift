@@ -4,17 +4,37 @@ import StrataSQLite
 import StrataStore
 import StrataWire
 
+/// What a sync says while it works.
+package protocol SyncObserver: Sendable {
+    /// A report the registry will never take was dropped (it is never sent again).
+    func warn(_ message: String)
+    /// A pull's progress after each page, and a push's after each request:
+    /// events done so far, and how many are left (nil when the registry does
+    /// not say; 0 at the end).
+    func progress(_ transfer: Syncer.Transfer, done: Int, remaining: Int?)
+}
+
+/// Says nothing (tests, and callers with no one to tell).
+package struct QuietObserver: SyncObserver {
+    package init() {}
+    package func warn(_ message: String) {}
+    package func progress(_ transfer: Syncer.Transfer, done: Int, remaining: Int?) {}
+}
+
 /// Exchanges a project's events with the registry.
 package final class Syncer {
     package let project: Project
     package let client: RegistryClient
+    /// Hears warnings and progress (the CLI prints them).
+    package let observer: any SyncObserver
     var log: any SyncLog { project.log }
     /// About how many events one push request carries (a pull's page is 1000).
     package var pushChunk = 1000
 
-    package init(project: Project, client: RegistryClient) {
+    package init(project: Project, client: RegistryClient, observer: any SyncObserver = QuietObserver()) {
         self.project = project
         self.client = client
+        self.observer = observer
     }
 
     /// The registry's head as this node last saw it.
@@ -48,12 +68,12 @@ package final class Syncer {
         if let a = after, !(try log.contains(a)) { after = nil }
         var added = 0
         var received = 0
-        Syncer.progress(.pull, 0, nil)
+        observer.progress(.pull, done: 0, remaining: nil)
         while true {
             let page: EventsPage
             do {
                 page = try client.events(after: after)
-            } catch SyncError.rejected(404, let message) where after != nil && message.contains("unknown event") {
+            } catch SyncError.rejected(404, _, code: RegistryCodes.unknownCursor) where after != nil {
                 after = nil // the registry does not know our cursor (it was reset): start over
                 continue
             }
@@ -69,7 +89,7 @@ package final class Syncer {
             }
             if let last = page.events.last { after = last.event.id }
             received += page.events.count
-            Syncer.progress(.pull, received, page.more ? page.remaining : 0)
+            observer.progress(.pull, done: received, remaining: page.more ? page.remaining : 0)
             if !page.more {
                 try log.setMeta("remote_head", page.head)
                 return added
@@ -106,14 +126,14 @@ package final class Syncer {
         var head = try remoteHead
         guard !pending.isEmpty else { return PushResult(pushed: 0, head: head) }
         var sent = 0
-        Syncer.progress(.push, 0, pending.count)
+        observer.progress(.push, done: 0, remaining: pending.count)
         for chunk in Syncer.chunks(pending, onto: head, size: pushChunk) {
             let result = try client.push(chunk, base: head)
             try log.markPushed(chunk.map { (id: $0.id, by: result.pushedBy, at: result.pushedAt) })
             try log.setMeta("remote_head", result.head)
             head = result.head
             sent += chunk.count
-            Syncer.progress(.push, sent, pending.count - sent)
+            observer.progress(.push, done: sent, remaining: pending.count - sent)
         }
         return PushResult(pushed: pending.count, head: head)
     }
@@ -225,7 +245,7 @@ package final class Syncer {
     /// Reports from a run over many databases, a page of them per request.
     /// What cannot be delivered waits in the outbox, in order.
     package func report(_ reports: [Report]) -> Error? {
-        let reports = reports.filter(Syncer.acceptable)
+        let reports = reports.filter(acceptable)
         guard !reports.isEmpty else { return nil }
         // Queued reports go first: the registry keeps the latest report per
         // database, so a newer one must never overtake an older one.
@@ -246,26 +266,16 @@ package final class Syncer {
         return nil
     }
 
-    /// Where the warnings of a report the registry will never take go (the
-    /// CLI prints them; a report dropped is never sent again).
-    nonisolated(unsafe) package static var warn: (String) -> Void = { _ in }
-
     package enum Transfer: String, Sendable { case pull = "pulled", push = "pushed" }
-
-    /// Hears a pull's progress after each page, and a push's after each
-    /// request: events done so far, and how many are left (nil when the
-    /// registry does not say; 0 at the end). The CLI draws a progress line
-    /// from it on a terminal.
-    nonisolated(unsafe) package static var progress: (_ transfer: Transfer, _ done: Int, _ remaining: Int?) -> Void = { _, _, _ in }
 
     /// A report the registry would refuse (a node name it does not allow,
     /// say) is dropped here with a warning instead of waiting forever.
-    static func acceptable(_ r: Report) -> Bool {
+    func acceptable(_ r: Report) -> Bool {
         do {
             _ = try Report(json: r.json)
             return true
         } catch {
-            warn("the report of \(r.database) was dropped: \(error)")
+            observer.warn("the report of \(r.database) was dropped: \(error)")
             return false
         }
     }
@@ -279,14 +289,14 @@ package final class Syncer {
         do {
             try client.report(page)
             return (page.count, nil)
-        } catch SyncError.rejected(400, _) where page.count > 1 {
+        } catch SyncError.rejected(400, _, _) where page.count > 1 {
             for (n, r) in page.enumerated() {
                 let (_, error) = deliver([r])
                 if let error { return (n, error) }
             }
             return (page.count, nil)
-        } catch SyncError.rejected(400, let message) {
-            Syncer.warn("the registry refused the report of \(page[0].database) (\(message)); it was dropped")
+        } catch SyncError.rejected(400, let message, _) {
+            observer.warn("the registry refused the report of \(page[0].database) (\(message)); it was dropped")
             return (1, nil)
         } catch {
             return (0, error)
@@ -308,7 +318,7 @@ package final class Syncer {
             do {
                 pending.append((item.seq, try Report(json: try JSON.parse(item.body))))
             } catch {
-                Syncer.warn("a queued report was dropped: \(error)")
+                observer.warn("a queued report was dropped: \(error)")
                 try? log.dequeue(item.seq)
             }
         }

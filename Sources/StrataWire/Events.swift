@@ -124,6 +124,12 @@ package struct PushResponse: Sendable, Equatable {
 
 /// Every answer other than 2xx: a message for people and a stable code for
 /// machines (and, on 409, the registry's head).
+/// Error codes the client acts on (the others it only shows).
+package enum RegistryCodes {
+    /// A pull's `after` is unknown to the registry: pull from the start.
+    package static let unknownCursor = "pull.unknown_after"
+}
+
 package struct ErrorBody: Sendable, Equatable {
     package var message: String
     package var code: String

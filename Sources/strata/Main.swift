@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StrataCore
+import StrataStore
 import StrataSync
 
 /// Entry point: parses, runs, and turns every error into `error: ...` on
@@ -13,10 +14,18 @@ enum Main {
         return [args[2], "-C", args[1]] + args[3...]
     }
 
+    /// The only place strata reads its environment variables: the layers
+    /// below are told.
+    static func readEnvironment() {
+        let environment = ProcessInfo.processInfo.environment
+        if let fixed = environment["STRATA_NOW"], let ms = Timestamp.parse(fixed) { Clock.fix(at: ms) }
+        if environment["STRATA_TIMINGS"] == "1" { Timings.enable() }
+        Invocation.set(user: environment["STRATA_USER"], token: environment["STRATA_TOKEN"])
+    }
+
     static func main() {
         let arguments = leadingDirectoryMoved(Array(CommandLine.arguments.dropFirst()))
-        Syncer.warn = { warn($0) }
-        ProgressLine.install()
+        readEnvironment()
         do {
             var command = try StrataCommand.parseAsRoot(arguments)
             try command.run()

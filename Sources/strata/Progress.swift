@@ -11,11 +11,8 @@ final class ProgressLine: @unchecked Sendable {
     private var lastDrawn = Date.distantPast
     private var drawn = false
 
-    static func install() {
-        guard isatty(2) == 1 else { return }
-        let line = ProgressLine()
-        Syncer.progress = { transfer, done, remaining in line.update(transfer, done: done, remaining: remaining) }
-    }
+    /// The line on a terminal; nil when stderr is not one.
+    static let shared: ProgressLine? = isatty(2) == 1 ? ProgressLine() : nil
 
     func update(_ transfer: Syncer.Transfer, done received: Int, remaining: Int?) {
         let now = Date()
@@ -37,4 +34,12 @@ final class ProgressLine: @unchecked Sendable {
         FileHandle.standardError.write(Data("\r\(text)\u{1B}[K\(done ? "\n" : "")".utf8))
         if done { drawn = false; started = nil }
     }
+}
+
+/// What the CLI does with a sync's warnings and progress: warnings on
+/// stderr, progress as the line above.
+struct TerminalObserver: SyncObserver {
+    static let shared = TerminalObserver()
+    func warn(_ message: String) { strata.warn(message) }
+    func progress(_ transfer: Syncer.Transfer, done: Int, remaining: Int?) { ProgressLine.shared?.update(transfer, done: done, remaining: remaining) }
 }

@@ -57,7 +57,7 @@ final class SyncerTests: XCTestCase {
               ops: [.createTable(Table(name: name, columns: [Column(name: "id", type: "INTEGER")]), indexes: [], triggers: [])])
     }
 
-    func make(_ script: [ScriptedTransport.Step]) -> (Syncer, MemoryEventLog, ScriptedTransport) {
+    func make(_ script: [ScriptedTransport.Step], observer: any SyncObserver = QuietObserver()) -> (Syncer, MemoryEventLog, ScriptedTransport) {
         let log = MemoryEventLog()
         let config = Config(project: "shop", node: "n1", author: "ana@example.com", models: "models.sql", databases: ["app.db"],
                             registry: "http://registry.test")
@@ -65,7 +65,7 @@ final class SyncerTests: XCTestCase {
         let transport = ScriptedTransport(script)
         let client = RegistryClient(baseURL: "http://registry.test", project: "shop", token: "t", transport: transport)
         client.backoff = []
-        return (Syncer(project: project, client: client), log, transport)
+        return (Syncer(project: project, client: client, observer: observer), log, transport)
     }
 
     /// `log` holds `published` as acknowledged by the registry (its last
@@ -100,22 +100,20 @@ final class SyncerTests: XCTestCase {
         let a = event("a", after: nil), b = event("b", after: a.id), c = event("c", after: b.id), d = event("d", after: c.id)
         let second = page([c], more: true, head: d.id) // a registry that does not say what is left
         let first = JSON.object((page([a, b], more: true, head: d.id).objectValue ?? [:]).merging(["remaining": .int(2)]) { $1 })
+        let recorder = RecordingObserver()
         let (syncer, _, _) = make([
             Self.ok("GET", "/events?limit=1000", first),
             Self.ok("GET", "/events?limit=1000&after=\(b.id)", second),
             Self.ok("GET", "/events?limit=1000&after=\(c.id)", page([d], more: false, head: d.id)),
-        ])
-        var seen: [String] = []
-        Syncer.progress = { seen.append("\($0.rawValue) \($1) \($2.map(String.init) ?? "?")") }
-        defer { Syncer.progress = { _, _, _ in } }
+        ], observer: recorder)
         XCTAssertEqual(try syncer.pull(), 4)
-        XCTAssertEqual(seen, ["pulled 0 ?", "pulled 2 2", "pulled 3 ?", "pulled 4 0"])
+        XCTAssertEqual(recorder.seen, ["pulled 0 ?", "pulled 2 2", "pulled 3 ?", "pulled 4 0"])
     }
 
     func testAPullStartsOverWhenTheRegistryForgotItsCursor() throws {
         let a = event("a", after: nil)
         let (syncer, log, _) = make([
-            Self.status("GET", "/events?limit=1000&after=\(a.id)", 404, ErrorBody(message: "unknown event \(a.id)", code: "not_found").json),
+            Self.status("GET", "/events?limit=1000&after=\(a.id)", 404, ErrorBody(message: "unknown event \(a.id.prefix(12)) in project shop", code: "pull.unknown_after").json),
             Self.ok("GET", "/events?limit=1000", page([a], more: false, head: a.id)),
         ])
         try seed(log, published: [a])
@@ -142,18 +140,16 @@ final class SyncerTests: XCTestCase {
     func testAPushOfManyEventsGoesInRequestsThatEachSayTheirProgress() throws {
         let a = event("a", after: nil), b = event("b", after: a.id), c = event("c", after: b.id), d = event("d", after: c.id)
         let x = event("x", after: nil, by: "bo")
+        let recorder = RecordingObserver()
         let (syncer, log, transport) = make([
             Self.ok("POST", "/events", PushResponse(head: c.id, accepted: 2, pushedBy: "ana", pushedAt: Self.time).json),
             Self.status("POST", "/events", 409, ErrorBody(message: "the push builds on a stale head", code: "push.stale_head", head: .some(x.id)).json),
-        ])
+        ], observer: recorder)
         syncer.pushChunk = 2
         try seed(log, published: [a], local: [b, c, d])
-        var seen: [String] = []
-        Syncer.progress = { seen.append("\($0.rawValue) \($1) \($2.map(String.init) ?? "?")") }
-        defer { Syncer.progress = { _, _, _ in } }
         XCTAssertThrowsError(try syncer.push())
         XCTAssertEqual(transport.bodies, [PushRequest(base: a.id, events: [b, c]).json, PushRequest(base: c.id, events: [d]).json])
-        XCTAssertEqual(seen, ["pushed 0 3", "pushed 2 1"])
+        XCTAssertEqual(recorder.seen, ["pushed 0 3", "pushed 2 1"])
         XCTAssertEqual(try log.unpublished().map(\.id), [d.id], "the first request's events stay pushed")
         XCTAssertEqual(try syncer.remoteHead, c.id)
     }
@@ -272,22 +268,32 @@ final class SyncerTests: XCTestCase {
         let r3 = Report(node: "n1", database: "c.db", revision: "base", direction: .up, at: Self.time, environment: nil)
         let invalid = Report(node: "n 1", database: "d.db", revision: "base", direction: .up, at: Self.time, environment: nil)
         let refused = JSON.object(["error": "report: a newer rule refuses it", "code": "request.invalid"])
+        let recorder = RecordingObserver()
         let (syncer, log, transport) = make([
             Self.unreachable("POST", "/reports"),
             Self.status("POST", "/reports", 400, refused),
             Self.ok("POST", "/reports", .object(["ok": .bool(true)])),
             Self.status("POST", "/reports", 400, refused),
             Self.ok("POST", "/reports", .object(["ok": .bool(true)])),
-        ])
-        var warnings: [String] = []
-        Syncer.warn = { warnings.append($0) }
-        defer { Syncer.warn = { _ in } }
+        ], observer: recorder)
         XCTAssertNotNil(syncer.report([r1, r2, invalid, r3]))
-        XCTAssertEqual(warnings, ["the report of d.db was dropped: report: node name \"n 1\" is not allowed: use 1 to 64 letters, digits, '.', '_' or '-'"])
+        XCTAssertEqual(recorder.warnings, ["the report of d.db was dropped: report: node name \"n 1\" is not allowed: use 1 to 64 letters, digits, '.', '_' or '-'"])
         XCTAssertEqual(try log.queued().count, 3, "the registry was away: the three valid reports wait")
         XCTAssertEqual(syncer.flushOutbox(), 3)
-        XCTAssertEqual(warnings.last, "the registry refused the report of b.db (report: a newer rule refuses it); it was dropped")
+        XCTAssertEqual(recorder.warnings.last, "the registry refused the report of b.db (report: a newer rule refuses it); it was dropped")
         XCTAssertEqual(try log.queued().count, 0, "nothing left behind the refused one")
         XCTAssertEqual(transport.bodies, [Report.batchJSON([r1, r2, r3]), Report.batchJSON([r1, r2, r3]), r1.json, r2.json, r3.json])
+    }
+}
+
+/// Keeps what a syncer says, for the assertions.
+final class RecordingObserver: SyncObserver, @unchecked Sendable {
+    private let lock = NSLock()
+    private var said: (seen: [String], warnings: [String]) = ([], [])
+    var seen: [String] { lock.withLock { said.seen } }
+    var warnings: [String] { lock.withLock { said.warnings } }
+    func warn(_ message: String) { lock.withLock { said.warnings.append(message) } }
+    func progress(_ transfer: Syncer.Transfer, done: Int, remaining: Int?) {
+        lock.withLock { said.seen.append("\(transfer.rawValue) \(done) \(remaining.map(String.init) ?? "?")") }
     }
 }

@@ -35,7 +35,7 @@ extension StrataCommand {
             let paths = try runFlags.paths(databases, in: p, command: "downgrade")
             let unchanged = goal == .base ? "already at base" : "already at the target"
             let printer = RunPrinter(paths: paths, json: output.json, describe: describeMigration("downgraded", unchanged: unchanged, several: paths.count > 1))
-            let failed = try p.migrateAndReport(paths, to: .downgrade(goal), sqlOnly: sql, options: runFlags.options, each: printer.handle, queued: warnQueued)
+            let failed = try p.migrateAndReport(paths, to: .downgrade(goal), sqlOnly: sql, options: runFlags.options, observer: TerminalObserver.shared, each: printer.handle, queued: warnQueued)
             try printer.finish(failed, order: ["downgraded", unchanged, "planned"], project: p, command: sql ? nil : "downgrade")
         }
     }

@@ -9,7 +9,7 @@ extension StrataCommand {
         @OptionGroup var project: ProjectOptions
 
         func run() throws {
-            let result = try project.open().syncer().publish()
+            let result = try project.open().syncer(observer: TerminalObserver.shared).publish()
             if result.pushed == 0 {
                 print("Everything up to date (registry head \(result.head?.short ?? "base"))")
             } else {

@@ -42,7 +42,7 @@ extension StrataCommand {
 
         func run() throws {
             let p = try project.open()
-            let syncer = try p.syncer()
+            let syncer = try p.syncer(observer: TerminalObserver.shared)
             let r = try syncer.sync(preferMerge: merge, redo: redo ? try renames.hints() : nil, now: Clock.nowMillis)
             var parts = ["pulled \(r.pulled)"]
             if r.rebased > 0 { parts.append("rebased \(r.rebased)") }

@@ -47,7 +47,7 @@ extension StrataCommand {
             let printer = RunPrinter(paths: paths, json: output.json, describe: describeMigration("upgraded", unchanged: unchanged, several: paths.count > 1))
             var options = runFlags.options
             options.compact = !noCompact
-            let failed = try p.migrateAndReport(paths, to: .upgrade(goal), sqlOnly: sql, options: options, each: printer.handle, queued: warnQueued)
+            let failed = try p.migrateAndReport(paths, to: .upgrade(goal), sqlOnly: sql, options: options, observer: TerminalObserver.shared, each: printer.handle, queued: warnQueued)
             try printer.finish(failed, order: ["upgraded", unchanged, "planned"], project: p, command: sql ? nil : "upgrade")
         }
     }
