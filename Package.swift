@@ -3,8 +3,9 @@ import PackageDescription
 
 // Layers (docs/CONTRACT.md): each target depends only on the ones above it, so
 // the compiler enforces the direction core <- sqlite <- migrate (the Strata
-// library) <- store <- wire <- sync, registry <- cli. The registry does not
-// link the client (libcurl), and the client does not link the server. Only
+// library) <- store (log, then project) <- wire <- sync, registry <- cli. The
+// registry does not link the client (libcurl), nor strata.toml's TOML and the
+// importers; the client does not link the server. Only
 // the Strata library declares `public` API; the other targets share theirs
 // within the package (`package`).
 /// The project's own targets build with no warning: CI fails on one
@@ -42,11 +43,13 @@ let package = Package(
         .target(name: "StrataCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .target(name: "StrataSQLite", dependencies: ["CSQLite", "StrataCore"], swiftSettings: strict),
         .target(name: "Strata", dependencies: ["StrataCore", "StrataSQLite"], swiftSettings: strict),
-        .target(name: "StrataStore", dependencies: ["StrataCore", "StrataSQLite", "Strata", .product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: strict),
+        // The logs (SQLite file, memory): what the registry needs of the store layer, without TOML or importers.
+        .target(name: "StrataLog", dependencies: ["StrataCore", "StrataSQLite"], swiftSettings: strict),
+        .target(name: "StrataStore", dependencies: ["StrataCore", "StrataSQLite", "Strata", "StrataLog", .product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: strict),
         .target(name: "StrataWire", dependencies: ["StrataCore"], swiftSettings: strict),
-        .target(name: "StrataSync", dependencies: ["CCurl", "StrataCore", "StrataSQLite", "Strata", "StrataStore", "StrataWire"], swiftSettings: strict),
+        .target(name: "StrataSync", dependencies: ["CCurl", "StrataCore", "StrataSQLite", "Strata", "StrataLog", "StrataStore", "StrataWire"], swiftSettings: strict),
         .target(name: "StrataRegistry", dependencies: [
-            "StrataCore", "StrataSQLite", "StrataStore", "StrataWire",
+            "StrataCore", "StrataSQLite", "StrataLog", "StrataWire",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -58,7 +61,7 @@ let package = Package(
         ], swiftSettings: strict),
         // The CLI links no HTTP server: `strata registry serve` runs strata-registry.
         .executableTarget(name: "strata", dependencies: [
-            "StrataCore", "StrataSQLite", "Strata", "StrataStore", "StrataWire", "StrataSync",
+            "StrataCore", "StrataSQLite", "Strata", "StrataLog", "StrataStore", "StrataWire", "StrataSync",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "TOMLKit", package: "TOMLKit"),
         ], swiftSettings: strict),
@@ -66,21 +69,21 @@ let package = Package(
             "StrataCore", "StrataRegistry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
-        .executableTarget(name: "strata-bench", dependencies: ["StrataCore", "StrataStore", "StrataWire", "StrataRegistry"], swiftSettings: strict),
+        .executableTarget(name: "strata-bench", dependencies: ["StrataCore", "StrataLog", "StrataStore", "StrataWire", "StrataRegistry"], swiftSettings: strict),
         // Shared by the test targets: a seeded generator and event chains.
         .target(name: "StrataTestSupport", dependencies: ["StrataCore"], path: "Tests/StrataTestSupport", swiftSettings: strict),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"], swiftSettings: strict),
-        .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataCore", "StrataSQLite", "StrataStore", "StrataTestSupport"], swiftSettings: strict),
+        .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataCore", "StrataSQLite", "StrataLog", "StrataStore", "StrataTestSupport"], swiftSettings: strict),
         .testTarget(name: "StrataRegistryTests", dependencies: [
-            "StrataCore", "StrataSQLite", "StrataStore", "StrataWire", "StrataSync", "StrataRegistry", "StrataTestSupport",
+            "StrataCore", "StrataSQLite", "StrataLog", "StrataStore", "StrataWire", "StrataSync", "StrataRegistry", "StrataTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: strict),
-        .testTarget(name: "StrataSyncTests", dependencies: ["StrataCore", "StrataStore", "StrataWire", "StrataSync"], swiftSettings: strict),
+        .testTarget(name: "StrataSyncTests", dependencies: ["StrataCore", "StrataLog", "StrataStore", "StrataWire", "StrataSync"], swiftSettings: strict),
         .testTarget(name: "StrataCLITests", dependencies: [
-            "strata", "StrataCore", "StrataSQLite", "StrataStore", "StrataWire", "StrataSync", "StrataTestSupport", "Strata", "CSQLite",
+            "strata", "StrataCore", "StrataSQLite", "StrataLog", "StrataStore", "StrataWire", "StrataSync", "StrataTestSupport", "Strata", "CSQLite",
         ], exclude: ["Fixtures"], swiftSettings: strict),
     ]
 )

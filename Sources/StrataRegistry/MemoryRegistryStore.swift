@@ -1,5 +1,5 @@
 import StrataCore
-import StrataStore
+import StrataLog
 import StrataWire
 
 /// The registry's storage in memory: the second implementation, run through

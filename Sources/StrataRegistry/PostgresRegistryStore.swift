@@ -3,7 +3,7 @@ import Logging
 import PostgresNIO
 import _ConnectionPoolModule
 import StrataCore
-import StrataStore
+import StrataLog
 import StrataWire
 
 /// The registry's storage on PostgreSQL, for several registry processes on

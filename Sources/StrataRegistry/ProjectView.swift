@@ -1,6 +1,6 @@
 import StrataCore
 import StrataSQLite
-import StrataStore
+import StrataLog
 import StrataWire
 
 /// A project's log as the pages read it: every event in a log in memory

@@ -4,7 +4,7 @@ import HummingbirdCore
 import Logging
 import StrataCore
 import StrataSQLite
-import StrataStore
+import StrataLog
 import StrataWire
 
 /// The storage, the tokens and the trusted keys a request is checked

@@ -1,7 +1,7 @@
 import Foundation
 import StrataCore
 import StrataSQLite
-import StrataStore
+import StrataLog
 import StrataWire
 
 /// The registry's default storage: one SQLite file. Each project's events

@@ -1,5 +1,5 @@
 import StrataCore
-import StrataStore
+import StrataLog
 import StrataWire
 
 /// Everything a store holds about one project, in its order: what

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import StrataLog
 import StrataCore
 import StrataSQLite
 

@@ -1,3 +1,4 @@
+import StrataLog
 import StrataCore
 import StrataRegistry
 import StrataSQLite

@@ -1,4 +1,5 @@
 import Foundation
+import StrataLog
 import StrataCore
 import StrataStore
 import StrataSync
