@@ -157,6 +157,20 @@ public struct SchemaMigrator: Sendable {
         try db.stamp(id, events: try id.map { try history.store.range(from: nil, to: $0) } ?? [], context: context(appliedBy: appliedBy, node: node))
     }
 
+    /// Writes a new database whose schema is the state at `id`, stamped
+    /// there with copies of the events that lead to it (`strata
+    /// materialize`). `file` must not exist; a failure leaves none.
+    package func materialize(_ id: String?, to file: String, context: MigrationContext) throws {
+        do {
+            let db = try TargetDatabase(path: file, create: true)
+            try db.create(try history.store.state(at: id))
+            try db.stamp(id, events: try id.map { try history.store.range(from: nil, to: $0) } ?? [], context: context)
+        } catch {
+            try? FileManager.default.removeItem(atPath: file)
+            throw error
+        }
+    }
+
     package func drift(of db: TargetDatabase) throws -> SchemaDrift {
         let source = source(for: db)
         let revision = try db.currentRevision()

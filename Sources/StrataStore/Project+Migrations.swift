@@ -145,14 +145,7 @@ extension Project {
         guard !FileManager.default.fileExists(atPath: file) else {
             throw ProjectError("\(file) exists; materialize writes a new file only (remove it or pick another name)")
         }
-        do {
-            let db = try TargetDatabase(path: file, create: true)
-            try db.create(try log.state(at: id))
-            try db.stamp(id, events: try lineage(of: id), context: migrationContext)
-        } catch {
-            try? FileManager.default.removeItem(atPath: file)
-            throw error
-        }
+        try migrator.materialize(id, to: file, context: migrationContext)
         return id
     }
 }
