@@ -69,6 +69,7 @@ public struct SchemaMigrator: Sendable {
     /// Migrates the database at `path`, creating it when there is none.
     ///
     /// - Parameters:
+    ///   - path: The database file.
     ///   - target: Where to go (``Target/head`` by default).
     ///   - ifAhead: What to do when the database is past the target.
     ///   - appliedBy: Who is migrating, for the database's history rows.
@@ -91,7 +92,8 @@ public struct SchemaMigrator: Sendable {
     }
 
     /// Migrates the database of a connection the app opened (`sqlite3 *`,
-    /// as GRDB's `Database.sqliteConnection` or SQLite's C API hands it).
+    /// as SQLite's C API hands it), with the parameters of
+    /// ``migrate(databaseAt:to:ifAhead:appliedBy:node:budget:progress:)``.
     ///
     /// Ownership: the app keeps the connection. strata does not close it and
     /// must be its only user for the call (no other thread, no open
