@@ -90,7 +90,7 @@ extension Schema {
         }
         for r in renames.columns {
             let tableName = cur.table(r.table)?.name
-                ?? renames.tables.first { $0.from.lowercased() == r.table.lowercased() }.map(\.to) ?? r.table
+                ?? renames.tables.first { SQL.sameName($0.from, r.table) }.map(\.to) ?? r.table
             guard let t = cur.table(tableName), t.column(r.from) != nil else {
                 throw SchemaError("--rename \(r.table).\(r.from)=\(r.to): there is no column \(r.table).\(r.from) at head")
             }
@@ -119,31 +119,31 @@ extension Schema {
 
         // Triggers that go or change (those of dropped tables go with them;
         // those of changed views must go first, as SQLite drops them with the view).
-        for tr in cur.triggersByName where target.triggers[tr.name.lowercased()] != tr
-            || changedViews.contains(tr.table.lowercased()) {
-            if droppedTables.contains(tr.table.lowercased()) && target.triggers[tr.name.lowercased()] == nil { continue }
+        for tr in cur.triggersByName where target.triggers[SQLName(tr.name)] != tr
+            || changedViews.contains(SQLName(tr.table)) {
+            if droppedTables.contains(SQLName(tr.table)) && target.triggers[SQLName(tr.name)] == nil { continue }
             try emit(.dropTrigger(tr))
         }
-        for v in cur.viewsInDependencyOrder.reversed() where changedViews.contains(v.name.lowercased()) {
+        for v in cur.viewsInDependencyOrder.reversed() where changedViews.contains(SQLName(v.name)) {
             try emit(.dropView(v))
         }
         for i in cur.indexesByName
-        where target.indexes[i.name.lowercased()] != i {
-            if droppedTables.contains(i.table.lowercased()) && target.indexes[i.name.lowercased()] == nil { continue }
+        where target.indexes[SQLName(i.name)] != i {
+            if droppedTables.contains(SQLName(i.table)) && target.indexes[SQLName(i.name)] == nil { continue }
             try emit(.dropIndex(i))
         }
         // A virtual table that goes is dropped (one that changes is altered below).
-        for v in cur.virtualTablesByName where target.virtualTables[v.name.lowercased()] == nil {
+        for v in cur.virtualTablesByName where target.virtualTables[SQLName(v.name)] == nil {
             try emit(.dropVirtualTable(v))
         }
 
         // New tables, referenced ones first; their indexes travel with them.
         for t in target.tablesInDependencyOrder where cur.table(t.name) == nil {
-            let indexes = target.indexes(on: t.name).filter { cur.indexes[$0.name.lowercased()] == nil && !cur.nameIsTaken($0.name) }
+            let indexes = target.indexes(on: t.name).filter { cur.indexes[SQLName($0.name)] == nil && !cur.nameIsTaken($0.name) }
             try emit(.createTable(t, indexes: indexes, triggers: []))
         }
 
-        let kept = target.tablesInDependencyOrder.filter { cur.table($0.name) != nil && !droppedTables.contains($0.name.lowercased()) }
+        let kept = target.tablesInDependencyOrder.filter { cur.table($0.name) != nil && !droppedTables.contains(SQLName($0.name)) }
         for want in kept {
             for c in want.columns {
                 let have = cur.table(want.name)!
@@ -163,7 +163,7 @@ extension Schema {
         // Dropped tables, children before the tables they reference, and
         // before dropped columns: a column that a dropped table's foreign key
         // references can go only once that table has.
-        for t in cur.tablesInDependencyOrder.reversed() where droppedTables.contains(t.name.lowercased()) {
+        for t in cur.tablesInDependencyOrder.reversed() where droppedTables.contains(SQLName(t.name)) {
             try emit(.dropTable(t, indexes: cur.indexes(on: t.name), triggers: cur.triggers(on: t.name)))
         }
         for want in kept {
@@ -174,13 +174,13 @@ extension Schema {
             let have = cur.table(want.name)!
             let order = have.columns.map(\.name)
             let wanted = want.columns.map(\.name)
-            if order.map({ $0.lowercased() }) != wanted.map({ $0.lowercased() }) {
+            if order.map(SQL.nameKey) != wanted.map(SQL.nameKey) {
                 try emit(.reorderColumns(table: have.name, from: order, to: wanted))
             }
         }
 
-        for v in target.virtualTablesByName where cur.virtualTables[v.name.lowercased()] != v {
-            if let old = cur.virtualTables[v.name.lowercased()] {
+        for v in target.virtualTablesByName where cur.virtualTables[SQLName(v.name)] != v {
+            if let old = cur.virtualTables[SQLName(v.name)] {
                 try emit(.alterVirtualTable(from: old, to: v))
             } else {
                 try emit(.createVirtualTable(v))
@@ -188,13 +188,13 @@ extension Schema {
         }
 
         for i in target.indexesByName
-        where cur.indexes[i.name.lowercased()] == nil {
+        where cur.indexes[SQLName(i.name)] == nil {
             try emit(.createIndex(i))
         }
-        for v in target.viewsInDependencyOrder where cur.views[v.name.lowercased()] == nil {
+        for v in target.viewsInDependencyOrder where cur.views[SQLName(v.name)] == nil {
             try emit(.createView(v))
         }
-        for tr in target.triggersByName where cur.triggers[tr.name.lowercased()] == nil {
+        for tr in target.triggersByName where cur.triggers[SQLName(tr.name)] == nil {
             try emit(.createTrigger(tr))
         }
 

@@ -149,12 +149,12 @@ extension Schema {
         self.init()
         let r = Reader(json, path: "schema")
         if r.has("virtualTables") {
-            for v in try r.array("virtualTables") { let v = try VirtualTable(v); virtualTables[v.name.lowercased()] = v }
+            for v in try r.array("virtualTables") { let v = try VirtualTable(v); virtualTables[SQLName(v.name)] = v }
         }
-        for t in try r.array("tables") { let t = try Table(t); tables[t.name.lowercased()] = t }
-        for i in try r.array("indexes") { let i = try Index(i); indexes[i.name.lowercased()] = i }
-        for v in try r.array("views") { let v = try View(v); views[v.name.lowercased()] = v }
-        for t in try r.array("triggers") { let t = try Trigger(t); triggers[t.name.lowercased()] = t }
+        for t in try r.array("tables") { let t = try Table(t); tables[SQLName(t.name)] = t }
+        for i in try r.array("indexes") { let i = try Index(i); indexes[SQLName(i.name)] = i }
+        for v in try r.array("views") { let v = try View(v); views[SQLName(v.name)] = v }
+        for t in try r.array("triggers") { let t = try Trigger(t); triggers[SQLName(t.name)] = t }
     }
 }
 

@@ -5,6 +5,26 @@
 /// Stored text keeps what the models file wrote; every comparison goes
 /// through these keys, so that `in` and `IN`, or `` `userId` `` and
 /// `userId`, are the same.
+/// A name as SQLite compares names: ASCII letters without regard to case,
+/// every other byte exactly (so `Users` and `users` are one table, `Ä` and
+/// `ä` two, as SQLite has them). It keys the schema's tables, indexes,
+/// views and triggers; `text` keeps the name as written.
+package struct SQLName: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+    package let text: String
+    package let key: String
+
+    package init(_ text: String) {
+        self.text = text
+        key = SQL.nameKey(text)
+    }
+
+    package init(stringLiteral text: String) { self.init(text) }
+
+    package static func == (a: SQLName, b: SQLName) -> Bool { a.key == b.key }
+    package func hash(into hasher: inout Hasher) { hasher.combine(key) }
+    package var description: String { text }
+}
+
 extension SQL {
     /// A name's key: its ASCII letters folded, every other byte kept
     /// (https://sqlite.org/lang_keywords.html).

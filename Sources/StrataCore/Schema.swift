@@ -150,16 +150,16 @@ package struct Table: Hashable, Sendable {
     }
 
     package func columnIndex(_ name: String) -> Int? {
-        columns.firstIndex { $0.name.lowercased() == name.lowercased() }
+        columns.firstIndex { SQL.sameName($0.name, name) }
     }
 
     package func column(_ name: String) -> Column? { columnIndex(name).map { columns[$0] } }
 
     /// Names of the columns that constraints of this table refer to by name.
     var constrainedColumns: Set<String> {
-        var names = Set(constraints.primaryKey.map { $0.lowercased() })
-        for u in constraints.uniques { names.formUnion(u.map { $0.lowercased() }) }
-        for fk in constraints.foreignKeys { names.formUnion(fk.columns.map { $0.lowercased() }) }
+        var names = Set(constraints.primaryKey.map { SQL.nameKey($0) })
+        for u in constraints.uniques { names.formUnion(u.map { SQL.nameKey($0) }) }
+        for fk in constraints.foreignKeys { names.formUnion(fk.columns.map { SQL.nameKey($0) }) }
         return names
     }
 }
@@ -214,7 +214,7 @@ package struct VirtualTable: Hashable, Sendable {
     package var module: String? {
         guard let tokens = try? SQL.tokenize(sql), let using = tokens.firstIndex(where: { $0.isKeyword("USING") }),
               using + 1 < tokens.count else { return nil }
-        return tokens[using + 1].identifier?.lowercased()
+        return tokens[using + 1].identifier.map(SQL.nameKey)
     }
 }
 
@@ -234,11 +234,11 @@ package struct Trigger: Hashable, Sendable {
 /// A database schema: the state that events fold into. Keys are lowercased
 /// names, because SQLite compares identifiers case-insensitively.
 package struct Schema: Hashable, Sendable {
-    package var tables: [String: Table] = [:]
-    package var indexes: [String: Index] = [:]
-    package var views: [String: View] = [:]
-    package var triggers: [String: Trigger] = [:]
-    package var virtualTables: [String: VirtualTable] = [:]
+    package var tables: [SQLName: Table] = [:]
+    package var indexes: [SQLName: Index] = [:]
+    package var views: [SQLName: View] = [:]
+    package var triggers: [SQLName: Trigger] = [:]
+    package var virtualTables: [SQLName: VirtualTable] = [:]
 
     package init() {}
 
@@ -246,17 +246,17 @@ package struct Schema: Hashable, Sendable {
 
     package var isEmpty: Bool { tables.isEmpty && indexes.isEmpty && views.isEmpty && triggers.isEmpty && virtualTables.isEmpty }
 
-    package func table(_ name: String) -> Table? { tables[name.lowercased()] }
+    package func table(_ name: String) -> Table? { tables[SQLName(name)] }
 
     /// A table's indexes in encoding order: they are written into events
     /// (`createTable`, `dropTable`), so this order is part of their ids.
     package func indexes(on table: String) -> [Index] {
-        Schema.inEncodingOrder(indexes.values.filter { $0.table.lowercased() == table.lowercased() })
+        Schema.inEncodingOrder(indexes.values.filter { SQL.sameName($0.table, table) })
     }
 
     /// A table's triggers in encoding order (written into events, like its indexes).
     package func triggers(on table: String) -> [Trigger] {
-        Schema.inEncodingOrder(triggers.values.filter { $0.table.lowercased() == table.lowercased() })
+        Schema.inEncodingOrder(triggers.values.filter { SQL.sameName($0.table, table) })
     }
 
     // MARK: - The two name orders
@@ -264,7 +264,7 @@ package struct Schema: Hashable, Sendable {
     /// Name order as SQLite compares names (case-insensitive): the order of
     /// DDL scripts, diffs and plans. Free to change: nothing hashed depends on it.
     package static func byName<S: Sequence>(_ objects: S) -> [S.Element] where S.Element: NamedObject {
-        objects.sorted { $0.name.lowercased() < $1.name.lowercased() }
+        objects.sorted { SQL.nameKey($0.name) < SQL.nameKey($1.name) }
     }
 
     /// Name order by the bytes as written (case-sensitive): the order of
@@ -281,15 +281,15 @@ package struct Schema: Hashable, Sendable {
     /// reference (cycles are broken by name order).
     package var tablesInDependencyOrder: [Table] {
         let sorted = Schema.byName(tables.values)
-        var placed = Set<String>()
+        var placed = Set<SQLName>()
         var result: [Table] = []
-        var visiting = Set<String>()
+        var visiting = Set<SQLName>()
         func visit(_ t: Table) {
-            let key = t.name.lowercased()
+            let key = SQLName(t.name)
             if placed.contains(key) || visiting.contains(key) { return }
             visiting.insert(key)
             for fk in t.constraints.foreignKeys {
-                if let parent = tables[fk.referencedTable.lowercased()] { visit(parent) }
+                if let parent = tables[SQLName(fk.referencedTable)] { visit(parent) }
             }
             visiting.remove(key)
             placed.insert(key)
@@ -302,14 +302,14 @@ package struct Schema: Hashable, Sendable {
     /// Views ordered so that a view comes after the views it reads.
     package var viewsInDependencyOrder: [View] {
         let sorted = Schema.byName(views.values)
-        var placed = Set<String>()
-        var visiting = Set<String>()
+        var placed = Set<SQLName>()
+        var visiting = Set<SQLName>()
         var result: [View] = []
         func visit(_ v: View) {
-            let key = v.name.lowercased()
+            let key = SQLName(v.name)
             if placed.contains(key) || visiting.contains(key) { return }
             visiting.insert(key)
-            for other in sorted where other.name.lowercased() != key && SQL.mentions(bodyOf: v, name: other.name) {
+            for other in sorted where SQLName(other.name) != key && SQL.mentions(bodyOf: v, name: other.name) {
                 visit(other)
             }
             visiting.remove(key)
@@ -324,14 +324,14 @@ package struct Schema: Hashable, Sendable {
     /// it, directly or through other views (in dependency order), and the
     /// triggers of other tables whose statements name it or one of those views.
     package func dependents(ofTable name: String) -> (views: [View], triggers: [Trigger]) {
-        var names: Set<String> = [name.lowercased()]
+        var names: Set<String> = [SQL.nameKey(name)]
         var views: [View] = []
         for v in viewsInDependencyOrder where names.contains(where: { SQL.mentions(bodyOf: v, name: $0) }) {
             views.append(v)
-            names.insert(v.name.lowercased())
+            names.insert(SQL.nameKey(v.name))
         }
         let triggers = triggersByName.filter { t in
-            t.table.lowercased() != name.lowercased() && names.contains { SQL.mentions(bodyOf: t, name: $0) }
+            !SQL.sameName(t.table, name) && names.contains { SQL.mentions(bodyOf: t, name: $0) }
         }
         return (views, triggers)
     }
@@ -341,7 +341,7 @@ package struct Schema: Hashable, Sendable {
 
     /// Whether any name (table, index or view) is taken; they share SQLite's namespace.
     func nameIsTaken(_ name: String) -> Bool {
-        let key = name.lowercased()
+        let key = SQLName(name)
         return tables[key] != nil || indexes[key] != nil || views[key] != nil || virtualTables[key] != nil
     }
 
@@ -363,7 +363,7 @@ extension SQL {
     private static func mentions(_ statement: String, after keyword: String, name: String) -> Bool {
         guard let tokens = try? tokenize(statement) else { return false }
         guard let start = tokens.firstIndex(where: { $0.isKeyword(keyword) }) else { return false }
-        return tokens[start...].contains { $0.identifier?.lowercased() == name.lowercased() }
+        return tokens[start...].contains { $0.identifier.map(SQL.nameKey) == SQL.nameKey(name) }
     }
 }
 

@@ -28,7 +28,7 @@ enum SchemaDiagram {
     /// row and reference goes. The template writes the SVG and escapes every
     /// name (names come from events, which anyone with a push token writes).
     static func layout(_ schema: Schema) -> [String: Any] {
-        let tables = schema.tables.values.sorted { $0.name.lowercased() < $1.name.lowercased() }
+        let tables = Schema.byName(schema.tables.values)
         guard !tables.isEmpty else { return ["empty": true] }
         let layer = layers(tables)
         var boxes: [String: Box] = [:]
@@ -37,22 +37,22 @@ enum SchemaDiagram {
         for depth in 0...(layer.values.max() ?? 0) {
             var y = margin
             var widest = 0
-            for t in tables where layer[t.name.lowercased()] == depth {
+            for t in tables where layer[SQL.nameKey(t.name)] == depth {
                 var box = Box(t)
                 box.x = x
                 box.y = y
                 y += box.height + gapY
                 widest = max(widest, box.width)
-                boxes[t.name.lowercased()] = box
+                boxes[SQL.nameKey(t.name)] = box
             }
             height = max(height, y)
             x += widest + gapX
         }
         var edges: [[String: Any]] = []
         for t in tables {
-            let from = boxes[t.name.lowercased()]!
+            let from = boxes[SQL.nameKey(t.name)]!
             for fk in t.constraints.foreignKeys {
-                guard let to = boxes[fk.referencedTable.lowercased()] else { continue }
+                guard let to = boxes[SQL.nameKey(fk.referencedTable)] else { continue }
                 let row = fk.columns.first.flatMap { t.columnIndex($0) } ?? 0
                 let y1 = from.y + headerHeight + row * rowHeight + rowHeight / 2 + 2
                 let y2 = to.y + headerHeight / 2
@@ -68,13 +68,13 @@ enum SchemaDiagram {
             }
         }
         let drawn = tables.map { t -> [String: Any] in
-            let b = boxes[t.name.lowercased()]!
-            let fkColumns = Set(t.constraints.foreignKeys.flatMap { $0.columns.map { $0.lowercased() } })
-            let pk = Set(t.constraints.primaryKey.map { $0.lowercased() })
+            let b = boxes[SQL.nameKey(t.name)]!
+            let fkColumns = Set(t.constraints.foreignKeys.flatMap { $0.columns.map { SQL.nameKey($0) } })
+            let pk = Set(t.constraints.primaryKey.map { SQL.nameKey($0) })
             let rows = t.columns.enumerated().map { i, c -> [String: Any] in
                 // Key marks in words: the machines that run the registry may have no emoji font.
                 ["y": b.y + headerHeight + (i + 1) * rowHeight - 2, "markX": b.x + 8, "nameX": b.x + 30, "name": c.name,
-                 "mark": pk.contains(c.name.lowercased()) ? "PK" : fkColumns.contains(c.name.lowercased()) ? "FK" : "",
+                 "mark": pk.contains(SQL.nameKey(c.name)) ? "PK" : fkColumns.contains(SQL.nameKey(c.name)) ? "FK" : "",
                  "type": c.type.isEmpty ? "ANY" : c.type, "notNull": c.notNull]
             }
             return ["name": t.name, "x": b.x, "y": b.y, "width": b.width, "height": b.height, "headerHeight": headerHeight,
@@ -86,21 +86,21 @@ enum SchemaDiagram {
     /// Each table's column: one more than the deepest table it references
     /// (a cycle is cut where it closes).
     static func layers(_ tables: [Table]) -> [String: Int] {
-        let byName = Dictionary(tables.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
+        let byName = Dictionary(tables.map { (SQL.nameKey($0.name), $0) }, uniquingKeysWith: { a, _ in a })
         var depth: [String: Int] = [:]
         func visit(_ name: String, _ path: Set<String>) -> Int {
             if let d = depth[name] { return d }
             guard let t = byName[name] else { return -1 }
             var d = 0
             for fk in t.constraints.foreignKeys {
-                let parent = fk.referencedTable.lowercased()
+                let parent = SQL.nameKey(fk.referencedTable)
                 guard parent != name, !path.contains(parent), byName[parent] != nil else { continue }
                 d = max(d, visit(parent, path.union([name])) + 1)
             }
             depth[name] = d
             return d
         }
-        for t in tables { _ = visit(t.name.lowercased(), []) }
+        for t in tables { _ = visit(SQL.nameKey(t.name), []) }
         return depth
     }
 }

@@ -63,25 +63,25 @@ struct Compactor {
         /// column added without a default (a default would need the
         /// column's affinity applied, which a bare literal does not get).
         func value(of name: String) -> String? {
-            if let s = sources[name.lowercased()] { return DDL.q(s) }
-            return added[name.lowercased()] == "NULL" ? "NULL" : nil
+            if let s = sources[SQL.nameKey(name)] { return DDL.q(s) }
+            return added[SQL.nameKey(name)] == "NULL" ? "NULL" : nil
         }
 
         mutating func rename(_ from: String, to: String) {
-            sources[to.lowercased()] = sources.removeValue(forKey: from.lowercased())
-            added[to.lowercased()] = added.removeValue(forKey: from.lowercased())
-            rewritten[to.lowercased()] = rewritten.removeValue(forKey: from.lowercased())
-            for n in keeps.indices where keeps[n].column.lowercased() == from.lowercased() { keeps[n].column = to }
+            sources[SQL.nameKey(to)] = sources.removeValue(forKey: SQL.nameKey(from))
+            added[SQL.nameKey(to)] = added.removeValue(forKey: SQL.nameKey(from))
+            rewritten[SQL.nameKey(to)] = rewritten.removeValue(forKey: SQL.nameKey(from))
+            for n in keeps.indices where SQL.sameName(keeps[n].column, from) { keeps[n].column = to }
         }
 
         mutating func forget(_ name: String) {
-            sources[name.lowercased()] = nil
-            added[name.lowercased()] = nil
-            rewritten[name.lowercased()] = nil
+            sources[SQL.nameKey(name)] = nil
+            added[SQL.nameKey(name)] = nil
+            rewritten[SQL.nameKey(name)] = nil
         }
 
         /// Whether a stash waits for column `name`'s new values.
-        func waits(for name: String) -> Bool { keeps.contains { $0.column.lowercased() == name.lowercased() } }
+        func waits(for name: String) -> Bool { keeps.contains { SQL.sameName($0.column, name) } }
     }
 
     private(set) var pending: [String: Pending] = [:]
@@ -94,8 +94,8 @@ struct Compactor {
     private var origin: [String: (event: String, op: Int)] = [:]
 
     private mutating func absorbedOp(_ table: String, _ slots: TrashSlots) {
-        absorbed[table.lowercased(), default: 0] += 1
-        origin[table.lowercased()] = (slots.event, slots.op)
+        absorbed[SQL.nameKey(table), default: 0] += 1
+        origin[SQL.nameKey(table)] = (slots.event, slots.op)
     }
 
     /// What to do with one op: statements that replace it (possibly none),
@@ -112,33 +112,33 @@ struct Compactor {
         let checked = !DataChecks.checks(for: op, in: before).isEmpty
         switch op {
         case let .createTable(t, indexes, triggers):
-            guard triggers.isEmpty, pending[t.name.lowercased()] == nil else { return .plain(flush: flushAll(in: before)) }
+            guard triggers.isEmpty, pending[SQL.nameKey(t.name)] == nil else { return .plain(flush: flushAll(in: before)) }
             let waited = ([t.name] + indexes.map(\.name)).flatMap { flushHolders(of: $0, in: before) }
             start(t.name, .fresh)
-            origin[t.name.lowercased()] = (slots.event, slots.op)
+            origin[SQL.nameKey(t.name)] = (slots.event, slots.op)
             return .absorbed(waited)
 
         case let .addColumn(table, column, position):
             let t = before.table(table)!
-            if pending[table.lowercased()] == nil && position == t.columns.count && Planner.canAddInPlace(column) { return .plain(flush: []) }
+            if pending[SQL.nameKey(table)] == nil && position == t.columns.count && Planner.canAddInPlace(column) { return .plain(flush: []) }
             return reshape(table, before: before, checked: checked, slots: slots) { c in
-                if column.generated == nil, case .reshape(var r)? = c.pending[table.lowercased()] {
-                    r.added[column.name.lowercased()] = column.defaultValue ?? "NULL"
-                    c.pending[table.lowercased()] = .reshape(r)
+                if column.generated == nil, case .reshape(var r)? = c.pending[SQL.nameKey(table)] {
+                    r.added[SQL.nameKey(column.name)] = column.defaultValue ?? "NULL"
+                    c.pending[SQL.nameKey(table)] = .reshape(r)
                 }
                 return []
             }
 
         case let .dropColumn(table, column, _):
             let t = before.table(table)!
-            if pending[table.lowercased()] == nil && !t.constraints.withoutRowid && !t.constraints.strict { return .plain(flush: []) }
+            if pending[SQL.nameKey(table)] == nil && !t.constraints.withoutRowid && !t.constraints.strict { return .plain(flush: []) }
             return reshape(table, before: before, checked: checked, slots: slots) { c in
-                if case let .reshape(r)? = c.pending[table.lowercased()], r.waits(for: column.name) { return nil }
+                if case let .reshape(r)? = c.pending[SQL.nameKey(table)], r.waits(for: column.name) { return nil }
                 guard column.generated == nil, let stash = slots.keep else {
                     c.forget(column.name, of: table)
                     return []
                 }
-                guard case let .reshape(r)? = c.pending[table.lowercased()] else {
+                guard case let .reshape(r)? = c.pending[SQL.nameKey(table)] else {
                     // A fresh table has no rows: an empty stash, as the run event by event leaves.
                     return Trash.keepColumn(t, column, slots, stash: stash, empty: true)
                 }
@@ -152,7 +152,7 @@ struct Compactor {
             let rewrites = Trash.alterRewrites(from: from, to: to)
             let t = before.table(table)!
             return reshape(table, before: before, checked: checked, slots: slots) { c in
-                guard case let .reshape(r)? = c.pending[table.lowercased()] else {
+                guard case let .reshape(r)? = c.pending[SQL.nameKey(table)] else {
                     guard rewrites, let stash = slots.keep else { return [] }
                     return Trash.keepAlter(t, from, to, slots, stash: stash, rebuild: [], empty: true)
                 }
@@ -163,7 +163,7 @@ struct Compactor {
                 // has made them; the rebuild copies what this alter makes.
                 guard let value = r.value(of: from.name), let keys = Compactor.physicalKey(of: t, in: r) else { return nil }
                 var next = r
-                let name = from.name.lowercased()
+                let name = SQL.nameKey(from.name)
                 if let s = r.sources[name], let old = r.physical.column(s) {
                     next.rewritten[name] = Planner.copy(old, into: to)
                 } else {
@@ -172,18 +172,18 @@ struct Compactor {
                 next.sources[name] = nil
                 next.added[name] = nil
                 guard let stash = slots.keep else {
-                    c.pending[table.lowercased()] = .reshape(next)
+                    c.pending[SQL.nameKey(table)] = .reshape(next)
                     return []
                 }
                 next.keeps.append(.init(stash: stash, slots: slots, table: t, new: to, column: to.name))
-                c.pending[table.lowercased()] = .reshape(next)
+                c.pending[SQL.nameKey(table)] = .reshape(next)
                 return Trash.keepAlter(t, from, to, slots, stash: stash, rebuild: [], reading: keys + [value], finished: false)
             }
 
         case let .alterConstraints(table, from, to):
             return reshape(table, before: before, checked: checked, slots: slots) { c in
                 // Stashes waiting for new values find their rows by the key.
-                if case let .reshape(r)? = c.pending[table.lowercased()], !r.keeps.isEmpty,
+                if case let .reshape(r)? = c.pending[SQL.nameKey(table)], !r.keeps.isEmpty,
                    from.primaryKey != to.primaryKey || from.withoutRowid != to.withoutRowid { return nil }
                 return []
             }
@@ -195,34 +195,34 @@ struct Compactor {
             // SQLite rewrites other tables' REFERENCES to a renamed column;
             // a rebuild under legacy_alter_table would not.
             let referenced = before.tables.values.contains { other in
-                other.name.lowercased() != table.lowercased() && other.constraints.foreignKeys.contains { $0.referencedTable.lowercased() == table.lowercased() }
+                !SQL.sameName(other.name, table) && other.constraints.foreignKeys.contains { SQL.sameName($0.referencedTable, table) }
             }
-            guard pending[table.lowercased()] != nil, !referenced else { return .plain(flush: flush(table, in: before)) }
-            if case .reshape(var r)? = pending[table.lowercased()] {
+            guard pending[SQL.nameKey(table)] != nil, !referenced else { return .plain(flush: flush(table, in: before)) }
+            if case .reshape(var r)? = pending[SQL.nameKey(table)] {
                 r.rename(from, to: to)
-                pending[table.lowercased()] = .reshape(r)
+                pending[SQL.nameKey(table)] = .reshape(r)
             }
             absorbedOp(table, slots)
             return .absorbed([])
 
         case let .createIndex(i):
             let waited = flushHolders(of: i.name, in: before)
-            guard let p = pending[i.table.lowercased()] else { return .plain(flush: waited) }
+            guard let p = pending[SQL.nameKey(i.table)] else { return .plain(flush: waited) }
             guard waited.isEmpty else { return .plain(flush: waited + flush(i.table, in: before)) }
             if checked && p != .fresh { return .plain(flush: flush(i.table, in: before)) }
             absorbedOp(i.table, slots)
             return .absorbed([])
 
         case let .dropIndex(i):
-            guard pending[i.table.lowercased()] != nil else { return .plain(flush: []) }
+            guard pending[SQL.nameKey(i.table)] != nil else { return .plain(flush: []) }
             absorbedOp(i.table, slots)
             return .absorbed([])
 
         case let .dropTable(t, _, _):
-            guard let p = pending[t.name.lowercased()] else { return .plain(flush: []) }
+            guard let p = pending[SQL.nameKey(t.name)] else { return .plain(flush: []) }
             guard p == .fresh else { return .plain(flush: flush(t.name, in: before)) }
-            pending[t.name.lowercased()] = nil
-            order.removeAll { $0 == t.name.lowercased() }
+            pending[SQL.nameKey(t.name)] = nil
+            order.removeAll { $0 == SQL.nameKey(t.name) }
             guard let stash = slots.keep else { return .absorbed([]) }
             return .absorbed(Trash.keepTable(t, slots, stash: stash, empty: true))
 
@@ -237,7 +237,7 @@ struct Compactor {
     /// table is written out and the op planned as usual.
     private mutating func reshape(_ table: String, before: Schema, checked: Bool, slots: TrashSlots,
                                   _ absorb: (inout Compactor) -> [PlannedStatement]?) -> Outcome {
-        let key = table.lowercased()
+        let key = SQL.nameKey(table)
         // A data check reads the database as the op's statement will see it:
         // every table of the run written out (a new foreign key's check reads
         // its parent, which may be a table created earlier in the run).
@@ -245,8 +245,8 @@ struct Compactor {
         if pending[key] == nil {
             let t = before.table(table)!
             var sources: [String: String] = [:]
-            for c in t.columns where c.generated == nil { sources[c.name.lowercased()] = c.name }
-            start(table, .reshape(Reshape(physical: t, sources: sources, indexes: Set(before.indexes(on: table).map { $0.name.lowercased() }))))
+            for c in t.columns where c.generated == nil { sources[SQL.nameKey(c.name)] = c.name }
+            start(table, .reshape(Reshape(physical: t, sources: sources, indexes: Set(before.indexes(on: table).map { SQL.nameKey($0.name) }))))
         }
         var copy = self
         copy.absorbedOp(table, slots)
@@ -256,14 +256,14 @@ struct Compactor {
     }
 
     private mutating func start(_ table: String, _ p: Pending) {
-        pending[table.lowercased()] = p
-        order.append(table.lowercased())
+        pending[SQL.nameKey(table)] = p
+        order.append(SQL.nameKey(table))
     }
 
     private mutating func forget(_ column: String, of table: String) {
-        guard case .reshape(var r)? = pending[table.lowercased()] else { return }
+        guard case .reshape(var r)? = pending[SQL.nameKey(table)] else { return }
         r.forget(column)
-        pending[table.lowercased()] = .reshape(r)
+        pending[SQL.nameKey(table)] = .reshape(r)
     }
 
     /// The physical expressions of `t`'s row key, when they identify the
@@ -271,15 +271,15 @@ struct Compactor {
     static func physicalKey(of t: Table, in r: Reshape) -> [String]? {
         let (physical, sources) = (r.physical, r.sources)
         guard t.constraints.withoutRowid == physical.constraints.withoutRowid, Trash.isRowidAlias(t) == Trash.isRowidAlias(physical) else { return nil }
-        let mapped = t.constraints.primaryKey.map { sources[$0.lowercased()] }
-        guard !mapped.contains(where: { $0 == nil }), mapped.map({ $0!.lowercased() }) == physical.constraints.primaryKey.map({ $0.lowercased() }) else { return nil }
-        return Trash.rowKey(t).map { $0 == "rowid" ? "rowid" : DDL.q(sources[SQL.unquote($0).lowercased()]!) }
+        let mapped = t.constraints.primaryKey.map { sources[SQL.nameKey($0)] }
+        guard !mapped.contains(where: { $0 == nil }), mapped.map({ SQL.nameKey($0!) }) == physical.constraints.primaryKey.map({ SQL.nameKey($0) }) else { return nil }
+        return Trash.rowKey(t).map { $0 == "rowid" ? "rowid" : DDL.q(sources[SQL.nameKey(SQL.unquote($0))]!) }
     }
 
     /// Writes `table` out as `state` has it: a fresh one created in its
     /// final shape with its indexes, a reshaped one rebuilt once.
     mutating func flush(_ table: String, in state: Schema) -> [PlannedStatement] {
-        let key = table.lowercased()
+        let key = SQL.nameKey(table)
         guard let p = pending.removeValue(forKey: key), let t = state.table(table) else { return [] }
         order.removeAll { $0 == key }
         let ops = absorbed.removeValue(forKey: key) ?? 0
@@ -300,21 +300,21 @@ struct Compactor {
                 + state.indexes(on: t.name).map { PlannedStatement(DDL.createIndex($0), "create index \($0.name)") }
         case let .reshape(r):
             var was = Schema()
-            was.tables[key] = r.physical
+            was.tables[SQLName(r.physical.name)] = r.physical
             var copied: [String: String] = [:]
             for c in t.columns where c.generated == nil {
-                if let s = r.sources[c.name.lowercased()], let old = r.physical.column(s) {
-                    copied[c.name.lowercased()] = Planner.copy(old, into: c)
-                } else if let value = r.rewritten[c.name.lowercased()] {
-                    copied[c.name.lowercased()] = value
-                } else if let value = r.added[c.name.lowercased()] {
+                if let s = r.sources[SQL.nameKey(c.name)], let old = r.physical.column(s) {
+                    copied[SQL.nameKey(c.name)] = Planner.copy(old, into: c)
+                } else if let value = r.rewritten[SQL.nameKey(c.name)] {
+                    copied[SQL.nameKey(c.name)] = value
+                } else if let value = r.added[SQL.nameKey(c.name)] {
                     // What the row got when the column was added (a later
                     // default does not reach rows that existed then), unless
                     // a NOT NULL with a default replaced its NULL since.
                     if value == "NULL", c.notNull, let d = c.defaultValue, d != "NULL" {
-                        copied[c.name.lowercased()] = d
+                        copied[SQL.nameKey(c.name)] = d
                     } else {
-                        copied[c.name.lowercased()] = value
+                        copied[SQL.nameKey(c.name)] = value
                     }
                 }
             }
@@ -339,7 +339,7 @@ struct Compactor {
     mutating func flushHolders(of name: String, in state: Schema) -> [PlannedStatement] {
         var plan: [PlannedStatement] = []
         for table in order {
-            if case let .reshape(r)? = pending[table], r.indexes.contains(name.lowercased()) { plan += flush(table, in: state) }
+            if case let .reshape(r)? = pending[table], r.indexes.contains(SQL.nameKey(name)) { plan += flush(table, in: state) }
         }
         return plan
     }

@@ -65,7 +65,7 @@ final class Authorizer {
             if refusal == nil { refusal = why }
             return SQLITE_DENY
         }
-        let name = (a ?? "").lowercased()
+        let name = SQL.nameKey(a ?? "")
         // sqlite_sequence holds AUTOINCREMENT's counters, which data steps
         // set (real projects start a table's ids at 100000 so).
         let reserved = (name.hasPrefix("sqlite_") && name != "sqlite_sequence") || name.hasPrefix("strata_")
@@ -73,7 +73,7 @@ final class Authorizer {
         case SQLITE_READ, SQLITE_SELECT, SQLITE_RECURSIVE:
             return SQLITE_OK
         case SQLITE_FUNCTION:
-            let function = (b ?? "").lowercased()
+            let function = SQL.nameKey(b ?? "")
             return Self.deniedFunctions.contains(function) ? deny("it calls \(function)(), which no migration may call") : SQLITE_OK
         case SQLITE_ATTACH, SQLITE_DETACH:
             return deny("it attaches or detaches a database, which no migration may do")

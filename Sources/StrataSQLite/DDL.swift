@@ -39,9 +39,9 @@ package enum DDL {
 
     package static func createTable(_ t: Table, as name: String? = nil) -> String {
         let k = t.constraints
-        let inlinePK = k.primaryKey.count == 1 ? k.primaryKey[0].lowercased() : nil
+        let inlinePK = k.primaryKey.count == 1 ? SQL.nameKey(k.primaryKey[0]) : nil
         var lines = t.columns.map { c in
-            columnDefinition(c, inlinePrimaryKey: c.name.lowercased() == inlinePK, autoincrement: k.autoincrement)
+            columnDefinition(c, inlinePrimaryKey: SQL.nameKey(c.name) == inlinePK, autoincrement: k.autoincrement)
         }
         if k.primaryKey.count > 1 { lines.append("PRIMARY KEY (\(columnList(k.primaryKey)))") }
         for u in k.uniques { lines.append("UNIQUE (\(columnList(u)))") }

@@ -37,7 +37,7 @@ package enum DataChecks {
                 checks.append(unique(table: table, terms: u.map(DDL.q), predicate: nil, what: "UNIQUE (\(u.joined(separator: ", ")))"))
             }
             for fk in to.foreignKeys where !from.foreignKeys.contains(fk) {
-                guard let parent = before.table(fk.referencedTable) ?? (fk.referencedTable.lowercased() == table.lowercased() ? before.table(table) : nil) else { continue }
+                guard let parent = before.table(fk.referencedTable) ?? (SQL.sameName(fk.referencedTable, table) ? before.table(table) : nil) else { continue }
                 let keys = fk.referencedColumns.isEmpty ? parent.constraints.primaryKey : fk.referencedColumns
                 // A key the parent does not have yet (a later statement of
                 // the run adds it) cannot be checked here: SQLite does not

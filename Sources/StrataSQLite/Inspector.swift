@@ -54,13 +54,13 @@ package struct Inspector {
     /// Rows of `query` grouped by their first column (a table name, lowercased).
     func grouped(_ query: String) throws -> [String: [[Value]]] {
         var out: [String: [[Value]]] = [:]
-        try db.forEachRow(query) { row in out[(row[0].string ?? "").lowercased(), default: []].append(Array(row.dropFirst())) }
+        try db.forEachRow(query) { row in out[SQL.nameKey(row[0].string ?? ""), default: []].append(Array(row.dropFirst())) }
         return out
     }
 
     package func schema() throws -> Schema {
         var schema = Schema()
-        let shadow = Set(try db.query(Inspector.shadowTablesQuery).compactMap { $0[0].string?.lowercased() })
+        let shadow = Set(try db.query(Inspector.shadowTablesQuery).compactMap { $0[0].string.map(SQL.nameKey) })
         let columns = try grouped(Inspector.columnsQuery)
         let uniques = try grouped(Inspector.uniquesQuery)
         let foreignKeys = try grouped(Inspector.foreignKeysQuery)
@@ -69,23 +69,23 @@ package struct Inspector {
             let sql = row[3].string
             switch type {
             case "table":
-                guard let sql, !shadow.contains(name.lowercased()) else { continue }
+                guard let sql, !shadow.contains(SQL.nameKey(name)) else { continue }
                 let tokens = try SQL.tokenize(sql)
                 if tokens.count > 1, tokens[1].isKeyword("VIRTUAL") {
                     let columns = try db.query("SELECT name FROM pragma_table_xinfo(?) WHERE hidden = 0", [.text(name)]).compactMap { $0[0].string }
-                    schema.virtualTables[name.lowercased()] = VirtualTable(name: name, sql: SQL.normalize(sql), columns: columns)
+                    schema.virtualTables[SQLName(name)] = VirtualTable(name: name, sql: SQL.normalize(sql), columns: columns)
                     continue
                 }
-                let key = name.lowercased()
+                let key = SQL.nameKey(name)
                 let t = try table(name, tokens: tokens, columns: columns[key] ?? [], uniques: uniques[key] ?? [], foreignKeys: foreignKeys[key] ?? [])
-                schema.tables[name.lowercased()] = t
+                schema.tables[SQLName(name)] = t
             case "index":
                 guard let sql else { continue } // constraint autoindexes are read with their table
-                schema.indexes[name.lowercased()] = try index(name, table: tableName, sql: sql)
+                schema.indexes[SQLName(name)] = try index(name, table: tableName, sql: sql)
             case "view":
-                schema.views[name.lowercased()] = View(name: name, sql: SQL.normalize(sql ?? ""))
+                schema.views[SQLName(name)] = View(name: name, sql: SQL.normalize(sql ?? ""))
             case "trigger":
-                schema.triggers[name.lowercased()] = Trigger(name: name, table: tableName, sql: SQL.normalize(sql ?? ""))
+                schema.triggers[SQLName(name)] = Trigger(name: name, table: tableName, sql: SQL.normalize(sql ?? ""))
             default:
                 continue
             }
@@ -106,7 +106,7 @@ package struct Inspector {
             switch row[5].int ?? 0 {
             case 0: break
             case 2, 3:
-                guard let expression = parsed.generated[colName.lowercased()] else {
+                guard let expression = parsed.generated[SQL.nameKey(colName)] else {
                     throw InspectionError("cannot read the expression of generated column \(name).\(colName)")
                 }
                 generated = Generated(expression, stored: row[5].int == 3)
@@ -116,7 +116,7 @@ package struct Inspector {
             // The type as declared (SQLite keeps its text); Column compares it ignoring whitespace.
             var column = Column(name: colName, type: SQL.trimmingSpaces(row[1].string ?? ""), notNull: row[2].int == 1,
                                 defaultValue: row[3].string.map(SQL.normalize),
-                                collation: parsed.collations[colName.lowercased()], generated: generated)
+                                collation: parsed.collations[SQL.nameKey(colName)], generated: generated)
             if column.defaultValue?.uppercased() == "NULL" { column.defaultValue = "NULL" }
             columns.append(column)
             if let position = row[4].int, position > 0 { pk.append((position, colName)) }
@@ -182,7 +182,7 @@ struct CreateTableText {
     var deferredForeignKeys: Set<String> = []
 
     static func foreignKeyKey(_ columns: [String], _ parent: String) -> String {
-        (columns + [parent]).map { $0.lowercased() }.joined(separator: "\u{1}")
+        (columns + [parent]).map { SQL.nameKey($0) }.joined(separator: "\u{1}")
     }
 
     init(tokens: [SQLToken], table: String) throws {
@@ -193,7 +193,7 @@ struct CreateTableText {
             let part = Array(slice)
             guard let first = part.first else { continue }
             let isTableConstraint = ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"].contains { first.isKeyword($0) }
-            let columnName = isTableConstraint ? nil : first.identifier?.lowercased()
+            let columnName = isTableConstraint ? nil : first.identifier.map(SQL.nameKey)
             readDeferredForeignKeys(part, column: columnName)
             var i = isTableConstraint ? 0 : 1
             while i < part.count {

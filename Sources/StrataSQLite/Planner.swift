@@ -95,7 +95,7 @@ package enum Planner {
             var plan = open
             plan.append(PlannedStatement("CREATE INDEX IF NOT EXISTS \(DDL.q(stash + "_keys")) ON \(DDL.q(stash)) (\(Trash.keyColumns(t).joined(separator: ", ")))",
                                          "bring back the values of \(table).\(column.name)"))
-            var rebuilt = rebuild(table: table, before: before, after: after, fill: [column.name.lowercased(): value])
+            var rebuilt = rebuild(table: table, before: before, after: after, fill: [SQL.nameKey(column.name): value])
             if slots.fill == nil {
                 rebuilt[0].guardCount = "SELECT count(*) FROM \(DDL.q(table)) WHERE \(found) IS NULL"
                 rebuilt[0].guardReason = "column \(table).\(column.name) is NOT NULL without a default, and nothing was kept of it for {rows} of \(table) "
@@ -237,7 +237,7 @@ package enum Planner {
                     PlannedStatement(to.sql, "\(what): create the new one")]
         }
         let aside = "_strata_old_\(to.name)"
-        let common = to.columns.filter { c in from.columns.contains { $0.lowercased() == c.lowercased() } }
+        let common = to.columns.filter { c in from.columns.contains { SQL.sameName($0, c) } }
         // A full-text table's rows are identified by rowid; an R*Tree's id is a column.
         let targets = (kind == "fts" ? ["rowid"] : []) + common.map(DDL.q)
         var plan = legacyRename(from.name, to: aside, label: "\(what): set the old one aside")
@@ -355,7 +355,7 @@ package enum Planner {
             values.append("rowid")
         }
         for c in new.columns where c.generated == nil {
-            if let value = fill[c.name.lowercased()] ?? copied?[c.name.lowercased()] {
+            if let value = fill[SQL.nameKey(c.name)] ?? copied?[SQL.nameKey(c.name)] {
                 targets.append(DDL.q(c.name))
                 values.append(value)
                 continue
@@ -387,10 +387,10 @@ package enum Planner {
         for t in after.triggers(on: new.name) { plan.append(PlannedStatement(t.sql, "\(what): recreate trigger \(t.name)")) }
         // 9. Recreate the views and other triggers that read X, as `after` has them.
         for v in dependents.views {
-            if let v = after.views[v.name.lowercased()] { plan.append(PlannedStatement(v.sql, "\(what): recreate view \(v.name)")) }
+            if let v = after.views[SQLName(v.name)] { plan.append(PlannedStatement(v.sql, "\(what): recreate view \(v.name)")) }
         }
         for t in dependents.triggers {
-            if let t = after.triggers[t.name.lowercased()] { plan.append(PlannedStatement(t.sql, "\(what): recreate trigger \(t.name)")) }
+            if let t = after.triggers[SQLName(t.name)] { plan.append(PlannedStatement(t.sql, "\(what): recreate trigger \(t.name)")) }
         }
         return plan
     }

@@ -213,7 +213,7 @@ enum Trash {
     /// and the rows it did not change let go.
     static func keepAlter(_ t: Table, _ old: Column, _ new: Column, _ slots: TrashSlots, stash: String, rebuild: [PlannedStatement],
                           reading: [String]? = nil, empty: Bool = false, finished: Bool = true) -> [PlannedStatement] {
-        let after = Table(name: t.name, columns: t.columns.map { $0.name.lowercased() == old.name.lowercased() ? new : $0 }, constraints: t.constraints)
+        let after = Table(name: t.name, columns: t.columns.map { SQL.sameName($0.name, old.name) ? new : $0 }, constraints: t.constraints)
         let (label, what) = keepAlterWords(t, new)
         let k = DDL.q(stash)
         let opened = create(stash, columns: alterStashColumns(t), label: label, note: .keeps(stash: stash, what: what))
@@ -243,7 +243,7 @@ enum Trash {
     /// that still hold what the alter made of them (the others changed
     /// since and are let go) get their old values back after it.
     static func restoreAlter(_ t: Table, _ old: Column, _ new: Column, stash: String, rebuild: [PlannedStatement]) -> [PlannedStatement] {
-        let after = Table(name: t.name, columns: t.columns.map { $0.name.lowercased() == old.name.lowercased() ? new : $0 }, constraints: t.constraints)
+        let after = Table(name: t.name, columns: t.columns.map { SQL.sameName($0.name, old.name) ? new : $0 }, constraints: t.constraints)
         let label = "bring back the values of \(t.name).\(new.name) that the alter rewrote"
         let r = DDL.q(stash)
         var open = PlannedStatement("CREATE TABLE IF NOT EXISTS \(r) (\(alterStashColumns(t).joined(separator: ", ")))", label)

@@ -164,7 +164,7 @@ extension Project {
     func isExcluded(_ name: String) -> Bool { Project.isExcluded(name, by: config.exclude) }
 
     static func isExcluded(_ name: String, by patterns: [String]) -> Bool {
-        patterns.contains { fnmatch($0.lowercased(), name.lowercased(), 0) == 0 }
+        patterns.contains { fnmatch(SQL.nameKey($0), SQL.nameKey(name), 0) == 0 }
     }
 
     /// Whether a different column order is a change: `compare_column_order`,

@@ -21,6 +21,26 @@ final class ApplierTests: XCTestCase {
         return e
     }
 
+    /// SQLite folds only ASCII letters in names: `Ä` and `ä` are two
+    /// tables there, and `Users` and `users` one. So are they here (the
+    /// schema was keyed by Foundation's lowercasing, which took `Ä` and `ä`
+    /// for one table and merged their columns).
+    func testNamesFoldAsSQLiteFoldsThem() throws {
+        let s = try models("CREATE TABLE \"Ä\" (x INTEGER);\nCREATE TABLE \"ä\" (y INTEGER);\nCREATE INDEX \"IÄ\" ON \"Ä\" (x);\n")
+        XCTAssertEqual(Schema.byName(s.tables.values).map { "\($0.name)(\($0.columns.map(\.name).joined(separator: ",")))" }, ["Ä(x)", "ä(y)"])
+        XCTAssertEqual(s.indexes(on: "Ä").map(\.name), ["IÄ"])
+        XCTAssertEqual(s.indexes(on: "ä").map(\.name), [])
+        XCTAssertEqual(try Schema.empty.diff(to: s).map(\.summary).sorted(), ["create table Ä (x) with 1 index", "create table ä (y)"])
+        XCTAssertEqual(s.table("Ä"), s.table("Ä"))
+        XCTAssertNotEqual(s.table("Ä"), s.table("ä"))
+        XCTAssertEqual(SQLName("Users"), SQLName("uSERS"))
+        XCTAssertNotEqual(SQLName("Ä"), SQLName("ä"))
+        // A case-only rename is a rename, not a drop and a create.
+        let renamed = try models("CREATE TABLE users (id INTEGER PRIMARY KEY);\n")
+        let before = try models("CREATE TABLE Users (id INTEGER PRIMARY KEY);\n")
+        XCTAssertEqual(try before.diff(to: renamed).map(\.summary), ["rename table Users to users"])
+    }
+
     func testRenderedDDLReadsBackAsTheSameModel() throws {
         let s = try models("""
             CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name VARCHAR(50) NOT NULL DEFAULT 'x' COLLATE nocase,

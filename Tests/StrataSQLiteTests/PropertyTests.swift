@@ -80,10 +80,10 @@ struct HistoryGenerator {
             if chance(0.3) { table.constraints.uniques = [[table.columns[1].name]] }
             if chance(0.3) { table.constraints.checks = [Check("length(\(table.columns[1].name)) < 1000", name: chance(0.5) ? fresh("ck") : nil)] }
             table.constraints.normalizeOrder()
-            schema.tables[table.name] = table
+            schema.tables[SQLName(table.name)] = table
             if chance(0.4) {
                 let i = Index(name: fresh("ix"), table: table.name, unique: chance(0.5), terms: [table.columns[1].name])
-                schema.indexes[i.name] = i
+                schema.indexes[SQLName(i.name)] = i
             }
             return hints
         }
@@ -91,20 +91,20 @@ struct HistoryGenerator {
         case 3: // drop a table nothing references
             let referenced = schema.tables.values.contains { $0.name != t.name && $0.constraints.foreignKeys.contains { SQL.sameName($0.referencedTable, t.name) } }
             guard !referenced else { return hints }
-            schema.tables[t.name.lowercased()] = nil
+            schema.tables[SQLName(t.name)] = nil
             schema.indexes = schema.indexes.filter { $0.value.table != t.name }
             schema.views = schema.views.filter { !SQL.mentions($0.value.sql, name: t.name) }
             schema.triggers = schema.triggers.filter { $0.value.table != t.name && !SQL.mentions($0.value.sql, name: t.name) }
         case 4, 5: // add a column, at the end or in the middle
             let c = randomColumn()
             t.columns.insert(c, at: chance(0.7) ? t.columns.count : Int.random(in: 1...t.columns.count, using: &rng))
-            schema.tables[t.name.lowercased()] = t
+            schema.tables[SQLName(t.name)] = t
         case 6: // drop a column
             guard let c = pick(userColumns(t)), !t.constraints.foreignKeys.contains(where: { $0.columns.contains(c.name) }) else { return hints }
             t.columns.removeAll { $0.name == c.name }
             t.constraints.uniques.removeAll { $0.contains(c.name) }
             t.constraints.checks.removeAll { SQL.mentions($0.expression, name: c.name) }
-            schema.tables[t.name.lowercased()] = t
+            schema.tables[SQLName(t.name)] = t
             forget(column: c.name, of: t.name)
         case 7: // alter a column: type, nullability, default, collation
             // Not a foreign key column: NOT NULL DEFAULT 0 there would point
@@ -121,51 +121,51 @@ struct HistoryGenerator {
             default: d.collation = pick([nil, "NOCASE", "RTRIM"])!
             }
             t.columns[n] = d
-            schema.tables[t.name.lowercased()] = t
+            schema.tables[SQLName(t.name)] = t
         case 8: // column order
             guard t.columns.count >= 3 else { return hints }
             t.columns.swapAt(1, t.columns.count - 1)
-            schema.tables[t.name.lowercased()] = t
+            schema.tables[SQLName(t.name)] = t
         case 9: // an index, sometimes multi-column or partial
             let cols = userColumns(t)
             guard let c = pick(cols) else { return hints }
             var terms = [c.name]
             if chance(0.3), let other = pick(cols), other.name != c.name { terms.append("\(other.name) DESC") }
             let i = Index(name: fresh("ix"), table: t.name, unique: false, terms: terms, predicate: chance(0.3) ? "\(c.name) IS NOT NULL" : nil)
-            schema.indexes[i.name] = i
+            schema.indexes[SQLName(i.name)] = i
         case 10: // drop a non-unique index, or change a partial index's WHERE
             guard var i = pick(schema.indexes.values.filter { !$0.unique }.sorted { $0.name < $1.name }) else { return hints }
             if let p = i.predicate {
                 i.predicate = p.hasSuffix("IS NOT NULL") ? p.replacingOccurrences(of: "IS NOT NULL", with: "IS NULL") : p.replacingOccurrences(of: "IS NULL", with: "IS NOT NULL")
-                schema.indexes[i.name] = i
+                schema.indexes[SQLName(i.name)] = i
             } else {
-                schema.indexes[i.name] = nil
+                schema.indexes[SQLName(i.name)] = nil
             }
         case 11: // a view, or drop one
             if let v = pick(schema.views.values.sorted { $0.name < $1.name }), chance(0.4) {
-                schema.views[v.name] = nil
+                schema.views[SQLName(v.name)] = nil
             } else {
                 let name = fresh("v")
                 let cols = chance(0.5) ? "*" : ([pick(t.columns)!.name]).joined()
-                schema.views[name] = View(name: name, sql: "CREATE VIEW \(name) AS SELECT \(cols) FROM \(t.name) WHERE id > 0")
+                schema.views[SQLName(name)] = View(name: name, sql: "CREATE VIEW \(name) AS SELECT \(cols) FROM \(t.name) WHERE id > 0")
             }
         case 12: // a trigger, or drop one
             if let tr = pick(schema.triggers.values.sorted { $0.name < $1.name }), chance(0.4) {
-                schema.triggers[tr.name] = nil
+                schema.triggers[SQLName(tr.name)] = nil
             } else {
                 let name = fresh("tr")
-                schema.triggers[name] = Trigger(name: name, table: t.name, sql: "CREATE TRIGGER \(name) AFTER DELETE ON \(t.name) BEGIN SELECT 1; END")
+                schema.triggers[SQLName(name)] = Trigger(name: name, table: t.name, sql: "CREATE TRIGGER \(name) AFTER DELETE ON \(t.name) BEGIN SELECT 1; END")
             }
         case 13: // CHECK constraint on or off
             if t.constraints.checks.isEmpty, let c = pick(userColumns(t)) { t.constraints.checks = [Check("length(\(c.name)) < 1000", name: chance(0.5) ? fresh("ck") : nil)] } else { t.constraints.checks = [] }
-            schema.tables[t.name.lowercased()] = t
+            schema.tables[SQLName(t.name)] = t
         case 14: // foreign key action
             guard !t.constraints.foreignKeys.isEmpty else { return hints }
             t.constraints.foreignKeys[0].onDelete = pick(HistoryGenerator.actions)!
-            schema.tables[t.name.lowercased()] = t
+            schema.tables[SQLName(t.name)] = t
         case 15: // AUTOINCREMENT on or off
             t.constraints.autoincrement.toggle()
-            schema.tables[t.name.lowercased()] = t
+            schema.tables[SQLName(t.name)] = t
         case 16, 17: // rename a column
             guard let c = pick(userColumns(t)) else { return hints }
             let new = fresh("c")
@@ -174,20 +174,20 @@ struct HistoryGenerator {
             hints.columns.append((table: t.name, from: c.name, to: new))
         case 18: // an fts5 virtual table: create one, change one's columns, or drop one
             if let v = pick(schema.virtualTables.values.sorted { $0.name < $1.name }), chance(0.6) {
-                schema.virtualTables[v.name] = chance(0.5) ? nil
+                schema.virtualTables[SQLName(v.name)] = chance(0.5) ? nil
                     : VirtualTable(name: v.name, sql: "CREATE VIRTUAL TABLE \(v.name) USING fts5(\(v.sql.contains("c)") ? "a, b" : "a, b, c"))")
             } else {
                 let name = fresh("fts")
-                schema.virtualTables[name] = VirtualTable(name: name, sql: "CREATE VIRTUAL TABLE \(name) USING fts5(a, b)")
+                schema.virtualTables[SQLName(name)] = VirtualTable(name: name, sql: "CREATE VIRTUAL TABLE \(name) USING fts5(a, b)")
             }
         case 21: // a foreign key from an existing table to a table created in the same step
             let parent = Table(name: fresh("t"), columns: [Column(name: "id", type: "INTEGER")], constraints: TableConstraints(primaryKey: ["id"]))
-            schema.tables[parent.name] = parent
+            schema.tables[SQLName(parent.name)] = parent
             let fk = Column(name: fresh("c"), type: "INTEGER")
             t.columns.append(fk)
             t.constraints.foreignKeys.append(ForeignKey(columns: [fk.name], referencedTable: parent.name, referencedColumns: ["id"]))
             t.constraints.normalizeOrder()
-            schema.tables[t.name.lowercased()] = t
+            schema.tables[SQLName(t.name)] = t
         case 22: // a rename that changes only the case of a table's name
             let new = t.name == t.name.uppercased() ? t.name.lowercased() : t.name.uppercased()
             schema = (try? schema.applying(.renameTable(from: t.name, to: new))) ?? schema
@@ -195,14 +195,14 @@ struct HistoryGenerator {
             let cols = userColumns(t).filter { $0.generated == nil }.prefix(2).map(\.name)
             guard cols.count == 2 else { return hints }
             let i = Index(name: fresh("ux"), table: t.name, unique: true, terms: cols)
-            schema.indexes[i.name] = i
+            schema.indexes[SQLName(i.name)] = i
         case 24: // a column with an expression default, on a table with rows
             t.columns.append(Column(name: fresh("c"), type: "TEXT", defaultValue: pick(["(json_array())", "(abs(-1))", "(lower('X'))"])!))
-            schema.tables[t.name.lowercased()] = t
+            schema.tables[SQLName(t.name)] = t
         case 25: // a CHECK edited, or a table dropped together with the tables that reference it
             if let check = t.constraints.checks.first {
                 t.constraints.checks = [Check(check.expression.replacingOccurrences(of: "1000", with: "999"), name: check.name)]
-                schema.tables[t.name.lowercased()] = t
+                schema.tables[SQLName(t.name)] = t
             } else {
                 let children = schema.tables.values.filter { $0.name != t.name && $0.constraints.foreignKeys.contains { SQL.sameName($0.referencedTable, t.name) } }
                 let gone = Set(([t] + children).map { $0.name.lowercased() })
@@ -211,8 +211,8 @@ struct HistoryGenerator {
                 }
                 guard !referencedFromOutside else { return hints }
                 for name in gone {
-                    let table = schema.tables[name]?.name ?? name
-                    schema.tables[name] = nil
+                    let table = schema.tables[SQLName(name)]?.name ?? name
+                    schema.tables[SQLName(name)] = nil
                     schema.indexes = schema.indexes.filter { !SQL.sameName($0.value.table, table) }
                     schema.views = schema.views.filter { !SQL.mentions($0.value.sql, name: table) }
                     schema.triggers = schema.triggers.filter { !SQL.sameName($0.value.table, table) && !SQL.mentions($0.value.sql, name: table) }

@@ -163,7 +163,7 @@ enum Importer {
             guard let t = try? SQL.tokenize(p), t.count > 2, t[0].isKeyword("CREATE"), let i = t.firstIndex(where: { $0.isKeyword("TABLE") }) else { return false }
             var j = i + 1
             while j < t.count, t[j].isKeyword("IF") || t[j].isKeyword("NOT") || t[j].isKeyword("EXISTS") { j += 1 }
-            return j < t.count && t[j].identifier?.lowercased() == copy.lowercased()
+            return j < t.count && t[j].identifier.map { SQL.sameName($0, copy) } == true
         }
         guard created, let later = try? SQL.tokenize(rest) else { return nil }
         func renames(_ t: [SQLToken], from: String?, to: String?) -> Bool {
