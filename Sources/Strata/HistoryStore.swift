@@ -1,4 +1,5 @@
 import StrataCore
+import Synchronization
 
 /// Where a ``SchemaHistory`` reads its events: a bundle in memory, or the
 /// CLI's local log (through an adapter in the store layer).
@@ -12,14 +13,16 @@ package protocol HistoryStore: AnyObject, EventSource {
     func state(at id: String?) throws -> Schema
 }
 
-/// The events of a bundle, verified and held in memory.
-final class BundleStore: HistoryStore {
+/// The events of a bundle, verified and held in memory. Read-only but for
+/// its cache of folded states, which a lock guards: a history is shared
+/// by the threads of an app.
+final class BundleStore: HistoryStore, Sendable {
     let graph: EventGraph
-    private var states: [String: Schema] = [:]
+    private let states = Mutex<[String: Schema]>([:])
 
     init(_ graph: EventGraph, headState: Schema?) {
         self.graph = graph
-        if let head = graph.heads.first, let headState { states[head] = headState }
+        if let head = graph.heads.first, let headState { states.withLock { $0[head] = headState } }
     }
 
     func event(_ id: String) throws -> Event { try graph.event(id) }
@@ -46,10 +49,10 @@ final class BundleStore: HistoryStore {
     /// history, so the fold is as long as the history, once.
     func state(at id: String?) throws -> Schema {
         guard let id else { return .empty }
-        if let hit = states[id] { return hit }
+        if let hit = states.withLock({ $0[id] }) { return hit }
         var s = Schema.empty
         for e in try range(from: nil, to: id) { try s.apply(e.ops) }
-        states[id] = s
+        states.withLock { $0[id] = s }
         return s
     }
 }

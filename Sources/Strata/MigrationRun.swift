@@ -104,7 +104,7 @@ extension SchemaMigrator {
         case .leftAhead(let at): return MigrationResult(from: at, to: at, applied: [], undone: [], status: .leftAhead, kept: [])
         case .route(let r): route = r
         }
-        var context = context(appliedBy: appliedBy, node: node)
+        let context = context(appliedBy: appliedBy, node: node)
         let summaries = Dictionary(route.steps.map { ($0.event.id, EventSummary($0.event)) }, uniquingKeysWith: { a, _ in a })
         let forward = Dictionary(route.steps.map { ($0.event.id, $0.direction == .up) }, uniquingKeysWith: { a, _ in a })
         var done = 0
@@ -129,7 +129,6 @@ extension SchemaMigrator {
         }
         // One transaction per event where the history is a line (a
         // revision's state is then what the events before it made).
-        context.compact = compacts
         let clock = ContinuousClock(), start = clock.now
         var from = route.from, first = 0
         for (end, revision) in route.boundaries() {

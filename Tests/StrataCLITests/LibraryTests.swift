@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 import Strata
+import Synchronization
 import XCTest
 
 /// The `Strata` library as an app uses it: bundles written by the real CLI,
@@ -150,6 +151,19 @@ final class LibraryTests: XCTestCase {
         XCTAssertEqual(try cli.sqlite("app.db", "SELECT count(*), sum(id) FROM t"), "100000|5000050000")
         XCTAssertEqual(try cli.sqlite("app.db", "SELECT count(*) FROM strata_history"), "4")
         XCTAssertNil(try migrator.drift(databaseAt: db))
+    }
+
+    /// One history and one migrator, shared by threads that each migrate
+    /// their own database (an app's workers, a server's tenants).
+    func testOneMigratorServesManyThreads() throws {
+        let (cli, _, v2) = try twoVersions()
+        let migrator = SchemaMigrator(history: try history(cli, "v2.strata"))
+        let results = Mutex<[Int: String]>([:])
+        DispatchQueue.concurrentPerform(iterations: 8) { n in
+            let outcome = Result { try migrator.migrate(databaseAt: cli.path("t\(n).db")).to ?? "base" }
+            results.withLock { $0[n] = (try? outcome.get()) ?? "\(outcome)" }
+        }
+        XCTAssertEqual(results.withLock { $0 }, Dictionary(uniqueKeysWithValues: (0..<8).map { ($0, v2) }))
     }
 
     /// An app's own connection: strata migrates on it and leaves it open.
