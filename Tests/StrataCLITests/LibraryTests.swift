@@ -153,6 +153,40 @@ final class LibraryTests: XCTestCase {
         XCTAssertNil(try migrator.drift(databaseAt: db))
     }
 
+    /// A budget on the way down too: an older build walking a newer
+    /// database back stops after the first event walked back, consistent
+    /// there, and the next launch finishes the walk.
+    func testABudgetAlsoStopsAWalkDown() throws {
+        let cli = try CLI()
+        try cli.ok("init", "--models", "models.sql", "--db", "app.db")
+        var ids: [String] = []
+        for (n, ddl) in ["CREATE TABLE a (id INTEGER PRIMARY KEY);", "CREATE TABLE a (id INTEGER PRIMARY KEY, x TEXT);",
+                         "CREATE TABLE a (id INTEGER PRIMARY KEY, x TEXT);\nCREATE TABLE b (id INTEGER PRIMARY KEY);",
+                         "CREATE TABLE a (id INTEGER PRIMARY KEY, x TEXT, y TEXT);\nCREATE TABLE b (id INTEGER PRIMARY KEY);"].enumerated() {
+            try cli.write("models.sql", ddl + "\n")
+            ids.append(String(try cli.ok("revision", "--autogenerate", "-m", "e\(n + 1)").lines[0].prefix(12)))
+            if n == 0 { try cli.ok("bundle", "--out", "old.strata") }
+        }
+        try cli.ok("bundle", "--out", "new.strata")
+        let db = cli.path("app.db")
+        try SchemaMigrator(history: try history(cli, "new.strata")).migrate(databaseAt: db)
+        _ = try cli.sqlite("app.db", "INSERT INTO a VALUES (1, 'x1', 'y1'); INSERT INTO b VALUES (5)")
+        let older = SchemaMigrator(history: try history(cli, "old.strata"))
+        let first = try older.migrate(databaseAt: db, ifAhead: .downgrade, budget: .zero)
+        XCTAssertEqual(first.undone.map(\.message), ["e4"])
+        XCTAssertEqual(first.to?.prefix(12), Substring(ids[2]))
+        guard case .incomplete(let remaining) = first.status else { return XCTFail("\(first.status)") }
+        XCTAssertEqual(remaining.map(\.message), ["e3", "e2"])
+        XCTAssertNil(try older.drift(databaseAt: db), "consistent at e3")
+        let rest = try older.migrate(databaseAt: db, ifAhead: .downgrade)
+        XCTAssertEqual(rest.undone.map(\.message), ["e3", "e2"])
+        XCTAssertEqual(rest.to?.prefix(12), Substring(ids[0]))
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT * FROM a"), "1")
+        // The newer build brings every value back.
+        try SchemaMigrator(history: try history(cli, "new.strata")).migrate(databaseAt: db)
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT * FROM a; SELECT * FROM b"), "1|x1|y1\n5")
+    }
+
     /// One history and one migrator, shared by threads that each migrate
     /// their own database (an app's workers, a server's tenants).
     func testOneMigratorServesManyThreads() throws {
