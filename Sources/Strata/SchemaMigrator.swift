@@ -51,6 +51,11 @@ public struct SchemaMigrator: Sendable {
     public var ignoresDrift = false
     /// How long a run waits for a lock another connection holds.
     public var lockTimeout: Duration = .seconds(5)
+    /// An SQL literal (`0`, `'unknown'`) for the rows of a NOT NULL column a
+    /// way back restores that have nothing kept: rows the newer schema
+    /// inserted after it dropped the column. Without it such a run throws
+    /// (`migration.unfilled`), touching nothing.
+    public var fill: String?
 
     /// Refuses events before they run (the CLI's `trusted_keys`).
     package var trust: (@Sendable ([Event]) throws -> Void)?
@@ -58,7 +63,6 @@ public struct SchemaMigrator: Sendable {
     /// compacts within an event only.
     package var compacts = true
     package var allowsIrreversible = false
-    package var fill: String?
     /// Leaves out of drift what something else manages (`exclude`).
     package var managedElsewhere: (@Sendable (Schema) -> Schema)?
 

@@ -226,6 +226,16 @@ package enum MigrationError: Error, CustomStringConvertible, Sendable {
     case unknownRevision(String, String)
     /// The way passes a data step recorded without reverse SQL.
     case irreversible(String, String)
+    /// A way back restores a NOT NULL column without a default for rows of
+    /// which nothing was kept, and no fill value was given.
+    case unfilled(String, Direction, UnfilledColumn, rows: Int)
+
+    /// The words of `.unfilled`, with what the caller can do (`remedy`).
+    package static func unfilledText(_ id: String, _ direction: Direction, _ c: UnfilledColumn, rows: Int, remedy: String) -> String {
+        "\(direction == .up ? "upgrade" : "downgrade") failed at event \(id.prefix(12)): column \(c.table).\(c.column) is NOT NULL without a default, "
+            + "and nothing was kept of it for \(rows) row\(rows == 1 ? "" : "s") of \(c.table) (rows inserted after it was dropped, or its data was not kept); "
+            + "\(remedy), or delete those rows first\nthe database was left exactly as it was"
+    }
 
     package var description: String {
         switch self {
@@ -248,6 +258,8 @@ package enum MigrationError: Error, CustomStringConvertible, Sendable {
                 + "so nothing was run"
         case let .unknownRevision(path, id):
             return "database \(path) is at revision \(id.prefix(12)), which neither the history nor the database's own records hold"
+        case let .unfilled(id, direction, column, rows):
+            return MigrationError.unfilledText(id, direction, column, rows: rows, remedy: "give them a value to fill with")
         case let .irreversible(id, message):
             return "the way back passes event \(id.prefix(12)) (\(message)), a data step recorded without reverse SQL, so its rows cannot be put back; "
                 + "nothing was run"
@@ -268,6 +280,7 @@ extension MigrationError: StrataError {
         case .drifted: return "database.drifted"
         case .unknownRevision: return "database.unknown_revision"
         case .irreversible: return "migration.irreversible"
+        case .unfilled: return "migration.unfilled"
         }
     }
 }

@@ -5,14 +5,22 @@ import StrataCore
 /// Guards, when present, are checked by the applier before the statement
 /// runs, so an op that cannot succeed on this database's rows fails with a
 /// message that says why instead of an SQLite constraint error.
+/// A NOT NULL column a way back restores, for rows of which nothing was kept.
+package struct UnfilledColumn: Hashable, Sendable {
+    package let table: String
+    package let column: String
+}
+
 package struct PlannedStatement: Hashable, Sendable {
     package var sql: String
     package var label: String
     /// Data checks of the op (lint's MF codes): each must count no rows.
     package var checks: [DataCheck] = []
-    package var guardReason: String?
+    /// The restored NOT NULL column whose rows `guardCount` counts: rows
+    /// with nothing kept and no fill value.
+    package var guardUnfilled: UnfilledColumn?
     /// A query that counts the rows the statement cannot handle; it must
-    /// count none (the reason's `{rows}` is replaced by the count).
+    /// count none.
     package var guardCount: String?
     /// Kept data this statement starts keeping or restoring.
     package var trash: TrashNote?
@@ -98,8 +106,7 @@ package enum Planner {
             var rebuilt = rebuild(table: table, before: before, after: after, fill: [SQL.nameKey(column.name): value])
             if slots.fill == nil {
                 rebuilt[0].guardCount = "SELECT count(*) FROM \(DDL.q(table)) WHERE \(found) IS NULL"
-                rebuilt[0].guardReason = "column \(table).\(column.name) is NOT NULL without a default, and nothing was kept of it for {rows} of \(table) "
-                    + "(rows inserted after it was dropped, or its data was not kept); pass --fill VALUE to give them one, or delete those rows first"
+                rebuilt[0].guardUnfilled = UnfilledColumn(table: table, column: column.name)
             }
             _ = position
             return plan + rebuilt + Trash.discard(stash, label: "bring back the values of \(table).\(column.name)")

@@ -138,8 +138,8 @@ package final class TargetDatabase {
                     }
                 }
                 if let count = s.guardCount, let n = try confined(item, .read, { try connection.scalar(count)?.int }), n > 0 {
-                    throw MigrationError.event(item.event ?? "", plan.direction,
-                                               (s.guardReason ?? "{rows} cannot be handled").replacingOccurrences(of: "{rows}", with: "\(n) row\(n == 1 ? "" : "s")"), sql: nil)
+                    let column = s.guardUnfilled ?? UnfilledColumn(table: "?", column: "?")
+                    throw MigrationError.unfilled(item.event ?? "", plan.direction, column, rows: Int(n))
                 }
                 // A way down expects what the way up kept; a way up finds something only after an earlier way down.
                 if case let .restores(stash, what)? = s.trash, item.direction == .down,

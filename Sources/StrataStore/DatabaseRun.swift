@@ -44,7 +44,7 @@ package enum FailureKind: String, Sendable, CaseIterable {
             case .unknownRevision: self = .unknownRevision
             case .drifted: self = .drifted
             case .readOnly: self = .readOnly
-            case .event, .moved, .foreignKeyViolations, .irreversible: self = .migrationFailed
+            case .event, .moved, .foreignKeyViolations, .irreversible, .unfilled: self = .migrationFailed
             }
         case let e as SQLiteError where e.isBusy: self = .locked
         default: self = .other

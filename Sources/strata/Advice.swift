@@ -31,6 +31,8 @@ enum Advice {
             return "database \(path) is at revision \(id.prefix(12)), which neither the local log nor the database's own records hold; "
                 + "pull from the registry, or `strata stamp` it with its real revision"
         case .irreversible: return "\(e). Pass --allow-irreversible to go past it anyway (the schema goes back; the rows it changed stay as they are)"
+        case let .unfilled(id, direction, column, rows):
+            return MigrationError.unfilledText(id, direction, column, rows: rows, remedy: "pass --fill VALUE to give them one")
         case .event, .locked, .moved, .foreignKeyViolations, .readOnly: return "\(e)"
         }
     }

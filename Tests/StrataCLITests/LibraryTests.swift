@@ -187,6 +187,33 @@ final class LibraryTests: XCTestCase {
         XCTAssertEqual(try cli.sqlite("app.db", "SELECT * FROM a; SELECT * FROM b"), "1|x1|y1\n5")
     }
 
+    /// v2 dropped a NOT NULL column and inserted rows: the older build's way
+    /// back has no value for them. It refuses with a code the app can match,
+    /// and goes back with `fill`.
+    func testAWalkDownOverRowsWithNothingKeptNeedsAFill() throws {
+        let cli = try CLI()
+        try cli.ok("init", "--models", "models.sql", "--db", "app.db")
+        try cli.write("models.sql", "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT NOT NULL, b TEXT);\n")
+        try cli.ok("revision", "--autogenerate", "-m", "v1")
+        try cli.ok("bundle", "--out", "v1.strata")
+        try cli.write("models.sql", "CREATE TABLE t (id INTEGER PRIMARY KEY, b TEXT);\n")
+        let v2 = String(try cli.ok("revision", "--autogenerate", "-m", "v2").lines[0].prefix(12))
+        try cli.ok("bundle", "--out", "v2.strata")
+        let db = cli.path("app.db")
+        try SchemaMigrator(history: try history(cli, "v1.strata")).migrate(databaseAt: db)
+        _ = try cli.sqlite("app.db", "INSERT INTO t VALUES (1, 'kept', 'x')")
+        try SchemaMigrator(history: try history(cli, "v2.strata")).migrate(databaseAt: db)
+        _ = try cli.sqlite("app.db", "INSERT INTO t (id, b) VALUES (2, 'new')")
+        var older = SchemaMigrator(history: try history(cli, "v1.strata"))
+        XCTAssertThrowsError(try older.migrate(databaseAt: db, ifAhead: .downgrade)) { error in
+            XCTAssertEqual((error as? CodedError)?.errorCode, "migration.unfilled")
+            XCTAssertTrue("\(error)".hasPrefix("downgrade failed at event \(v2): column t.a is NOT NULL without a default, and nothing was kept of it for 1 row of t"), "\(error)")
+        }
+        older.fill = "'unknown'"
+        try older.migrate(databaseAt: db, ifAhead: .downgrade)
+        XCTAssertEqual(try cli.sqlite("app.db", "SELECT id, a, b FROM t ORDER BY id"), "1|kept|x\n2|unknown|new")
+    }
+
     /// One history and one migrator, shared by threads that each migrate
     /// their own database (an app's workers, a server's tenants).
     func testOneMigratorServesManyThreads() throws {

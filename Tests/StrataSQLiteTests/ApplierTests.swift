@@ -452,8 +452,9 @@ final class ApplierTests: XCTestCase {
         let down = try Migrator.plan(start: v2, from: e2.id, to: e1.id, steps: [MigrationStep(e2, .down)], context: context)
         XCTAssertThrowsError(try db.apply(down)) { error in
             XCTAssertEqual("\(error)", "downgrade failed at event \(e2.id.prefix(12)): column t.a is NOT NULL without a default, and nothing was kept of it for 1 row of t "
-                + "(rows inserted after it was dropped, or its data was not kept); pass --fill VALUE to give them one, or delete those rows first\n"
+                + "(rows inserted after it was dropped, or its data was not kept); give them a value to fill with, or delete those rows first\n"
                 + "the database was left exactly as it was")
+            XCTAssertEqual((error as? MigrationError)?.errorCode, "migration.unfilled")
         }
         XCTAssertEqual(try db.schema(), v2)
         try db.connection.execute("DELETE FROM t")
