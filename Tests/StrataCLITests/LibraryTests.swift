@@ -264,6 +264,30 @@ final class LibraryTests: XCTestCase {
         XCTAssertEqual(try cli.sqlite("grdb.db", "SELECT * FROM users"), "1|ana|")
     }
 
+    /// `--at` bundles an older revision; a revision the log does not hold
+    /// is refused with exit 2 and no file.
+    func testBundleAtARevisionAndBadInput() throws {
+        let (cli, v1, v2) = try twoVersions()
+        try cli.ok("bundle", "--at", String(v1.prefix(8)), "--out", "at.strata")
+        let at = try history(cli, "at.strata")
+        XCTAssertEqual(at.head, v1)
+        XCTAssertEqual(at.events.map(\.id), [v1])
+        XCTAssertEqual(try history(cli, "v2.strata").events.map(\.id), [v1, v2])
+
+        let unknown = try cli.run("bundle", "--at", "abcdef12", "--out", "bad.strata")
+        XCTAssertEqual(unknown.status, 2)
+        XCTAssertEqual(unknown.stderr, "error: no revision starts with abcdef12 in the local log (see `strata history`)\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cli.path("bad.strata")))
+        let noDir = try cli.run("bundle", "--out", "missing/dir/x.strata")
+        XCTAssertEqual(noDir.status, 2)
+        XCTAssertTrue(noDir.stderr.hasPrefix("error: cannot write \(cli.path("missing/dir/x.strata")): "), noDir.stderr)
+        XCTAssertThrowsError(try history(cli, "none.strata")) { error in
+            guard case .unreadable(let path, _)? = error as? BundleError else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, cli.path("none.strata"))
+            XCTAssertEqual((error as? CodedError)?.errorCode, "bundle.unreadable")
+        }
+    }
+
     func testABundleIsVerifiedWhenOpened() throws {
         let (cli, v1, _) = try twoVersions()
         let text = try cli.read("v1.strata")
