@@ -70,18 +70,25 @@ extension SchemaMigrator {
         case route(Route)
     }
 
+    /// The full id `target` names (nil for base).
+    func revision(of target: Target, source: CombinedSource) throws -> String? {
+        switch target {
+        case .head:
+            guard let head = try history.store.head() else { throw MigratorError.emptyHistory }
+            return head
+        case .base: return nil
+        case .revision(let r): return try resolveRevision(r, source: source)
+        }
+    }
+
+    /// The events from base to `id`, each copied into the database a stamp writes.
+    func lineage(of id: String?) throws -> [Event] { try id.map { try history.store.range(from: nil, to: $0) } ?? [] }
+
     /// The way from `db`'s revision to `target` under `ifAhead`.
     func way(for db: TargetDatabase, to target: Target, ifAhead: AheadPolicy) throws -> Way {
         let source = source(for: db)
         let current = try db.currentRevision()
-        let goal: String?
-        switch target {
-        case .head:
-            guard let head = try history.store.head() else { throw MigratorError.emptyHistory }
-            goal = head
-        case .base: goal = nil
-        case .revision(let r): goal = try resolveRevision(r, source: source)
-        }
+        let goal = try revision(of: target, source: source)
         if goal == current { return .there(current) }
         if let current, try source.contains(current), try goal.map({ try source.isAncestor($0, of: current) }) ?? true {
             switch ifAhead {

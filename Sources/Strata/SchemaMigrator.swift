@@ -151,16 +151,11 @@ public struct SchemaMigrator: Sendable {
         guard FileManager.default.fileExists(atPath: path) else { throw MigratorError.noDatabase(path) }
         let db = try TargetDatabase(path: path, create: false, waitSeconds: lockTimeout.seconds)
         if let current = try db.currentRevision() { throw MigratorError.alreadyStamped(current) }
-        let id: String?
-        switch revision {
-        case .head: id = try history.store.head()
-        case .base: id = nil
-        case .revision(let r): id = try history.store.resolve(r)
-        }
+        let id = try self.revision(of: revision, source: source(for: db))
         let keep = managedElsewhere ?? { $0 }
         let changes = keep(try history.store.state(at: id)).differences(to: keep(try db.schema()))
         guard changes.isEmpty else { throw MigratorError.schemaDiffers(revision: id, changes: changes) }
-        try db.stamp(id, events: try id.map { try history.store.range(from: nil, to: $0) } ?? [], context: context(appliedBy: appliedBy, node: node))
+        try db.stamp(id, events: try lineage(of: id), context: context(appliedBy: appliedBy, node: node))
     }
 
     /// Writes a new database whose schema is the state at `id`, stamped
@@ -170,7 +165,7 @@ public struct SchemaMigrator: Sendable {
         do {
             let db = try TargetDatabase(path: file, create: true)
             try db.create(try history.store.state(at: id))
-            try db.stamp(id, events: try id.map { try history.store.range(from: nil, to: $0) } ?? [], context: context)
+            try db.stamp(id, events: try lineage(of: id), context: context)
         } catch {
             try? FileManager.default.removeItem(atPath: file)
             throw error
