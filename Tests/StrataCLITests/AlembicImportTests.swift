@@ -26,10 +26,8 @@ final class AlembicImportTests: XCTestCase {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", "-m", "alembic", "-c", "\(Self.project)/alembic.ini", "upgrade", "head"]
         p.environment = ProcessInfo.processInfo.environment.merging(["DATABASE_URL": "sqlite:///\(db)"]) { $1 }
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
+        let r = try CLI.finish(p)
+        XCTAssertEqual(r.status, 0, String(decoding: r.stderr, as: UTF8.self))
         defer { try? FileManager.default.removeItem(atPath: db) }
         _ = try cli.sqlite(name, "DROP TABLE alembic_version")
         return try TargetDatabase(path: db, create: false).schema()

@@ -169,13 +169,9 @@ final class BadInputTests: XCTestCase {
         let p = Process()
         p.executableURL = alone
         p.arguments = ["registry", "serve", "--store", dir.appendingPathComponent("r.db").path]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 2)
+        let r = try CLI.finish(p)
+        let text = String(decoding: r.stderr, as: UTF8.self)
+        XCTAssertEqual(r.status, 2)
         XCTAssertEqual(text, "error: the registry server strata-registry is not beside \(alone.resolvingSymlinksInPath().path) nor in "
             + "\(dir.resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("libexec/strata").path); "
             + "build it (`swift build --product strata-registry`, which ops/setup does) and keep it beside strata\n")

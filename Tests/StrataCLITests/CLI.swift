@@ -59,15 +59,48 @@ final class CLI: @unchecked Sendable {
     func run(_ args: String..., file: StaticString = #filePath, line: UInt = #line) throws -> Result { try run(args) }
 
     func run(_ args: [String]) throws -> Result {
-        let p = process(args)
+        let r = try CLI.finish(process(args))
+        return Result(status: r.status, stdout: String(decoding: r.stdout, as: UTF8.self), stderr: String(decoding: r.stderr, as: UTF8.self))
+    }
+
+    /// How long one command may run before the test kills it and fails:
+    /// a hang becomes a failure that names the command, not a stalled suite.
+    static let commandLimit = ProcessInfo.processInfo.environment["STRATA_TEST_COMMAND_LIMIT"].flatMap(Double.init) ?? 600
+
+    /// Runs `p` to its end and returns what it printed. Both pipes are read
+    /// at once: a child that fills one while the test waits on the other
+    /// would hang them both. Past `limit` seconds the child is killed, the
+    /// test fails, and the status is 124 (as timeout(1) has it).
+    static func finish(_ p: Process, limit: Double = commandLimit, file: StaticString = #filePath, line: UInt = #line) throws -> (status: Int32, stdout: Data, stderr: Data) {
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
         try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
+        let printed = Printed()
+        let readers = DispatchGroup()
+        DispatchQueue.global().async(group: readers) {
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            printed.lock.withLock { printed.stdout = data }
+        }
+        DispatchQueue.global().async(group: readers) {
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            printed.lock.withLock { printed.stderr = data }
+        }
+        if readers.wait(timeout: .now() + limit) == .timedOut {
+            let command = ([p.executableURL?.lastPathComponent ?? "?"] + (p.arguments ?? [])).joined(separator: " ")
+            XCTFail("\(command) ran past \(Int(limit)) s: killed", file: file, line: line)
+            Foundation.kill(p.processIdentifier, SIGKILL)
+            _ = readers.wait(timeout: .now() + 10) // a grandchild may still hold a pipe
+            p.waitUntilExit()
+            return printed.lock.withLock { (124, printed.stdout, printed.stderr) }
+        }
         p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return printed.lock.withLock { (p.terminationStatus, printed.stdout, printed.stderr) }
+    }
+
+    private final class Printed: @unchecked Sendable {
+        let lock = NSLock()
+        var stdout = Data(), stderr = Data()
     }
 
     /// Runs and expects exit 0.
@@ -82,12 +115,9 @@ final class CLI: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         p.arguments = [db.hasPrefix("/") ? db : path(db), sql]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let r = try CLI.finish(p)
+        FileHandle.standardError.write(r.stderr) // the shell's complaints, in the test's output as before
+        return String(decoding: r.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// A second project directory with this one's settings and a copy of its

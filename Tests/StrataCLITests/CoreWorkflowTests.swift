@@ -206,8 +206,13 @@ final class CoreWorkflowTests: XCTestCase {
             let processes = (0..<4).map { _ in cli.process(["upgrade", "head", "--db", db]) }
             let outputs = processes.map { p -> Pipe in let out = Pipe(); p.standardOutput = out; p.standardError = FileHandle.nullDevice; return out }
             for p in processes { try p.run() }
+            for p in processes where !p.waitForExit(within: CLI.commandLimit) {
+                XCTFail("trial \(trial): an upgrade ran past \(Int(CLI.commandLimit)) s")
+                Foundation.kill(p.processIdentifier, SIGKILL)
+                p.waitUntilExit()
+            }
             let printed = outputs.map { String(decoding: $0.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
-            for p in processes { p.waitUntilExit(); XCTAssertEqual(p.terminationStatus, 0) }
+            for p in processes { XCTAssertEqual(p.terminationStatus, 0) }
             XCTAssertEqual(printed.filter { $0.contains("base -> \(head)") }.count, 1, printed.joined())
             XCTAssertEqual(printed.filter { $0.contains("already at \(head)") }.count, 3, printed.joined())
             XCTAssertEqual(try cli.sqlite(db, "SELECT count(*) FROM strata_version"), "1")

@@ -20,13 +20,8 @@ final class PageTests: XCTestCase {
             p.executableURL = URL(fileURLWithPath: Browser.executable)
             p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                            "--user-data-dir=\(profile.path)"] + arguments
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try p.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
+            // A page dump takes a second or two; two minutes is a hang.
+            return String(decoding: try CLI.finish(p, limit: 120).stdout, as: UTF8.self)
         }
 
         /// The DOM after the page (and any navigation it starts) loaded.
@@ -41,13 +36,9 @@ final class PageTests: XCTestCase {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             p.arguments = ["python3", CLI.repository.appendingPathComponent("ops/browse").path, "--profile", profile.path, "--login", registry.url, token, next]
-            let out = Pipe()
-            p.standardOutput = out
-            try p.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            XCTAssertEqual(p.terminationStatus, 0, "ops/browse")
-            return String(decoding: data, as: UTF8.self)
+            let r = try CLI.finish(p, limit: 120)
+            XCTAssertEqual(r.status, 0, "ops/browse: \(String(decoding: r.stderr, as: UTF8.self))")
+            return String(decoding: r.stdout, as: UTF8.self)
         }
 
         /// A form posted to the registry from another site's page (here a file of the test's own).

@@ -100,7 +100,8 @@ final class RegistryFaultTests: XCTestCase {
             registry.kill()
             // A rollback journal left behind means the kill hit the write transaction.
             let midTransaction = FileManager.default.fileExists(atPath: registry.store + "-journal")
-            push.waitUntilExit()
+            XCTAssertTrue(push.waitForExit(within: CLI.commandLimit), "trial \(trial): the push did not end after its registry was killed")
+            if push.isRunning { Foundation.kill(push.processIdentifier, SIGKILL); push.waitUntilExit() }
             try registry.start()
             let beta = try CLI.node("beta", registry: registry, token: "s3cret-bo")
             try beta.ok("pull")

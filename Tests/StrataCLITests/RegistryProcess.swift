@@ -46,26 +46,39 @@ final class RegistryProcess: @unchecked Sendable {
         p.standardError = FileHandle(forWritingAtPath: logPath)
         try p.run()
         process = p
-        // Wait for "strata registry listening on http://127.0.0.1:PORT".
-        var text = ""
-        let deadline = Date().addingTimeInterval(20)
-        while !text.contains("\n") && Date() < deadline {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
+        // Wait for "strata registry listening on http://127.0.0.1:PORT", read
+        // on another thread so that a registry that never says it does not
+        // hang the test past the deadline.
+        let line = LockedText()
+        let said = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            while !line.value.contains("\n") {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                line.append(String(decoding: chunk, as: UTF8.self))
+            }
+            said.signal()
         }
-        guard let range = text.range(of: "listening on http://127.0.0.1:"),
+        let started = said.wait(timeout: .now() + 60) == .success
+        let text = line.value
+        guard started, let range = text.range(of: "listening on http://127.0.0.1:"),
               let bound = Int(text[range.upperBound...].prefix { $0.isNumber }) else {
-            throw NSError(domain: "RegistryProcess", code: 1, userInfo: [NSLocalizedDescriptionKey: "registry did not start: \(text)"])
+            if !started { Foundation.kill(p.processIdentifier, SIGKILL) }
+            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            throw NSError(domain: "RegistryProcess", code: 1, userInfo: [NSLocalizedDescriptionKey: "registry did not start\(started ? "" : " within 60 s"): \(text) \(log.suffix(2000))"])
         }
         port = bound
     }
 
-    /// SIGTERM: a clean shutdown.
-    func stop() {
+    /// SIGTERM: a clean shutdown, which must end within 30 s (else the
+    /// test fails and the process is killed).
+    func stop(file: StaticString = #filePath, line: UInt = #line) {
         guard let p = process, p.isRunning else { return }
         p.terminate()
-        p.waitUntilExit()
+        if !p.waitForExit(within: 30) {
+            XCTFail("the registry did not stop within 30 s of SIGTERM", file: file, line: line)
+            kill()
+        }
     }
 
     /// SIGKILL: no chance to clean up.
@@ -78,6 +91,25 @@ final class RegistryProcess: @unchecked Sendable {
     deinit {
         kill()
         try? FileManager.default.removeItem(at: dir)
+    }
+}
+
+/// Text appended by one thread and read by another.
+final class LockedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var text = ""
+    var value: String { lock.withLock { text } }
+    func append(_ more: String) { lock.withLock { text += more } }
+}
+
+extension Process {
+    /// Waits up to `seconds` for the process to end: false if it still runs.
+    func waitForExit(within seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while isRunning && Date() < deadline { usleep(10_000) }
+        guard !isRunning else { return false }
+        waitUntilExit()
+        return true
     }
 }
 

@@ -41,9 +41,8 @@ final class SQLAlchemyTests: XCTestCase {
         p.arguments = ["python3", "-c", "import sys; sys.path.insert(0, '.'); from sqlalchemy import create_engine; "
             + "from app.models import Base; Base.metadata.create_all(create_engine('sqlite:///\(db)'))"]
         p.currentDirectoryURL = cli.dir
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
+        let r = try CLI.finish(p)
+        XCTAssertEqual(r.status, 0, String(decoding: r.stderr, as: UTF8.self))
         defer { try? FileManager.default.removeItem(atPath: db) }
         return try TargetDatabase(path: db, create: false).schema()
     }
