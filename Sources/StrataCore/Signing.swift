@@ -47,8 +47,15 @@ package struct EventSignature: Hashable, Sendable {
 }
 
 package struct SigningError: Error, CustomStringConvertible, Sendable {
+    /// Where a caller may say how to make what was expected (the CLI names
+    /// `strata keys generate`; this layer names no command).
+    package enum Reason: Sendable { case notASigningKey(source: String), notAKeyLine, other }
     package let message: String
-    package init(_ message: String) { self.message = message }
+    package let reason: Reason
+    package init(_ message: String, reason: Reason = .other) {
+        self.message = message
+        self.reason = reason
+    }
     package var description: String { message }
 }
 
@@ -88,7 +95,7 @@ package struct SigningKey: Sendable {
             guard let blob = Data(base64Encoded: body) else { throw SigningError("\(source): the OpenSSH key is not valid base64") }
             try self.init(seed: try SigningKey.openSSHSeed(Array(blob), source: source))
         } else {
-            throw SigningError("\(source) is not a signing key: make one with `strata keys generate --out \(source)`, or name an OpenSSH ed25519 key")
+            throw SigningError("\(source) is not a signing key: an OpenSSH ed25519 key or a strata key file was expected", reason: .notASigningKey(source: source))
         }
     }
 
@@ -175,7 +182,7 @@ package struct TrustedKeys: Sendable {
             if line.isEmpty || line.hasPrefix("#") { continue }
             let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             guard parts.count == 2, (try? EventSignature.publicKey(parts[1])) != nil else {
-                throw SigningError("\(source):\(n + 1): expected `NAME ed25519:BASE64` (a public key as `strata keys generate` prints it)")
+                throw SigningError("\(source):\(n + 1): expected `NAME ed25519:BASE64`", reason: .notAKeyLine)
             }
             names[parts[1]] = parts[0]
         }

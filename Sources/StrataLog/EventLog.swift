@@ -4,10 +4,17 @@ import StrataSQLite
 /// An error of the local log, with what to do about it.
 package struct LogError: Error, CustomStringConvertible, Sendable, Equatable {
     package enum Kind: Sendable, Equatable { case notFound, ambiguous, invalid, conflict, corrupt, locked, full }
+    /// What went wrong, where a caller may add what to do about it (the CLI
+    /// names its commands; this layer names none).
+    package enum Reason: Sendable, Equatable {
+        case severalHeads, empty, notARevision, noMatch, noLog, unreadable, other
+    }
     package let kind: Kind
+    package let reason: Reason
     package let message: String
-    package init(_ kind: Kind, _ message: String) {
+    package init(_ kind: Kind, _ message: String, reason: Reason = .other) {
         self.kind = kind
+        self.reason = reason
         self.message = message
     }
     package var description: String { message }
@@ -41,7 +48,7 @@ extension EventLog {
     package func head() throws -> String? {
         let hs = try heads()
         if hs.count > 1 {
-            throw LogError(.conflict, "the log has \(hs.count) heads (\(hs.map { String($0.prefix(12)) }.joined(separator: ", "))); run `strata sync` to rebase or merge unpushed work onto the registry's head, or `strata merge -m MESSAGE` to join them, or name a revision")
+            throw LogError(.conflict, "the log has \(hs.count) heads (\(hs.map { String($0.prefix(12)) }.joined(separator: ", "))))", reason: .severalHeads)
         }
         return hs.first
     }
@@ -50,16 +57,16 @@ extension EventLog {
     package func resolve(_ revision: String) throws -> String? {
         let r = revision.lowercased()
         if r == "head" {
-            guard let h = try head() else { throw LogError(.notFound, "the log is empty: there is no head yet; run `strata revision --autogenerate -m MESSAGE` first") }
+            guard let h = try head() else { throw LogError(.notFound, "the log is empty: there is no head yet", reason: .empty) }
             return h
         }
         if r == "base" { return nil }
         guard r.count >= 4, r.allSatisfy({ $0.isHexDigit }) else {
-            throw LogError(.notFound, "\(revision) is not a revision: name one by `head`, `base`, or 4 or more hex digits of its id (see `strata history`)")
+            throw LogError(.notFound, "\(revision) is not a revision: name one by `head`, `base`, or 4 or more hex digits of its id", reason: .notARevision)
         }
         let matches = try ids(withPrefix: r)
         switch matches.count {
-        case 0: throw LogError(.notFound, "no revision starts with \(revision) in the local log (see `strata history`)")
+        case 0: throw LogError(.notFound, "no revision starts with \(revision) in the local log", reason: .noMatch)
         case 1: return matches[0]
         default:
             throw LogError(.ambiguous, "\(revision) is ambiguous: it starts \(matches.count) revisions (\(matches.prefix(4).map { String($0.prefix(12)) }.joined(separator: ", "))); give more digits")

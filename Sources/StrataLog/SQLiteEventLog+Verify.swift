@@ -50,7 +50,7 @@ extension SQLiteEventLog {
             }
             previous = (event.id, state)
             if let snap = try snapshot(at: event.id), snap != state {
-                problem("the cached snapshot of its state is wrong (it will be ignored; `strata verify` keeps reporting it until the log is rebuilt)")
+                problem("the cached snapshot of its state is wrong (it is ignored, and reported until the log is rebuilt)")
             }
         }
         let expectedHeads = Set(heights.keys).subtracting(hasChild)

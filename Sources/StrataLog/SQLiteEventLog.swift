@@ -97,7 +97,7 @@ package final class SQLiteEventLog: SyncLog {
         self.snapshotInterval = snapshotInterval
         self.project = project
         if !create && !FileManager.default.fileExists(atPath: path) {
-            throw LogError(.notFound, "no strata log at \(path); run `strata init` first")
+            throw LogError(.notFound, "no strata log at \(path)", reason: .noLog)
         }
         do {
             db = try Connection(path: path, create: create)
@@ -147,7 +147,7 @@ package final class SQLiteEventLog: SyncLog {
         }
         let event: Event
         do { event = try Self.decode(row[0], signedBy: row[1], signature: row[2], id: id) } catch {
-            throw LogError(.corrupt, "stored event \(id.prefix(12)) cannot be read: \(error); run `strata verify`")
+            throw LogError(.corrupt, "stored event \(id.prefix(12)) cannot be read: \(error)", reason: .unreadable)
         }
         let entry = (event, Int(row[3].int ?? 0))
         cache[id] = entry
@@ -167,7 +167,7 @@ package final class SQLiteEventLog: SyncLog {
     package func allEvents() throws -> [Event] {
         try db.query("SELECT e.id, \(Self.signedColumns) FROM events e \(Self.signedJoin) WHERE e.project = ? ORDER BY e.seq", [p]).map { row in
             do { return try Self.decode(row[1], signedBy: row[2], signature: row[3], id: row[0].string) } catch {
-                throw LogError(.corrupt, "stored event \(row[0].string ?? "?") cannot be read: \(error); run `strata verify`")
+                throw LogError(.corrupt, "stored event \(row[0].string ?? "?") cannot be read: \(error)", reason: .unreadable)
             }
         }
     }

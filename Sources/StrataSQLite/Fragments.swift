@@ -13,10 +13,16 @@ package struct UnsafeFragment: Error, CustomStringConvertible, Sendable {
     package let place: String
     package let fragment: String
     package let reason: String
+    /// A data step holding a schema change: a caller may say where those
+    /// go (the CLI names its flags).
+    package var isSchemaChangeInDataStep: Bool { place == "data step" && reason.hasPrefix("holds `") }
 
-    package var description: String {
+    package var description: String { description(remedy: nil) }
+
+    /// The message, with `remedy` after the reason when given.
+    package func description(remedy: String?) -> String {
         let owner = event.map { "event \($0.prefix(12)), " } ?? ""
-        return "\(owner)op \(op + 1) (\(summary)): the \(place) `\(fragment.prefix(200))` \(reason); "
+        return "\(owner)op \(op + 1) (\(summary)): the \(place) `\(fragment.prefix(200))` \(reason)\(remedy.map { " (\($0))" } ?? ""); "
             + "strata runs only SQL that is what its place in an op says, so nothing was changed"
     }
 }
@@ -249,8 +255,7 @@ package final class FragmentChecker {
         for s in statements {
             guard let first = (try? SQL.tokenize(s, limit: 1))?.first else { return "cannot be read as SQL" }
             guard first.kind == .word, dataStatementWords.contains(first.text.uppercased()) else {
-                return "holds `\(s.prefix(60))`, and a data step holds only INSERT, UPDATE, DELETE, REPLACE and SELECT statements "
-                    + "(record schema changes with --sql or --autogenerate)"
+                return "holds `\(s.prefix(60))`, and a data step holds only INSERT, UPDATE, DELETE, REPLACE and SELECT statements"
             }
         }
         return nil

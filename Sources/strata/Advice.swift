@@ -1,5 +1,6 @@
 import Strata
 import StrataCore
+import StrataLog
 import StrataSQLite
 
 /// The library says what is wrong; the CLI adds which command does what
@@ -7,6 +8,9 @@ import StrataSQLite
 enum Advice {
     static func message(for error: Error) -> String {
         if let e = error as? MigrationError { return message(for: e) }
+        if let e = error as? LogError { return message(for: e) }
+        if let e = error as? SigningError { return message(for: e) }
+        if let e = error as? UnsafeFragment, e.isSchemaChangeInDataStep { return e.description(remedy: "record schema changes with --sql or --autogenerate") }
         guard let e = error as? MigratorError else { return "\(error)" }
         func short(_ id: String?) -> String { id.map { String($0.prefix(12)) } ?? "base" }
         switch e {
@@ -34,6 +38,27 @@ enum Advice {
         case let .unfilled(id, direction, column, rows):
             return MigrationError.unfilledText(id, direction, column, rows: rows, remedy: "pass --fill VALUE to give them one")
         case .event, .locked, .moved, .foreignKeyViolations, .readOnly: return "\(e)"
+        }
+    }
+
+    static func message(for e: LogError) -> String {
+        switch e.reason {
+        case .severalHeads:
+            return "\(e); run `strata sync` to rebase or merge unpushed work onto the registry's head, or `strata merge -m MESSAGE` to join them, or name a revision"
+        case .empty: return "\(e); run `strata revision --autogenerate -m MESSAGE` first"
+        case .notARevision, .noMatch: return "\(e) (see `strata history`)"
+        case .noLog: return "\(e); run `strata init` first"
+        case .unreadable: return "\(e); run `strata verify`"
+        case .other: return "\(e)"
+        }
+    }
+
+    static func message(for e: SigningError) -> String {
+        switch e.reason {
+        case let .notASigningKey(source):
+            return "\(source) is not a signing key: make one with `strata keys generate --out \(source)`, or name an OpenSSH ed25519 key"
+        case .notAKeyLine: return "\(e) (a public key as `strata keys generate` prints it)"
+        case .other: return "\(e)"
         }
     }
 }

@@ -53,6 +53,13 @@ final class SigningTests: XCTestCase {
         XCTAssertEqual(bad.stderr, "error: \(cli.path(".strata/signing.key")) is not a signing key: make one with `strata keys generate --out \(cli.path(".strata/signing.key"))`, or name an OpenSSH ed25519 key\n")
         XCTAssertEqual(try cli.tree(), before)
         XCTAssertEqual(try cli.run("keys", "generate", "--out", ".strata/signing.key").status, 2, "an existing key is never replaced")
+
+        // A trusted-keys file with a line that is not a key: the CLI says where such lines come from.
+        try cli.write("team.keys", "ana not-a-key\n")
+        try cli.write("strata.toml", try cli.read("strata.toml") + "trusted_keys = \"team.keys\"\n")
+        let untrusted = try cli.run("upgrade", "head")
+        XCTAssertEqual(untrusted.status, 2)
+        XCTAssertEqual(untrusted.stderr, "error: \(cli.path("team.keys")):1: expected `NAME ed25519:BASE64` (a public key as `strata keys generate` prints it)\n")
     }
 
     /// An unencrypted OpenSSH ed25519 key (Fixtures/openssh, made once with
