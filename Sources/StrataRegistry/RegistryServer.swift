@@ -14,6 +14,8 @@ package actor RegistryService {
     let tokens: TokenTable
     let trustedKeys: TrustedKeys?
     nonisolated let metrics = RegistryMetrics()
+    /// Wakes the watches of this process when a target changes.
+    nonisolated let targetChanges = TargetChanges()
 
     package init(store: any RegistryStore, tokens: TokenTable, trustedKeys: TrustedKeys? = nil) {
         self.store = store
@@ -216,7 +218,8 @@ package func buildRouter(service: RegistryService, options: RegistryOptions) -> 
     router.add(middleware: DeclaredMethodsMiddleware([
         ("/metrics", ["GET"]), ("/v1/health", ["GET"]), ("/v1/projects/:project", ["PUT"]), ("/v1/projects/:project/events", ["GET", "POST"]),
         ("/v1/projects/:project/reports", ["POST"]), ("/v1/projects/:project/fleet", ["GET"]),
-        ("/v1/projects/:project/environments/:environment", ["GET", "PUT"]), ("/v1/projects/:project/audit", ["GET"]),
+        ("/v1/projects/:project/environments/:environment", ["GET", "PUT"]),
+        ("/v1/projects/:project/environments/:environment/watch", ["GET"]), ("/v1/projects/:project/audit", ["GET"]),
         ("/ui", ["GET"]), ("/ui/login", ["GET", "POST"]), ("/ui/logout", ["POST"]), ("/ui/:project", ["GET"]),
         ("/ui/:project/events/:id", ["GET"]), ("/ui/:project/schema", ["GET"]), ("/ui/:project/fleet", ["GET"]), ("/ui/:project/audit", ["GET"]),
     ]))
@@ -326,6 +329,7 @@ package func buildRouter(service: RegistryService, options: RegistryOptions) -> 
             let revision = try TargetRequest(json: try await readJSON(&request, limit: limit)).revision
             let target = EnvironmentTarget(name: environment, revision: revision, setBy: who.name, setAt: now())
             try await service.store.setTarget(revision, environment: environment, of: project, by: who.name, at: target.setAt)
+            service.targetChanges.changed()
             return json(.ok, target.json(nameKey: "environment"))
         }
     }
@@ -343,6 +347,8 @@ package func buildRouter(service: RegistryService, options: RegistryOptions) -> 
             return json(.ok, target.json(nameKey: "environment"))
         }
     }
+
+    addWatchRoute(to: router, service: service)
 
     router.get("/v1/projects/:project/audit") { request, context in
         await answer {

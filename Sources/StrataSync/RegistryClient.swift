@@ -147,6 +147,14 @@ package final class RegistryClient {
         try decoded(try call("GET", environmentURL(environment)), as: { try EnvironmentTarget(json: $0, nameKey: "environment") }).revision
     }
 
+    /// The environment's target once it is not `known` (at once when
+    /// `known` is nil or already stale), else the same one after `wait`
+    /// seconds: the registry holds the request open meanwhile.
+    package func watch(environment: String, known: String?, wait: Int) throws -> EnvironmentTarget {
+        let query = "wait=\(wait)" + (known.map { "&revision=\($0)" } ?? "")
+        return try decoded(try call("GET", "\(environmentURL(environment))/watch?\(query)"), as: { try EnvironmentTarget(json: $0, nameKey: "environment") })
+    }
+
     package func audit() throws -> AuditTrail { try decoded(try call("GET", "\(projectURL)/audit"), as: AuditTrail.init(json:)) }
 
     func environmentURL(_ environment: String) -> String { "\(projectURL)/environments/\(RegistryClient.escape(environment))" }

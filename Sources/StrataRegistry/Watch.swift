@@ -1,0 +1,69 @@
+import Foundation
+import Hummingbird
+import StrataCore
+import StrataWire
+import Synchronization
+
+/// Counts the target changes this process made, so that a watch in the
+/// same process wakes at once; a change another registry process made (on
+/// a shared PostgreSQL store) is seen by reading the store once a second.
+package final class TargetChanges: Sendable {
+    private let count = Mutex(0)
+    func changed() { count.withLock { $0 += 1 } }
+    var generation: Int { count.withLock { $0 } }
+}
+
+/// How long a watch waits, at most and when the request does not say.
+enum WatchLimits {
+    static let defaultWait = 25
+    static let maxWait = 60
+}
+
+extension RegistryService {
+    /// `GET …/environments/{environment}/watch?revision=R&wait=S`: the
+    /// environment's target as soon as it is not `revision` (at once when
+    /// the request names none, or another one), else the same target once
+    /// `wait` seconds have passed. An agent holds one open at a time: it
+    /// learns of a promote within a fraction of a second (a second when
+    /// another registry process made it) without asking again and again.
+    nonisolated func watch(project: String, environment: String, known: String?, wait: Int) async throws -> EnvironmentTarget {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(wait)
+        var seen = targetChanges.generation
+        var read = clock.now
+        var target = try await store.targets(of: project).first { $0.name == environment }
+        while target?.revision == known, target != nil, clock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            let generation = targetChanges.generation
+            guard generation != seen || clock.now - read >= .seconds(1) else { continue }
+            (seen, read) = (generation, clock.now)
+            target = try await store.targets(of: project).first { $0.name == environment }
+        }
+        guard let target else {
+            throw HTTPFailure(.notFound, "environment \(environment) has no target; an admin sets one with `strata promote REV --env \(environment)`",
+                              code: "environment.no_target")
+        }
+        return target
+    }
+}
+
+func addWatchRoute(to router: Router<RegistryContext>, service: RegistryService) {
+    router.get("/v1/projects/:project/environments/:environment/watch") { request, context in
+        await answer {
+            let project = try projectName(context)
+            let environment = try Names.check(try context.parameters.require("environment"), "environment")
+            _ = try service.identify(request, context, needs: .read, project: project)
+            let known = request.uri.queryParameters["revision"].map(String.init)
+            if let known, !Event.isID(known) {
+                throw HTTPFailure(.badRequest, "revision must be an event id (64 lowercase hex digits): the target the watcher knows", code: "request.invalid")
+            }
+            let waitText = request.uri.queryParameters["wait"].map(String.init)
+            let wait = waitText.map { Int($0) ?? -1 } ?? WatchLimits.defaultWait
+            guard (0...WatchLimits.maxWait).contains(wait) else {
+                throw HTTPFailure(.badRequest, "wait must be a whole number of seconds from 0 to \(WatchLimits.maxWait)", code: "request.invalid")
+            }
+            let target = try await service.watch(project: project, environment: environment, known: known, wait: wait)
+            return json(.ok, target.json(nameKey: "environment"))
+        }
+    }
+}

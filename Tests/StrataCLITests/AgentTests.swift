@@ -1,0 +1,174 @@
+import Foundation
+import StrataSQLite
+import XCTest
+
+/// `strata agent` as a node runs it: a real agent process, a real
+/// registry, tenant files; the target moved by `promote` from another node.
+final class AgentTests: XCTestCase {
+    /// A registry; `dev` (node beta), which records and pushes; `admin`,
+    /// which promotes; and `node` (alpha), whose databases are app.db and
+    /// t/a.db, t/b.db.
+    struct Fleet {
+        let registry: RegistryProcess
+        let dev: CLI, admin: CLI, node: CLI
+
+        init() throws {
+            registry = try RegistryProcess()
+            dev = try CLI.node("beta", registry: registry, token: "s3cret-bo")
+            admin = try CLI.node("root", registry: registry, token: "s3cret-root")
+            node = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
+            try node.write("strata.toml", try node.read("strata.toml").replacingOccurrences(of: "databases = [\"app.db\"]", with: "databases = [\"app.db\", \"t/*.db\"]"))
+            try FileManager.default.createDirectory(atPath: node.path("t"), withIntermediateDirectories: true)
+            for name in ["a", "b"] { XCTAssertTrue(FileManager.default.createFile(atPath: node.path("t/\(name).db"), contents: Data())) }
+        }
+
+        /// A revision recorded and pushed by dev; its full id.
+        func record(_ message: String, _ sql: String) throws -> String {
+            let id = try dev.ok("revision", "-m", message, "--sql", sql).lines[0]
+            try dev.ok("push")
+            return try XCTUnwrap(try dev.ids().first { $0.hasPrefix(id.prefix(12)) })
+        }
+
+        func promote(_ id: String) throws {
+            try admin.ok("pull")
+            try admin.ok("promote", String(id.prefix(12)), "--env", "prod", "--allow-backward")
+        }
+
+        /// The revisions of alpha's three databases.
+        func revisions() -> [String?] {
+            ["app.db", "t/a.db", "t/b.db"].map { (try? TargetDatabase(path: node.path($0), create: false).currentRevision()) ?? "unreadable" }
+        }
+    }
+
+    /// An agent process whose stderr goes to a file.
+    final class AgentProcess {
+        let process: Process
+        let logPath: String
+
+        init(_ cli: CLI, _ arguments: [String] = []) throws {
+            logPath = cli.path("agent-\(UUID().uuidString).log")
+            XCTAssertTrue(FileManager.default.createFile(atPath: logPath, contents: nil))
+            process = cli.process(["agent", "--env", "prod", "--watch", "5"] + arguments)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle(forWritingAtPath: logPath)
+            try process.run()
+        }
+
+        var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+        deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+    }
+
+    /// Waits up to 60 s for `condition`; the seconds it took.
+    @discardableResult
+    func eventually(_ what: String, _ condition: () throws -> Bool) rethrows -> Double {
+        let start = Date()
+        while Date().timeIntervalSince(start) < 60 {
+            if try condition() { return Date().timeIntervalSince(start) }
+            usleep(50_000)
+        }
+        XCTFail("not within 60 s: \(what)")
+        return 60
+    }
+
+    func testAnAgentFollowsItsEnvironmentUpAndDownAndStopsOnSIGTERM() throws {
+        let fleet = try Fleet()
+        let r1 = try fleet.record("r1", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);")
+        try fleet.promote(r1)
+        let agent = try AgentProcess(fleet.node)
+        eventually("alpha's databases at r1") { fleet.revisions() == [r1, r1, r1] }
+
+        // A promote reaches the node through the watch, without a poll interval to wait out.
+        let r2 = try fleet.record("r2", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);")
+        try fleet.admin.ok("pull")
+        let promoted = Date()
+        try fleet.admin.ok("promote", String(r2.prefix(12)), "--env", "prod")
+        let promoteTook = Date().timeIntervalSince(promoted)
+        let up = promoteTook + eventually("alpha's databases at r2") { fleet.revisions() == [r2, r2, r2] }
+        _ = try fleet.node.sqlite("t/a.db", "INSERT INTO notes VALUES (1, 'kept')")
+        print("agent: every database at the new target within \(String(format: "%.2f", up)) s of the promote's start (the promote command itself: \(String(format: "%.2f", promoteTook)) s)")
+
+        // Back down: the derived downgrade, the rows kept in the trash; forward again brings them back.
+        try fleet.promote(r1)
+        eventually("alpha's databases back at r1") { fleet.revisions() == [r1, r1, r1] }
+        try fleet.promote(r2)
+        eventually("alpha's databases at r2 again") { fleet.revisions() == [r2, r2, r2] }
+        XCTAssertEqual(try fleet.node.sqlite("t/a.db", "SELECT body FROM notes"), "kept")
+
+        // The registry heard of every database, in the environment.
+        let status = try XCTUnwrap(try fleet.admin.json("fleet", "--json") as? [String: Any])
+        let databases = try XCTUnwrap(status["databases"] as? [[String: Any]])
+        XCTAssertEqual(databases.filter { $0["node"] as? String == "alpha" }.map { $0["revision"] as? String }, [r2, r2, r2])
+
+        kill(agent.process.processIdentifier, SIGTERM)
+        XCTAssertTrue(agent.process.waitForExit(within: 10), "the agent ends on SIGTERM")
+        XCTAssertEqual(agent.process.terminationStatus, 0)
+        let lines = agent.log.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "agent: following environment prod on \(fleet.registry.url) (node alpha)")
+        XCTAssertEqual(lines.filter { $0.hasPrefix("agent: environment prod targets") }, [
+            "agent: environment prod targets \(r1.prefix(12)): 3 migrated, 0 already there, 0 failed",
+            "agent: environment prod targets \(r2.prefix(12)): 3 migrated, 0 already there, 0 failed",
+            "agent: environment prod targets \(r1.prefix(12)): 3 migrated, 0 already there, 0 failed",
+            "agent: environment prod targets \(r2.prefix(12)): 3 migrated, 0 already there, 0 failed",
+        ], agent.log)
+        XCTAssertEqual(lines.last, "agent: stopped")
+    }
+
+    /// The registry gone for a while: the databases stay, the agent backs
+    /// off (1, 2, 4 s...), and a target promoted once it is back arrives.
+    func testAnAgentWithoutItsRegistryBacksOffAndCatchesUp() throws {
+        let fleet = try Fleet()
+        let r1 = try fleet.record("r1", "CREATE TABLE users (id INTEGER PRIMARY KEY);")
+        try fleet.promote(r1)
+        let agent = try AgentProcess(fleet.node, ["--max-backoff", "4"])
+        eventually("at r1") { fleet.revisions() == [r1, r1, r1] }
+        let r2 = try fleet.record("r2", "CREATE TABLE notes (id INTEGER PRIMARY KEY);")
+
+        fleet.registry.stop()
+        eventually("the agent backing off three times") { agent.log.components(separatedBy: "; trying again in").count - 1 >= 3 }
+        XCTAssertEqual(fleet.revisions(), [r1, r1, r1], "nothing moves without the registry")
+        let waits = agent.log.components(separatedBy: "; trying again in ").dropFirst().map { $0.prefix { $0 != " " } }
+        XCTAssertEqual(Array(waits.prefix(3)), ["1", "2", "4"], agent.log)
+        XCTAssertTrue(agent.log.contains("agent: the registry at \(fleet.registry.url) is unreachable"), agent.log)
+
+        try fleet.registry.start()
+        try fleet.promote(r2)
+        eventually("at r2 once the registry is back") { fleet.revisions() == [r2, r2, r2] }
+        XCTAssertTrue(agent.process.isRunning)
+    }
+
+    /// `--once`: one pass, and an exit status that says how it went.
+    func testOncePassesAndSaysHowItWent() throws {
+        let fleet = try Fleet()
+        let noTarget = try fleet.node.run("agent", "--env", "prod", "--once")
+        XCTAssertEqual(noTarget.status, 2)
+        XCTAssertEqual(noTarget.stderr, "error: the registry rejected the request (404): environment prod has no target; an admin sets one with `strata promote REV --env prod`\n")
+
+        let r1 = try fleet.record("r1", "CREATE TABLE users (id INTEGER PRIMARY KEY);")
+        try fleet.promote(r1)
+        let once = try fleet.node.run("agent", "--env", "prod", "--once")
+        XCTAssertEqual(once.status, 0, once.stderr)
+        XCTAssertEqual(once.stderr, "agent: environment prod targets \(r1.prefix(12)): 3 migrated, 0 already there, 0 failed\n")
+        XCTAssertEqual(fleet.revisions(), [r1, r1, r1])
+
+        try fleet.node.write("t/zz_garbage.db", String(repeating: "not a database ", count: 20))
+        let bad = try fleet.node.run("agent", "--env", "prod", "--once")
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.hasSuffix("agent: environment prod targets \(r1.prefix(12)): 0 migrated, 3 already there, 1 failed\n"), bad.stderr)
+        let garbage = fleet.node.path("t/zz_garbage.db")
+        XCTAssertTrue(bad.stderr.hasPrefix("agent: \(garbage): \(garbage) is not an SQLite database (file is not a database); remove it, or change `databases` so that it is not matched\n"), bad.stderr)
+
+        fleet.registry.stop()
+        let down = try fleet.node.run("agent", "--env", "prod", "--once")
+        XCTAssertEqual(down.status, 4)
+        XCTAssertTrue(down.stderr.hasPrefix("error: the registry at \(fleet.registry.url) is unreachable"), down.stderr)
+
+        for (flags, message) in [(["--watch", "0"], "--watch must be from 1 to 50 seconds"), (["--poll", "0"], "--poll must be more than 0 seconds"),
+                                 (["--retry-failed"], "--retry-failed does not go with agent: it retries failed databases itself")] {
+            let r = try fleet.node.run(["agent", "--env", "prod"] + flags)
+            XCTAssertEqual(r.status, 2)
+            XCTAssertTrue(r.stderr.hasPrefix("error: \(message)\n"), r.stderr)
+        }
+        XCTAssertEqual(fleet.revisions(), [r1, r1, r1])
+    }
+}
