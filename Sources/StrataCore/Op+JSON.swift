@@ -46,7 +46,7 @@ extension JSON: ExpressibleByStringLiteral {
 
     static func strings(_ values: [String]) -> JSON { .array(values.map(JSON.string)) }
 
-    static func optional(_ value: String?) -> JSON { value.map(JSON.string) ?? .null }
+    package static func optional(_ value: String?) -> JSON { value.map(JSON.string) ?? .null }
 }
 
 extension Column {

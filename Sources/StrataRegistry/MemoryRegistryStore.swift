@@ -11,6 +11,7 @@ package actor MemoryRegistryStore: RegistryStore {
         var targets: [String: EnvironmentTarget] = [:]
         var reports: [String: StoredReport] = [:]
         var audit: [AuditRecord] = []
+        var rollouts: [String: StoredRollout] = [:]
     }
 
     private var byName: [String: Project] = [:]
@@ -95,4 +96,18 @@ package actor MemoryRegistryStore: RegistryStore {
     }
 
     package func audit(of name: String) throws -> [AuditRecord] { try project(name).audit }
+
+    package func rollout(of name: String, environment: String) throws -> StoredRollout? { try project(name).rollouts[environment] }
+
+    package func saveRollout(_ rollout: Rollout, of name: String, expected: Int?, target: String?, note: AuditNote) throws -> Bool {
+        let p = try project(name)
+        guard p.rollouts[rollout.environment]?.version == expected else { return false }
+        if let target {
+            guard try p.log.contains(target) else { throw RegistryError.notFound("revision \(target.prefix(12)) is not in project \(name); push it first") }
+            byName[name]!.targets[rollout.environment] = EnvironmentTarget(name: rollout.environment, revision: target, setBy: note.identity, setAt: note.at)
+        }
+        byName[name]!.rollouts[rollout.environment] = StoredRollout(rollout: rollout, version: (expected ?? 0) + 1)
+        audit(name, note.action, note.identity, note.at, note.detail)
+        return true
+    }
 }

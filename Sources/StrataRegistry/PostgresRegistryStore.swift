@@ -65,6 +65,14 @@ package final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
         "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXECUTE FUNCTION strata_append_only()",
         "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events FOR EACH ROW EXECUTE FUNCTION strata_append_only()",
         "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events FOR EACH STATEMENT EXECUTE FUNCTION strata_append_only()",
+    ], [
+        // Rollouts, and the failure a node reported (a rollout counts them).
+        "ALTER TABLE reports ADD COLUMN failure text",
+        """
+        CREATE TABLE rollouts (
+            project text NOT NULL REFERENCES projects (name), environment text NOT NULL, version bigint NOT NULL, body text NOT NULL,
+            PRIMARY KEY (project, environment))
+        """,
     ]]
 
     /// Connects (the pool reconnects by itself after PostgreSQL restarts) and
@@ -387,12 +395,12 @@ package final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
             _ = try await PostgresRegistryStore.projectRow(db, project, logger)
             for report in reports {
                 try await db.query("""
-                    INSERT INTO reports (project, node, database, revision, direction, environment, at, reported_by, reported_at, drifted)
+                    INSERT INTO reports (project, node, database, revision, direction, environment, at, reported_by, reported_at, drifted, failure)
                     VALUES (\(project), \(report.node), \(report.database), \(report.revision), \(Report.wireName(report.direction)), \(report.environment),
-                            \(report.at), \(identity), \(time), \(report.drifted))
+                            \(report.at), \(identity), \(time), \(report.drifted), \(report.failure))
                     ON CONFLICT (project, node, database) DO UPDATE SET revision = excluded.revision, direction = excluded.direction,
                         environment = excluded.environment, at = excluded.at, reported_by = excluded.reported_by,
-                        reported_at = excluded.reported_at, drifted = excluded.drifted
+                        reported_at = excluded.reported_at, drifted = excluded.drifted, failure = excluded.failure
                     """, logger: logger)
                 try await PostgresRegistryStore.audit(db, project, "report", identity, time, report.json, logger)
             }
@@ -405,16 +413,56 @@ package final class PostgresRegistryStore: RegistryStore, @unchecked Sendable {
             _ = try await PostgresRegistryStore.projectRow(db, project, logger)
             var reports: [StoredReport] = []
             let rows = try await db.query("""
-                SELECT node, database, revision, direction, at, environment, reported_by, reported_at, drifted
+                SELECT node, database, revision, direction, at, environment, reported_by, reported_at, drifted, failure
                 FROM reports WHERE project = \(project) ORDER BY node, database
                 """, logger: logger)
-            for try await (node, database, revision, direction, at, environment, by, reportedAt, drifted)
-                in rows.decode((String, String, String, String, String, String?, String, String, Bool?).self) {
+            for try await (node, database, revision, direction, at, environment, by, reportedAt, drifted, failure)
+                in rows.decode((String, String, String, String, String, String?, String, String, Bool?, String?).self) {
                 reports.append(StoredReport(report: Report(node: node, database: database, revision: revision, direction: Direction(rawValue: direction),
-                                                           at: at, environment: environment, drifted: drifted),
+                                                           at: at, environment: environment, drifted: drifted, failure: failure),
                                             reportedBy: by, reportedAt: reportedAt))
             }
             return reports
+        }
+    }
+
+    package func rollout(of project: String, environment: String) async throws -> StoredRollout? {
+        let logger = logger
+        return try await withConnection { db in
+            _ = try await PostgresRegistryStore.projectRow(db, project, logger)
+            let rows = try await db.query("SELECT version, body FROM rollouts WHERE project = \(project) AND environment = \(environment)", logger: logger)
+            for try await (version, body) in rows.decode((Int64, String).self) {
+                return StoredRollout(rollout: try Rollout(json: try JSON.parse(body)), version: Int(version))
+            }
+            return nil
+        }
+    }
+
+    package func saveRollout(_ rollout: Rollout, of project: String, expected: Int?, target: String?, note: AuditNote) async throws -> Bool {
+        let logger = logger
+        return try await transaction { db in
+            // The project's row lock: one rollout write at a time across processes.
+            _ = try await PostgresRegistryStore.projectRow(db, project, forUpdate: true, logger)
+            if let target, try await PostgresRegistryStore.position(db, of: target, in: project, logger) == nil {
+                throw RegistryError.notFound("revision \(target.prefix(12)) is not in project \(project); push it first")
+            }
+            var stored: Int?
+            let rows = try await db.query("SELECT version FROM rollouts WHERE project = \(project) AND environment = \(rollout.environment)", logger: logger)
+            for try await (version) in rows.decode(Int64.self) { stored = Int(version) }
+            guard stored == expected else { return false }
+            let version = Int64((expected ?? 0) + 1), body = rollout.json.canonicalString
+            try await db.query("""
+                INSERT INTO rollouts (project, environment, version, body) VALUES (\(project), \(rollout.environment), \(version), \(body))
+                ON CONFLICT (project, environment) DO UPDATE SET version = excluded.version, body = excluded.body
+                """, logger: logger)
+            if let target {
+                try await db.query("""
+                    INSERT INTO environments (project, name, revision, set_by, set_at) VALUES (\(project), \(rollout.environment), \(target), \(note.identity), \(note.at))
+                    ON CONFLICT (project, name) DO UPDATE SET revision = excluded.revision, set_by = excluded.set_by, set_at = excluded.set_at
+                    """, logger: logger)
+            }
+            try await PostgresRegistryStore.audit(db, project, note.action, note.identity, note.at, note.detail, logger)
+            return true
         }
     }
 

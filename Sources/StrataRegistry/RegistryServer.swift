@@ -219,7 +219,8 @@ package func buildRouter(service: RegistryService, options: RegistryOptions) -> 
         ("/metrics", ["GET"]), ("/v1/health", ["GET"]), ("/v1/projects/:project", ["PUT"]), ("/v1/projects/:project/events", ["GET", "POST"]),
         ("/v1/projects/:project/reports", ["POST"]), ("/v1/projects/:project/fleet", ["GET"]),
         ("/v1/projects/:project/environments/:environment", ["GET", "PUT"]),
-        ("/v1/projects/:project/environments/:environment/watch", ["GET"]), ("/v1/projects/:project/audit", ["GET"]),
+        ("/v1/projects/:project/environments/:environment/watch", ["GET"]), ("/v1/projects/:project/environments/:environment/rollout", ["GET", "POST"]),
+        ("/v1/projects/:project/audit", ["GET"]),
         ("/ui", ["GET"]), ("/ui/login", ["GET", "POST"]), ("/ui/logout", ["POST"]), ("/ui/:project", ["GET"]),
         ("/ui/:project/events/:id", ["GET"]), ("/ui/:project/schema", ["GET"]), ("/ui/:project/fleet", ["GET"]), ("/ui/:project/audit", ["GET"]),
     ]))
@@ -308,6 +309,7 @@ package func buildRouter(service: RegistryService, options: RegistryOptions) -> 
                                   + "or one bound to it in the tokens file (`NAME push SECRET nodes=\(other.node)`); nothing was recorded", code: "auth.node")
             }
             try await service.store.record(reports, of: project, by: who.name, at: now())
+            try await service.advanceRollouts(of: project, after: reports)
             return json(.ok, .object(["ok": .bool(true), "recorded": .int(Int64(reports.count))]))
         }
     }
@@ -326,11 +328,12 @@ package func buildRouter(service: RegistryService, options: RegistryOptions) -> 
             let project = try projectName(context)
             let environment = try Names.check(try context.parameters.require("environment"), "environment")
             let who = try service.identify(request, context, needs: .admin, project: project)
-            let revision = try TargetRequest(json: try await readJSON(&request, limit: limit)).revision
-            let target = EnvironmentTarget(name: environment, revision: revision, setBy: who.name, setAt: now())
-            try await service.store.setTarget(revision, environment: environment, of: project, by: who.name, at: target.setAt)
-            service.targetChanges.changed()
-            return json(.ok, target.json(nameKey: "environment"))
+            let body = try TargetRequest(json: try await readJSON(&request, limit: limit))
+            let rollout = try await service.promote(body.revision, environment: environment, of: project, rollout: body.rollout, by: who.name)
+            let target = try await service.target(of: project, environment: environment, node: nil)
+            var answer = target.json(nameKey: "environment").objectValue ?? [:]
+            if let rollout { answer["rollout"] = rollout.json }
+            return json(.ok, .object(answer))
         }
     }
 
@@ -339,16 +342,13 @@ package func buildRouter(service: RegistryService, options: RegistryOptions) -> 
             let project = try projectName(context)
             let environment = try Names.check(try context.parameters.require("environment"), "environment")
             _ = try service.identify(request, context, needs: .read, project: project)
-            let target = try await service.store.targets(of: project).first { $0.name == environment }
-            guard let target else {
-                throw HTTPFailure(.notFound, "environment \(environment) has no target; an admin sets one with `strata promote REV --env \(environment)`",
-                                  code: "environment.no_target")
-            }
-            return json(.ok, target.json(nameKey: "environment"))
+            let node = try request.uri.queryParameters["node"].map { try Names.check(String($0), "node") }
+            return json(.ok, try await service.target(of: project, environment: environment, node: node).json(nameKey: "environment"))
         }
     }
 
     addWatchRoute(to: router, service: service)
+    addRolloutRoutes(to: router, service: service, limit: limit)
 
     router.get("/v1/projects/:project/audit") { request, context in
         await answer {

@@ -83,6 +83,35 @@ package protocol RegistryStore: AnyObject, Sendable {
     func record(_ reports: [Report], of project: String, by identity: String, at time: String) async throws
     func reports(of project: String) async throws -> [StoredReport]
     func audit(of project: String) async throws -> [AuditRecord]
+    /// The environment's latest rollout, with the version `saveRollout` compares.
+    func rollout(of project: String, environment: String) async throws -> StoredRollout?
+    /// Writes `rollout` if the stored one is still at version `expected`
+    /// (nil: there is none), and, when `target` is given, sets the
+    /// environment's target to it; with the audit entry `note`, in one
+    /// transaction. False, and nothing written, when another request or
+    /// registry process wrote it first.
+    func saveRollout(_ rollout: Rollout, of project: String, expected: Int?, target: String?, note: AuditNote) async throws -> Bool
+}
+
+/// A rollout as the store holds it: `version` grows by one each write.
+package struct StoredRollout: Sendable, Equatable {
+    package let rollout: Rollout
+    package let version: Int
+    package init(rollout: Rollout, version: Int) {
+        self.rollout = rollout
+        self.version = version
+    }
+}
+
+/// An audit entry to write with a change: who did what, when, with what.
+package struct AuditNote: Sendable {
+    package let action: String
+    package let identity: String
+    package let at: String
+    package let detail: JSON
+    package init(_ action: String, by identity: String, at time: String, _ detail: JSON) {
+        (self.action, self.identity, self.at, self.detail) = (action, identity, time, detail)
+    }
 }
 
 extension RegistryError: StrataError {

@@ -34,6 +34,11 @@ package actor SQLiteRegistryStore: RegistryStore {
             PRIMARY KEY (project, node, database))
         """,
         """
+        CREATE TABLE IF NOT EXISTS rollouts (
+            project TEXT NOT NULL, environment TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
+            PRIMARY KEY (project, environment))
+        """,
+        """
         CREATE TABLE IF NOT EXISTS audit (
             seq INTEGER PRIMARY KEY, project TEXT NOT NULL, action TEXT NOT NULL, identity TEXT NOT NULL, at TEXT NOT NULL, detail TEXT NOT NULL)
         """,
@@ -58,6 +63,10 @@ package actor SQLiteRegistryStore: RegistryStore {
             // A store written before reports carried drift gains the column.
             if try db.scalar("SELECT count(*) FROM pragma_table_info('reports') WHERE name = 'drifted'")?.int == 0 {
                 try db.execute("ALTER TABLE reports ADD COLUMN drifted INTEGER")
+            }
+            // ...and the failure a node reported, since rollouts count them.
+            if try db.scalar("SELECT count(*) FROM pragma_table_info('reports') WHERE name = 'failure'")?.int == 0 {
+                try db.execute("ALTER TABLE reports ADD COLUMN failure TEXT")
             }
         }
     }
@@ -169,11 +178,11 @@ package actor SQLiteRegistryStore: RegistryStore {
         try db.transaction {
             for report in reports {
             try db.query("""
-                INSERT OR REPLACE INTO reports (project, node, database, revision, direction, environment, at, reported_by, reported_at, drifted)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO reports (project, node, database, revision, direction, environment, at, reported_by, reported_at, drifted, failure)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [.text(project), .text(report.node), .text(report.database), .text(report.revision), .text(Report.wireName(report.direction)),
                       report.environment.map(Value.text) ?? .null, .text(report.at), .text(identity), .text(time),
-                      report.drifted.map { .int($0 ? 1 : 0) } ?? .null])
+                      report.drifted.map { .int($0 ? 1 : 0) } ?? .null, report.failure.map(Value.text) ?? .null])
             try SQLiteRegistryStore.audit(db, project, "report", identity, time, report.json)
             }
         }
@@ -182,12 +191,37 @@ package actor SQLiteRegistryStore: RegistryStore {
     package func reports(of project: String) throws -> [StoredReport] {
         try requireProject(project)
         return try db.query("""
-            SELECT node, database, revision, direction, at, environment, reported_by, reported_at, drifted FROM reports WHERE project = ? ORDER BY node, database
+            SELECT node, database, revision, direction, at, environment, reported_by, reported_at, drifted, failure FROM reports WHERE project = ? ORDER BY node, database
             """, [.text(project)]).map {
             StoredReport(report: Report(node: $0[0].string ?? "", database: $0[1].string ?? "", revision: $0[2].string ?? "",
                                         direction: $0[3].string.flatMap(Direction.init(rawValue:)), at: $0[4].string ?? "", environment: $0[5].string,
-                                        drifted: $0[8].int.map { $0 != 0 }),
+                                        drifted: $0[8].int.map { $0 != 0 }, failure: $0[9].string),
                          reportedBy: $0[6].string ?? "", reportedAt: $0[7].string ?? "")
+        }
+    }
+
+    package func rollout(of project: String, environment: String) throws -> StoredRollout? {
+        try requireProject(project)
+        guard let row = try db.query("SELECT version, body FROM rollouts WHERE project = ? AND environment = ?", [.text(project), .text(environment)]).first else { return nil }
+        return StoredRollout(rollout: try Rollout(json: try JSON.parse(row[1].string ?? "")), version: Int(row[0].int ?? 0))
+    }
+
+    package func saveRollout(_ rollout: Rollout, of project: String, expected: Int?, target: String?, note: AuditNote) throws -> Bool {
+        try requireProject(project)
+        if let target, try db.scalar("SELECT 1 FROM events WHERE project = ? AND id = ?", [.text(project), .text(target)]) == nil {
+            throw RegistryError.notFound("revision \(target.prefix(12)) is not in project \(project); push it first")
+        }
+        return try db.transaction {
+            let stored = try db.scalar("SELECT version FROM rollouts WHERE project = ? AND environment = ?", [.text(project), .text(rollout.environment)])?.int
+            guard stored.map(Int.init) == expected else { return false }
+            try db.query("INSERT OR REPLACE INTO rollouts (project, environment, version, body) VALUES (?, ?, ?, ?)",
+                         [.text(project), .text(rollout.environment), .int(Int64((expected ?? 0) + 1)), .text(rollout.json.canonicalString)])
+            if let target {
+                try db.query("INSERT OR REPLACE INTO environments (project, name, revision, set_by, set_at) VALUES (?, ?, ?, ?, ?)",
+                             [.text(project), .text(rollout.environment), .text(target), .text(note.identity), .text(note.at)])
+            }
+            try SQLiteRegistryStore.audit(db, project, note.action, note.identity, note.at, note.detail)
+            return true
         }
     }
 

@@ -16,7 +16,8 @@ package final class TargetChanges: Sendable {
 /// How long a watch waits, at most and when the request does not say.
 enum WatchLimits {
     static let defaultWait = 25
-    static let maxWait = 60
+    // Under the server's idle timeout (30 s), which would close a longer one.
+    static let maxWait = 25
 }
 
 extension RegistryService {
@@ -26,22 +27,19 @@ extension RegistryService {
     /// `wait` seconds have passed. An agent holds one open at a time: it
     /// learns of a promote within a fraction of a second (a second when
     /// another registry process made it) without asking again and again.
-    nonisolated func watch(project: String, environment: String, known: String?, wait: Int) async throws -> EnvironmentTarget {
+    /// `node`: the target of that node, which a rollout decides.
+    nonisolated func watch(project: String, environment: String, node: String?, known: String?, wait: Int) async throws -> EnvironmentTarget {
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(wait)
         var seen = targetChanges.generation
         var read = clock.now
-        var target = try await store.targets(of: project).first { $0.name == environment }
-        while target?.revision == known, target != nil, clock.now < deadline {
+        var target = try await self.target(of: project, environment: environment, node: node)
+        while target.revision == known, clock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
             let generation = targetChanges.generation
             guard generation != seen || clock.now - read >= .seconds(1) else { continue }
             (seen, read) = (generation, clock.now)
-            target = try await store.targets(of: project).first { $0.name == environment }
-        }
-        guard let target else {
-            throw HTTPFailure(.notFound, "environment \(environment) has no target; an admin sets one with `strata promote REV --env \(environment)`",
-                              code: "environment.no_target")
+            target = try await self.target(of: project, environment: environment, node: node)
         }
         return target
     }
@@ -62,7 +60,8 @@ func addWatchRoute(to router: Router<RegistryContext>, service: RegistryService)
             guard (0...WatchLimits.maxWait).contains(wait) else {
                 throw HTTPFailure(.badRequest, "wait must be a whole number of seconds from 0 to \(WatchLimits.maxWait)", code: "request.invalid")
             }
-            let target = try await service.watch(project: project, environment: environment, known: known, wait: wait)
+            let node = try request.uri.queryParameters["node"].map { try Names.check(String($0), "node") }
+            let target = try await service.watch(project: project, environment: environment, node: node, known: known, wait: wait)
             return json(.ok, target.json(nameKey: "environment"))
         }
     }

@@ -59,7 +59,7 @@ package final class Agent {
     /// (the environment's, read from the registry, when nil).
     package func pass(to known: String? = nil, only paths: [String]? = nil) throws -> Pass {
         let syncer = try project.syncer(observer: observer)
-        let target = try known ?? syncer.client.target(environment: settings.environment)
+        let target = try known ?? syncer.client.target(environment: settings.environment, node: project.config.node)
         syncer.flushOutbox()
         if !(try project.log.contains(target)) { try syncer.pull() }
         let selection = try project.selectDatabases([], all: true)
@@ -124,7 +124,7 @@ package final class Agent {
     func waitForChange(from known: String?) throws -> String? {
         let client = try project.registryClient()
         do {
-            return try client.watch(environment: settings.environment, known: known, wait: settings.wait).revision
+            return try client.watch(environment: settings.environment, node: project.config.node, known: known, wait: settings.wait).revision
         } catch SyncError.rejected(404, _, let code) {
             // No target yet, or a registry without a watch: ask again later.
             if code != "environment.no_target" { say("the registry has no watch; asking every \(settings.poll) s") }

@@ -62,6 +62,16 @@ extension Project {
         let reporting = config.registry != nil && !sqlOnly
         let failures = try migrate(paths, to: goal, sqlOnly: sqlOnly, options: options) { [self] result in
             each(result)
+            // In an environment's run, a database that failed is reported too: a rollout counts them.
+            // A lock is no failure of the migration: the next pass tries again.
+            if reporting, let environment, case .failure(let failure) = result, failure.kind != .locked {
+                let revision = (try? TargetDatabase(path: failure.database, create: false).currentRevision()) ?? nil
+                var r = report(database: failure.database, revision: revision, direction: nil, environment: environment, now: now, drifted: drifted(failure.database))
+                let code = (failure.error as? StrataError)?.errorCode ?? "error"
+                r.failure = String("\(code): \(failure.error)".unicodeScalars.prefix(Report.failureLimit))
+                reports.append(r)
+                return
+            }
             guard reporting, case .success(let outcome) = result else { return }
             switch outcome {
             case .script: return
@@ -83,7 +93,8 @@ extension Project {
     /// A target that is not ahead of the current one, and whose schema lacks
     /// tables or columns the current one has, drops them on every node that
     /// applies it: refused unless `allowBackward`, naming what it drops.
-    package func promote(_ revision: String, environment: String, allowBackward: Bool = false) throws -> EnvironmentTarget {
+    package func promote(_ revision: String, environment: String, allowBackward: Bool = false,
+                         rollout: RolloutRequest? = nil) throws -> (target: EnvironmentTarget, rollout: Rollout?) {
         let client = try registryClient()
         let goal = try revisionID(revision, purpose: "promoted")
         if !allowBackward, let current = try? client.target(environment: environment), current != goal {
@@ -99,7 +110,7 @@ extension Project {
                 }
             }
         }
-        return try client.setTarget(environment: environment, revision: goal)
+        return try client.setTarget(environment: environment, revision: goal, rollout: rollout)
     }
 
     /// The tables and columns a move from `current` back to `goal` drops:
@@ -134,7 +145,7 @@ extension Syncer {
     package func apply(environment: String, databases paths: [String], options: RunOptions = RunOptions(), announce: (String) -> Void,
                       each: @escaping (Result<MigrationOutcome, DatabaseFailure>) -> Void,
                       queued: ([String], Error) -> Void) throws -> [DatabaseFailure] {
-        let target = try client.target(environment: environment)
+        let target = try client.target(environment: environment, node: project.config.node)
         announce(target)
         return try project.migrateAndReport(paths, to: .move(to: target), sqlOnly: false, options: options, environment: environment,
                                             observer: observer, each: each, queued: queued)

@@ -137,21 +137,38 @@ package final class RegistryClient {
 
     package func fleet() throws -> Fleet { try decoded(try call("GET", "\(projectURL)/fleet"), as: Fleet.init(json:)) }
 
-    package func setTarget(environment: String, revision: String) throws -> EnvironmentTarget {
-        try decoded(try call("PUT", environmentURL(environment), body: TargetRequest(revision: revision).json),
-                    as: { try EnvironmentTarget(json: $0, nameKey: "environment") })
+    /// Sets the target, or (with `rollout`) starts rolling it out in waves.
+    package func setTarget(environment: String, revision: String, rollout: RolloutRequest? = nil) throws -> (target: EnvironmentTarget, rollout: Rollout?) {
+        let answer = try call("PUT", environmentURL(environment), body: TargetRequest(revision: revision, rollout: rollout).json)
+        return try decoded(answer, as: { json in
+            (try EnvironmentTarget(json: json, nameKey: "environment"), try json["rollout"].flatMap { $0 == .null ? nil : try Rollout(json: $0) })
+        })
     }
 
-    /// The environment's target revision (the registry answers 404 when none is set).
-    package func target(environment: String) throws -> String {
-        try decoded(try call("GET", environmentURL(environment)), as: { try EnvironmentTarget(json: $0, nameKey: "environment") }).revision
+    /// The environment's target revision (the registry answers 404 when
+    /// none is set); with `node`, that node's, which a rollout decides.
+    package func target(environment: String, node: String? = nil) throws -> String {
+        let query = node.map { "?node=\(RegistryClient.escape($0))" } ?? ""
+        return try decoded(try call("GET", environmentURL(environment) + query), as: { try EnvironmentTarget(json: $0, nameKey: "environment") }).revision
+    }
+
+    /// The environment's rollout, with how its open waves' databases stand.
+    package func rollout(environment: String) throws -> RolloutStatus {
+        try decoded(try call("GET", "\(environmentURL(environment))/rollout"), as: RolloutStatus.init(json:))
+    }
+
+    /// `pause`, `resume` or `abort` the environment's rollout.
+    package func rollout(environment: String, action: String, maxFailures: Int? = nil) throws -> RolloutStatus {
+        var body: [String: JSON] = ["action": .string(action)]
+        if let maxFailures { body["max_failures"] = .int(Int64(maxFailures)) }
+        return try decoded(try call("POST", "\(environmentURL(environment))/rollout", body: .object(body)), as: RolloutStatus.init(json:))
     }
 
     /// The environment's target once it is not `known` (at once when
     /// `known` is nil or already stale), else the same one after `wait`
     /// seconds: the registry holds the request open meanwhile.
-    package func watch(environment: String, known: String?, wait: Int) throws -> EnvironmentTarget {
-        let query = "wait=\(wait)" + (known.map { "&revision=\($0)" } ?? "")
+    package func watch(environment: String, node: String?, known: String?, wait: Int) throws -> EnvironmentTarget {
+        let query = "wait=\(wait)" + (known.map { "&revision=\($0)" } ?? "") + (node.map { "&node=\(RegistryClient.escape($0))" } ?? "")
         return try decoded(try call("GET", "\(environmentURL(environment))/watch?\(query)"), as: { try EnvironmentTarget(json: $0, nameKey: "environment") })
     }
 

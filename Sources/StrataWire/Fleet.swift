@@ -12,8 +12,13 @@ package struct Report: Sendable, Equatable {
     /// Whether the database's schema differs from the state at its
     /// revision (what `strata check` compares); nil when not known.
     package var drifted: Bool?
+    /// Why the database could not be brought to its environment's target
+    /// (`CODE: message`, as the node said it); nil when nothing failed.
+    /// `revision` is then where it stayed. A rollout counts these.
+    package var failure: String?
 
-    package init(node: String, database: String, revision: String, direction: Direction?, at: String, environment: String?, drifted: Bool? = nil) {
+    package init(node: String, database: String, revision: String, direction: Direction?, at: String, environment: String?,
+                 drifted: Bool? = nil, failure: String? = nil) {
         self.node = node
         self.database = database
         self.revision = revision
@@ -21,7 +26,11 @@ package struct Report: Sendable, Equatable {
         self.at = at
         self.environment = environment
         self.drifted = drifted
+        self.failure = failure
     }
+
+    /// How long a failure's text may be (a longer one is cut by the node).
+    package static let failureLimit = 1000
 
     /// The wire name of a direction; `none` when the database did not move.
     package static func wireName(_ direction: Direction?) -> String { direction?.rawValue ?? "none" }
@@ -30,6 +39,7 @@ package struct Report: Sendable, Equatable {
         var fields: [String: JSON] = ["node": .string(node), "database": .string(database), "revision": .string(revision),
                                       "direction": .string(Report.wireName(direction)), "at": .string(at), "environment": .optional(environment)]
         if let drifted { fields["drifted"] = .bool(drifted) }
+        if let failure { fields["failure"] = .string(failure) }
         return .object(fields)
     }
 
@@ -54,8 +64,12 @@ package struct Report: Sendable, Equatable {
         let at = try f.string("at")
         guard Timestamp.parse(at) != nil else { throw WireError("report: \"at\" must be a time as YYYY-MM-DDTHH:MM:SS.mmmZ") }
         let environment = try f.optionalString("environment").map { try Names.check($0, "report: environment") }
+        let failure = try f.optionalString("failure")
+        if let failure, failure.isEmpty || failure.unicodeScalars.count > Report.failureLimit {
+            throw WireError("report: \"failure\" must be 1 to \(Report.failureLimit) characters")
+        }
         self.init(node: node, database: database, revision: revision, direction: Direction(rawValue: direction), at: at, environment: environment,
-                  drifted: try f.optionalBool("drifted"))
+                  drifted: try f.optionalBool("drifted"), failure: failure)
     }
 
 }
@@ -108,11 +122,21 @@ package struct EnvironmentTarget: Sendable, Equatable {
 /// `PUT /environments/{environment}`'s body.
 package struct TargetRequest: Sendable, Equatable {
     package var revision: String
-    package init(revision: String) { self.revision = revision }
-    package var json: JSON { .object(["revision": .string(revision)]) }
+    /// Roll it out in waves instead of setting it for every node at once.
+    package var rollout: RolloutRequest?
+    package init(revision: String, rollout: RolloutRequest? = nil) {
+        self.revision = revision
+        self.rollout = rollout
+    }
+    package var json: JSON {
+        var fields: [String: JSON] = ["revision": .string(revision)]
+        if let rollout { fields["rollout"] = rollout.json }
+        return .object(fields)
+    }
     package init(json: JSON) throws {
         guard let revision = json["revision"]?.stringValue else { throw WireError("expected {\"revision\": ID}") }
         self.revision = revision
+        if let r = json["rollout"], r != .null { rollout = try RolloutRequest(json: r) }
     }
 }
 
@@ -139,7 +163,8 @@ package struct FleetDatabase: Sendable, Equatable {
         .object(["node": .string(report.node), "database": .string(report.database), "revision": .string(report.revision),
                  "direction": .string(Report.wireName(report.direction)), "at": .string(report.at),
                  "reported_by": .string(reportedBy), "reported_at": .string(reportedAt), "environment": .optional(report.environment),
-                 "target": .optional(target), "behind": behind.map(JSON.bool) ?? .null, "drifted": report.drifted.map(JSON.bool) ?? .null])
+                 "target": .optional(target), "behind": behind.map(JSON.bool) ?? .null, "drifted": report.drifted.map(JSON.bool) ?? .null,
+                 "failure": .optional(report.failure)])
     }
 
     package init(json: JSON) throws {

@@ -72,7 +72,3 @@ struct Fields {
         return v
     }
 }
-
-extension JSON {
-    static func optional(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
-}

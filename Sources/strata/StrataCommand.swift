@@ -9,7 +9,7 @@ struct StrataCommand: ParsableCommand {
         subcommands: [
             Init.self, Revision.self, Import.self, Upgrade.self, Downgrade.self, Current.self, History.self, Show.self,
             SchemaCommand.self, Materialize.self, BundleCommand.self, Check.self, Verify.self, Stamp.self, Heads.self, Merge.self,
-            Blame.self, Status.self, Trash.self, Keys.self, LintCommand.self, Push.self, Pull.self, Sync.self, Fleet.self, Promote.self, AgentCommand.self, Audit.self, Registry.self,
+            Blame.self, Status.self, Trash.self, Keys.self, LintCommand.self, Push.self, Pull.self, Sync.self, Fleet.self, Promote.self, RolloutCommand.self, AgentCommand.self, Audit.self, Registry.self,
         ]
     )
 }

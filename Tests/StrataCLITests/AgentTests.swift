@@ -61,7 +61,7 @@ final class AgentTests: XCTestCase {
 
     /// Waits up to 60 s for `condition`; the seconds it took.
     @discardableResult
-    func eventually(_ what: String, _ condition: () throws -> Bool) rethrows -> Double {
+    static func eventually(_ what: String, _ condition: () throws -> Bool) rethrows -> Double {
         let start = Date()
         while Date().timeIntervalSince(start) < 60 {
             if try condition() { return Date().timeIntervalSince(start) }
@@ -76,7 +76,7 @@ final class AgentTests: XCTestCase {
         let r1 = try fleet.record("r1", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);")
         try fleet.promote(r1)
         let agent = try AgentProcess(fleet.node)
-        eventually("alpha's databases at r1") { fleet.revisions() == [r1, r1, r1] }
+        Self.eventually("alpha's databases at r1") { fleet.revisions() == [r1, r1, r1] }
 
         // A promote reaches the node through the watch, without a poll interval to wait out.
         let r2 = try fleet.record("r2", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);")
@@ -84,15 +84,15 @@ final class AgentTests: XCTestCase {
         let promoted = Date()
         try fleet.admin.ok("promote", String(r2.prefix(12)), "--env", "prod")
         let promoteTook = Date().timeIntervalSince(promoted)
-        let up = promoteTook + eventually("alpha's databases at r2") { fleet.revisions() == [r2, r2, r2] }
+        let up = promoteTook + Self.eventually("alpha's databases at r2") { fleet.revisions() == [r2, r2, r2] }
         _ = try fleet.node.sqlite("t/a.db", "INSERT INTO notes VALUES (1, 'kept')")
         print("agent: every database at the new target within \(String(format: "%.2f", up)) s of the promote's start (the promote command itself: \(String(format: "%.2f", promoteTook)) s)")
 
         // Back down: the derived downgrade, the rows kept in the trash; forward again brings them back.
         try fleet.promote(r1)
-        eventually("alpha's databases back at r1") { fleet.revisions() == [r1, r1, r1] }
+        Self.eventually("alpha's databases back at r1") { fleet.revisions() == [r1, r1, r1] }
         try fleet.promote(r2)
-        eventually("alpha's databases at r2 again") { fleet.revisions() == [r2, r2, r2] }
+        Self.eventually("alpha's databases at r2 again") { fleet.revisions() == [r2, r2, r2] }
         XCTAssertEqual(try fleet.node.sqlite("t/a.db", "SELECT body FROM notes"), "kept")
 
         // The registry heard of every database, in the environment.
@@ -121,11 +121,11 @@ final class AgentTests: XCTestCase {
         let r1 = try fleet.record("r1", "CREATE TABLE users (id INTEGER PRIMARY KEY);")
         try fleet.promote(r1)
         let agent = try AgentProcess(fleet.node, ["--max-backoff", "4"])
-        eventually("at r1") { fleet.revisions() == [r1, r1, r1] }
+        Self.eventually("at r1") { fleet.revisions() == [r1, r1, r1] }
         let r2 = try fleet.record("r2", "CREATE TABLE notes (id INTEGER PRIMARY KEY);")
 
         fleet.registry.stop()
-        eventually("the agent backing off three times") { agent.log.components(separatedBy: "; trying again in").count - 1 >= 3 }
+        Self.eventually("the agent backing off three times") { agent.log.components(separatedBy: "; trying again in").count - 1 >= 3 }
         XCTAssertEqual(fleet.revisions(), [r1, r1, r1], "nothing moves without the registry")
         let waits = agent.log.components(separatedBy: "; trying again in ").dropFirst().map { $0.prefix { $0 != " " } }
         XCTAssertEqual(Array(waits.prefix(3)), ["1", "2", "4"], agent.log)
@@ -133,7 +133,7 @@ final class AgentTests: XCTestCase {
 
         try fleet.registry.start()
         try fleet.promote(r2)
-        eventually("at r2 once the registry is back") { fleet.revisions() == [r2, r2, r2] }
+        Self.eventually("at r2 once the registry is back") { fleet.revisions() == [r2, r2, r2] }
         XCTAssertTrue(agent.process.isRunning)
     }
 

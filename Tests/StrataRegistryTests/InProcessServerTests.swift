@@ -89,4 +89,8 @@ final class PushingBetweenReads: RegistryStore, @unchecked Sendable {
     }
     func reports(of project: String) async throws -> [StoredReport] { try await base.reports(of: project) }
     func audit(of project: String) async throws -> [AuditRecord] { try await base.audit(of: project) }
+    func rollout(of project: String, environment: String) async throws -> StoredRollout? { try await base.rollout(of: project, environment: environment) }
+    func saveRollout(_ rollout: Rollout, of project: String, expected: Int?, target: String?, note: AuditNote) async throws -> Bool {
+        try await base.saveRollout(rollout, of: project, expected: expected, target: target, note: note)
+    }
 }

@@ -13,8 +13,9 @@ extension StrataCommand {
                 Runs in the foreground and logs to stderr, one line per pass. It watches the registry (a request the \
                 registry holds open until the target changes) and moves every configured database to each new target, \
                 reporting them in one request. When the registry is down the databases stay as they are and the agent \
-                tries again after 1, 2, 4... seconds. SIGTERM or SIGINT ends it: at once between passes, after the pass \
-                during one. Each database moves in its own transaction, so an agent killed mid-pass leaves each at its old \
+                tries again after 1, 2, 4... seconds. It waits up to 5 s for a database another process has locked \
+                (--wait says otherwise), and tries a locked one again after the next watch. SIGTERM or SIGINT ends it: at \
+                once between passes, after the pass during one. Each database moves in its own transaction, so an agent killed mid-pass leaves each at its old \
                 or its new revision, and the next start goes on. --once does one pass and exits (for cron).
                 """)
 
@@ -48,6 +49,8 @@ extension StrataCommand {
             let p = try project.open()
             var settings = Agent.Settings(environment: env)
             (settings.wait, settings.poll, settings.maxBackoff, settings.options) = (watch, poll, maxBackoff, runFlags.options)
+            // An app holds its database now and then: the agent waits for a lock 5 s unless told.
+            if runFlags.wait == 0 { settings.options.waitSeconds = 5 }
             let control = AgentControl()
             let say: @Sendable (String) -> Void = { FileHandle.standardError.write(Data("agent: \($0)\n".utf8)) }
             // A stop between passes ends the process now; during one, when the pass is over.
