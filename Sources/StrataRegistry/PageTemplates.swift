@@ -43,12 +43,15 @@ enum PageTemplates {
         form.login{background:#fff;border:1px solid #dde1e8;padding:16px;max-width:420px}
         form.login input[type=password]{width:100%;padding:6px;margin:6px 0 10px;box-sizing:border-box}
         .error{color:#b42318;font-weight:600}
+        section.rollout{background:#fff;border:1px solid #dde1e8;border-left:4px solid #6172f3;padding:8px 12px;margin:0 0 12px}
+        section.rollout.halted{border-left-color:#d92d20;background:#fef3f2}section.rollout.done{border-left-color:#12b76a}
+        section.rollout.paused,section.rollout.aborted{border-left-color:#f79009}
         """
 
     static let top = """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{title}} · strata registry</title><style>\(style)</style></head>
+        {{#refresh}}<meta http-equiv="refresh" content="{{refresh}}">{{/refresh}}<title>{{title}} · strata registry</title><style>\(style)</style></head>
         <body><header><a class="brand" href="/ui">strata registry</a>
         {{#project}}<a href="/ui/{{project}}" class="{{#nav.history}}here{{/nav.history}}">History</a>
         <a href="/ui/{{project}}/schema" class="{{#nav.schema}}here{{/nav.schema}}">Schema</a>
@@ -146,6 +149,17 @@ enum PageTemplates {
         {{^environments}}<p class="muted">No targets: an admin sets one with <code>strata promote REV --env NAME</code>.</p>{{/environments}}
         {{#hasEnvironments}}<table id="environments"><tr><th>environment</th><th>target</th><th>set by</th><th>at</th></tr>
         {{#environments}}<tr><td>{{name}}</td><td><a href="/ui/{{project}}/events/{{revision}}"><code>{{short}}</code></a> {{message}}</td><td>{{setBy}}</td><td>{{setAt}}</td></tr>{{/environments}}</table>{{/hasEnvironments}}
+        {{#hasRollouts}}<h2>Rollouts</h2>{{/hasRollouts}}
+        {{#rollouts}}<section class="rollout {{state}}" id="rollout-{{environment}}" data-state="{{state}}">
+        <p><strong>{{environment}}</strong>: <code>{{fromShort}}</code> → <a href="/ui/{{project}}/events/{{to}}"><code>{{toShort}}</code></a>,
+        <strong class="state">{{state}}</strong>, wave {{opened}} of {{waveCount}} open (max failures {{maxFailures}}, soak {{soak}} s)</p>
+        {{#reason}}<p class="error">halted: {{reason}}</p>{{/reason}}
+        <table class="waves"><tr><th>wave</th><th>share</th><th>nodes (databases at the target / reported)</th><th></th></tr>
+        {{#waves}}<tr data-wave="{{number}}"><td>{{number}}</td><td>{{percent}}%</td><td>{{#nodes}}<span class="node" data-node="{{name}}">{{name}} {{atTarget}}/{{reported}}{{#failedCount}} ({{failedCount}} failed){{/failedCount}}</span> {{/nodes}}</td><td class="{{kind}}">{{status}}</td></tr>{{/waves}}
+        </table>
+        {{#hasFailed}}<p>Failed:</p><ul class="failed">{{#failed}}<li><code>{{node}}</code> {{database}}: {{failure}}</li>{{/failed}}</ul>{{/hasFailed}}
+        <p class="muted">{{#steps}}{{at}} {{by}} {{action}}{{#detail}}: {{detail}}{{/detail}}<br>{{/steps}}</p>
+        </section>{{/rollouts}}
         <h2>Databases</h2>
         {{^databases}}<p class="muted">No reports yet: nodes report after <code>strata upgrade</code> or <code>strata sync</code>.</p>{{/databases}}
         {{#hasDatabases}}<table id="databases"><tr><th>node</th><th>database</th><th>revision</th><th>environment</th><th>standing</th><th>reported</th></tr>

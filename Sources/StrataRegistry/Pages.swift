@@ -141,6 +141,38 @@ struct Pages: Sendable {
 
     static func short(_ id: String) -> String { String(id.prefix(12)) }
 
+    /// The environments' rollouts for the fleet page: each wave's nodes with
+    /// their databases at the target out of those reported, the failures.
+    func rollouts(of project: String, environments: [String]) async throws -> [[String: Any?]] {
+        let reports = try await service.store.reports(of: project)
+        var out: [[String: Any?]] = []
+        for environment in environments {
+            guard let r = try await service.rollout(of: project, environment: environment)?.rollout else { continue }
+            let progress = r.progress(reports.map { (report: $0.report, reportedAt: $0.reportedAt) })
+            let mine = reports.map(\.report).filter { $0.environment == environment }
+            let waves = r.waves.enumerated().map { n, nodes -> [String: Any?] in
+                let open = n < r.opened
+                let rows = nodes.map { node -> [String: Any?] in
+                    let dbs = mine.filter { $0.node == node }
+                    let failed = open ? progress.failed.filter { $0.node == node }.count : 0
+                    return ["name": node, "atTarget": dbs.filter { $0.revision == r.to && $0.failure == nil }.count, "reported": dbs.count,
+                            "failedCount": failed == 0 ? nil : failed]
+                }
+                let failed = rows.contains { $0["failedCount"] != nil }
+                let status = !open ? "waiting" : failed ? "failed" : rows.allSatisfy({ ($0["atTarget"] as? Int) == ($0["reported"] as? Int) }) ? "at the target" : "moving"
+                return ["number": n + 1, "percent": r.percents[n], "nodes": rows, "status": status,
+                        "kind": status == "failed" ? "bad" : status == "at the target" ? "ok" : status == "moving" ? "warn" : ""]
+            }
+            out.append(["environment": environment, "state": r.state.rawValue, "project": project, "to": r.to, "toShort": Pages.short(r.to),
+                        "fromShort": r.from.map(Pages.short) ?? "base", "opened": r.opened, "waveCount": r.waves.count,
+                        "maxFailures": r.maxFailures, "soak": r.soakSeconds, "reason": r.reason, "waves": waves,
+                        "failed": progress.failed.map { ["node": $0.node, "database": $0.database, "failure": $0.failure ?? ""] },
+                        "hasFailed": !progress.failed.isEmpty,
+                        "steps": r.steps.map { ["at": $0.at, "by": $0.by, "action": $0.action, "detail": $0.detail] }])
+        }
+        return out
+    }
+
     // MARK: - Routes
 
     func add(to router: Router<RegistryContext>) {
@@ -248,6 +280,11 @@ struct Pages: Sendable {
                         "standing": standing.words, "kind": standing.kind, "reportedBy": d.reportedBy, "reportedAt": d.reportedAt, "project": project]
             }
             page["hasDatabases"] = !f.databases.isEmpty
+            let rollouts = try await self.rollouts(of: project, environments: f.environments.map(\.name))
+            page["rollouts"] = rollouts
+            page["hasRollouts"] = !rollouts.isEmpty
+            // While one runs the page reloads itself (a meta refresh: no script runs).
+            if rollouts.contains(where: { $0["state"] as? String == "running" }) { page["refresh"] = "5" }
             page["attention"] = attention
             page["oneAttention"] = attention == 1
             return Pages.html(.ok, Pages.render("fleet", page))

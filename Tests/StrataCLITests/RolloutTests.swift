@@ -78,6 +78,15 @@ final class RolloutTests: XCTestCase {
         XCTAssertEqual(Array(text[1...3]), ["  wave 1 (30%): open: gamma", "  wave 2 (100%): waiting: alpha, n1",
                                             "databases of the open waves: 0 at the target, 0 pending, 1 failed"])
 
+        // The fleet page, in Chromium: the halted rollout in red, the failure and the waiting wave.
+        let page = try PageTests.Browser().logIn(fleet.registry, token: "s3cret-view", next: "/ui/shop/fleet")
+        XCTAssertTrue(page.contains(#"<section class="rollout halted" id="rollout-prod" data-state="halted">"#), page)
+        XCTAssertTrue(page.contains("<strong class=\"state\">halted</strong>, wave 1 of 2 open"), page)
+        XCTAssertTrue(page.contains(#"<p class="error">halted: gamma app.db: database.drifted: "#), page)
+        XCTAssertTrue(page.contains(#"<tr data-wave="1"><td>1</td><td>30%</td><td><span class="node" data-node="gamma">gamma 0/1 (1 failed)</span> </td><td class="bad">failed</td></tr>"#), page)
+        XCTAssertTrue(page.contains(#"<tr data-wave="2"><td>2</td><td>100%</td><td><span class="node" data-node="alpha">alpha 0/1</span> <span class="node" data-node="n1">n1 0/1</span> </td><td class="">waiting</td></tr>"#), page)
+        XCTAssertFalse(page.contains("http-equiv=\"refresh\""), "a halted rollout does not reload the page")
+
         // Bad input: an error that says what to do, exit 2, nothing changed.
         let before = try fleet.auditCount()
         for (args, message) in [
@@ -119,7 +128,11 @@ final class RolloutTests: XCTestCase {
 
         let r2 = try fleet.record("r2", "CREATE TABLE notes (id INTEGER PRIMARY KEY);")
         try fleet.admin.ok("pull")
-        try fleet.admin.ok("promote", String(r2.prefix(12)), "--env", "prod", "--waves", "30%,100%", "--canary", "alpha", "--soak", "3")
+        try fleet.admin.ok("promote", String(r2.prefix(12)), "--env", "prod", "--waves", "30%,100%", "--canary", "alpha", "--soak", "5")
+        // While it runs, the fleet page shows it and reloads itself.
+        let page = try PageTests.Browser().logIn(fleet.registry, token: "s3cret-view", next: "/ui/shop/fleet")
+        XCTAssertTrue(page.contains(#"<meta http-equiv="refresh" content="5">"#), page)
+        XCTAssertTrue(page.contains(#"<section class="rollout running" id="rollout-prod" data-state="running">"#), page)
         AgentTests.eventually("the canary at r2") { fleet.revision("alpha") == r2 }
         XCTAssertEqual([fleet.revision("n1"), fleet.revision("gamma")], [r1, r1], "wave 2 waits for the soak")
         AgentTests.eventually("wave 1 reached") {
