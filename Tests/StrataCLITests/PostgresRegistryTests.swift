@@ -1,4 +1,5 @@
 import Foundation
+import StrataSQLite
 import XCTest
 
 /// Registry processes on a real PostgreSQL server (ops/test starts one with
@@ -194,4 +195,39 @@ extension PostgresRegistryTests {
         try alpha.ok("sync")
         XCTAssertEqual(try alpha.ids(), try beta.ids())
     }
+
+    /// Two registry processes on one PostgreSQL store drive one rollout:
+    /// the one that started it is killed during the soak, and the other
+    /// opens the next wave; every database reaches the target once.
+    func testTwoRegistryProcessesDriveOneRolloutAndOneIsKilled() throws {
+        let url = try database()
+        let (a, b) = (try RegistryProcess(store: url), try RegistryProcess(store: url))
+        let dev = try CLI.node("beta", registry: a, token: "s3cret-bo")
+        let admin = try CLI.node("root", registry: a, token: "s3cret-root")
+        let nodes = [try CLI.node("alpha", registry: a, token: "s3cret-ana"), try CLI.node("n1", registry: b, token: "s3cret-bo"),
+                     try CLI.node("gamma", registry: b, token: "s3cret-cy")]
+        func record(_ message: String, _ sql: String) throws -> String {
+            let short = try dev.ok("revision", "-m", message, "--sql", sql).lines[0].prefix(12)
+            try dev.ok("push")
+            try admin.ok("pull")
+            return try XCTUnwrap(try dev.ids().first { $0.hasPrefix(short) })
+        }
+        func revisions() -> [String?] { nodes.map { (try? TargetDatabase(path: $0.path("app.db"), create: false).currentRevision()) ?? "none" } }
+        let r1 = try record("r1", "CREATE TABLE users (id INTEGER PRIMARY KEY);")
+        try admin.ok("promote", String(r1.prefix(12)), "--env", "prod")
+        let agents = try nodes.map { try AgentTests.AgentProcess($0, ["--max-backoff", "1"]) }
+        AgentTests.eventually("every node at r1") { revisions() == [r1, r1, r1] }
+
+        let r2 = try record("r2", "CREATE TABLE notes (id INTEGER PRIMARY KEY);")
+        try admin.ok("promote", String(r2.prefix(12)), "--env", "prod", "--waves", "30%,100%", "--canary", "alpha", "--soak", "2")
+        AgentTests.eventually("the canary at r2") { revisions()[0] == r2 }
+        a.kill() // the process that started the rollout, with the soak running
+        AgentTests.eventually("wave 2 at r2 through the other process") { revisions() == [r2, r2, r2] }
+        let status = try XCTUnwrap(try nodes[1].json("rollout", "status", "--env", "prod", "--json") as? [String: Any])
+        AgentTests.eventually("the rollout done") { ((try? nodes[1].json("rollout", "status", "--env", "prod", "--json")) as? [String: Any])?["state"] as? String == "done" }
+        XCTAssertEqual(status["opened"] as? Int, 2)
+        for n in nodes { XCTAssertEqual(try n.sqlite("app.db", "SELECT count(*) FROM strata_history"), "2", "r1 then r2, each once") }
+        _ = agents
+    }
+
 }
