@@ -141,13 +141,7 @@ extension RegistryService {
 /// A rollout and how its open waves' databases stand, as `GET …/rollout`
 /// and `strata rollout status` show it.
 func rolloutJSON(_ r: Rollout, reports: [StoredReport]) -> JSON {
-    let p = r.progress(reports.map { (report: $0.report, reportedAt: $0.reportedAt) })
-    func databases(_ list: [Report]) -> JSON {
-        .array(list.map { .object(["node": .string($0.node), "database": .string($0.database), "revision": .string($0.revision), "failure": .optional($0.failure)]) })
-    }
-    var body = r.json.objectValue ?? [:]
-    body["progress"] = .object(["at_target": databases(p.atTarget), "pending": databases(p.pending), "failed": databases(p.failed)])
-    return .object(body)
+    RolloutStatus(r, reports: reports.map { (report: $0.report, reportedAt: $0.reportedAt) }).json
 }
 
 func addRolloutRoutes(to router: Router<RegistryContext>, service: RegistryService, limit: Int) {

@@ -270,6 +270,25 @@ package struct RolloutStatus: Sendable, Equatable {
     package var pending: [Database]
     package var failed: [Database]
 
+    /// The rollout and how its open waves stand, from the nodes' last reports.
+    package init(_ rollout: Rollout, reports: [(report: Report, reportedAt: String)]) {
+        let p = rollout.progress(reports)
+        func list(_ reports: [Report]) -> [Database] {
+            reports.map { Database(node: $0.node, database: $0.database, revision: $0.revision, failure: $0.failure) }
+        }
+        self.rollout = rollout
+        (atTarget, pending, failed) = (list(p.atTarget), list(p.pending), list(p.failed))
+    }
+
+    package var json: JSON {
+        func list(_ databases: [Database]) -> JSON {
+            .array(databases.map { .object(["node": .string($0.node), "database": .string($0.database), "revision": .string($0.revision), "failure": .optional($0.failure)]) })
+        }
+        var body = rollout.json.objectValue ?? [:]
+        body["progress"] = .object(["at_target": list(atTarget), "pending": list(pending), "failed": list(failed)])
+        return .object(body)
+    }
+
     package init(json: JSON) throws {
         rollout = try Rollout(json: json)
         let progress = try Fields(try Fields(json, "rollout").value("progress"), "rollout progress")

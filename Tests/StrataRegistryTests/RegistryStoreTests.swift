@@ -99,6 +99,36 @@ struct RegistryStoreContract {
         await assertEqual(try await store.audit(of: "shop").map { "\($0.identity):\($0.action)" },
                        ["admin:create-project", "ana:push", "root:promote", "ana:report", "ana:report"])
     }
+
+    /// A rollout is written by compare-and-swap on its version, with the
+    /// environment's target and the audit entry in the same transaction;
+    /// a failed database's report keeps its reason.
+    func rolloutsAreComparedAndSwapped() async throws {
+        let store = try await make()
+        try await store.createProject("shop", by: "admin", at: "t0")
+        let events = RegistryStoreContract.chain(2)
+        _ = try await store.push(events, to: "shop", base: nil, by: "ana", at: "t1")
+        try await store.setTarget(events[0].id, environment: "prod", of: "shop", by: "root", at: "t2")
+        await assertEqual(try await store.rollout(of: "shop", environment: "prod"), nil)
+        let r = Rollout(environment: "prod", from: events[0].id, to: events[1].id, percents: [50, 100], waves: [["a"], ["b"]],
+                        maxFailures: 0, soakSeconds: 0, startedBy: "root", at: "t3")
+        let note = AuditNote("promote", by: "root", at: "t3", .object(["revision": .string(events[1].id)]))
+        await assertEqual(try await store.saveRollout(r, of: "shop", expected: 1, target: events[1].id, note: note), false, "no rollout at version 1")
+        await assertEqual(try await store.saveRollout(r, of: "shop", expected: nil, target: events[1].id, note: note), true)
+        await assertEqual(try await store.rollout(of: "shop", environment: "prod"), StoredRollout(rollout: r, version: 1))
+        await assertEqual(try await store.targets(of: "shop").map(\.revision), [events[1].id], "the target set with it")
+        var halted = r
+        halted.state = .halted
+        let halt = AuditNote("rollout-halt", by: "registry", at: "t4", .object([:]))
+        await assertEqual(try await store.saveRollout(halted, of: "shop", expected: nil, target: nil, note: halt), false, "a stale writer loses")
+        await assertEqual(try await store.saveRollout(halted, of: "shop", expected: 1, target: nil, note: halt), true)
+        await assertThrows(try await store.saveRollout(halted, of: "shop", expected: 2, target: String(repeating: "e", count: 64), note: halt))
+        await assertEqual(try await store.rollout(of: "shop", environment: "prod")?.version, 2, "an unknown target writes nothing")
+        try await store.record([Report(node: "a", database: "app.db", revision: events[0].id, direction: nil, at: "t5", environment: "prod",
+                                       failure: "database.drifted: database app.db has drifted")], of: "shop", by: "ana", at: "t5")
+        await assertEqual(try await store.reports(of: "shop").map(\.report.failure), ["database.drifted: database app.db has drifted"])
+        await assertEqual(try await store.audit(of: "shop").map(\.action).suffix(3), ["promote", "rollout-halt", "report"])
+    }
 }
 
 final class SQLiteRegistryStoreTests: XCTestCase {
@@ -118,6 +148,7 @@ final class SQLiteRegistryStoreTests: XCTestCase {
     func testProjectsAreSeparateLogs() async throws { try await contract.projectsAreSeparateLogs() }
     func testTargetsReportsAndAudit() async throws { try await contract.targetsReportsAndAudit() }
     func testSignaturesAreKeptBesideTheEvents() async throws { try await contract.signaturesAreKeptBesideTheEvents() }
+    func testRolloutsAreComparedAndSwapped() async throws { try await contract.rolloutsAreComparedAndSwapped() }
 }
 
 final class MemoryRegistryStoreTests: XCTestCase {
@@ -128,6 +159,7 @@ final class MemoryRegistryStoreTests: XCTestCase {
     func testProjectsAreSeparateLogs() async throws { try await contract.projectsAreSeparateLogs() }
     func testTargetsReportsAndAudit() async throws { try await contract.targetsReportsAndAudit() }
     func testSignaturesAreKeptBesideTheEvents() async throws { try await contract.signaturesAreKeptBesideTheEvents() }
+    func testRolloutsAreComparedAndSwapped() async throws { try await contract.rolloutsAreComparedAndSwapped() }
 }
 
 /// The same contract on a real PostgreSQL server (ops/test starts one and
@@ -148,6 +180,7 @@ final class PostgresRegistryStoreTests: XCTestCase {
     func testProjectsAreSeparateLogs() async throws { try await contract.projectsAreSeparateLogs() }
     func testTargetsReportsAndAudit() async throws { try await contract.targetsReportsAndAudit() }
     func testSignaturesAreKeptBesideTheEvents() async throws { try await contract.signaturesAreKeptBesideTheEvents() }
+    func testRolloutsAreComparedAndSwapped() async throws { try await contract.rolloutsAreComparedAndSwapped() }
 }
 
 /// What only the PostgreSQL store promises: several stores (as in several

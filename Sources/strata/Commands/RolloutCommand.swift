@@ -41,15 +41,6 @@ extension StrataCommand {
 }
 
 extension RolloutStatus {
-    var json: JSON {
-        func list(_ databases: [Database]) -> JSON {
-            .array(databases.map { .object(["node": .string($0.node), "database": .string($0.database), "revision": .string($0.revision), "failure": $0.failure.map(JSON.string) ?? .null]) })
-        }
-        var body = rollout.json.objectValue ?? [:]
-        body["progress"] = .object(["at_target": list(atTarget), "pending": list(pending), "failed": list(failed)])
-        return .object(body)
-    }
-
     /// The status as `strata rollout status` prints it.
     var lines: [String] {
         let r = rollout
