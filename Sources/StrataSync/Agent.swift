@@ -1,4 +1,6 @@
 import Foundation
+import StrataCore
+import StrataSQLite
 import StrataStore
 import StrataWire
 import Synchronization
@@ -26,6 +28,9 @@ package final class Agent {
         package var poll = 10.0
         package var maxBackoff = 30.0
         package var options = RunOptions()
+        /// Lint codes this node accepts on top of those the events' authors
+        /// accepted (`revision --accept`).
+        package var accepted: Set<String> = []
         package init(environment: String) { self.environment = environment }
     }
 
@@ -64,8 +69,10 @@ package final class Agent {
         if !(try project.log.contains(target)) { try syncer.pull() }
         let selection = try project.selectDatabases([], all: true)
         selection.warnings.forEach(say)
+        let targets = paths ?? selection.paths
+        if let refused = refuse(targets, to: target) { return refused }
         var migrated = 0, unchanged = 0
-        let failures = try project.migrateAndReport(paths ?? selection.paths, to: .move(to: target), sqlOnly: false, options: settings.options,
+        let failures = try project.migrateAndReport(targets, to: .move(to: target), sqlOnly: false, options: settings.options,
                                                    environment: settings.environment, observer: observer, each: { result in
             guard case .success(let outcome) = result else { return }
             if case .migrated = outcome { migrated += 1 } else { unchanged += 1 }
@@ -74,6 +81,27 @@ package final class Agent {
         })
         for f in failures { say("\(f.database): \(explain(f.error))") }
         return Pass(target: target, migrated: migrated, unchanged: unchanged, failed: failures.map(\.database))
+    }
+
+    /// Lint of the events the pass would run: an error-level finding that
+    /// neither the event's author nor this node accepted refuses the pass.
+    /// Nothing runs; each database still to move is reported failed (a
+    /// rollout counts it). Nil when nothing is refused.
+    func refuse(_ paths: [String], to target: String) -> Pass? {
+        let refused = project.pendingFindings(paths, to: .revision(target)).filter { $0.level == .error && !settings.accepted.contains($0.code) }
+        guard let first = refused.first else { return nil }
+        for f in refused { say("refused: \(f.code) (\(f.event.prefix(12)), op \(f.op + 1)): \(f.message); nothing was run") }
+        let now = Clock.nowMillis
+        var reports: [Report] = []
+        for path in paths {
+            let revision = (try? TargetDatabase(path: path, create: false).currentRevision()) ?? nil
+            guard revision != target else { continue }
+            var r = project.report(database: path, revision: revision, direction: nil, environment: settings.environment, now: now, drifted: nil)
+            r.failure = String("lint.refused: \(first.code): \(first.message)".unicodeScalars.prefix(Report.failureLimit))
+            reports.append(r)
+        }
+        if let error = project.deliver(reports, observer: observer) { say("the refusal's reports are queued (\(explain(error)))") }
+        return Pass(target: target, migrated: 0, unchanged: paths.count - reports.count, failed: reports.map(\.database))
     }
 
     /// Passes until stopped: one at start, then one each time the target

@@ -1,4 +1,6 @@
 import Foundation
+import StrataCore
+import StrataLog
 import StrataSQLite
 import XCTest
 
@@ -171,4 +173,44 @@ final class AgentTests: XCTestCase {
         }
         XCTAssertEqual(fleet.revisions(), [r1, r1, r1])
     }
+
+    /// An event whose lint has an error its author did not accept (here a
+    /// foreign key to a column that is not unique, written straight into
+    /// a log, as a tool other than strata's revision might): the agent runs
+    /// nothing and reports the databases failed; `--accept` goes past it.
+    func testALintErrorRefusesThePassUnlessAccepted() throws {
+        let fleet = try Fleet()
+        let r1 = try fleet.record("parents", "CREATE TABLE p (id INTEGER PRIMARY KEY, code TEXT);")
+        let broken = Event(parents: [r1], author: "beta@example.com", timestamp: 1, message: "children",
+                           ops: [.createTable(Table(name: "c", columns: [Column(name: "id", type: "INTEGER"), Column(name: "code", type: "TEXT")],
+                                                    constraints: TableConstraints(primaryKey: ["id"], foreignKeys: [ForeignKey(columns: ["code"], referencedTable: "p", referencedColumns: ["code"])])),
+                                              indexes: [], triggers: [])])
+        try SQLiteEventLog(path: fleet.dev.path(".strata/log.db")).append([broken], expectedHeads: [r1])
+        try fleet.dev.ok("push")
+        try fleet.promote(r1)
+        XCTAssertEqual(try fleet.node.run("agent", "--env", "prod", "--once").status, 0)
+        try fleet.promote(broken.id)
+
+        let refused = try fleet.node.run("agent", "--env", "prod", "--once")
+        XCTAssertEqual(refused.status, 2)
+        let lines = refused.stderr.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "agent: refused: BK101 (\(broken.id.prefix(12)), op 1): c(code) references p(code), which is neither the PRIMARY KEY of p nor UNIQUE, "
+                       + "so SQLite refuses every write to c (\"foreign key mismatch\"): make p(code) UNIQUE (or its primary key), or reference the primary key of p; nothing was run")
+        XCTAssertEqual(lines.last, "agent: environment prod targets \(broken.id.prefix(12)): 0 migrated, 0 already there, 3 failed")
+        XCTAssertEqual(fleet.revisions(), [r1, r1, r1], "nothing was run")
+        let status = try XCTUnwrap(try fleet.admin.json("fleet", "--json") as? [String: Any])
+        let failures = (status["databases"] as? [[String: Any]] ?? []).filter { $0["node"] as? String == "alpha" }.compactMap { $0["failure"] as? String }
+        XCTAssertEqual(failures.count, 3)
+        XCTAssertTrue(failures.allSatisfy { $0.hasPrefix("lint.refused: BK101: ") }, "\(failures)")
+
+        // Accepted, the pass runs the event, and SQLite itself refuses it as lint said (each database left at r1).
+        let accepted = try fleet.node.run("agent", "--env", "prod", "--once", "--accept", "BK101")
+        XCTAssertEqual(accepted.status, 2)
+        XCTAssertFalse(accepted.stderr.contains("agent: refused:"), accepted.stderr)
+        XCTAssertTrue(accepted.stderr.contains("foreign key mismatch - \"c\" referencing \"p\""), accepted.stderr)
+        XCTAssertEqual(fleet.revisions(), [r1, r1, r1])
+        XCTAssertTrue(try fleet.node.run("agent", "--env", "prod", "--once", "--accept", "XX999").stderr
+            .hasPrefix("error: --accept XX999: not a finding code; `strata lint --help` lists them"))
+    }
+
 }

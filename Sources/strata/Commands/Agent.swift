@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import StrataCore
 import StrataStore
 import StrataSync
 
@@ -36,12 +37,18 @@ extension StrataCommand {
         @Option(help: ArgumentHelp("The longest wait between tries while the registry cannot be reached.", valueName: "SECONDS"))
         var maxBackoff: Double = 30
 
+        @Option(help: ArgumentHelp("A lint code to go past (repeatable): an error-level finding of the events to run refuses the pass unless its author or this option accepted it.", valueName: "CODE"))
+        var accept: [String] = []
+
         @OptionGroup var runFlags: RunFlags
 
         func validate() throws {
             if !(1...50).contains(watch) { throw ValidationError("--watch must be from 1 to 50 seconds") }
             if poll <= 0 { throw ValidationError("--poll must be more than 0 seconds") }
             if maxBackoff < 1 { throw ValidationError("--max-backoff must be at least 1 second") }
+            for code in accept where !Lint.codes.contains(where: { $0.code == code }) {
+                throw ValidationError("--accept \(code): not a finding code; `strata lint --help` lists them")
+            }
             if runFlags.retryFailed { throw ValidationError("--retry-failed does not go with agent: it retries failed databases itself") }
         }
 
@@ -51,6 +58,7 @@ extension StrataCommand {
             (settings.wait, settings.poll, settings.maxBackoff, settings.options) = (watch, poll, maxBackoff, runFlags.options)
             // An app holds its database now and then: the agent waits for a lock 5 s unless told.
             if runFlags.wait == 0 { settings.options.waitSeconds = 5 }
+            settings.accepted = Set(accept)
             let control = AgentControl()
             let say: @Sendable (String) -> Void = { FileHandle.standardError.write(Data("agent: \($0)\n".utf8)) }
             // A stop between passes ends the process now; during one, when the pass is over.
