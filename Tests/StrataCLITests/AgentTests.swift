@@ -213,4 +213,30 @@ final class AgentTests: XCTestCase {
             .hasPrefix("error: --accept XX999: not a finding code; `strata lint --help` lists them"))
     }
 
+
+    /// An agent killed in the middle of a pass over 200 tenants, started
+    /// again: it goes on from where each database is, and none is migrated
+    /// twice.
+    func testAnAgentKilledMidPassGoesOnAndMigratesNothingTwice() throws {
+        let fleet = try Fleet()
+        for n in 0..<200 { XCTAssertTrue(FileManager.default.createFile(atPath: fleet.node.path("t/n\(n).db"), contents: Data())) }
+        let tenants = (0..<200).map { "t/n\($0).db" }
+        func at(_ id: String) -> Int { tenants.filter { (try? TargetDatabase(path: fleet.node.path($0), create: false).currentRevision()) == id }.count }
+        let r1 = try fleet.record("r1", "CREATE TABLE users (id INTEGER PRIMARY KEY);")
+        try fleet.promote(r1)
+        XCTAssertEqual(try fleet.node.run("agent", "--env", "prod", "--once", "--jobs", "1").status, 0)
+        let r2 = try fleet.record("r2", "CREATE TABLE notes (id INTEGER PRIMARY KEY);")
+        try fleet.promote(r2)
+        let first = try AgentProcess(fleet.node, ["--jobs", "1"])
+        Self.eventually("some tenants at r2") { at(r2) > 0 }
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+        let before = at(r2)
+        print("agent killed with \(before) of 200 tenants at r2")
+        let second = try AgentProcess(fleet.node, ["--jobs", "1"])
+        Self.eventually("every tenant at r2") { at(r2) == 200 }
+        for t in tenants { XCTAssertEqual(try fleet.node.sqlite(t, "SELECT count(*) FROM strata_history"), "2", "\(t): r1 then r2, each once") }
+        _ = second
+    }
+
 }
