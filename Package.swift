@@ -58,6 +58,8 @@ let package = Package(
             // Its pool's error type, to tell "cannot connect" from a refusal.
             .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
             .product(name: "Mustache", package: "swift-mustache"),
+            // A watch held open ends when the server shuts down gracefully.
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
         // The CLI links no HTTP server: `strata registry serve` runs strata-registry.
         .executableTarget(name: "strata", dependencies: [

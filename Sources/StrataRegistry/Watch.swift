@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 import StrataCore
 import StrataWire
 import Synchronization
@@ -34,7 +35,9 @@ extension RegistryService {
         var seen = targetChanges.generation
         var read = clock.now
         var target = try await self.target(of: project, environment: environment, node: node)
-        while target.revision == known, clock.now < deadline {
+        // A server shutting down answers at once (with the same target):
+        // it does not wait out its watches.
+        while target.revision == known, clock.now < deadline, !Task.isShuttingDownGracefully {
             try await Task.sleep(for: .milliseconds(100))
             let generation = targetChanges.generation
             guard generation != seen || clock.now - read >= .seconds(1) else { continue }
