@@ -253,7 +253,7 @@ final class PostgresStoreSharingTests: XCTestCase {
         try await PostgresRegistryStore(url: db.url).close() // a second start changes nothing
         try await PostgresTestDatabase.admin(db.url, "INSERT INTO strata_store_version (version) VALUES (99)")
         await assertThrows(try await PostgresRegistryStore(url: db.url)) {
-            XCTAssertEqual("\($0)", "the PostgreSQL store is at version 99; this strata-registry knows up to 1: upgrade strata")
+            XCTAssertEqual("\($0)", "the PostgreSQL store is at version 99; this strata-registry knows up to 2: upgrade strata")
         }
     }
 
