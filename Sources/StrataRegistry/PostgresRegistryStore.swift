@@ -568,9 +568,9 @@ extension PostgresRegistryStore: ProjectLoading {
             }
             for r in project.reports {
                 try await db.query("""
-                    INSERT INTO reports (project, node, database, revision, direction, environment, at, reported_by, reported_at, drifted)
+                    INSERT INTO reports (project, node, database, revision, direction, environment, at, reported_by, reported_at, drifted, failure)
                     VALUES (\(project.name), \(r.report.node), \(r.report.database), \(r.report.revision), \(Report.wireName(r.report.direction)),
-                            \(r.report.environment), \(r.report.at), \(r.reportedBy), \(r.reportedAt), \(r.report.drifted))
+                            \(r.report.environment), \(r.report.at), \(r.reportedBy), \(r.reportedAt), \(r.report.drifted), \(r.report.failure))
                     """, logger: logger)
             }
             for a in project.audit {

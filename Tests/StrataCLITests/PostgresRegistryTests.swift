@@ -161,7 +161,11 @@ extension PostgresRegistryTests {
         try root.ok("promote", try alpha.ids().first!, "--env", "prod")
         try alpha.ok("upgrade", "head")
         try alpha.ok("sync")
+        // A database that failed is reported with its reason, which moves over too.
+        try beta.write("app.db", String(repeating: "not a database ", count: 20))
+        XCTAssertEqual(try beta.run("sync", "--apply", "--env", "prod").status, 2)
         let audit = try root.ok("audit", "--json").stdout
+        XCTAssertTrue(audit.contains("\"failure\": \"database.not_sqlite: "), audit)
         let fleet = try root.ok("fleet", "--json").stdout
         registry.stop()
 
@@ -169,14 +173,14 @@ extension PostgresRegistryTests {
         let moved = try root.ok("registry", "migrate-store", "--from", registry.store, "--to", url)
         let head = try beta.ids().first!
         XCTAssertEqual(moved.lines, [
-            "shop: 3 events, head \(head.prefix(12)), 1 environments, 1 reports, 5 audit entries; the same in \(url), 3 ids recomputed from the stored bytes",
+            "shop: 3 events, head \(head.prefix(12)), 1 environments, 2 reports, 6 audit entries; the same in \(url), 3 ids recomputed from the stored bytes",
             "migrated 1 project from \(registry.store) to \(url)",
         ])
         // Again: refused, and nothing written.
         let again = try root.run("registry", "migrate-store", "--from", registry.store, "--to", url)
         XCTAssertEqual(again.status, 2)
         XCTAssertEqual(again.stderr, "error: \(url) already holds project shop; migrate into an empty store (nothing was written)\n")
-        XCTAssertEqual(try PostgresRegistryTests.psql(url, "SELECT count(*) FROM audit"), "5")
+        XCTAssertEqual(try PostgresRegistryTests.psql(url, "SELECT count(*) FROM audit"), "6")
         let notPostgres = try root.run("registry", "migrate-store", "--from", registry.store, "--to", registry.store + ".copy")
         XCTAssertEqual(notPostgres.stderr, "error: --to \(registry.store).copy is not a postgres:// URL; migrate-store copies a SQLite store to PostgreSQL\n")
 
@@ -221,7 +225,9 @@ extension PostgresRegistryTests {
         let r2 = try record("r2", "CREATE TABLE notes (id INTEGER PRIMARY KEY);")
         try admin.ok("promote", String(r2.prefix(12)), "--env", "prod", "--waves", "30%,100%", "--canary", "alpha", "--soak", "2")
         AgentTests.eventually("the canary at r2") { revisions()[0] == r2 }
-        a.kill() // the process that started the rollout, with the soak running
+        // Once its report is in (the soak started), the process that started the rollout dies.
+        AgentTests.eventually("wave 1 reached") { ((try? nodes[1].json("rollout", "status", "--env", "prod", "--json")) as? [String: Any])?["reached_at"] as? String != nil }
+        a.kill()
         AgentTests.eventually("wave 2 at r2 through the other process") { revisions() == [r2, r2, r2] }
         let status = try XCTUnwrap(try nodes[1].json("rollout", "status", "--env", "prod", "--json") as? [String: Any])
         AgentTests.eventually("the rollout done") { ((try? nodes[1].json("rollout", "status", "--env", "prod", "--json")) as? [String: Any])?["state"] as? String == "done" }
