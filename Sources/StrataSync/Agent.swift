@@ -123,7 +123,7 @@ package final class Agent {
                     guard control.beginPass() else { return last }
                     let done = try pass(to: last?.target, only: last.map(\.failed))
                     describe(done)
-                    last = Pass(target: done.target, migrated: done.migrated, unchanged: done.unchanged, failed: done.failed)
+                    last = done
                     if control.endPass() { return last }
                 }
                 let target = try waitForChange(from: last?.target)
