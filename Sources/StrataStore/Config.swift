@@ -46,6 +46,8 @@ package struct Config: Equatable, Sendable {
     /// (default true); a signature that does not verify, or one by a key
     /// the file does not hold, is always refused.
     package var requireSignatures: Bool?
+    /// The environment this node follows (`strata agent` without `--env`).
+    package var environment: String?
 
     /// Whether every event must be signed by a trusted key.
     package var signaturesRequired: Bool { trustedKeys != nil && requireSignatures != false }
@@ -76,7 +78,7 @@ package struct Config: Equatable, Sendable {
         }
         let known: Set<String> = ["project", "node", "author", "models", "databases", "log", "registry", "token_file", "ca_file",
                                   "python", "models_metadata", "models_command", "keep_dropped_data", "signing_key",
-                                  "app_functions", "exclude", "compare_column_order", "trusted_keys", "require_signatures"]
+                                  "app_functions", "exclude", "compare_column_order", "trusted_keys", "require_signatures", "environment"]
         if let extra = table.keys.first(where: { !known.contains($0) }) {
             throw ConfigError("\(source): unknown setting \"\(extra)\" (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -117,6 +119,8 @@ package struct Config: Equatable, Sendable {
         compareColumnOrder = try bool("compare_column_order")
         trustedKeys = try string("trusted_keys")
         requireSignatures = try bool("require_signatures")
+        environment = try string("environment")
+        if environment?.isEmpty == true { throw ConfigError("\(source): environment must name one, as environment = \"prod\"") }
         if requireSignatures == true && trustedKeys == nil {
             throw ConfigError("\(source): require_signatures needs trusted_keys: name the file of the keys to trust (trusted_keys = \"team.keys\", or `strata init --trust FILE`)")
         }
@@ -148,6 +152,7 @@ package struct Config: Equatable, Sendable {
         if let compareColumnOrder { lines.append("compare_column_order = \(compareColumnOrder)") }
         if let trustedKeys { lines.append("trusted_keys = \(q(trustedKeys))") }
         if let requireSignatures { lines.append("require_signatures = \(requireSignatures)") }
+        if let environment { lines.append("environment = \(q(environment))") }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -153,6 +153,13 @@ final class AgentTests: XCTestCase {
         XCTAssertEqual(once.stderr, "agent: environment prod targets \(r1.prefix(12)): 3 migrated, 0 already there, 0 failed\n")
         XCTAssertEqual(fleet.revisions(), [r1, r1, r1])
 
+        // The environment from strata.toml when --env is not given; neither is an error.
+        let noEnv = try fleet.node.run("agent", "--once")
+        XCTAssertEqual(noEnv.status, 2)
+        XCTAssertTrue(noEnv.stderr.hasPrefix("error: name the environment to follow: --env ENV, or environment = \"ENV\" in strata.toml\n"), noEnv.stderr)
+        try fleet.node.write("strata.toml", try fleet.node.read("strata.toml") + "environment = \"prod\"\n")
+        XCTAssertEqual(try fleet.node.run("agent", "--once").stderr, "agent: environment prod targets \(r1.prefix(12)): 0 migrated, 3 already there, 0 failed\n")
+
         try fleet.node.write("t/zz_garbage.db", String(repeating: "not a database ", count: 20))
         let bad = try fleet.node.run("agent", "--env", "prod", "--once")
         XCTAssertEqual(bad.status, 2)
@@ -237,6 +244,25 @@ final class AgentTests: XCTestCase {
         Self.eventually("every tenant at r2") { at(r2) == 200 }
         for t in tenants { XCTAssertEqual(try fleet.node.sqlite(t, "SELECT count(*) FROM strata_history"), "2", "\(t): r1 then r2, each once") }
         _ = second
+    }
+
+
+    /// A node that trusts keys runs no event none of them signed, whatever
+    /// the registry took: the agent's pull refuses it, nothing runs.
+    func testAnAgentRunsOnlyWhatATrustedKeySigned() throws {
+        let fleet = try Fleet()
+        let key = try fleet.node.ok("keys", "generate", "--out", "mine.key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try fleet.node.write("team.keys", "ana \(key)\n")
+        try fleet.node.write("strata.toml", try fleet.node.read("strata.toml") + "trusted_keys = \"team.keys\"\n")
+        let r1 = try fleet.record("r1", "CREATE TABLE users (id INTEGER PRIMARY KEY);")
+        try fleet.promote(r1)
+        let refused = try fleet.node.run("agent", "--env", "prod", "--once")
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertEqual(refused.stderr, "error: event \(r1.prefix(12)) (r1) is not signed, and this node runs only events signed by a key of team.keys "
+                       + "(trusted_keys in strata.toml); nothing was pulled\n", "the pull verifies what it brings in")
+        XCTAssertEqual(try fleet.node.ids(), [], "nothing was pulled")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: fleet.node.path("app.db")), "app.db not even created")
+        for t in ["t/a.db", "t/b.db"] { XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: fleet.node.path(t))[.size] as? Int, 0, "\(t) untouched") }
     }
 
 }

@@ -22,8 +22,8 @@ extension StrataCommand {
 
         @OptionGroup var project: ProjectOptions
 
-        @Option(help: "The environment whose target the databases follow.")
-        var env: String
+        @Option(help: "The environment whose target the databases follow (default: `environment` in strata.toml).")
+        var env: String?
 
         @Flag(help: "One pass, then exit: 0 when every database is at the target, 2 when one failed, 4 when the registry cannot be reached.")
         var once = false
@@ -54,6 +54,9 @@ extension StrataCommand {
 
         func run() throws {
             let p = try project.open()
+            guard let env = env ?? p.config.environment else {
+                throw ValidationError("name the environment to follow: --env ENV, or environment = \"ENV\" in strata.toml")
+            }
             var settings = Agent.Settings(environment: env)
             (settings.wait, settings.poll, settings.maxBackoff, settings.options) = (watch, poll, maxBackoff, runFlags.options)
             // An app holds its database now and then: the agent waits for a lock 5 s unless told.
