@@ -148,7 +148,7 @@ struct Pages: Sendable {
         var out: [[String: Any?]] = []
         for environment in environments {
             guard let r = try await service.rollout(of: project, environment: environment)?.rollout else { continue }
-            let progress = r.progress(reports.map { (report: $0.report, reportedAt: $0.reportedAt) })
+            let progress = r.progress(reports.timed)
             let mine = reports.map(\.report).filter { $0.environment == environment }
             let waves = r.waves.enumerated().map { n, nodes -> [String: Any?] in
                 let open = n < r.opened

@@ -183,6 +183,16 @@ func projectName(_ context: RegistryContext) throws -> String {
     try Names.check(try context.parameters.require("project"), "project")
 }
 
+/// The `:environment` of a route under `/environments/`.
+func environmentName(_ context: RegistryContext) throws -> String {
+    try Names.check(try context.parameters.require("environment"), "environment")
+}
+
+/// `?node=N`: whose target a request asks for (a rollout decides it).
+func nodeParameter(_ request: Request) throws -> String? {
+    try request.uri.queryParameters["node"].map { try Names.check(String($0), "node") }
+}
+
 /// Any method a route does not declare, even one HTTP does not name,
 /// answers 405 with the ones it does (the router alone answers 404, as if
 /// the path did not exist). HEAD goes on to the router.
@@ -326,7 +336,7 @@ package func buildRouter(service: RegistryService, options: RegistryOptions) -> 
         await answer {
             var request = request
             let project = try projectName(context)
-            let environment = try Names.check(try context.parameters.require("environment"), "environment")
+            let environment = try environmentName(context)
             let who = try service.identify(request, context, needs: .admin, project: project)
             let body = try TargetRequest(json: try await readJSON(&request, limit: limit))
             let rollout = try await service.promote(body.revision, environment: environment, of: project, rollout: body.rollout, by: who.name)
@@ -340,9 +350,9 @@ package func buildRouter(service: RegistryService, options: RegistryOptions) -> 
     router.get("/v1/projects/:project/environments/:environment") { request, context in
         await answer {
             let project = try projectName(context)
-            let environment = try Names.check(try context.parameters.require("environment"), "environment")
+            let environment = try environmentName(context)
             _ = try service.identify(request, context, needs: .read, project: project)
-            let node = try request.uri.queryParameters["node"].map { try Names.check(String($0), "node") }
+            let node = try nodeParameter(request)
             return json(.ok, try await service.target(of: project, environment: environment, node: node).json(nameKey: "environment"))
         }
     }

@@ -93,6 +93,11 @@ package protocol RegistryStore: AnyObject, Sendable {
     func saveRollout(_ rollout: Rollout, of project: String, expected: Int?, target: String?, note: AuditNote) async throws -> Bool
 }
 
+extension [StoredReport] {
+    /// Each report with when the registry took it, as a rollout reads them.
+    var timed: [(report: Report, reportedAt: String)] { map { (report: $0.report, reportedAt: $0.reportedAt) } }
+}
+
 /// A rollout as the store holds it: `version` grows by one each write.
 package struct StoredRollout: Sendable, Equatable {
     package let rollout: Rollout

@@ -30,7 +30,7 @@ extension RegistryService {
         for _ in 0..<8 {
             let r = stored.rollout
             guard r.state == .running, !soakOnly || r.reachedAt != nil else { return stored }
-            let reports = try await store.reports(of: project).map { (report: $0.report, reportedAt: $0.reportedAt) }
+            let reports = try await store.reports(of: project).timed
             guard let next = r.advanced(by: reports, now: Timestamp.parse(now()) ?? 0), let step = next.steps.last else { return stored }
             let note = AuditNote("rollout-\(step.action)", by: step.by, at: step.at, Self.detail(next, step))
             if try await store.saveRollout(next, of: project, expected: stored.version, target: nil, note: note) {
@@ -90,6 +90,11 @@ extension RegistryService {
         return rollout
     }
 
+    static func noRollout(_ environment: String) -> HTTPFailure {
+        HTTPFailure(.notFound, "environment \(environment) has no rollout; `strata promote REV --env \(environment) --waves 10%,100%` starts one",
+                    code: "rollout.none")
+    }
+
     static func raced(_ environment: String) -> HTTPFailure {
         HTTPFailure(.conflict, "another change to environment \(environment)'s rollout landed at the same moment; look at `strata rollout status` and try again",
                     code: "rollout.raced")
@@ -98,8 +103,7 @@ extension RegistryService {
     /// `pause`, `resume` (with a new failure allowance if given) or `abort`.
     nonisolated func act(_ action: String, maxFailures: Int?, environment: String, of project: String, by who: String) async throws -> Rollout {
         guard let stored = try await rollout(of: project, environment: environment) else {
-            throw HTTPFailure(.notFound, "environment \(environment) has no rollout; `strata promote REV --env \(environment) --waves 10%,100%` starts one",
-                              code: "rollout.none")
+            throw Self.noRollout(environment)
         }
         var r = stored.rollout
         let time = now()
@@ -141,18 +145,17 @@ extension RegistryService {
 /// A rollout and how its open waves' databases stand, as `GET …/rollout`
 /// and `strata rollout status` show it.
 func rolloutJSON(_ r: Rollout, reports: [StoredReport]) -> JSON {
-    RolloutStatus(r, reports: reports.map { (report: $0.report, reportedAt: $0.reportedAt) }).json
+    RolloutStatus(r, reports: reports.timed).json
 }
 
 func addRolloutRoutes(to router: Router<RegistryContext>, service: RegistryService, limit: Int) {
     router.get("/v1/projects/:project/environments/:environment/rollout") { request, context in
         await answer {
             let project = try projectName(context)
-            let environment = try Names.check(try context.parameters.require("environment"), "environment")
+            let environment = try environmentName(context)
             _ = try service.identify(request, context, needs: .read, project: project)
             guard let stored = try await service.rollout(of: project, environment: environment) else {
-                throw HTTPFailure(.notFound, "environment \(environment) has no rollout; `strata promote REV --env \(environment) --waves 10%,100%` starts one",
-                                  code: "rollout.none")
+                throw RegistryService.noRollout(environment)
             }
             return json(.ok, rolloutJSON(stored.rollout, reports: try await service.store.reports(of: project)))
         }
@@ -162,7 +165,7 @@ func addRolloutRoutes(to router: Router<RegistryContext>, service: RegistryServi
         await answer {
             var request = request
             let project = try projectName(context)
-            let environment = try Names.check(try context.parameters.require("environment"), "environment")
+            let environment = try environmentName(context)
             let who = try service.identify(request, context, needs: .admin, project: project)
             let body = try await readJSON(&request, limit: limit)
             guard let action = body["action"]?.stringValue, ["pause", "resume", "abort"].contains(action) else {

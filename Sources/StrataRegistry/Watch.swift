@@ -52,7 +52,7 @@ func addWatchRoute(to router: Router<RegistryContext>, service: RegistryService)
     router.get("/v1/projects/:project/environments/:environment/watch") { request, context in
         await answer {
             let project = try projectName(context)
-            let environment = try Names.check(try context.parameters.require("environment"), "environment")
+            let environment = try environmentName(context)
             _ = try service.identify(request, context, needs: .read, project: project)
             let known = request.uri.queryParameters["revision"].map(String.init)
             if let known, !Event.isID(known) {
@@ -63,7 +63,7 @@ func addWatchRoute(to router: Router<RegistryContext>, service: RegistryService)
             guard (0...WatchLimits.maxWait).contains(wait) else {
                 throw HTTPFailure(.badRequest, "wait must be a whole number of seconds from 0 to \(WatchLimits.maxWait)", code: "request.invalid")
             }
-            let node = try request.uri.queryParameters["node"].map { try Names.check(String($0), "node") }
+            let node = try nodeParameter(request)
             let target = try await service.watch(project: project, environment: environment, node: node, known: known, wait: wait)
             return json(.ok, target.json(nameKey: "environment"))
         }

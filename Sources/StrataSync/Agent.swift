@@ -97,7 +97,7 @@ package final class Agent {
             let revision = (try? TargetDatabase(path: path, create: false).currentRevision()) ?? nil
             guard revision != target else { continue }
             var r = project.report(database: path, revision: revision, direction: nil, environment: settings.environment, now: now, drifted: nil)
-            r.failure = String("lint.refused: \(first.code): \(first.message)".unicodeScalars.prefix(Report.failureLimit))
+            r.failure = Report.failure(code: "lint.refused", "\(first.code): \(first.message)")
             reports.append(r)
         }
         if let error = project.deliver(reports, observer: observer) { say("the refusal's reports are queued (\(explain(error)))") }

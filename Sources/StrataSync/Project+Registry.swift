@@ -68,7 +68,7 @@ extension Project {
                 let revision = (try? TargetDatabase(path: failure.database, create: false).currentRevision()) ?? nil
                 var r = report(database: failure.database, revision: revision, direction: nil, environment: environment, now: now, drifted: drifted(failure.database))
                 let code = (failure.error as? StrataError)?.errorCode ?? "error"
-                r.failure = String("\(code): \(failure.error)".unicodeScalars.prefix(Report.failureLimit))
+                r.failure = Report.failure(code: code, "\(failure.error)")
                 reports.append(r)
                 return
             }

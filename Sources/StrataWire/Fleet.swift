@@ -32,6 +32,11 @@ package struct Report: Sendable, Equatable {
     /// How long a failure's text may be (a longer one is cut by the node).
     package static let failureLimit = 1000
 
+    /// `CODE: message`, cut to what a report may carry.
+    package static func failure(code: String, _ message: String) -> String {
+        String("\(code): \(message)".unicodeScalars.prefix(failureLimit))
+    }
+
     /// The wire name of a direction; `none` when the database did not move.
     package static func wireName(_ direction: Direction?) -> String { direction?.rawValue ?? "none" }
 
