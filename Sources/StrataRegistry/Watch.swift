@@ -14,12 +14,6 @@ package final class TargetChanges: Sendable {
     var generation: Int { count.withLock { $0 } }
 }
 
-/// How long a watch waits, at most and when the request does not say.
-enum WatchLimits {
-    static let defaultWait = 25
-    // Under the server's idle timeout (30 s), which would close a longer one.
-    static let maxWait = 25
-}
 
 extension RegistryService {
     /// `GET …/environments/{environment}/watch?revision=R&wait=S`: the

@@ -21,8 +21,8 @@ import Synchronization
 package final class Agent {
     package struct Settings: Sendable {
         package var environment: String
-        /// How long one watch waits for a change (the registry allows up to 60 s).
-        package var wait = 25
+        /// How long one watch waits for a change (at most `WatchLimits.maxWait`).
+        package var wait = WatchLimits.defaultWait
         /// How long to wait before asking again when the environment has no
         /// target yet, or the registry has no watch (an older registry).
         package var poll = 10.0

@@ -276,3 +276,11 @@ package struct AuditTrail: Sendable, Equatable {
         self.init(records: try Fields(json, "audit").array("records").map(AuditRecord.init(json:)))
     }
 }
+
+/// How long the registry holds a watch, at most and when the request does
+/// not say: under the server's idle timeout (30 s), which would close a
+/// longer one.
+package enum WatchLimits {
+    package static let defaultWait = 25
+    package static let maxWait = 25
+}

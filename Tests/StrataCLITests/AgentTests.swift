@@ -172,7 +172,7 @@ final class AgentTests: XCTestCase {
         XCTAssertEqual(down.status, 4)
         XCTAssertTrue(down.stderr.hasPrefix("error: the registry at \(fleet.registry.url) is unreachable"), down.stderr)
 
-        for (flags, message) in [(["--watch", "0"], "--watch must be from 1 to 50 seconds"), (["--poll", "0"], "--poll must be more than 0 seconds"),
+        for (flags, message) in [(["--watch", "0"], "--watch must be from 1 to 25 seconds"), (["--poll", "0"], "--poll must be more than 0 seconds"),
                                  (["--retry-failed"], "--retry-failed does not go with agent: it retries failed databases itself")] {
             let r = try fleet.node.run(["agent", "--env", "prod"] + flags)
             XCTAssertEqual(r.status, 2)

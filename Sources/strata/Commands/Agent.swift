@@ -4,6 +4,7 @@ import Foundation
 import StrataCore
 import StrataStore
 import StrataSync
+import StrataWire
 
 extension StrataCommand {
     struct AgentCommand: ParsableCommand {
@@ -28,8 +29,8 @@ extension StrataCommand {
         @Flag(help: "One pass, then exit: 0 when every database is at the target, 2 when one failed, 4 when the registry cannot be reached.")
         var once = false
 
-        @Option(help: ArgumentHelp("How long one watch waits for a change before it asks again (1 to 50).", valueName: "SECONDS"))
-        var watch: Int = 25
+        @Option(help: ArgumentHelp("How long one watch waits for a change before it asks again (1 to \(WatchLimits.maxWait)).", valueName: "SECONDS"))
+        var watch: Int = WatchLimits.defaultWait
 
         @Option(help: ArgumentHelp("How often to ask when the environment has no target yet, or the registry has no watch.", valueName: "SECONDS"))
         var poll: Double = 10
@@ -43,7 +44,7 @@ extension StrataCommand {
         @OptionGroup var runFlags: RunFlags
 
         func validate() throws {
-            if !(1...50).contains(watch) { throw ValidationError("--watch must be from 1 to 50 seconds") }
+            if !(1...WatchLimits.maxWait).contains(watch) { throw ValidationError("--watch must be from 1 to \(WatchLimits.maxWait) seconds") }
             if poll <= 0 { throw ValidationError("--poll must be more than 0 seconds") }
             if maxBackoff < 1 { throw ValidationError("--max-backoff must be at least 1 second") }
             for code in accept where !Lint.codes.contains(where: { $0.code == code }) {
