@@ -88,8 +88,11 @@ final class RolloutTests: XCTestCase {
         XCTAssertFalse(page.contains("http-equiv=\"refresh\""), "a halted rollout does not reload the page")
 
         // Bad input: an error that says what to do, exit 2, nothing changed.
+        // (`local` is in the admin's log only: unknown to the registry.)
+        let local: String = String(try fleet.admin.ok("revision", "-m", "unpushed", "--sql", "CREATE TABLE local_only (id INTEGER PRIMARY KEY);").lines[0].prefix(12))
+        let unknownToRegistry: String = "error: the registry rejected the request (404): revision \(local) is not in project shop; push it first\n"
         let before = try fleet.auditCount()
-        for (args, message) in [
+        let refusals: [([String], String)] = [
             (["rollout", "pause", "--env", "prod"], "error: the registry rejected the request (400): the rollout of prod is halted: only a running rollout pauses; nothing was changed\n"),
             (["promote", "ffffffff", "--env", "prod", "--waves", "50%,100%"], "error: no revision starts with ffffffff in the local log (see `strata history`)\n"),
             (["promote", String(r2.prefix(12)), "--env", "prod", "--waves", "10%,50%"], "error: waves: the last wave must reach 100% of the nodes (10%,50%)\n"),
@@ -97,7 +100,9 @@ final class RolloutTests: XCTestCase {
             (["promote", String(r2.prefix(12)), "--env", "prod", "--waves", "50%,100%", "--canary", "omega"],
              "error: the registry rejected the request (400): canary omega is not a node of environment prod (its nodes: alpha, gamma, n1); name one of them, or leave --canary out\n"),
             (["promote", String(r2.prefix(12)), "--env", "prod", "--canary", "gamma"], "error: --canary, --max-failures and --soak go with --waves\n"),
-        ] {
+            (["promote", local, "--env", "prod", "--waves", "50%,100%"], unknownToRegistry),
+        ]
+        for (args, message) in refusals {
             let r = try fleet.admin.run(args)
             XCTAssertEqual(r.status, 2, "\(args)")
             XCTAssertTrue(r.stderr.hasPrefix(message), "\(args): \(r.stderr)")
