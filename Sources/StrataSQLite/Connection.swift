@@ -202,6 +202,28 @@ package final class Connection: @unchecked Sendable {
 
     package static var libraryVersion: String { String(cString: sqlite3_libversion()) }
 
+    /// The shared library SQLite's code was loaded from, or nil when it is
+    /// linked into this executable (the release build links Debian's
+    /// libsqlite3.a, so that the packages need no libsqlite3.so).
+    package static var sharedLibraryPath: String? {
+        #if os(Linux)
+        // The mappings name every shared library loaded; a static SQLite is in none.
+        // Read to the end: String(contentsOfFile:) stops after the first page of a /proc file.
+        guard let data = FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() else { return nil }
+        let maps = String(decoding: data, as: UTF8.self)
+        return maps.split(separator: "\n").lazy.compactMap { $0.split(separator: " ").last }
+            .first { $0.contains("/libsqlite3") }.map(String.init)
+        #else
+        return "the system's libsqlite3"
+        #endif
+    }
+
+    /// Which SQLite this process runs, for `--version`: "SQLite 3.40.1, linked in"
+    /// or "SQLite 3.40.1 from /lib/x86_64-linux-gnu/libsqlite3.so.0".
+    package static var libraryDescription: String {
+        "SQLite \(libraryVersion)" + (sharedLibraryPath.map { " from \($0)" } ?? ", linked in")
+    }
+
     /// Runs `body` in a transaction that is rolled back if it throws.
     package func transaction<T>(immediate: Bool = true, _ body: () throws -> T) throws -> T {
         try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")

@@ -1,4 +1,5 @@
 import Foundation
+import StrataSQLite
 import XCTest
 
 /// The seed workflow (Alembic's tutorial, one to one) on the real binary.
@@ -17,6 +18,24 @@ final class WorkflowTests: XCTestCase {
     /// A data step is an event: it runs in the upgrade's transaction, in
     /// order with schema changes; its reverse runs on the way down; one
     /// without a reverse stops a downgrade unless told to pass it.
+    /// `--version` names the SQLite inside: the release build (the wheel,
+    /// the .deb) links Debian's libsqlite3.a, a debug build loads the system's.
+    func testTheVersionNamesTheSQLiteItRuns() throws {
+        let cli = try CLI()
+        let version = try cli.ok("--version").stdout
+        let ldd = Process()
+        ldd.executableURL = URL(fileURLWithPath: "/usr/bin/ldd")
+        ldd.arguments = [CLI.binary.path]
+        let loaded = String(decoding: try CLI.finish(ldd).stdout, as: UTF8.self)
+        let sqlite = Connection.libraryVersion
+        if let line = loaded.split(separator: "\n").first(where: { $0.contains("libsqlite3") }) {
+            let resolved = URL(fileURLWithPath: String(line.split(separator: " ")[2])).resolvingSymlinksInPath().path
+            XCTAssertEqual(version, "0.1.0 (SQLite \(sqlite) from \(resolved))\n")
+        } else {
+            XCTAssertEqual(version, "0.1.0 (SQLite \(sqlite), linked in)\n")
+        }
+    }
+
     func testDataStepsAreEvents() throws {
         let cli = try CLI()
         try cli.ok("init", "--models", "models.sql", "--db", "app.db")
