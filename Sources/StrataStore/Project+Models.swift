@@ -33,7 +33,6 @@ extension Project {
     }
 
     func sqlalchemyDDL() throws -> String {
-        let python = config.python ?? "python3"
         let file = path(config.models)
         guard FileManager.default.fileExists(atPath: file) else {
             throw ProjectError("cannot read the models file \(file); create it or fix `models` in \(Config.fileName)")

@@ -29,18 +29,23 @@ package final class Project {
     var planCache: [String: MigrationPlan?] = [:]
     var loadedSigningKey: SigningKey??
     var loadedTrustedKeys: TrustedKeys??
+    /// The Python that renders SQLAlchemy models and runs Alembic revisions:
+    /// `python` in strata.toml, else the caller's default (the CLI passes the
+    /// virtualenv's interpreter when strata was installed into one).
+    package let python: String
 
     /// A project over any log (the SQLite file in use, memory in unit tests).
-    package init(root: URL, config: Config, log: any SyncLog) {
+    package init(root: URL, config: Config, log: any SyncLog, defaultPython: String = "python3") {
         self.root = root
         self.config = config
         self.log = log
+        self.python = config.python ?? defaultPython
         // Every connection from here on can prepare the application's functions.
         ApplicationFunctions.declare(config.appFunctions)
     }
 
     /// Opens the project whose `strata.toml` is in `directory`.
-    package static func open(directory: String) throws -> Project {
+    package static func open(directory: String, defaultPython: String = "python3") throws -> Project {
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         let configPath = root.appendingPathComponent(Config.fileName).path
         guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else {
@@ -48,11 +53,11 @@ package final class Project {
         }
         let config = try Config(toml: text, source: configPath)
         let log = try SQLiteEventLog(path: resolve(config.log, in: root))
-        return Project(root: root, config: config, log: log)
+        return Project(root: root, config: config, log: log, defaultPython: defaultPython)
     }
 
     /// Creates `strata.toml`, the local log and (if missing) an empty models file.
-    package static func initialize(directory: String, config: Config) throws -> Project {
+    package static func initialize(directory: String, config: Config, defaultPython: String = "python3") throws -> Project {
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         let fm = FileManager.default
         let configPath = root.appendingPathComponent(Config.fileName).path
@@ -85,7 +90,7 @@ package final class Project {
         try fm.createDirectory(atPath: (logPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let log = try SQLiteEventLog(path: logPath, create: true)
         if !adopting { try config.toml.write(toFile: configPath, atomically: true, encoding: .utf8) }
-        return Project(root: root, config: config, log: log)
+        return Project(root: root, config: config, log: log, defaultPython: defaultPython)
     }
 
     static func resolve(_ path: String, in root: URL) -> String {

@@ -8,7 +8,7 @@ struct ProjectOptions: ParsableArguments {
     @Option(name: .customShort("C"), help: ArgumentHelp("Run in DIR instead of the current directory.", valueName: "DIR"))
     var directory: String = "."
 
-    func open() throws -> Project { try Project.open(directory: directory) }
+    func open() throws -> Project { try Project.open(directory: directory, defaultPython: Installation.python) }
 }
 
 /// `--db PATH` (repeatable) or `--all`.

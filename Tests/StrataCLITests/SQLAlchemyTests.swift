@@ -132,4 +132,37 @@ final class SQLAlchemyTests: XCTestCase {
         XCTAssertTrue(garbled.stderr.hasPrefix("error: the output of models_command `echo 'CREATE TABLE b ('`: statement at line 1: "), garbled.stderr)
         XCTAssertEqual(try cli.tree().filter { $0.key.hasSuffix("log.db") }, before.filter { $0.key.hasSuffix("log.db") }, "nothing recorded")
     }
+
+    /// `pip install strata-migrate` puts strata in VENV/bin beside python3:
+    /// strata renders models with that interpreter when strata.toml names
+    /// none (the virtualenv need not be activated), and only when VENV holds
+    /// pyvenv.cfg; `python` in strata.toml still wins.
+    func testAStrataInstalledInAVirtualenvRendersWithItsPython() throws {
+        let cli = try CLI()
+        try cli.ok("init", "--models", "app/models.py", "--db", "app.db")
+        try cli.write("app/models.py", Self.users)
+        let venv = cli.dir.appendingPathComponent("venv")
+        try FileManager.default.createDirectory(at: venv.appendingPathComponent("bin"), withIntermediateDirectories: true)
+        // A copy of the binary, not a symbolic link: strata finds itself through /proc/self/exe.
+        let strata = venv.appendingPathComponent("bin/strata")
+        if link(CLI.binary.path, strata.path) != 0 { try FileManager.default.copyItem(at: CLI.binary, to: strata) }
+        let marker = cli.path("used-python")
+        try cli.write("venv/bin/python3", "#!/bin/sh\necho \"$0\" >> '\(marker)'\nexec /usr/bin/env python3 \"$@\"\n")
+        XCTAssertEqual(chmod(venv.appendingPathComponent("bin/python3").path, 0o755), 0)
+        func revision(_ message: String) throws -> String {
+            let p = cli.process(["revision", "--autogenerate", "-m", message])
+            p.executableURL = strata
+            let r = try CLI.finish(p)
+            XCTAssertEqual(r.status, 0, String(decoding: r.stderr, as: UTF8.self))
+            return String(decoding: r.stdout, as: UTF8.self)
+        }
+        _ = try revision("users")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "without pyvenv.cfg the folder is not a virtualenv: python3 from PATH")
+        try cli.write("venv/pyvenv.cfg", "home = /usr/bin\ninclude-system-site-packages = false\n")
+        XCTAssertEqual(try revision("nothing"), "No changes detected\n")
+        XCTAssertEqual(try cli.read("used-python"), strata.deletingLastPathComponent().appendingPathComponent("python3").path + "\n")
+        try cli.write("strata.toml", try cli.read("strata.toml") + "python = \"python3\"\n")
+        XCTAssertEqual(try revision("still nothing"), "No changes detected\n")
+        XCTAssertEqual(try cli.read("used-python").split(separator: "\n").count, 1, "strata.toml's python wins over the virtualenv's")
+    }
 }

@@ -38,7 +38,6 @@ extension Project {
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
             throw ProjectError("\(dir) is not a directory; name the folder that holds alembic.ini")
         }
-        let python = config.python ?? "python3"
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("strata-alembic-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }

@@ -45,7 +45,7 @@ extension StrataCommand {
                 databases: db.isEmpty ? ["app.db"] : db,
                 registry: registry)
             config.trustedKeys = trust
-            let p = try Project.initialize(directory: project.directory, config: config)
+            let p = try Project.initialize(directory: project.directory, config: config, defaultPython: Installation.python)
             print("Initialized strata project \(p.config.project) (node \(p.config.node)) in \(p.root.path)")
             print("  models:    \(p.config.models)")
             print("  databases: \(p.config.databases.joined(separator: ", "))")

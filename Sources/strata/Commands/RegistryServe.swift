@@ -91,7 +91,7 @@ extension StrataCommand {
             /// `strata-registry` beside this executable (a build directory,
             /// or PREFIX/bin), else in PREFIX/libexec/strata.
             static func serverExecutable() throws -> String {
-                let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+                let me = Installation.executable
                 let bin = me.deletingLastPathComponent()
                 let candidates = [bin.appendingPathComponent("strata-registry"),
                                   bin.deletingLastPathComponent().appendingPathComponent("libexec/strata/strata-registry")]
