@@ -28,10 +28,13 @@ static struct strata_curl_api *strata_curl_api(void) {
 int strata_curl_load(void) {
     if (strata_curl_api()->loaded) return strata_curl_api()->loaded == 1;
     void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) lib = dlopen("libcurl.so", RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
+        /* The soname's error is the one to report: libcurl.so is a fallback. */
         const char *why = dlerror();
         snprintf(strata_curl_api()->error, sizeof strata_curl_api()->error, "%s", why ? why : "libcurl.so.4 not found");
+        lib = dlopen("libcurl.so", RTLD_NOW | RTLD_LOCAL);
+    }
+    if (!lib) {
         strata_curl_api()->loaded = -1;
         return 0;
     }

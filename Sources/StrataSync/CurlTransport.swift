@@ -83,7 +83,7 @@ package final class CurlTransport: Transport {
 
     package func send(_ request: HTTPRequest) throws -> HTTPResponse {
         guard let curl = handle else {
-            throw TransportError(code: -1, message: "libcurl cannot be loaded (\(String(cString: strata_curl_error()))); install it (apt-get install libcurl4) to reach the registry")
+            throw CurlUnavailable(reason: String(cString: strata_curl_error()))
         }
         strata_curl_easy_reset(curl)
         let sink = Sink()
@@ -177,6 +177,20 @@ package final class ThreadedTransport: @unchecked Sendable {
             condition.unlock()
         }
     }
+}
+
+/// libcurl could not be loaded: no request can be sent, and retrying will not
+/// help (the registry client does not retry it).
+package struct CurlUnavailable: Error, CustomStringConvertible, Sendable {
+    package let reason: String
+    package var description: String {
+        "libcurl cannot be loaded (\(reason)): strata loads it to reach a registry; install it (apt-get install libcurl4) and run the command again"
+    }
+}
+
+extension CurlUnavailable: StrataError {
+    package var exitStatus: ExitStatus { .unreachable }
+    package var errorCode: String { "registry.no_libcurl" }
 }
 
 extension TransportError: StrataError {
