@@ -23,8 +23,7 @@ package struct RenameHints: Hashable, Sendable {
     /// holds `.` or `=` is written in double quotes, as in SQL (`"a.b"`, a
     /// `"` inside doubled): `t."special.column"=special_column`.
     package mutating func add(_ spec: String) throws {
-        let usage = SchemaError("--rename \(spec): expected TABLE.OLD=NEW for a column or OLD=NEW for a table "
-            + "(a name with . or = in double quotes: TABLE.\"OLD.NAME\"=NEW)")
+        let usage = RenameError(hint: spec, reason: .malformed)
         guard let (left, right) = try? RenameHints.names(spec), left.count == 1 || left.count == 2, right.count == 1,
               !(left + right).contains(where: \.isEmpty) else { throw usage }
         if left.count == 1 { tables.append((from: left[0], to: right[0])) } else { columns.append((table: left[0], from: left[1], to: right[0])) }
@@ -66,6 +65,41 @@ package struct RenameHints: Hashable, Sendable {
     }
 }
 
+/// A rename hint that cannot be used: the hint as given (`users.fullname=name`)
+/// and what is wrong with it. The CLI names the flag it came from.
+package struct RenameError: Error, CustomStringConvertible, Sendable, Equatable {
+    package enum Reason: Sendable, Equatable {
+        /// Not `TABLE.OLD=NEW` nor `OLD=NEW`.
+        case malformed
+        case noTableAtHead(String)
+        case noTableInModels(String)
+        case noColumnAtHead(String)
+        case noColumnInModels(String)
+    }
+
+    package let hint: String
+    package let reason: Reason
+
+    /// What is wrong, without the hint: "there is no table nope at head".
+    package var problem: String {
+        switch reason {
+        case .malformed:
+            return "expected TABLE.OLD=NEW for a column or OLD=NEW for a table (a name with . or = in double quotes: TABLE.\"OLD.NAME\"=NEW)"
+        case let .noTableAtHead(table): return "there is no table \(table) at head"
+        case let .noTableInModels(table): return "the models file has no table \(table)"
+        case let .noColumnAtHead(column): return "there is no column \(column) at head"
+        case let .noColumnInModels(column): return "the models file has no column \(column)"
+        }
+    }
+
+    package var description: String { "rename \(hint): \(problem)" }
+}
+
+extension RenameError: StrataError {
+    package var exitStatus: ExitStatus { .usage }
+    package var errorCode: String { "schema.precondition" }
+}
+
 extension Schema {
     /// The ops that turn this schema into `target`, in an order that applies:
     /// renames; drops of changed triggers, views and indexes; new tables
@@ -84,18 +118,18 @@ extension Schema {
 
         // Renames, so that everything after compares like with like.
         for r in renames.tables {
-            guard cur.table(r.from) != nil else { throw SchemaError("--rename \(r.from)=\(r.to): there is no table \(r.from) at head") }
-            guard target.table(r.to) != nil else { throw SchemaError("--rename \(r.from)=\(r.to): the models file has no table \(r.to)") }
+            guard cur.table(r.from) != nil else { throw RenameError(hint: "\(r.from)=\(r.to)", reason: .noTableAtHead(r.from)) }
+            guard target.table(r.to) != nil else { throw RenameError(hint: "\(r.from)=\(r.to)", reason: .noTableInModels(r.to)) }
             try emit(.renameTable(from: r.from, to: r.to))
         }
         for r in renames.columns {
             let tableName = cur.table(r.table)?.name
                 ?? renames.tables.first { SQL.sameName($0.from, r.table) }.map(\.to) ?? r.table
             guard let t = cur.table(tableName), t.column(r.from) != nil else {
-                throw SchemaError("--rename \(r.table).\(r.from)=\(r.to): there is no column \(r.table).\(r.from) at head")
+                throw RenameError(hint: "\(r.table).\(r.from)=\(r.to)", reason: .noColumnAtHead("\(r.table).\(r.from)"))
             }
             guard target.table(tableName)?.column(r.to) != nil else {
-                throw SchemaError("--rename \(r.table).\(r.from)=\(r.to): the models file has no column \(tableName).\(r.to)")
+                throw RenameError(hint: "\(r.table).\(r.from)=\(r.to)", reason: .noColumnInModels("\(tableName).\(r.to)"))
             }
             try emit(.renameColumn(table: t.name, from: r.from, to: r.to))
         }

@@ -10,6 +10,7 @@ enum Advice {
         if let e = error as? MigrationError { return message(for: e) }
         if let e = error as? LogError { return message(for: e) }
         if let e = error as? SigningError { return message(for: e) }
+        if let e = error as? RenameError { return "--rename \(e.hint): \(e.problem)" }
         if let e = error as? UnsafeFragment, e.isSchemaChangeInDataStep { return e.description(remedy: "record schema changes with --sql or --autogenerate") }
         guard let e = error as? MigratorError else { return "\(error)" }
         func short(_ id: String?) -> String { id.map { String($0.prefix(12)) } ?? "base" }

@@ -104,6 +104,7 @@ final class BadInputTests: XCTestCase {
     func testUsageErrors() throws {
         try refuse("revision", "-m", "x", saying: "give exactly one of --autogenerate, --sql and --exec")
         try refuse("revision", "--autogenerate", "-m", "x", "--rename", "nonsense", saying: "--rename nonsense: expected TABLE.OLD=NEW")
+        try refuse("revision", "--autogenerate", "-m", "x", "--rename", "users.nope=x", saying: "error: --rename users.nope=x: there is no column users.nope at head\n")
         try refuse("upgrade", "-1", saying: "Unknown option '-1'")
         try refuse("upgrade", "+0", saying: "+0: expected +N with N a positive number")
         try refuse("downgrade", saying: "missing the target")

@@ -114,7 +114,7 @@ final class DiffTests: XCTestCase {
     func testBadRenameSpecsAreRefused() {
         var hints = RenameHints()
         XCTAssertThrowsError(try hints.add("users.email")) {
-            XCTAssertEqual("\($0)", "--rename users.email: expected TABLE.OLD=NEW for a column or OLD=NEW for a table "
+            XCTAssertEqual("\($0)", "rename users.email: expected TABLE.OLD=NEW for a column or OLD=NEW for a table "
                 + "(a name with . or = in double quotes: TABLE.\"OLD.NAME\"=NEW)")
         }
         for bad in ["a.b.c=d", "a=b.c", "\"a=b", "a\"b\"=c", "=x", "a.=b", "\"\"=b"] {
@@ -122,7 +122,7 @@ final class DiffTests: XCTestCase {
         }
         XCTAssertEqual(hints, RenameHints())
         XCTAssertThrowsError(try Fixtures.schema.diff(to: Fixtures.schema, renames: RenameHints(tables: [(from: "nope", to: "x")]))) {
-            XCTAssertEqual("\($0)", "--rename nope=x: there is no table nope at head")
+            XCTAssertEqual("\($0)", "rename nope=x: there is no table nope at head")
         }
     }
 }
