@@ -44,7 +44,8 @@ package enum Lint {
         ("BC104", .warning, "a column is dropped: an application still deployed reads it"),
         ("BC105", .error, "a view or trigger still names the renamed or dropped table or column: it breaks"),
         ("BC106", .warning, "an earlier data step names the renamed or dropped table or column: redoing it would fail"),
-        ("IR101", .warning, "a data step without reverse SQL: a downgrade past it needs --allow-irreversible"),
+        // The CLI adds which flag lets a downgrade past it (this layer names none).
+        ("IR101", .warning, "a data step without reverse SQL"),
         ("BK101", .error, "a foreign key whose parent columns are neither the parent's PRIMARY KEY nor UNIQUE: every write to the child fails with \"foreign key mismatch\""),
     ]
 
@@ -122,7 +123,7 @@ package enum Lint {
                 }
             case let .exec(forward, reverse):
                 if reverse == nil, let forward {
-                    add("IR101", n, "the data step `\(forward.prefix(60))` has no reverse SQL: a downgrade past it needs --allow-irreversible")
+                    add("IR101", n, "the data step `\(forward.prefix(60))` has no reverse SQL")
                 }
             default: break
             }

@@ -28,6 +28,11 @@ enum Advice {
         }
     }
 
+    /// A lint finding's text (or a code's meaning), with the flag that answers it.
+    static func lint(_ code: String, _ text: String) -> String {
+        code == "IR101" ? "\(text): a downgrade past it needs --allow-irreversible" : text
+    }
+
     static func message(for e: MigrationError) -> String {
         switch e {
         case .notADatabase: return "\(e); remove it, or change `databases` so that it is not matched"

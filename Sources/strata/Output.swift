@@ -25,5 +25,5 @@ extension String {
 func printFinding(_ f: Finding, accepted: Bool = false) {
     let level = accepted ? "accepted" : f.level.rawValue
     let place = f.op >= 0 ? "\(f.event.short), op \(f.op + 1)" : f.event.short
-    FileHandle.standardError.write(Data("\(level): \(f.code) (\(place)\(f.database.map { ", \($0)" } ?? "")): \(f.message)\n".utf8))
+    FileHandle.standardError.write(Data("\(level): \(f.code) (\(place)\(f.database.map { ", \($0)" } ?? "")): \(Advice.lint(f.code, f.message))\n".utf8))
 }

@@ -45,7 +45,10 @@ final class WorkflowTests: XCTestCase {
         let backfill = try cli.ok("revision", "-m", "backfill names", "--exec", "UPDATE users SET name = 'anonymous' WHERE name IS NULL",
                                   "--reverse", "UPDATE users SET name = NULL WHERE name = 'anonymous'")
         XCTAssertEqual(backfill.lines.dropFirst(), ["  data step: UPDATE users SET name = 'anonymous' WHERE name IS NULL"])
-        let lower = try cli.ok("revision", "-m", "lowercase", "--exec", "UPDATE users SET email = lower(email);").lines[0]
+        let recorded = try cli.ok("revision", "-m", "lowercase", "--exec", "UPDATE users SET email = lower(email);")
+        let lower = recorded.lines[0]
+        XCTAssertEqual(recorded.stderr, "warning: IR101 (\(lower.prefix(12)), op 1): the data step `UPDATE users SET email = lower(email)` has no reverse SQL: "
+            + "a downgrade past it needs --allow-irreversible\n")
         XCTAssertEqual(try cli.ok("show", String(lower.prefix(8))).stdout.components(separatedBy: "\n").filter { $0.contains("data step") },
                        ["  data step: UPDATE users SET email = lower(email) (irreversible: no reverse SQL)",
                         "  data step that cannot be undone (it was recorded without reverse SQL)"])

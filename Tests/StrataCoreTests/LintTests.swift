@@ -37,7 +37,7 @@ final class LintTests: XCTestCase {
             "warning DS104 op 2: column users.email becomes NOT NULL DEFAULT '': its NULLs become ''",
             "warning DS103 op 3: column users.code changes type TEXT -> INTEGER, TEXT to INTEGER affinity: stored values are converted",
             "warning BC101 op 4: table users is renamed to people: an application still deployed reads users",
-            "warning IR101 op 5: the data step `UPDATE people SET code = 0` has no reverse SQL: a downgrade past it needs --allow-irreversible",
+            "warning IR101 op 5: the data step `UPDATE people SET code = 0` has no reverse SQL",
         ])
     }
 

@@ -12,7 +12,7 @@ extension StrataCommand {
                 REV lints one revision (default: head); A..B what comes after A up to B; --pending what `upgrade head` would run \\
                 on each configured database. Data-dependent findings (MF) come from a dry run of the upgrade on each database, \\
                 in a transaction that is rolled back. Codes:
-                """ + "\n" + Lint.codes.map { "  \($0.code) \($0.level.rawValue): \($0.meaning)" }.joined(separator: "\n"))
+                """ + "\n" + Lint.codes.map { "  \($0.code) \($0.level.rawValue): \(Advice.lint($0.code, $0.meaning))" }.joined(separator: "\n"))
 
         @OptionGroup var project: ProjectOptions
         @OptionGroup var databases: DatabaseOptions
@@ -41,7 +41,7 @@ extension StrataCommand {
             let report = try p.lint(selection, databases: try databases.paths(in: p), ignoring: Set(ignore))
             func json(_ f: Finding, accepted: Bool) -> JSON {
                 .object(["code": .string(f.code), "level": .string(f.level.rawValue), "event": .string(f.event),
-                         "op": f.op >= 0 ? .int(Int64(f.op + 1)) : .null, "message": .string(f.message),
+                         "op": f.op >= 0 ? .int(Int64(f.op + 1)) : .null, "message": .string(Advice.lint(f.code, f.message)),
                          "database": f.database.map(JSON.string) ?? .null, "accepted": .bool(accepted)])
             }
             if output.json {
@@ -64,7 +64,7 @@ extension StrataCommand {
 
         func printLine(_ f: Finding, accepted: Bool) {
             let place = f.op >= 0 ? "\(f.event.short) op \(f.op + 1)" : f.event.short
-            print("\(accepted ? "accepted" : f.level.rawValue) \(f.code) \(place)\(f.database.map { " \($0)" } ?? ""): \(f.message)")
+            print("\(accepted ? "accepted" : f.level.rawValue) \(f.code) \(place)\(f.database.map { " \($0)" } ?? ""): \(Advice.lint(f.code, f.message))")
         }
     }
 }
