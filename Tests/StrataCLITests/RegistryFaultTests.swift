@@ -83,37 +83,62 @@ final class RegistryFaultTests: XCTestCase {
     }
 
     func testKilledDuringALargePushLeavesWholeRequests() throws {
-        // A 3000-event push goes in three requests of 1000 and takes about
-        // 1.5 s here: kills spread over it land before, inside and after the
-        // requests' write transactions. Each request is all or nothing.
+        // A 3000-event push goes in three requests of 1000: kills spread over
+        // an unkilled push's span land before, inside and after the requests'
+        // write transactions. Each request is all or nothing.
+        let chain = eventChain(3000)
+        let ids = chain.map(\.id)
+        let span: Double = try {
+            let registry = try RegistryProcess()
+            let alpha = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
+            try SQLiteEventLog(path: alpha.path(".strata/log.db")).append(chain, expectedHeads: [])
+            let start = Date()
+            try alpha.ok("push")
+            return Date().timeIntervalSince(start)
+        }()
+        /// What the registry holds, read through its API (as a pull reads it).
+        func stored(_ registry: RegistryProcess) throws -> [String] {
+            let client = RegistryClient(baseURL: registry.url, project: "shop", token: "s3cret-bo")
+            var seen: [String] = []
+            while true {
+                let page = try client.events(after: seen.last)
+                seen += page.events.map(\.event.id)
+                if !page.more { return seen }
+            }
+        }
         var outcomes: [String: Int] = [:]
-        for (trial, delay) in [300_000, 900_000, 1_100_000, 1_300_000, 1_500_000].enumerated() {
+        var last: (RegistryProcess, CLI)?
+        for (trial, fraction) in [0.15, 0.4, 0.55, 0.7, 0.9].enumerated() {
             let registry = try RegistryProcess()
             let alpha = try CLI.node("alpha", registry: registry, token: "s3cret-ana")
             // 3000 events, written straight into alpha's log (unpushed).
-            try SQLiteEventLog(path: alpha.path(".strata/log.db")).append(eventChain(3000), expectedHeads: [])
+            try SQLiteEventLog(path: alpha.path(".strata/log.db")).append(chain, expectedHeads: [])
             let push = alpha.process(["push"])
             push.standardOutput = FileHandle.nullDevice
             push.standardError = FileHandle.nullDevice
             try push.run()
-            usleep(UInt32(delay))
+            usleep(UInt32(span * fraction * 1_000_000))
             registry.kill()
             // A rollback journal left behind means the kill hit the write transaction.
             let midTransaction = FileManager.default.fileExists(atPath: registry.store + "-journal")
             XCTAssertTrue(push.waitForExit(within: CLI.commandLimit), "trial \(trial): the push did not end after its registry was killed")
             if push.isRunning { Foundation.kill(push.processIdentifier, SIGKILL); push.waitUntilExit() }
             try registry.start()
-            let beta = try CLI.node("beta", registry: registry, token: "s3cret-bo")
-            try beta.ok("pull")
-            let count = try beta.ids().count
-            XCTAssertTrue([0, 1000, 2000, 3000].contains(count), "trial \(trial): \(count) events visible")
-            outcomes["\(count) events visible\(midTransaction ? ", killed mid-transaction" : "")", default: 0] += 1
+            let visible = try stored(registry)
+            XCTAssertTrue([0, 1000, 2000, 3000].contains(visible.count), "trial \(trial): \(visible.count) events visible")
+            XCTAssertEqual(visible, Array(ids.prefix(visible.count)), "trial \(trial): whole requests, in order")
+            outcomes["\(visible.count) events visible\(midTransaction ? ", killed mid-transaction" : "")", default: 0] += 1
             try alpha.ok("sync") // completes whatever was cut off
-            try beta.ok("pull")
-            XCTAssertEqual(try beta.ids().count, 3000)
-            try beta.ok("verify")
+            XCTAssertEqual(try stored(registry), ids, "trial \(trial)")
+            last = (registry, alpha)
         }
-        print("large push kills: \(outcomes)")
+        // A node pulls what the last registry holds after its kill, and it verifies.
+        let (registry, _) = try XCTUnwrap(last)
+        let beta = try CLI.node("beta", registry: registry, token: "s3cret-bo")
+        try beta.ok("pull")
+        XCTAssertEqual(try beta.ids().reversed(), ids)
+        try beta.ok("verify")
+        print("large push kills (unkilled push \(Int(span * 1000)) ms): \(outcomes)")
     }
 
     /// One libcurl handle, one connection: pushing and then paging through
